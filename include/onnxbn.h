@@ -1,0 +1,162 @@
+/* onnxbn.h — the public C API of onnxbn: load an ONNX model, inspect it, run it.
+ * Every call that can fail returns an onnxbn_status and, when `err` is not NULL, a message in it. */
+#ifndef ONNXBN_H
+#define ONNXBN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ONNXBN_VERSION "0.1.0"
+#define ONNXBN_MAX_RANK 8   /* tensors of higher rank are refused with ONNXBN_ERR_UNSUPPORTED */
+#define ONNXBN_MSG_MAX 512
+
+typedef enum onnxbn_status {
+    ONNXBN_OK = 0,
+    ONNXBN_ERR_ARG,         /* a bad argument from the caller (NULL, unknown input name ...) */
+    ONNXBN_ERR_IO,          /* a file is missing or cannot be read or written */
+    ONNXBN_ERR_PARSE,       /* bytes that are not a valid ONNX protobuf, .pb or .npy */
+    ONNXBN_ERR_MODEL,       /* a structurally invalid model (cycle, dangling input, bad tensor ...) */
+    ONNXBN_ERR_UNSUPPORTED, /* valid ONNX that onnxbn does not implement (operator, type, rank) */
+    ONNXBN_ERR_SHAPE,       /* shapes that do not fit an operator or the model's declared inputs */
+    ONNXBN_ERR_TYPE,        /* element types that do not fit */
+    ONNXBN_ERR_NOMEM,       /* out of memory */
+    ONNXBN_ERR_LIMIT        /* over a limit (onnxbn_options.max_memory, sizes that overflow) */
+} onnxbn_status;
+
+/* Filled by a failing call: the status again and one line saying what and where. */
+typedef struct onnxbn_error {
+    onnxbn_status status;
+    char msg[ONNXBN_MSG_MAX];
+} onnxbn_error;
+
+/* Element types; the numbers are those of onnx.TensorProto.DataType. */
+typedef enum onnxbn_dtype {
+    ONNXBN_UNDEFINED = 0,
+    ONNXBN_FLOAT = 1,
+    ONNXBN_UINT8 = 2,
+    ONNXBN_INT8 = 3,
+    ONNXBN_UINT16 = 4,
+    ONNXBN_INT16 = 5,
+    ONNXBN_INT32 = 6,
+    ONNXBN_INT64 = 7,
+    ONNXBN_STRING = 8,
+    ONNXBN_BOOL = 9,
+    ONNXBN_FLOAT16 = 10,
+    ONNXBN_DOUBLE = 11,
+    ONNXBN_UINT32 = 12,
+    ONNXBN_UINT64 = 13,
+    ONNXBN_COMPLEX64 = 14,
+    ONNXBN_COMPLEX128 = 15,
+    ONNXBN_BFLOAT16 = 16
+} onnxbn_dtype;
+
+const char *onnxbn_version(void);
+const char *onnxbn_status_name(onnxbn_status s);
+const char *onnxbn_dtype_name(onnxbn_dtype t);   /* "float", "int64" ... ; "?" when unknown */
+size_t onnxbn_dtype_size(onnxbn_dtype t);        /* bytes per element; 0 for string and unknown */
+
+/* ---- Tensors ------------------------------------------------------------------------------
+ * A tensor is a dense, row-major array. Data is 64-byte aligned when onnxbn allocates it. */
+typedef struct onnxbn_tensor onnxbn_tensor;
+
+/* A new zero-filled tensor that owns its data. rank 0 is a scalar (dims may be NULL). */
+onnxbn_status onnxbn_tensor_new(onnxbn_dtype dtype, int rank, const int64_t *dims,
+                                onnxbn_tensor **out, onnxbn_error *err);
+/* A tensor over the caller's memory, which must outlive it; onnxbn never frees or writes it. */
+onnxbn_status onnxbn_tensor_wrap(onnxbn_dtype dtype, int rank, const int64_t *dims, void *data,
+                                 onnxbn_tensor **out, onnxbn_error *err);
+void onnxbn_tensor_free(onnxbn_tensor *t);
+onnxbn_dtype onnxbn_tensor_dtype(const onnxbn_tensor *t);
+int onnxbn_tensor_rank(const onnxbn_tensor *t);
+const int64_t *onnxbn_tensor_dims(const onnxbn_tensor *t);
+int64_t onnxbn_tensor_numel(const onnxbn_tensor *t);
+size_t onnxbn_tensor_nbytes(const onnxbn_tensor *t);
+void *onnxbn_tensor_data(onnxbn_tensor *t);
+const void *onnxbn_tensor_cdata(const onnxbn_tensor *t);
+
+/* Tensor files: a serialized onnx.TensorProto (.pb, the ONNX test-data format) or a NumPy .npy
+ * (format 1.0-3.0, little-endian, C order). The format is told by the content, not the name.
+ * `name`, when not NULL, receives the TensorProto's name (malloc'd, or NULL when it has none). */
+onnxbn_status onnxbn_tensor_read_file(const char *path, onnxbn_tensor **out, char **name,
+                                      onnxbn_error *err);
+onnxbn_status onnxbn_tensor_read_buffer(const void *buf, size_t len, onnxbn_tensor **out,
+                                        char **name, onnxbn_error *err);
+onnxbn_status onnxbn_tensor_write_pb(const char *path, const onnxbn_tensor *t, const char *name,
+                                     onnxbn_error *err);
+onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t, onnxbn_error *err);
+
+/* ---- Models -------------------------------------------------------------------------------- */
+typedef struct onnxbn_options {
+    uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
+    int threads;         /* worker threads; 0 = 1 */
+} onnxbn_options;        /* all-zero means the defaults; pass NULL for the same */
+
+typedef struct onnxbn_model onnxbn_model;
+
+/* What the model declares for a graph input or output. */
+typedef struct onnxbn_value_info {
+    const char *name;
+    onnxbn_dtype dtype;                      /* ONNXBN_UNDEFINED when not declared */
+    int rank;                                /* -1 when the model gives no shape */
+    int64_t dims[ONNXBN_MAX_RANK];           /* -1 for a symbolic or unknown dimension */
+    const char *dim_names[ONNXBN_MAX_RANK];  /* the symbol (dim_param), or NULL */
+} onnxbn_value_info;
+
+/* Loads and validates a model: structure, topological order, operators and attributes.
+ * External tensor data is read relative to the model file's folder. */
+onnxbn_status onnxbn_model_load(const char *path, const onnxbn_options *opt, onnxbn_model **out,
+                                onnxbn_error *err);
+/* The same from memory; `base_dir` is the folder for external data (NULL: external data refused). */
+onnxbn_status onnxbn_model_load_buffer(const void *buf, size_t len, const char *base_dir,
+                                       const onnxbn_options *opt, onnxbn_model **out,
+                                       onnxbn_error *err);
+void onnxbn_model_free(onnxbn_model *m);
+
+int64_t onnxbn_model_ir_version(const onnxbn_model *m);
+const char *onnxbn_model_producer_name(const onnxbn_model *m);     /* "" when absent */
+const char *onnxbn_model_producer_version(const onnxbn_model *m);  /* "" when absent */
+size_t onnxbn_model_opset_count(const onnxbn_model *m);
+const char *onnxbn_model_opset_domain(const onnxbn_model *m, size_t i); /* "" is ai.onnx */
+int64_t onnxbn_model_opset_version(const onnxbn_model *m, size_t i);
+size_t onnxbn_model_node_count(const onnxbn_model *m);
+const char *onnxbn_model_node_op_type(const onnxbn_model *m, size_t i);
+const char *onnxbn_model_node_name(const onnxbn_model *m, size_t i);      /* "" when unnamed */
+size_t onnxbn_model_initializer_count(const onnxbn_model *m);
+uint64_t onnxbn_model_initializer_bytes(const onnxbn_model *m);
+/* Inputs are the graph inputs the caller must feed (those without an initializer). Inputs that
+ * have an initializer as default may still be fed by name. */
+size_t onnxbn_model_input_count(const onnxbn_model *m);
+const onnxbn_value_info *onnxbn_model_input(const onnxbn_model *m, size_t i);
+size_t onnxbn_model_output_count(const onnxbn_model *m);
+const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, size_t i);
+
+/* ---- Sessions -----------------------------------------------------------------------------
+ * A session runs one model. Work that depends only on the model is done once; work that depends
+ * on input shapes is done once per new set of shapes. A session is not safe to run from two
+ * threads at once; two sessions are independent. */
+typedef struct onnxbn_session onnxbn_session;
+
+onnxbn_status onnxbn_session_open(const char *path, const onnxbn_options *opt,
+                                  onnxbn_session **out, onnxbn_error *err);
+/* Takes ownership of `model`, also when it fails. */
+onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
+                                 onnxbn_session **out, onnxbn_error *err);
+void onnxbn_session_free(onnxbn_session *s);
+const onnxbn_model *onnxbn_session_model(const onnxbn_session *s);
+
+/* Runs the model on `n` named inputs. Inputs are read, never written, and need live only for the
+ * call. Symbolic dimensions are resolved from the inputs. */
+onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
+                                 const onnxbn_tensor *const *inputs, onnxbn_error *err);
+/* Output i of the last successful run, in graph-output order; owned by the session and valid
+ * until the next run or onnxbn_session_free. NULL before a successful run. */
+const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,407 @@
+/* core.c — errors, aligned memory, checked sizes and element conversions shared by all rooms.
+ * Nothing here knows about graphs or files. */
+#include "core.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *onnxbn_version(void) { return ONNXBN_VERSION; }
+
+const char *onnxbn_status_name(onnxbn_status s)
+{
+    switch (s) {
+    case ONNXBN_OK: return "ok";
+    case ONNXBN_ERR_ARG: return "bad argument";
+    case ONNXBN_ERR_IO: return "i/o error";
+    case ONNXBN_ERR_PARSE: return "parse error";
+    case ONNXBN_ERR_MODEL: return "invalid model";
+    case ONNXBN_ERR_UNSUPPORTED: return "unsupported";
+    case ONNXBN_ERR_SHAPE: return "shape error";
+    case ONNXBN_ERR_TYPE: return "type error";
+    case ONNXBN_ERR_NOMEM: return "out of memory";
+    case ONNXBN_ERR_LIMIT: return "limit exceeded";
+    }
+    return "unknown status";
+}
+
+const char *onnxbn_dtype_name(onnxbn_dtype t)
+{
+    static const char *const names[] = {
+        "undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64", "string",
+        "bool", "float16", "double", "uint32", "uint64", "complex64", "complex128", "bfloat16"};
+    if ((unsigned)t < sizeof names / sizeof names[0])
+        return names[t];
+    return "?";
+}
+
+size_t onnxbn_dtype_size(onnxbn_dtype t)
+{
+    switch (t) {
+    case ONNXBN_BOOL: case ONNXBN_UINT8: case ONNXBN_INT8: return 1;
+    case ONNXBN_UINT16: case ONNXBN_INT16: case ONNXBN_FLOAT16: case ONNXBN_BFLOAT16: return 2;
+    case ONNXBN_FLOAT: case ONNXBN_INT32: case ONNXBN_UINT32: return 4;
+    case ONNXBN_DOUBLE: case ONNXBN_INT64: case ONNXBN_UINT64: case ONNXBN_COMPLEX64: return 8;
+    case ONNXBN_COMPLEX128: return 16;
+    default: return 0;
+    }
+}
+
+onnxbn_status onnxbn_vfail(onnxbn_error *err, onnxbn_status st, const char *fmt, va_list ap)
+{
+    if (err) {
+        err->status = st;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    }
+    return st;
+}
+
+onnxbn_status onnxbn_fail(onnxbn_error *err, onnxbn_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    onnxbn_vfail(err, st, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void onnxbn_err_prefix(onnxbn_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char old[ONNXBN_MSG_MAX], pre[ONNXBN_MSG_MAX];
+    memcpy(old, err->msg, sizeof old);
+    old[sizeof old - 1] = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", pre, old);
+}
+
+void *onnxbn_alloc(size_t n)
+{
+    void *p = NULL;
+    if (n == 0)
+        n = 1;
+    /* Round up so that vector loops may read a whole last block. */
+    if (n > SIZE_MAX - ONNXBN_ALIGN)
+        return NULL;
+    n = (n + ONNXBN_ALIGN - 1) & ~(size_t)(ONNXBN_ALIGN - 1);
+    if (posix_memalign(&p, ONNXBN_ALIGN, n) != 0)
+        return NULL;
+    return p;
+}
+
+void *onnxbn_calloc_aligned(size_t n)
+{
+    void *p = onnxbn_alloc(n);
+    if (p)
+        memset(p, 0, n ? n : 1);
+    return p;
+}
+
+void onnxbn_free(void *p) { free(p); }
+
+bool onnxbn_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+bool onnxbn_add_size(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a)
+        return false;
+    *out = a + b;
+    return true;
+}
+
+onnxbn_status onnxbn_tensor_set_shape(onnxbn_tensor *t, onnxbn_dtype dtype, int rank,
+                                      const int64_t *dims, onnxbn_error *err)
+{
+    if (rank < 0 || rank > ONNXBN_MAX_RANK)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "rank %d is beyond the supported %d",
+                           rank, ONNXBN_MAX_RANK);
+    size_t esz = onnxbn_dtype_size(dtype);
+    if (esz == 0)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "element type %s is not supported",
+                           onnxbn_dtype_name(dtype));
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_SHAPE, "dimension %d is negative (%lld)", i,
+                               (long long)dims[i]);
+        if ((uint64_t)dims[i] > (uint64_t)INT64_MAX || !onnxbn_mul_size(n, (size_t)dims[i], &n) ||
+            n > (size_t)INT64_MAX)
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "element count overflows");
+    }
+    size_t bytes;
+    if (!onnxbn_mul_size(n, esz, &bytes))
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "byte size overflows");
+    t->dtype = dtype;
+    t->rank = rank;
+    for (int i = 0; i < ONNXBN_MAX_RANK; i++)
+        t->dims[i] = i < rank ? dims[i] : 0;
+    t->numel = (int64_t)n;
+    t->nbytes = bytes;
+    return ONNXBN_OK;
+}
+
+bool onnxbn_same_shape(const onnxbn_tensor *a, const onnxbn_tensor *b)
+{
+    if (a->rank != b->rank)
+        return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return false;
+    return true;
+}
+
+const char *onnxbn_shape_str(const onnxbn_tensor *t, char *buf, size_t cap)
+{
+    size_t k = 0;
+    if (cap == 0)
+        return buf;
+    buf[0] = 0;
+    k += (size_t)snprintf(buf + k, cap - k, "[");
+    for (int i = 0; i < t->rank && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, i ? ",%lld" : "%lld", (long long)t->dims[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+
+onnxbn_status onnxbn_tensor_init_alloc(onnxbn_tensor *t, onnxbn_dtype dtype, int rank,
+                                       const int64_t *dims, onnxbn_error *err)
+{
+    memset(t, 0, sizeof *t);
+    onnxbn_status st = onnxbn_tensor_set_shape(t, dtype, rank, dims, err);
+    if (st)
+        return st;
+    t->data = onnxbn_calloc_aligned(t->nbytes);
+    if (!t->data)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", t->nbytes);
+    t->owns = true;
+    return ONNXBN_OK;
+}
+
+void onnxbn_tensor_release(onnxbn_tensor *t)
+{
+    if (!t)
+        return;
+    void *data = t->data;
+    bool owns = t->owns;
+    t->data = NULL;
+    t->owns = false;
+    if (owns)
+        onnxbn_free(data);
+}
+
+/* ---- public tensor handles ---- */
+
+onnxbn_status onnxbn_tensor_new(onnxbn_dtype dtype, int rank, const int64_t *dims,
+                                onnxbn_tensor **out, onnxbn_error *err)
+{
+    if (!out || (rank > 0 && !dims))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_tensor_new: NULL argument");
+    *out = NULL;
+    onnxbn_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_status st = onnxbn_tensor_init_alloc(t, dtype, rank, dims, err);
+    if (st) {
+        free(t);
+        return st;
+    }
+    *out = t;
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_tensor_wrap(onnxbn_dtype dtype, int rank, const int64_t *dims, void *data,
+                                 onnxbn_tensor **out, onnxbn_error *err)
+{
+    if (!out || (rank > 0 && !dims))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_tensor_wrap: NULL argument");
+    *out = NULL;
+    onnxbn_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_status st = onnxbn_tensor_set_shape(t, dtype, rank, dims, err);
+    if (st) {
+        free(t);
+        return st;
+    }
+    if (!data && t->nbytes > 0) {
+        size_t nbytes = t->nbytes;
+        free(t);
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_tensor_wrap: NULL data for %zu bytes",
+                           nbytes);
+    }
+    t->data = data;
+    *out = t;
+    return ONNXBN_OK;
+}
+
+void onnxbn_tensor_free(onnxbn_tensor *t)
+{
+    if (!t)
+        return;
+    onnxbn_tensor_release(t);
+    free(t);
+}
+
+onnxbn_dtype onnxbn_tensor_dtype(const onnxbn_tensor *t) { return t->dtype; }
+int onnxbn_tensor_rank(const onnxbn_tensor *t) { return t->rank; }
+const int64_t *onnxbn_tensor_dims(const onnxbn_tensor *t) { return t->dims; }
+int64_t onnxbn_tensor_numel(const onnxbn_tensor *t) { return t->numel; }
+size_t onnxbn_tensor_nbytes(const onnxbn_tensor *t) { return t->nbytes; }
+void *onnxbn_tensor_data(onnxbn_tensor *t) { return t->data; }
+const void *onnxbn_tensor_cdata(const onnxbn_tensor *t) { return t->data; }
+
+/* ---- element conversions ---- */
+
+float onnxbn_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: renormalise */
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) {
+                man <<= 1;
+                exp--;
+            }
+            man &= 0x3ff;
+            bits = sign | (exp << 23) | (man << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t onnxbn_float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, absx = x & 0x7fffffffu;
+    if (absx >= 0x7f800000u) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00 | (absx > 0x7f800000u ? 0x200 : 0));
+    if (absx >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
+        return (uint16_t)(sign | 0x7c00);
+    if (absx < 0x38800000u) { /* subnormal or zero in half */
+        float a;
+        memcpy(&a, &absx, 4);
+        /* Scale so that the half subnormal unit (2^-24) becomes 1, round to nearest even. */
+        float r = nearbyintf(a * 16777216.0f);
+        return (uint16_t)(sign | (uint32_t)r);
+    }
+    uint32_t e = ((absx >> 23) - 127 + 15), man = absx & 0x7fffff;
+    uint32_t h = (e << 10) | (man >> 13);
+    uint32_t rest = man & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+        h++;
+    return (uint16_t)(sign | h);
+}
+
+float onnxbn_bf16_to_float(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t onnxbn_float_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((x >> 16) | 0x40);
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
+
+bool onnxbn_dtype_is_numeric(onnxbn_dtype t)
+{
+    switch (t) {
+    case ONNXBN_FLOAT: case ONNXBN_DOUBLE: case ONNXBN_FLOAT16: case ONNXBN_BFLOAT16:
+    case ONNXBN_INT8: case ONNXBN_INT16: case ONNXBN_INT32: case ONNXBN_INT64:
+    case ONNXBN_UINT8: case ONNXBN_UINT16: case ONNXBN_UINT32: case ONNXBN_UINT64:
+    case ONNXBN_BOOL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+double onnxbn_get_f64(const onnxbn_tensor *t, int64_t i)
+{
+    const void *p = t->data;
+    switch (t->dtype) {
+    case ONNXBN_FLOAT: return ((const float *)p)[i];
+    case ONNXBN_DOUBLE: return ((const double *)p)[i];
+    case ONNXBN_FLOAT16: return onnxbn_half_to_float(((const uint16_t *)p)[i]);
+    case ONNXBN_BFLOAT16: return onnxbn_bf16_to_float(((const uint16_t *)p)[i]);
+    case ONNXBN_INT8: return ((const int8_t *)p)[i];
+    case ONNXBN_INT16: return ((const int16_t *)p)[i];
+    case ONNXBN_INT32: return ((const int32_t *)p)[i];
+    case ONNXBN_INT64: return (double)((const int64_t *)p)[i];
+    case ONNXBN_UINT8: case ONNXBN_BOOL: return ((const uint8_t *)p)[i];
+    case ONNXBN_UINT16: return ((const uint16_t *)p)[i];
+    case ONNXBN_UINT32: return ((const uint32_t *)p)[i];
+    case ONNXBN_UINT64: return (double)((const uint64_t *)p)[i];
+    default: return 0;
+    }
+}
+
+void onnxbn_set_f64(onnxbn_tensor *t, int64_t i, double v)
+{
+    void *p = t->data;
+    switch (t->dtype) {
+    case ONNXBN_FLOAT: ((float *)p)[i] = (float)v; break;
+    case ONNXBN_DOUBLE: ((double *)p)[i] = v; break;
+    case ONNXBN_FLOAT16: ((uint16_t *)p)[i] = onnxbn_float_to_half((float)v); break;
+    case ONNXBN_BFLOAT16: ((uint16_t *)p)[i] = onnxbn_float_to_bf16((float)v); break;
+    case ONNXBN_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case ONNXBN_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
+    case ONNXBN_INT32: ((int32_t *)p)[i] = (int32_t)v; break;
+    case ONNXBN_INT64: ((int64_t *)p)[i] = (int64_t)v; break;
+    case ONNXBN_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case ONNXBN_BOOL: ((uint8_t *)p)[i] = v != 0; break;
+    case ONNXBN_UINT16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+    case ONNXBN_UINT32: ((uint32_t *)p)[i] = (uint32_t)v; break;
+    case ONNXBN_UINT64: ((uint64_t *)p)[i] = (uint64_t)v; break;
+    default: break;
+    }
+}
+
+int64_t onnxbn_get_i64(const onnxbn_tensor *t, int64_t i)
+{
+    const void *p = t->data;
+    switch (t->dtype) {
+    case ONNXBN_INT8: return ((const int8_t *)p)[i];
+    case ONNXBN_INT16: return ((const int16_t *)p)[i];
+    case ONNXBN_INT32: return ((const int32_t *)p)[i];
+    case ONNXBN_INT64: return ((const int64_t *)p)[i];
+    case ONNXBN_UINT8: case ONNXBN_BOOL: return ((const uint8_t *)p)[i];
+    case ONNXBN_UINT16: return ((const uint16_t *)p)[i];
+    case ONNXBN_UINT32: return ((const uint32_t *)p)[i];
+    case ONNXBN_UINT64: return (int64_t)((const uint64_t *)p)[i];
+    default: {
+        double d = onnxbn_get_f64(t, i);
+        if (!(d > -9.2e18 && d < 9.2e18))
+            return 0;
+        return (int64_t)d;
+    }
+    }
+}

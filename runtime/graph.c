@@ -1,0 +1,404 @@
+/* graph.c — builds the index over a GraphProto (names → producer, consumers, initializer, graph
+ * input/output), orders the nodes topologically and checks the structure before anything runs. */
+#include "graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
+{
+    if (!name || !*name || !g->hash_cap)
+        return -1;
+    size_t mask = g->hash_cap - 1;
+    for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask) {
+        int id = g->hash[i];
+        if (id < 0)
+            return -1;
+        if (!strcmp(g->values[id].name, name))
+            return id;
+    }
+}
+
+/* Finds or adds the value `name`; the table is sized for every name up front. */
+static int intern(onnxbn_graph *g, const char *name)
+{
+    size_t mask = g->hash_cap - 1;
+    size_t i = hash_str(name) & mask;
+    for (;; i = (i + 1) & mask) {
+        int id = g->hash[i];
+        if (id < 0)
+            break;
+        if (!strcmp(g->values[id].name, name))
+            return id;
+    }
+    int id = g->n_values++;
+    onnxbn_value *v = &g->values[id];
+    memset(v, 0, sizeof *v);
+    v->name = name;
+    v->producer = -1;
+    v->init_index = v->input_index = v->output_index = -1;
+    g->hash[i] = id;
+    return id;
+}
+
+const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap)
+{
+    const char *name = onnxbn_str(n->proto->name);
+    if (*name)
+        snprintf(buf, cap, "node '%.80s' (%.60s)", name, onnxbn_str(n->proto->op_type));
+    else
+        snprintf(buf, cap, "node #%d (%.60s)", n->index, onnxbn_str(n->proto->op_type));
+    return buf;
+}
+
+static onnxbn_status node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
+                              const char *fmt, ...) ONNXBN_PRINTF(4, 5);
+static onnxbn_status node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
+                              const char *fmt, ...)
+{
+    char label[ONNXBN_LABEL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    onnxbn_vfail(err, st, fmt, ap);
+    va_end(ap);
+    onnxbn_err_prefix(err, "%s", onnxbn_node_label(n, label, sizeof label));
+    return st;
+}
+
+int64_t onnxbn_model_opset_for(const Onnx__ModelProto *m, const char *domain)
+{
+    bool dflt = !*domain || !strcmp(domain, "ai.onnx");
+    for (size_t i = 0; i < m->n_opset_import; i++) {
+        const char *d = onnxbn_str(m->opset_import[i]->domain);
+        if (dflt ? (!*d || !strcmp(d, "ai.onnx")) : !strcmp(d, domain))
+            return m->opset_import[i]->has_version ? m->opset_import[i]->version : 1;
+    }
+    return -1;
+}
+
+static int attr_type(const Onnx__AttributeProto *a)
+{
+    if (a->has_type && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED)
+        return (int)a->type;
+    /* IR 1 files carry no type: tell it by the field that is set. */
+    if (a->has_f) return ONNXBN_ATTR_FLOAT;
+    if (a->has_i) return ONNXBN_ATTR_INT;
+    if (a->has_s) return ONNXBN_ATTR_STRING;
+    if (a->t) return ONNXBN_ATTR_TENSOR;
+    if (a->g) return ONNXBN_ATTR_GRAPH;
+    if (a->n_floats) return ONNXBN_ATTR_FLOATS;
+    if (a->n_ints) return ONNXBN_ATTR_INTS;
+    if (a->n_strings) return ONNXBN_ATTR_STRINGS;
+    return 0;
+}
+
+int onnxbn_attr_proto_type(const Onnx__AttributeProto *a) { return attr_type(a); }
+
+static const char *attr_type_name(int t)
+{
+    switch (t) {
+    case ONNXBN_ATTR_FLOAT: return "FLOAT";
+    case ONNXBN_ATTR_INT: return "INT";
+    case ONNXBN_ATTR_STRING: return "STRING";
+    case ONNXBN_ATTR_TENSOR: return "TENSOR";
+    case ONNXBN_ATTR_GRAPH: return "GRAPH";
+    case ONNXBN_ATTR_FLOATS: return "FLOATS";
+    case ONNXBN_ATTR_INTS: return "INTS";
+    case ONNXBN_ATTR_STRINGS: return "STRINGS";
+    default: return "UNDEFINED";
+    }
+}
+
+const char *onnxbn_attr_type_name(int t) { return attr_type_name(t); }
+
+/* Input/output counts and attributes against the operator's def. */
+static onnxbn_status check_node(const onnxbn_node *n, onnxbn_error *err)
+{
+    const onnxbn_op_def *d = n->def;
+    const Onnx__NodeProto *p = n->proto;
+    if (n->n_in < d->min_inputs || n->n_in > d->max_inputs)
+        return node_err(n, err, ONNXBN_ERR_MODEL, "has %d inputs, the operator takes %d to %d",
+                        n->n_in, d->min_inputs, d->max_inputs);
+    if (n->n_out < d->min_outputs || n->n_out > d->max_outputs)
+        return node_err(n, err, ONNXBN_ERR_MODEL, "has %d outputs, the operator gives %d to %d",
+                        n->n_out, d->min_outputs, d->max_outputs);
+    for (size_t i = 0; i < p->n_attribute; i++) {
+        const Onnx__AttributeProto *a = p->attribute[i];
+        if (!a->name || !*a->name)
+            return node_err(n, err, ONNXBN_ERR_MODEL, "has an attribute without a name");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(onnxbn_str(p->attribute[j]->name), a->name))
+                return node_err(n, err, ONNXBN_ERR_MODEL, "attribute '%.60s' is given twice", a->name);
+    }
+    for (const onnxbn_attr_spec *s = d->attrs; s && s->name; s++) {
+        if ((s->since && n->version < s->since) || (s->until && n->version > s->until))
+            continue;
+        const Onnx__AttributeProto *a = NULL;
+        for (size_t i = 0; i < p->n_attribute && !a; i++)
+            if (!strcmp(onnxbn_str(p->attribute[i]->name), s->name))
+                a = p->attribute[i];
+        if (!a) {
+            if (s->required)
+                return node_err(n, err, ONNXBN_ERR_MODEL, "required attribute '%s' is missing", s->name);
+            continue;
+        }
+        int t = attr_type(a);
+        if (t != s->type)
+            return node_err(n, err, ONNXBN_ERR_MODEL, "attribute '%s' must be %s, got %s", s->name,
+                            attr_type_name(s->type), attr_type_name(t));
+    }
+    return ONNXBN_OK;
+}
+
+/* Kahn's algorithm, taking ready nodes in file order so the order is stable. */
+static onnxbn_status topo_sort(onnxbn_graph *g, onnxbn_error *err)
+{
+    int n = g->n_nodes;
+    int *indeg = calloc((size_t)n + 1, sizeof *indeg);
+    if (!indeg)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++) {
+            int v = g->nodes[i].in[k];
+            if (v >= 0 && g->values[v].producer >= 0)
+                indeg[i]++;
+        }
+    int head = 0, tail = 0;
+    for (int i = 0; i < n; i++)
+        if (!indeg[i])
+            g->order[tail++] = i;
+    while (head < tail) {
+        const onnxbn_node *nd = &g->nodes[g->order[head++]];
+        for (int k = 0; k < nd->n_out; k++) {
+            int v = nd->out[k];
+            if (v < 0)
+                continue;
+            const onnxbn_value *val = &g->values[v];
+            for (int c = 0; c < val->n_consumers; c++)
+                if (--indeg[val->consumers[c]] == 0)
+                    g->order[tail++] = val->consumers[c];
+        }
+    }
+    onnxbn_status st = ONNXBN_OK;
+    if (tail < n) {
+        for (int i = 0; i < n; i++)
+            if (indeg[i] > 0) {
+                st = node_err(&g->nodes[i], err, ONNXBN_ERR_MODEL,
+                              "is part of a cycle: its inputs depend on its own outputs");
+                break;
+            }
+    }
+    free(indeg);
+    return st;
+}
+
+/* Strips trailing empty names: "A,B,," has two inputs. */
+static int trimmed(char **names, size_t n)
+{
+    while (n > 0 && (!names[n - 1] || !*names[n - 1]))
+        n--;
+    return (int)n;
+}
+
+static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool require_ops,
+                           onnxbn_error *err)
+{
+    const Onnx__GraphProto *gp = m->graph;
+    g->proto = gp;
+    g->ir_version = m->ir_version;
+    if (gp->n_node > INT32_MAX / 4 || gp->n_initializer > INT32_MAX / 4)
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
+
+    size_t slots = 0, names = gp->n_initializer + gp->n_input + gp->n_output;
+    for (size_t i = 0; i < gp->n_node; i++) {
+        slots += gp->node[i]->n_input + gp->node[i]->n_output;
+        names += gp->node[i]->n_input + gp->node[i]->n_output;
+    }
+    if (names > INT32_MAX / 4)
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
+    g->hash_cap = 16;
+    while (g->hash_cap < 2 * names)
+        g->hash_cap *= 2;
+    g->hash = malloc(g->hash_cap * sizeof *g->hash);
+    g->values = calloc(names + 1, sizeof *g->values);
+    g->nodes = calloc(gp->n_node + 1, sizeof *g->nodes);
+    g->order = calloc(gp->n_node + 1, sizeof *g->order);
+    /* One pool for node in/out lists, consumer lists, graph inputs and outputs. */
+    g->pool = calloc(2 * slots + gp->n_input + gp->n_output + 1, sizeof *g->pool);
+    if (!g->hash || !g->values || !g->nodes || !g->order || !g->pool)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    memset(g->hash, 0xff, g->hash_cap * sizeof *g->hash);
+    int *pool = g->pool;
+
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *t = gp->initializer[i];
+        if (!t->name || !*t->name)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "initializer #%zu has no name", i);
+        int id = intern(g, t->name);
+        if (g->values[id].init)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "initializer '%.200s' is given twice", t->name);
+        g->values[id].init = t;
+        g->values[id].init_index = (int)i;
+    }
+    g->inputs = pool;
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        if (!vi->name || !*vi->name)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "graph input #%zu has no name", i);
+        int id = intern(g, vi->name);
+        onnxbn_value *v = &g->values[id];
+        if (v->input_index >= 0)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "graph input '%.200s' is listed twice", vi->name);
+        v->input_index = (int)i;
+        v->info = vi;
+        if (!v->init)
+            g->inputs[g->n_inputs++] = id;
+    }
+    pool += g->n_inputs;
+
+    g->n_nodes = (int)gp->n_node;
+    for (int i = 0; i < g->n_nodes; i++) {
+        onnxbn_node *nd = &g->nodes[i];
+        const Onnx__NodeProto *np = gp->node[i];
+        nd->proto = np;
+        nd->index = i;
+        if (!np->op_type || !*np->op_type)
+            return node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
+        nd->n_in = trimmed(np->input, np->n_input);
+        nd->n_out = trimmed(np->output, np->n_output);
+        nd->in = pool;
+        pool += nd->n_in;
+        nd->out = pool;
+        pool += nd->n_out;
+        for (int k = 0; k < nd->n_out; k++) {
+            const char *name = np->output[k];
+            if (!name || !*name) {
+                nd->out[k] = -1;
+                continue;
+            }
+            int id = intern(g, name);
+            onnxbn_value *v = &g->values[id];
+            if (v->producer >= 0) {
+                char other[ONNXBN_LABEL_MAX];
+                return node_err(nd, err, ONNXBN_ERR_MODEL, "output '%.200s' is already produced by %s",
+                                name, onnxbn_node_label(&g->nodes[v->producer], other, sizeof other));
+            }
+            if (v->init || v->input_index >= 0)
+                return node_err(nd, err, ONNXBN_ERR_MODEL,
+                                "output '%.200s' has the name of a graph input or initializer", name);
+            v->producer = i;
+            v->producer_slot = k;
+            nd->out[k] = id;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        onnxbn_node *nd = &g->nodes[i];
+        for (int k = 0; k < nd->n_in; k++) {
+            const char *name = nd->proto->input[k];
+            if (!name || !*name) {
+                nd->in[k] = -1;
+                continue;
+            }
+            int id = intern(g, name);
+            onnxbn_value *v = &g->values[id];
+            if (v->producer < 0 && !v->init && v->input_index < 0)
+                return node_err(nd, err, ONNXBN_ERR_MODEL,
+                                "input '%.200s' is not produced by any node, initializer or graph input",
+                                name);
+            nd->in[k] = id;
+            v->n_consumers++;
+        }
+    }
+    g->outputs = pool;
+    pool += gp->n_output;
+    g->n_outputs = (int)gp->n_output;
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const Onnx__ValueInfoProto *vi = gp->output[i];
+        int id = vi->name && *vi->name ? onnxbn_graph_find(g, vi->name) : -1;
+        if (id < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                               "graph output '%.200s' is not produced by any node, initializer or input",
+                               onnxbn_str(vi->name));
+        g->outputs[i] = id;
+        if (g->values[id].output_index < 0)
+            g->values[id].output_index = (int)i;
+        if (!g->values[id].info || g->values[id].input_index < 0)
+            g->values[id].info = vi;
+    }
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        const Onnx__ValueInfoProto *vi = gp->value_info[i];
+        int id = onnxbn_graph_find(g, onnxbn_str(vi->name));
+        if (id >= 0 && !g->values[id].info)
+            g->values[id].info = vi;
+    }
+    /* Consumer lists: counted above, filled now. */
+    for (int i = 0; i < g->n_values; i++) {
+        g->values[i].consumers = pool;
+        pool += g->values[i].n_consumers;
+        g->values[i].n_consumers = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++) {
+            int id = g->nodes[i].in[k];
+            if (id >= 0) {
+                onnxbn_value *v = &g->values[id];
+                v->consumers[v->n_consumers++] = i;
+            }
+        }
+
+    onnxbn_status st = topo_sort(g, err);
+    if (st)
+        return st;
+
+    for (int i = 0; i < g->n_nodes; i++) {
+        onnxbn_node *nd = &g->nodes[i];
+        const char *domain = onnxbn_str(nd->proto->domain);
+        nd->opset = onnxbn_model_opset_for(m, domain);
+        if (nd->opset < 0)
+            return node_err(nd, err, ONNXBN_ERR_MODEL, "its domain '%.100s' is not in the model's opset_import",
+                            *domain ? domain : "ai.onnx");
+        nd->def = onnxbn_op_find(domain, nd->proto->op_type, nd->opset, &nd->version);
+        if (!nd->def) {
+            if (require_ops)
+                return node_err(nd, err, ONNXBN_ERR_UNSUPPORTED,
+                                "operator %.60s%s%.60s (opset %lld) is not supported",
+                                *domain ? domain : "", *domain ? "." : "", nd->proto->op_type,
+                                (long long)nd->opset);
+            continue;
+        }
+        if ((st = check_node(nd, err)))
+            return st;
+    }
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, bool require_ops,
+                                 onnxbn_error *err)
+{
+    memset(g, 0, sizeof *g);
+    if (!m->graph)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "the model has no graph");
+    onnxbn_status st = build(g, m, require_ops, err);
+    if (st)
+        onnxbn_graph_free(g);
+    return st;
+}
+
+void onnxbn_graph_free(onnxbn_graph *g)
+{
+    free(g->hash);
+    free(g->values);
+    free(g->nodes);
+    free(g->order);
+    free(g->pool);
+    memset(g, 0, sizeof *g);
+}

@@ -1,0 +1,73 @@
+/* graph.h — the index over a loaded ModelProto that the runtime and the converter share: every
+ * value name with its producer, consumers, initializer and graph input/output; topological order. */
+#ifndef ONNXBN_GRAPH_H
+#define ONNXBN_GRAPH_H
+
+#include "core.h"
+#include "onnx.pb-c.h"
+#include "op.h"
+
+typedef struct onnxbn_value {
+    const char *name;
+    int producer;          /* node index, or -1 */
+    int producer_slot;     /* output position in the producer */
+    int n_consumers;
+    int *consumers;        /* node indices (a node appears once per input slot that reads it) */
+    const Onnx__TensorProto *init;  /* the initializer, or NULL */
+    int init_index;        /* its position in graph.initializer, or -1 */
+    int input_index;       /* position in graph.input, or -1 */
+    int output_index;      /* first position in graph.output, or -1 */
+    const Onnx__ValueInfoProto *info; /* declared type, from input/output/value_info, or NULL */
+} onnxbn_value;
+
+struct onnxbn_node {
+    const Onnx__NodeProto *proto;
+    int index;                   /* position in graph.node */
+    const onnxbn_op_def *def;    /* NULL: no implementation (the model still loads for info/fuse) */
+    int version;                 /* operator version in force (when def) */
+    int64_t opset;               /* opset of the node's domain */
+    int n_in, n_out;
+    int *in, *out;               /* value ids; -1 for an omitted optional (empty name) */
+};
+
+typedef struct onnxbn_graph {
+    const Onnx__GraphProto *proto;
+    int64_t ir_version;
+    int n_values;
+    onnxbn_value *values;
+    int n_nodes;
+    onnxbn_node *nodes;
+    int *order;                  /* node indices in a topological order */
+    int n_inputs;                /* graph inputs with no initializer: the caller feeds them */
+    int *inputs;
+    int n_outputs;
+    int *outputs;                /* value ids of graph.output, in order */
+    /* private: name lookup and the id pool behind the lists above */
+    int *hash;
+    size_t hash_cap;
+    int *pool;
+} onnxbn_graph;
+
+/* Builds the index and checks the structure: names produced twice, inputs nothing produces,
+ * cycles, operator versions and attribute types. Unknown operators are allowed here (node.def
+ * NULL); `require_ops` makes them an error too. */
+onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, bool require_ops,
+                                 onnxbn_error *err);
+void onnxbn_graph_free(onnxbn_graph *g);
+int onnxbn_graph_find(const onnxbn_graph *g, const char *name); /* value id or -1 */
+/* "node 'name' (Op)" or "node #3 (Op)" into buf. */
+const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap);
+#define ONNXBN_LABEL_MAX 160
+
+/* The opset version the model imports for a domain ("" and "ai.onnx" are the same), or -1. */
+int64_t onnxbn_model_opset_for(const Onnx__ModelProto *m, const char *domain);
+
+/* Decodes a TensorProto into an embedded tensor that owns its data. `base_dir` is where external
+ * data lives (NULL: refused). `budget` (may be NULL) is decreased by the bytes allocated and the
+ * call fails when it would go below zero. */
+onnxbn_status onnxbn_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
+                                       uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err);
+/* Declared element type and shape of a value info; rank -1 when there is no shape. */
+void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out);
+
+#endif

@@ -1,0 +1,26 @@
+/* model.h — the loaded model (ModelProto + graph index) and the session behind the public handles.
+ * Shared by load.c, session.c, plan.c and the converter. */
+#ifndef ONNXBN_MODEL_H
+#define ONNXBN_MODEL_H
+
+#include "graph.h"
+
+struct onnxbn_model {
+    Onnx__ModelProto *proto;   /* owned; protobuf-c unpacked */
+    char *base_dir;            /* folder for external data, or NULL */
+    onnxbn_options opt;        /* max_memory filled in */
+    onnxbn_graph graph;
+    onnxbn_value_info *in_info, *out_info;
+    uint64_t init_bytes;
+};
+
+/* Takes ownership of proto, also on failure. */
+onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_dir,
+                                      const onnxbn_options *opt, onnxbn_model **out,
+                                      onnxbn_error *err);
+uint64_t onnxbn_options_max_memory(const onnxbn_options *opt);
+/* Reads a whole regular file of at most cap bytes (malloc'd). */
+onnxbn_status onnxbn_file_read(const char *path, uint8_t **buf, size_t *len, uint64_t cap,
+                               onnxbn_error *err);
+
+#endif

@@ -1,0 +1,105 @@
+/* op.h — the contract between the planner and an operator: one onnxbn_op_def per operator family,
+ * called through a kernel context that holds one node's inputs, outputs, attributes and state. */
+#ifndef ONNXBN_OP_H
+#define ONNXBN_OP_H
+
+#include "core.h"
+
+typedef struct onnxbn_node onnxbn_node; /* graph.h; ops see it only through the calls below */
+typedef struct onnxbn_kctx onnxbn_kctx;
+
+/* Attribute types, numbered as onnx.AttributeProto.AttributeType. */
+enum {
+    ONNXBN_ATTR_FLOAT = 1, ONNXBN_ATTR_INT = 2, ONNXBN_ATTR_STRING = 3, ONNXBN_ATTR_TENSOR = 4,
+    ONNXBN_ATTR_GRAPH = 5, ONNXBN_ATTR_FLOATS = 6, ONNXBN_ATTR_INTS = 7, ONNXBN_ATTR_STRINGS = 8
+};
+
+/* An attribute an operator knows. Checked when the model loads: a wrong type is an error, and so
+ * is a missing required one for opset versions in [since, until] (until 0 = no end). */
+typedef struct onnxbn_attr_spec {
+    const char *name;
+    int type;
+    bool required;
+    int since, until;
+} onnxbn_attr_spec;
+
+enum {
+    ONNXBN_OP_NO_CONST_FOLD = 1 /* never evaluate at plan time even if every input is constant */
+};
+
+typedef struct onnxbn_op_def {
+    const char *domain;   /* "" is ai.onnx */
+    const char *op_type;
+    int versions[12];     /* operator versions (since_version) this def implements, ascending, 0-ended */
+    int min_inputs, max_inputs, min_outputs, max_outputs;
+    const onnxbn_attr_spec *attrs; /* ended by an entry with name NULL; may be NULL */
+    int flags;
+    /* Shape rule: checks attributes and input dtypes/shapes and sets every present output's dtype
+     * and shape (onnxbn_tensor_set_shape). Input data is non-NULL only for constant inputs.
+     * May set c->workspace to the scratch bytes run() needs. */
+    onnxbn_status (*infer)(onnxbn_kctx *c);
+    /* Once per plan, after infer (optional): precompute state from constant inputs into c->state. */
+    onnxbn_status (*prepare)(onnxbn_kctx *c);
+    /* Per run: compute the outputs. Shapes are as infer set them. */
+    onnxbn_status (*run)(onnxbn_kctx *c);
+    void (*free_state)(void *state); /* NULL: state (if any) is released with free() */
+} onnxbn_op_def;
+
+/* One node as the op sees it, per plan. */
+struct onnxbn_kctx {
+    const onnxbn_node *node;
+    const onnxbn_op_def *def;
+    int version;                 /* the operator version in force (one of def->versions) */
+    int n_in, n_out;
+    const onnxbn_tensor **in;    /* NULL for an omitted optional input */
+    onnxbn_tensor **out;         /* NULL for an omitted optional output */
+    void *state;                 /* set by prepare; freed with the plan */
+    size_t workspace;            /* set by infer: scratch bytes run() needs */
+    void *scratch;               /* at run: `workspace` bytes, 64-byte aligned, not kept */
+    onnxbn_error *err;
+};
+
+/* Input i or NULL when it is absent (also past n_in). */
+static inline const onnxbn_tensor *onnxbn_in(const onnxbn_kctx *c, int i)
+{
+    return i < c->n_in ? c->in[i] : NULL;
+}
+static inline onnxbn_tensor *onnxbn_out(const onnxbn_kctx *c, int i)
+{
+    return i < c->n_out ? c->out[i] : NULL;
+}
+
+/* Node facts for messages and rules. */
+const char *onnxbn_node_name(const onnxbn_node *n);    /* "" when unnamed */
+const char *onnxbn_node_op_type(const onnxbn_node *n);
+const char *onnxbn_node_input_name(const onnxbn_node *n, int i);  /* value name, "" when absent */
+const char *onnxbn_node_output_name(const onnxbn_node *n, int i);
+
+/* Fails with the node in front: "node 'bn3' (BatchNormalization): <message>". */
+onnxbn_status onnxbn_node_fail(const onnxbn_kctx *c, onnxbn_status st, const char *fmt, ...)
+    ONNXBN_PRINTF(3, 4);
+
+/* Attributes. The getters return the default when the attribute is absent and fail (naming the
+ * node and attribute) when it has another type. */
+bool onnxbn_attr_has(const onnxbn_kctx *c, const char *name);
+onnxbn_status onnxbn_attr_int(const onnxbn_kctx *c, const char *name, int64_t def, int64_t *out);
+onnxbn_status onnxbn_attr_float(const onnxbn_kctx *c, const char *name, float def, float *out);
+/* *v stays valid for the life of the model; *n = 0 and *v = NULL when absent. */
+onnxbn_status onnxbn_attr_ints(const onnxbn_kctx *c, const char *name, const int64_t **v,
+                               size_t *n);
+onnxbn_status onnxbn_attr_floats(const onnxbn_kctx *c, const char *name, const float **v,
+                                 size_t *n);
+/* Copies the string NUL-terminated into buf; a string that does not fit is an error. */
+onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const char *def,
+                                 char *buf, size_t cap);
+/* Decodes a TENSOR attribute into a new owned tensor (*out NULL when absent). */
+onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_tensor **out);
+
+/* Registry: the def for (domain, op_type) at the given opset of that domain, or NULL; *version
+ * receives the operator version in force. */
+const onnxbn_op_def *onnxbn_op_find(const char *domain, const char *op_type, int64_t opset,
+                                    int *version);
+/* All defs, for listing (NULL-ended). */
+const onnxbn_op_def *const *onnxbn_op_table(void);
+
+#endif

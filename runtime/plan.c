@@ -1,0 +1,378 @@
+/* plan.c — makes and runs the per-shape plan: infers every value's shape, evaluates nodes whose
+ * inputs are all constant once (shape subgraphs, weight transforms), and lays activations in one arena. */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN_UP(x) (((x) + ONNXBN_ALIGN - 1) & ~(size_t)(ONNXBN_ALIGN - 1))
+
+static void free_state(onnxbn_kctx *c)
+{
+    if (c->state) {
+        if (c->def && c->def->free_state)
+            c->def->free_state(c->state);
+        else
+            free(c->state);
+        c->state = NULL;
+    }
+}
+
+void onnxbn_plan_free(onnxbn_plan *p)
+{
+    if (!p)
+        return;
+    if (p->ctx)
+        for (int i = 0; i < p->model->graph.n_nodes; i++)
+            free_state(&p->ctx[i]);
+    if (p->vals)
+        for (int i = 0; i < p->n_values; i++)
+            onnxbn_tensor_release(&p->vals[i]);
+    if (p->out_copies)
+        for (int i = 0; i < p->model->graph.n_outputs; i++)
+            onnxbn_tensor_release(&p->out_copies[i]);
+    free(p->vals);
+    free(p->kind);
+    free(p->ctx);
+    free(p->in_ptrs);
+    free(p->out_ptrs);
+    free(p->steps);
+    onnxbn_free(p->arena);
+    free(p->fed_ids);
+    free(p->fed_shapes);
+    free(p->out_copies);
+    free(p);
+}
+
+/* ---- arena layout ---- */
+
+typedef struct {
+    int id;
+    size_t size, off;
+    int first, last; /* step range in which the buffer is live */
+} span;
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return x->first - y->first;
+}
+
+static int by_off(const void *a, const void *b)
+{
+    const span *const *x = a, *const *y = b;
+    return (*x)->off < (*y)->off ? -1 : (*x)->off > (*y)->off;
+}
+
+/* Greedy: largest buffers first, each at the lowest offset where it overlaps no live buffer. */
+static onnxbn_status layout(span *s, int n, size_t *total, onnxbn_error *err)
+{
+    qsort(s, (size_t)n, sizeof *s, by_size_desc);
+    span **live = malloc(((size_t)n + 1) * sizeof *live);
+    if (!live)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    size_t top = 0;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        for (int j = 0; j < i; j++)
+            if (s[j].first <= s[i].last && s[i].first <= s[j].last)
+                live[k++] = &s[j];
+        qsort(live, (size_t)k, sizeof *live, by_off);
+        size_t off = 0;
+        for (int j = 0; j < k; j++) {
+            if (off + s[i].size <= live[j]->off)
+                break;
+            size_t end = live[j]->off + live[j]->size;
+            if (end > off)
+                off = end;
+        }
+        s[i].off = off;
+        if (off + s[i].size > top)
+            top = off + s[i].size;
+    }
+    free(live);
+    *total = top;
+    return ONNXBN_OK;
+}
+
+/* ---- building ---- */
+
+static onnxbn_status alloc_tables(onnxbn_plan *p, const onnxbn_graph *g, onnxbn_error *err)
+{
+    size_t slots = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        slots += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+    p->n_values = g->n_values;
+    p->vals = calloc((size_t)g->n_values + 1, sizeof *p->vals);
+    p->kind = calloc((size_t)g->n_values + 1, 1);
+    p->ctx = calloc((size_t)g->n_nodes + 1, sizeof *p->ctx);
+    p->in_ptrs = calloc(slots + 1, sizeof *p->in_ptrs);
+    p->out_ptrs = calloc(slots + 1, sizeof *p->out_ptrs);
+    p->steps = calloc((size_t)g->n_nodes + 1, sizeof *p->steps);
+    p->out_copies = calloc((size_t)g->n_outputs + 1, sizeof *p->out_copies);
+    if (!p->vals || !p->kind || !p->ctx || !p->in_ptrs || !p->out_ptrs || !p->steps || !p->out_copies)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    return ONNXBN_OK;
+}
+
+static onnxbn_status remember_key(onnxbn_plan *p, int n_fed, const int *fed_ids,
+                                  const onnxbn_tensor *const *fed, onnxbn_error *err)
+{
+    p->n_fed = n_fed;
+    p->fed_ids = calloc((size_t)n_fed + 1, sizeof *p->fed_ids);
+    p->fed_shapes = calloc((size_t)n_fed + 1, sizeof *p->fed_shapes);
+    if (!p->fed_ids || !p->fed_shapes)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n_fed; i++) {
+        p->fed_ids[i] = fed_ids[i];
+        p->fed_shapes[i] = *fed[i];
+        p->fed_shapes[i].data = NULL;
+        p->fed_shapes[i].owns = false;
+    }
+    return ONNXBN_OK;
+}
+
+/* Runs a node whose inputs are all constant, now, into owned outputs. */
+static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
+{
+    for (int k = 0; k < c->n_out; k++) {
+        onnxbn_tensor *t = c->out[k];
+        if (!t)
+            continue;
+        if (t->nbytes > *budget)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "output %d needs %zu bytes, over the memory limit",
+                                    k, t->nbytes);
+        *budget -= t->nbytes;
+        t->data = onnxbn_calloc_aligned(t->nbytes);
+        if (!t->data)
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", t->nbytes);
+        t->owns = true;
+        p->const_bytes += t->nbytes;
+    }
+    onnxbn_status st = ONNXBN_OK;
+    void *scratch = NULL;
+    if (c->workspace) {
+        if (c->workspace > *budget)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "needs %zu scratch bytes, over the memory limit",
+                                    c->workspace);
+        if (!(scratch = onnxbn_alloc(c->workspace)))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", c->workspace);
+    }
+    c->scratch = scratch;
+    if (c->def->prepare)
+        st = c->def->prepare(c);
+    if (!st)
+        st = c->def->run(c);
+    c->scratch = NULL;
+    onnxbn_free(scratch);
+    free_state(c);
+    return st;
+}
+
+static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed,
+                           const int *fed_ids, const onnxbn_tensor *const *fed, uint64_t budget,
+                           onnxbn_error *err)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    onnxbn_status st = alloc_tables(p, g, err);
+    if (!st)
+        st = remember_key(p, n_fed, fed_ids, fed, err);
+    if (st)
+        return st;
+
+    for (int i = 0; i < g->n_values; i++) {
+        const onnxbn_value *v = &g->values[i];
+        if (v->init) { /* a default until proven fed */
+            p->vals[i] = inits[v->init_index];
+            p->vals[i].owns = false;
+            p->kind[i] = VAL_CONST;
+        }
+    }
+    for (int i = 0; i < n_fed; i++) {
+        p->vals[fed_ids[i]] = *fed[i];
+        p->vals[fed_ids[i]].data = NULL;
+        p->vals[fed_ids[i]].owns = false;
+        p->kind[fed_ids[i]] = VAL_INPUT;
+    }
+
+    const onnxbn_tensor **in_pool = p->in_ptrs;
+    onnxbn_tensor **out_pool = p->out_ptrs;
+    for (int oi = 0; oi < g->n_nodes; oi++) {
+        const onnxbn_node *nd = &g->nodes[g->order[oi]];
+        onnxbn_kctx *c = &p->ctx[nd->index];
+        c->node = nd;
+        c->def = nd->def;
+        c->version = nd->version;
+        c->err = err;
+        c->n_in = nd->n_in;
+        c->n_out = nd->n_out;
+        c->in = in_pool;
+        c->out = out_pool;
+        in_pool += nd->n_in;
+        out_pool += nd->n_out;
+        if (!nd->def) {
+            char label[ONNXBN_LABEL_MAX];
+            return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "%s: operator %s (opset %lld) is not supported",
+                               onnxbn_node_label(nd, label, sizeof label), nd->proto->op_type,
+                               (long long)nd->opset);
+        }
+        bool all_const = true;
+        for (int k = 0; k < nd->n_in; k++) {
+            int id = nd->in[k];
+            if (id < 0) {
+                c->in[k] = NULL;
+                continue;
+            }
+            if (p->kind[id] == VAL_ABSENT) {
+                const char *why = g->values[id].input_index >= 0 ? "a graph input that was not given"
+                                                                 : "not computed";
+                return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "input '%s' is %s",
+                                        g->values[id].name, why);
+            }
+            c->in[k] = &p->vals[id];
+            all_const &= p->kind[id] == VAL_CONST;
+        }
+        for (int k = 0; k < nd->n_out; k++) {
+            int id = nd->out[k];
+            c->out[k] = id < 0 ? NULL : &p->vals[id];
+        }
+        if ((st = nd->def->infer(c)))
+            return st;
+        for (int k = 0; k < nd->n_out; k++)
+            if (c->out[k] && c->out[k]->dtype == ONNXBN_UNDEFINED)
+                return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
+                                        "output %d ('%s') was given no type by the operator", k,
+                                        g->values[nd->out[k]].name);
+        if (all_const && !(nd->def->flags & ONNXBN_OP_NO_CONST_FOLD)) {
+            if ((st = fold_node(p, c, &budget)))
+                return st;
+            for (int k = 0; k < nd->n_out; k++)
+                if (nd->out[k] >= 0)
+                    p->kind[nd->out[k]] = VAL_CONST;
+            continue;
+        }
+        for (int k = 0; k < nd->n_out; k++)
+            if (nd->out[k] >= 0)
+                p->kind[nd->out[k]] = VAL_ARENA;
+        if (nd->def->prepare && (st = nd->def->prepare(c)))
+            return st;
+        if (c->workspace > p->scratch_size)
+            p->scratch_size = c->workspace;
+        p->steps[p->n_steps++] = nd->index;
+    }
+
+    /* Lifetimes in step numbers; graph outputs live to the end. */
+    int n_spans = 0;
+    span *spans = calloc((size_t)g->n_values + 1, sizeof *spans);
+    int *first = malloc(((size_t)g->n_values + 1) * sizeof *first);
+    if (!spans || !first) {
+        free(spans);
+        free(first);
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_values; i++)
+        first[i] = -1;
+    for (int s = 0; s < p->n_steps; s++) {
+        const onnxbn_node *nd = &g->nodes[p->steps[s]];
+        for (int k = 0; k < nd->n_out; k++)
+            if (nd->out[k] >= 0 && first[nd->out[k]] < 0) {
+                first[nd->out[k]] = n_spans;
+                spans[n_spans++] = (span){.id = nd->out[k], .size = ALIGN_UP(p->vals[nd->out[k]].nbytes),
+                                          .first = s, .last = s};
+            }
+        for (int k = 0; k < nd->n_in; k++)
+            if (nd->in[k] >= 0 && first[nd->in[k]] >= 0)
+                spans[first[nd->in[k]]].last = s;
+    }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (first[g->outputs[i]] >= 0)
+            spans[first[g->outputs[i]]].last = p->n_steps;
+    free(first);
+    size_t total = 0;
+    st = layout(spans, n_spans, &total, err);
+    size_t scratch_off = ALIGN_UP(total);
+    if (!st && (scratch_off > budget || p->scratch_size > budget - scratch_off))
+        st = onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                         "activations need %zu bytes, over the memory limit of the session",
+                         scratch_off + p->scratch_size);
+    if (!st) {
+        p->arena_size = scratch_off + p->scratch_size;
+        p->arena = onnxbn_alloc(p->arena_size);
+        if (!p->arena)
+            st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes of activations", p->arena_size);
+    }
+    if (!st) {
+        for (int i = 0; i < n_spans; i++)
+            p->vals[spans[i].id].data = p->arena + spans[i].off;
+        p->scratch = p->arena + scratch_off;
+    }
+    free(spans);
+    if (st)
+        return st;
+
+    /* A graph output that is a fed input is handed back as a copy the session owns. */
+    for (int i = 0; i < g->n_outputs; i++) {
+        int id = g->outputs[i];
+        if (p->kind[id] == VAL_INPUT &&
+            (st = onnxbn_tensor_init_alloc(&p->out_copies[i], p->vals[id].dtype, p->vals[id].rank,
+                                           p->vals[id].dims, err)))
+            return st;
+    }
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
+                                const int *fed_ids, const onnxbn_tensor *const *fed,
+                                uint64_t budget, onnxbn_plan **out, onnxbn_error *err)
+{
+    *out = NULL;
+    onnxbn_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    p->model = m;
+    onnxbn_status st = build(p, inits, n_fed, fed_ids, fed, budget, err);
+    if (st) {
+        onnxbn_plan_free(p);
+        return st;
+    }
+    *out = p;
+    return ONNXBN_OK;
+}
+
+bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
+                         const onnxbn_tensor *const *fed)
+{
+    if (p->n_fed != n_fed)
+        return false;
+    for (int i = 0; i < n_fed; i++)
+        if (p->fed_ids[i] != fed_ids[i] || p->fed_shapes[i].dtype != fed[i]->dtype ||
+            !onnxbn_same_shape(&p->fed_shapes[i], fed[i]))
+            return false;
+    return true;
+}
+
+onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
+                              const onnxbn_tensor *const *fed, onnxbn_error *err)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    for (int i = 0; i < n_fed; i++)
+        p->vals[fed_ids[i]].data = fed[i]->data; /* read only: kernels never write their inputs */
+    for (int s = 0; s < p->n_steps; s++) {
+        onnxbn_kctx *c = &p->ctx[p->steps[s]];
+        c->err = err;
+        c->scratch = p->scratch;
+        onnxbn_status st = c->def->run(c);
+        if (st)
+            return st;
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        int id = g->outputs[i];
+        if (p->kind[id] == VAL_INPUT && p->vals[id].nbytes)
+            memcpy(p->out_copies[i].data, p->vals[id].data, p->vals[id].nbytes);
+    }
+    for (int i = 0; i < n_fed; i++)
+        p->vals[fed_ids[i]].data = NULL;
+    return ONNXBN_OK;
+}

@@ -1,0 +1,43 @@
+/* plan.h — the per-input-shape execution plan: shapes and types of every value, constants
+ * evaluated once, per-node prepared state, and one arena whose offsets come from value lifetimes. */
+#ifndef ONNXBN_PLAN_H
+#define ONNXBN_PLAN_H
+
+#include "model.h"
+
+enum { VAL_ABSENT = 0, VAL_INPUT, VAL_CONST, VAL_ARENA };
+
+typedef struct onnxbn_plan {
+    const onnxbn_model *model;
+    int n_values;
+    onnxbn_tensor *vals;        /* per value id; data set for CONST and ARENA, bound per run for INPUT */
+    uint8_t *kind;              /* VAL_* per value id */
+    onnxbn_kctx *ctx;           /* per node index */
+    const onnxbn_tensor **in_ptrs;
+    onnxbn_tensor **out_ptrs;
+    int n_steps;
+    int *steps;                 /* node indices run per call, in order */
+    uint8_t *arena;
+    size_t arena_size, scratch_size;
+    void *scratch;
+    /* what the plan was made for: which inputs were fed, with which types and shapes */
+    int n_fed;
+    int *fed_ids;
+    onnxbn_tensor *fed_shapes;  /* shape/type only */
+    onnxbn_tensor *out_copies;  /* per graph output that is itself a graph input (copied per run) */
+    uint64_t const_bytes;       /* bytes of constants computed at plan time */
+} onnxbn_plan;
+
+/* Makes a plan for inputs of the given types/shapes (data ignored). `inits` are the session's
+ * decoded initializers, indexed by position in graph.initializer; `budget` the bytes left. */
+onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
+                                const int *fed_ids, const onnxbn_tensor *const *fed,
+                                uint64_t budget, onnxbn_plan **out, onnxbn_error *err);
+/* True when the plan fits these fed inputs exactly (same values, types and shapes). */
+bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
+                         const onnxbn_tensor *const *fed);
+onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
+                              const onnxbn_tensor *const *fed, onnxbn_error *err);
+void onnxbn_plan_free(onnxbn_plan *p);
+
+#endif

@@ -1,0 +1,251 @@
+/* session.c — the public session: decodes the weights once, checks inputs against what the model
+ * declares, keeps the plan for the current input shapes and re-plans only when they change. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+struct onnxbn_session {
+    onnxbn_model *model;
+    onnxbn_tensor *inits;     /* decoded initializers, by position in graph.initializer */
+    uint64_t budget;          /* bytes left under max_memory after the weights */
+    onnxbn_plan *plan;
+    bool ran;
+};
+
+void onnxbn_session_free(onnxbn_session *s)
+{
+    if (!s)
+        return;
+    onnxbn_plan_free(s->plan);
+    if (s->inits && s->model)
+        for (size_t i = 0; i < s->model->proto->graph->n_initializer; i++)
+            onnxbn_tensor_release(&s->inits[i]);
+    free(s->inits);
+    onnxbn_model_free(s->model);
+    free(s);
+}
+
+const onnxbn_model *onnxbn_session_model(const onnxbn_session *s) { return s->model; }
+
+static onnxbn_status check_ops(const onnxbn_graph *g, onnxbn_error *err)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onnxbn_node *nd = &g->nodes[g->order[i]];
+        if (!nd->def) {
+            char label[ONNXBN_LABEL_MAX];
+            const char *dom = onnxbn_str(nd->proto->domain);
+            return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                               "%s: operator %s%s%s (opset %lld) is not supported",
+                               onnxbn_node_label(nd, label, sizeof label), dom, *dom ? "." : "",
+                               nd->proto->op_type, (long long)nd->opset);
+        }
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
+{
+    const Onnx__GraphProto *gp = s->model->proto->graph;
+    s->inits = calloc(gp->n_initializer + 1, sizeof *s->inits);
+    if (!s->inits)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        onnxbn_status st = onnxbn_tensor_from_proto(gp->initializer[i], s->model->base_dir,
+                                                    &s->budget, &s->inits[i], err);
+        if (st) {
+            onnxbn_err_prefix(err, "initializer '%.200s'", onnxbn_str(gp->initializer[i]->name));
+            return st;
+        }
+    }
+    return ONNXBN_OK;
+}
+
+/* The declared shape when it is complete (every dim a number), for planning at open. */
+static bool static_input(const onnxbn_value_info *vi, onnxbn_tensor *t)
+{
+    if (vi->rank < 0 || onnxbn_dtype_size(vi->dtype) == 0)
+        return false;
+    for (int d = 0; d < vi->rank; d++)
+        if (vi->dims[d] < 0)
+            return false;
+    memset(t, 0, sizeof *t);
+    return onnxbn_tensor_set_shape(t, vi->dtype, vi->rank, vi->dims, NULL) == ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
+                                 onnxbn_session **out, onnxbn_error *err)
+{
+    if (!out) {
+        onnxbn_model_free(model);
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_new: NULL argument");
+    }
+    *out = NULL;
+    if (!model)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_new: NULL model");
+    onnxbn_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        onnxbn_model_free(model);
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    s->model = model;
+    if (opt)
+        model->opt = *opt;
+    model->opt.max_memory = onnxbn_options_max_memory(opt ? opt : &model->opt);
+    s->budget = model->opt.max_memory;
+    onnxbn_status st = check_ops(&model->graph, err);
+    if (!st)
+        st = decode_inits(s, err);
+    /* Plan now when every input's shape is fixed, so shape errors show at open. */
+    const onnxbn_graph *g = &model->graph;
+    int n = g->n_inputs;
+    onnxbn_tensor *shapes = calloc((size_t)n + 1, sizeof *shapes);
+    const onnxbn_tensor **ptrs = calloc((size_t)n + 1, sizeof *ptrs);
+    if (!st && (!shapes || !ptrs))
+        st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    bool all_static = true;
+    for (int i = 0; !st && i < n && all_static; i++) {
+        all_static = static_input(&model->in_info[i], &shapes[i]);
+        ptrs[i] = &shapes[i];
+    }
+    if (!st && all_static)
+        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, s->budget, &s->plan, err);
+    free(shapes);
+    free(ptrs);
+    if (st) {
+        onnxbn_session_free(s);
+        return st;
+    }
+    *out = s;
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_session_open(const char *path, const onnxbn_options *opt,
+                                  onnxbn_session **out, onnxbn_error *err)
+{
+    if (!out)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_open: NULL argument");
+    *out = NULL;
+    onnxbn_model *m;
+    onnxbn_status st = onnxbn_model_load(path, opt, &m, err);
+    if (st)
+        return st;
+    return onnxbn_session_new(m, opt, out, err);
+}
+
+/* Each fed tensor against the graph input's declared type and shape; symbolic dims must agree
+ * across inputs. */
+static onnxbn_status check_inputs(const onnxbn_session *s, size_t n, const char *const *names,
+                                  const onnxbn_tensor *const *inputs, int *ids, onnxbn_error *err)
+{
+    const onnxbn_graph *g = &s->model->graph;
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i] || !inputs[i])
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "input %zu: NULL name or tensor", i);
+        int id = onnxbn_graph_find(g, names[i]);
+        if (id < 0 || g->values[id].input_index < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "the model has no input named '%.200s'", names[i]);
+        for (size_t j = 0; j < i; j++)
+            if (ids[j] == id)
+                return onnxbn_fail(err, ONNXBN_ERR_ARG, "input '%.200s' is given twice", names[i]);
+        ids[i] = id;
+        const onnxbn_tensor *t = inputs[i];
+        if (t->nbytes && !t->data)
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "input '%.200s' has no data", names[i]);
+        onnxbn_value_info vi;
+        onnxbn_value_info_fill(g->values[id].info, &vi);
+        if (g->values[id].init && vi.dtype == ONNXBN_UNDEFINED) {
+            vi.dtype = (onnxbn_dtype)g->values[id].init->data_type;
+        }
+        if (vi.dtype != ONNXBN_UNDEFINED && vi.dtype != t->dtype)
+            return onnxbn_fail(err, ONNXBN_ERR_TYPE, "input '%.200s' is %s, the model expects %s",
+                               names[i], onnxbn_dtype_name(t->dtype), onnxbn_dtype_name(vi.dtype));
+        char got[ONNXBN_SHAPE_STR_MAX];
+        if (vi.rank >= 0 && vi.rank != t->rank)
+            return onnxbn_fail(err, ONNXBN_ERR_SHAPE, "input '%.200s' has shape %s (rank %d), the model expects rank %d",
+                               names[i], onnxbn_shape_str(t, got, sizeof got), t->rank, vi.rank);
+        for (int d = 0; vi.rank >= 0 && d < vi.rank; d++) {
+            if (vi.dims[d] >= 0 && vi.dims[d] != t->dims[d])
+                return onnxbn_fail(err, ONNXBN_ERR_SHAPE,
+                                   "input '%.200s' has shape %s, the model expects dimension %d to be %lld",
+                                   names[i], onnxbn_shape_str(t, got, sizeof got), d, (long long)vi.dims[d]);
+            if (!vi.dim_names[d])
+                continue;
+            /* The same symbol elsewhere among the fed inputs must have the same size. */
+            for (size_t j = 0; j < i; j++) {
+                onnxbn_value_info vj;
+                onnxbn_value_info_fill(g->values[ids[j]].info, &vj);
+                for (int e = 0; e < vj.rank && e < inputs[j]->rank; e++)
+                    if (vj.dim_names[e] && !strcmp(vj.dim_names[e], vi.dim_names[d]) &&
+                        inputs[j]->dims[e] != t->dims[d])
+                        return onnxbn_fail(err, ONNXBN_ERR_SHAPE,
+                                           "dimension '%.60s' is %lld in input '%.200s' but %lld in input '%.200s'",
+                                           vi.dim_names[d], (long long)inputs[j]->dims[e], names[j],
+                                           (long long)t->dims[d], names[i]);
+            }
+        }
+    }
+    for (int k = 0; k < g->n_inputs; k++) {
+        bool given = false;
+        for (size_t i = 0; i < n && !given; i++)
+            given = ids[i] == g->inputs[k];
+        if (!given)
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "input '%.200s' was not given",
+                               g->values[g->inputs[k]].name);
+    }
+    return ONNXBN_OK;
+}
+
+/* Sorted by value id, so the plan key does not depend on the caller's order. */
+static void sort_fed(int n, int *ids, const onnxbn_tensor **t)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+            int a = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = a;
+            const onnxbn_tensor *b = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = b;
+        }
+}
+
+onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
+                                 const onnxbn_tensor *const *inputs, onnxbn_error *err)
+{
+    if (!s || (n && (!names || !inputs)))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_run: NULL argument");
+    if (n > (size_t)s->model->graph.n_values)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
+    s->ran = false;
+    int *ids = calloc(n + 1, sizeof *ids);
+    const onnxbn_tensor **fed = calloc(n + 1, sizeof *fed);
+    onnxbn_status st = ids && fed ? ONNXBN_OK : onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = check_inputs(s, n, names, inputs, ids, err);
+    if (!st) {
+        memcpy(fed, inputs, n * sizeof *fed);
+        sort_fed((int)n, ids, fed);
+        if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
+            onnxbn_plan_free(s->plan);
+            s->plan = NULL;
+            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->budget, &s->plan, err);
+        }
+    }
+    if (!st)
+        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, err);
+    free(ids);
+    free(fed);
+    s->ran = st == ONNXBN_OK;
+    return st;
+}
+
+const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i)
+{
+    if (!s || !s->ran || !s->plan || i >= (size_t)s->model->graph.n_outputs)
+        return NULL;
+    int id = s->model->graph.outputs[i];
+    if (s->plan->kind[id] == VAL_INPUT)
+        return &s->plan->out_copies[i];
+    return &s->plan->vals[id];
+}
