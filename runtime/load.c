@@ -250,7 +250,7 @@ onnxbn_status onnxbn_tensor_from_proto(const Onnx__TensorProto *tp, const char *
     t.owns = true;
     if (external)
         st = read_external(tp, base_dir, t.data, t.nbytes, err);
-    else if (tp->has_raw_data)
+    else if (tp->has_raw_data && t.nbytes) /* empty raw_data unpacks as a NULL pointer */
         memcpy(t.data, tp->raw_data.data, t.nbytes); /* little-endian host assumed (x86-64, arm64) */
     else if (t.numel > 0)
         st = from_typed(tp, &t, err);

@@ -15,7 +15,8 @@ enum {
 };
 
 /* An attribute an operator knows. Checked when the model loads: a wrong type is an error, and so
- * is a missing required one for opset versions in [since, until] (until 0 = no end). */
+ * is a missing required one for OPERATOR versions (c->version, not the model's opset) in
+ * [since, until] (0 = no bound). */
 typedef struct onnxbn_attr_spec {
     const char *name;
     int type;
@@ -24,7 +25,10 @@ typedef struct onnxbn_attr_spec {
 } onnxbn_attr_spec;
 
 enum {
-    ONNXBN_OP_NO_CONST_FOLD = 1 /* never evaluate at plan time even if every input is constant */
+    ONNXBN_OP_NO_CONST_FOLD = 1, /* never evaluate at plan time even if every input is constant */
+    /* The outputs depend only on the input shapes (Shape, Size): evaluated at plan time with
+     * inputs whose data is NULL, so the shape subgraphs exporters emit become constants. */
+    ONNXBN_OP_SHAPE_ONLY = 2
 };
 
 typedef struct onnxbn_op_def {
@@ -38,7 +42,9 @@ typedef struct onnxbn_op_def {
      * and shape (onnxbn_tensor_set_shape). Input data is non-NULL only for constant inputs.
      * May set c->workspace to the scratch bytes run() needs. */
     onnxbn_status (*infer)(onnxbn_kctx *c);
-    /* Once per plan, after infer (optional): precompute state from constant inputs into c->state. */
+    /* Once per plan, after infer (optional): precompute state from constant inputs into c->state.
+     * As in infer, input data is non-NULL exactly for constant inputs (activations get their
+     * arena addresses only after every node is prepared). */
     onnxbn_status (*prepare)(onnxbn_kctx *c);
     /* Per run: compute the outputs. Shapes are as infer set them. */
     onnxbn_status (*run)(onnxbn_kctx *c);

@@ -245,7 +245,8 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
                 return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
                                         "output %d ('%s') was given no type by the operator", k,
                                         g->values[nd->out[k]].name);
-        if (all_const && !(nd->def->flags & ONNXBN_OP_NO_CONST_FOLD)) {
+        if ((all_const && !(nd->def->flags & ONNXBN_OP_NO_CONST_FOLD)) ||
+            (nd->def->flags & ONNXBN_OP_SHAPE_ONLY)) {
             if ((st = fold_node(p, c, &budget)))
                 return st;
             for (int k = 0; k < nd->n_out; k++)

@@ -219,6 +219,44 @@ void mk_init_typed(mk_model *m, const char *name, onnxbn_dtype dt, int rank, con
     PUSH(m, m->g.n_initializer, m->g.initializer, t);
 }
 
+static Onnx__StringStringEntryProto *kv(mk_model *m, const char *k, const char *v)
+{
+    Onnx__StringStringEntryProto *e = zalloc(m, sizeof *e);
+    onnx__string_string_entry_proto__init(e);
+    e->key = sdup(m, k);
+    e->value = sdup(m, v);
+    return e;
+}
+
+void mk_init_external(mk_model *m, const char *name, onnxbn_dtype dt, int rank, const int64_t *dims,
+                      const char *location, int64_t offset, int64_t length)
+{
+    Onnx__TensorProto *t = tensor(m, name, dt, rank, dims);
+    char num[32];
+    t->has_data_location = 1;
+    t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    t->external_data = own(m, calloc(3, sizeof *t->external_data));
+    t->external_data[t->n_external_data++] = kv(m, "location", location);
+    snprintf(num, sizeof num, "%lld", (long long)offset);
+    t->external_data[t->n_external_data++] = kv(m, "offset", num);
+    if (length >= 0) {
+        snprintf(num, sizeof num, "%lld", (long long)length);
+        t->external_data[t->n_external_data++] = kv(m, "length", num);
+    }
+    PUSH(m, m->g.n_initializer, m->g.initializer, t);
+}
+
+void mk_save(const mk_model *m, const char *path)
+{
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, len, f) != len)
+        fail_msg("mkmodel: cannot write %s", path);
+    fclose(f);
+    free(buf);
+}
+
 static void split(mk_model *m, const char *list, size_t *n, char ***out)
 {
     if (!list || !*list)

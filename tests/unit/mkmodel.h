@@ -30,6 +30,11 @@ void mk_init_f32(mk_model *m, const char *name, int rank, const int64_t *dims, c
 void mk_init_typed(mk_model *m, const char *name, onnxbn_dtype dt, int rank, const int64_t *dims,
                    const void *data);
 
+/* An initializer whose data is in an external file (location/offset/length as given; length < 0
+ * leaves the key out). */
+void mk_init_external(mk_model *m, const char *name, onnxbn_dtype dt, int rank, const int64_t *dims,
+                      const char *location, int64_t offset, int64_t length);
+
 /* A node; inputs/outputs are comma-separated value names, an empty entry is an omitted optional
  * ("X,,B"). name may be NULL (unnamed node). */
 mk_node *mk_node_add(mk_model *m, const char *op_type, const char *name, const char *inputs,
@@ -44,6 +49,9 @@ void mk_attr_floats(mk_node *n, const char *name, size_t count, const float *v);
 /* Serialized bytes (malloc'd; the caller frees). */
 uint8_t *mk_pack(const mk_model *m, size_t *len);
 void mk_free(mk_model *m);
+
+/* Writes the packed model to path. */
+void mk_save(const mk_model *m, const char *path);
 
 /* Packs, loads (base_dir NULL) and opens a session; frees nothing of m. */
 onnxbn_status mk_session(const mk_model *m, onnxbn_session **out, onnxbn_error *err);
