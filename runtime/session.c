@@ -130,7 +130,10 @@ onnxbn_status onnxbn_session_open(const char *path, const onnxbn_options *opt,
     onnxbn_status st = onnxbn_model_load(path, opt, &m, err);
     if (st)
         return st;
-    return onnxbn_session_new(m, opt, out, err);
+    st = onnxbn_session_new(m, opt, out, err);
+    if (st)
+        onnxbn_err_prefix(err, "%s", path); /* as load errors are */
+    return st;
 }
 
 /* Each fed tensor against the graph input's declared type and shape; symbolic dims must agree

@@ -1,0 +1,407 @@
+/* cmd_test.c — `onnxbn test CASE_DIR ...`: runs folders in the ONNX backend test layout and says
+ * PASS, FAIL (with the worst difference) or SKIP (what onnxbn does not support) for each. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* opendir */
+#endif
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cmd_test_help[] =
+    "usage: onnxbn test CASE_DIR... [options]\n\n"
+    "Runs ONNX backend test cases: CASE_DIR holds model.onnx and test_data_set_N/ folders with\n"
+    "input_K.pb and output_K.pb (serialized TensorProtos). A folder without model.onnx is taken\n"
+    "as a suite: every subfolder that has one is run, in name order.\n"
+    "Inputs bind by the name stored in the .pb, else by position among the model's inputs.\n"
+    "Outputs must match in type and shape; floating values within atol + rtol*|expected| (NaN\n"
+    "equals NaN), integers and booleans exactly.\n\n"
+    "Prints one line per case:  PASS name | FAIL name: reason | SKIP name: reason\n"
+    "(SKIP: an operator, type or rank onnxbn does not support, or test data that is not a\n"
+    "tensor), then 'N passed, N failed, N skipped'. Exits 1 when any case failed.\n\n"
+    "options:\n"
+    "  --rtol X    relative tolerance (default 1e-3)\n"
+    "  --atol X    absolute tolerance (default 1e-7)\n"
+    "  --quiet     print only failures and the summary\n";
+
+typedef enum verdict { PASS, FAIL, SKIP } verdict;
+
+typedef struct test_opts {
+    double rtol, atol;
+    bool quiet;
+} test_opts;
+
+#define REASON_MAX 1024
+
+/* Growable list of malloc'd strings. */
+typedef struct strlist {
+    char **v;
+    size_t n, cap;
+} strlist;
+
+static bool push(strlist *l, char *s)
+{
+    if (!s)
+        return false;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return false;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
+    return true;
+}
+
+static void strlist_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static verdict fail(char *msg, const char *fmt, ...) CLI_PRINTF(2, 3);
+static verdict fail(char *msg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, REASON_MAX, fmt, ap);
+    va_end(ap);
+    return FAIL;
+}
+
+/* A library error: SKIP for what onnxbn does not support, FAIL for anything else. */
+static verdict lib_verdict(const onnxbn_error *e, const char *what, char *msg)
+{
+    const char *m = e->msg[0] ? e->msg : onnxbn_status_name(e->status);
+    snprintf(msg, REASON_MAX, "%s%s%s", what ? what : "", what ? ": " : "", m);
+    return e->status == ONNXBN_ERR_UNSUPPORTED ? SKIP : FAIL;
+}
+
+/* Reads dir/file as a tensor; on failure the message names the file, not the whole path. */
+static verdict read_tensor(const char *dir, const char *file, onnxbn_tensor **t, char **name,
+                           char *msg)
+{
+    char *path = cli_path_join(dir, file);
+    if (!path)
+        return fail(msg, "out of memory");
+    onnxbn_error err = {0};
+    onnxbn_status st = onnxbn_tensor_read_file(path, t, name, &err);
+    if (st) {
+        /* The library puts "'path': " in front; the case name already says where. */
+        size_t pl = strlen(path);
+        if (strncmp(err.msg, "'", 1) == 0 && strncmp(err.msg + 1, path, pl) == 0 &&
+            strncmp(err.msg + 1 + pl, "': ", 3) == 0)
+            memmove(err.msg, err.msg + pl + 4, strlen(err.msg + pl + 4) + 1);
+    }
+    free(path);
+    return st ? lib_verdict(&err, file, msg) : PASS;
+}
+
+typedef struct tensor_set {
+    onnxbn_tensor **t;
+    char **names;
+    size_t n, cap;
+} tensor_set;
+
+static void set_free(tensor_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        onnxbn_tensor_free(s->t[i]);
+        free(s->names[i]);
+    }
+    free(s->t);
+    free(s->names);
+}
+
+/* Reads PREFIX_0.pb, PREFIX_1.pb ... until one is missing. */
+static verdict read_set(const char *dir, const char *prefix, tensor_set *s, char *msg)
+{
+    for (size_t k = 0;; k++) {
+        char file[64];
+        snprintf(file, sizeof file, "%s_%zu.pb", prefix, k);
+        char *path = cli_path_join(dir, file);
+        if (!path)
+            return fail(msg, "out of memory");
+        bool exists = cli_is_file(path);
+        free(path);
+        if (!exists)
+            return PASS;
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 8;
+            onnxbn_tensor **t = realloc(s->t, cap * sizeof *t);
+            if (t)
+                s->t = t;
+            char **nm = realloc(s->names, cap * sizeof *nm);
+            if (nm)
+                s->names = nm;
+            if (!t || !nm)
+                return fail(msg, "out of memory");
+            s->cap = cap;
+        }
+        s->t[s->n] = NULL;
+        s->names[s->n] = NULL;
+        verdict v = read_tensor(dir, file, &s->t[s->n], &s->names[s->n], msg);
+        if (v != PASS)
+            return v;
+        s->n++;
+    }
+}
+
+static verdict run_set(onnxbn_session *s, const char *dir, const test_opts *o, char *msg)
+{
+    const onnxbn_model *m = onnxbn_session_model(s);
+    tensor_set in = {0}, out = {0};
+    const char **names = NULL;
+    verdict v = read_set(dir, "input", &in, msg);
+    if (v == PASS)
+        v = read_set(dir, "output", &out, msg);
+    if (v != PASS)
+        goto done;
+    names = calloc(in.n + 1, sizeof *names);
+    if (!names) {
+        v = fail(msg, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < in.n; k++) {
+        if (in.names[k]) {
+            names[k] = in.names[k];
+        } else if (k < onnxbn_model_input_count(m)) {
+            names[k] = onnxbn_model_input(m, k)->name;
+        } else {
+            v = fail(msg, "input_%zu.pb has no name and the model has only %zu inputs", k,
+                     onnxbn_model_input_count(m));
+            goto done;
+        }
+    }
+    size_t n_out = onnxbn_model_output_count(m);
+    if (out.n != n_out) {
+        v = fail(msg, "the model has %zu outputs, the test data %zu", n_out, out.n);
+        goto done;
+    }
+    onnxbn_error err = {0};
+    if (onnxbn_session_run(s, in.n, names, (const onnxbn_tensor *const *)in.t, &err)) {
+        v = lib_verdict(&err, NULL, msg);
+        goto done;
+    }
+    for (size_t k = 0; k < n_out; k++) {
+        const onnxbn_tensor *got = onnxbn_session_output(s, k);
+        const char *oname = onnxbn_model_output(m, k)->name;
+        char why[REASON_MAX / 2];
+        if (!got) {
+            v = fail(msg, "output '%s' was not produced", oname);
+            goto done;
+        }
+        if (!cli_compare(got, out.t[k], o->rtol, o->atol, why, sizeof why)) {
+            v = fail(msg, "output '%s' %s", oname, why);
+            goto done;
+        }
+    }
+done:
+    free(names);
+    set_free(&in);
+    set_free(&out);
+    return v;
+}
+
+/* The test_data_set_N folders of a case, in the order of N. */
+static bool list_sets(const char *dir, strlist *sets)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return true;
+    struct dirent *e;
+    bool ok = true;
+    while (ok && (e = readdir(d)) != NULL) {
+        const char *p = e->d_name;
+        if (strncmp(p, "test_data_set_", 14) != 0 || !p[14] ||
+            strspn(p + 14, "0123456789") != strlen(p + 14))
+            continue;
+        char *path = cli_path_join(dir, p);
+        if (!path)
+            ok = false;
+        else if (cli_is_dir(path))
+            ok = push(sets, path);
+        else
+            free(path);
+    }
+    closedir(d);
+    /* test_data_set_10 after test_data_set_9: order by the number's length, then the digits. */
+    for (size_t i = 1; ok && i < sets->n; i++) {
+        for (size_t j = i; j > 0; j--) {
+            char *a = sets->v[j - 1], *b = sets->v[j];
+            size_t la = strlen(a), lb = strlen(b);
+            if (la < lb || (la == lb && strcmp(a, b) <= 0))
+                break;
+            sets->v[j - 1] = b;
+            sets->v[j] = a;
+        }
+    }
+    return ok;
+}
+
+static verdict run_case(const char *dir, const test_opts *o, char *msg)
+{
+    char *model = cli_path_join(dir, "model.onnx");
+    if (!model)
+        return fail(msg, "out of memory");
+    strlist sets = {0};
+    onnxbn_session *s = NULL;
+    verdict v;
+    if (!cli_is_file(model)) {
+        v = fail(msg, "no model.onnx in '%s'", dir);
+        goto done;
+    }
+    if (!list_sets(dir, &sets)) {
+        v = fail(msg, "out of memory");
+        goto done;
+    }
+    if (sets.n == 0) {
+        v = fail(msg, "no test_data_set_N folder in '%s'", dir);
+        goto done;
+    }
+    onnxbn_error err = {0};
+    if (onnxbn_session_open(model, NULL, &s, &err)) {
+        v = lib_verdict(&err, NULL, msg);
+        goto done;
+    }
+    v = PASS;
+    for (size_t i = 0; i < sets.n && v == PASS; i++) {
+        v = run_set(s, sets.v[i], o, msg);
+        if (v != PASS && sets.n > 1) {
+            char tmp[REASON_MAX];
+            const char *base = strrchr(sets.v[i], '/');
+            snprintf(tmp, sizeof tmp, "%s: %s", base ? base + 1 : sets.v[i], msg);
+            memcpy(msg, tmp, REASON_MAX);
+        }
+    }
+done:
+    onnxbn_session_free(s);
+    strlist_free(&sets);
+    free(model);
+    return v;
+}
+
+/* The case folders named by one argument: itself, or its subfolders holding a model.onnx. */
+static bool expand(const char *arg, strlist *cases)
+{
+    char *model = cli_path_join(arg, "model.onnx");
+    if (!model)
+        return false;
+    bool is_case = cli_is_file(model);
+    free(model);
+    if (is_case || !cli_is_dir(arg))
+        return push(cases, strdup(arg));
+    strlist found = {0};
+    DIR *d = opendir(arg);
+    bool ok = true;
+    if (d) {
+        struct dirent *e;
+        while (ok && (e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char *sub = cli_path_join(arg, e->d_name);
+            char *m = sub ? cli_path_join(sub, "model.onnx") : NULL;
+            bool take = m && cli_is_file(m);
+            if (!m)
+                ok = false;
+            free(m);
+            if (take)
+                ok = push(&found, sub); /* push owns sub from here */
+            else
+                free(sub);
+        }
+        closedir(d);
+    }
+    if (ok && found.n == 0) /* not a suite either: report it as a case without a model */
+        ok = push(cases, strdup(arg));
+    if (found.n)
+        qsort(found.v, found.n, sizeof *found.v, by_name);
+    for (size_t i = 0; i < found.n; i++) {
+        if (ok)
+            ok = push(cases, found.v[i]);
+        else
+            free(found.v[i]);
+    }
+    free(found.v);
+    return ok;
+}
+
+static const char *case_name(const char *dir, char *buf, size_t cap)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    snprintf(buf, cap, "%.*s", (int)(n - start), dir + start);
+    return buf;
+}
+
+int cmd_test(int argc, char **argv)
+{
+    test_opts o = {.rtol = 1e-3, .atol = 1e-7};
+    strlist cases = {0};
+    bool dashdash = false;
+    int rc = CLI_OK;
+    for (int i = 1; i < argc && rc == CLI_OK; i++) {
+        const char *v;
+        int r;
+        if (dashdash || argv[i][0] != '-' || !argv[i][1]) {
+            if (!expand(argv[i], &cases))
+                rc = cli_error("out of memory");
+        } else if (strcmp(argv[i], "--") == 0) {
+            dashdash = true;
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            o.quiet = true;
+        } else if ((r = cli_opt(argc, argv, &i, "test", "--rtol", &v)) != 0) {
+            if (r < 0)
+                rc = CLI_USAGE;
+            else if (!cli_parse_double(v, &o.rtol) || o.rtol < 0)
+                rc = cli_usage("test", "--rtol wants a number >= 0, not '%s'", v);
+        } else if ((r = cli_opt(argc, argv, &i, "test", "--atol", &v)) != 0) {
+            if (r < 0)
+                rc = CLI_USAGE;
+            else if (!cli_parse_double(v, &o.atol) || o.atol < 0)
+                rc = cli_usage("test", "--atol wants a number >= 0, not '%s'", v);
+        } else {
+            rc = cli_usage("test", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (rc == CLI_OK && cases.n == 0)
+        rc = cli_usage("test", "no test case folder given");
+    if (rc) {
+        strlist_free(&cases);
+        return rc;
+    }
+    int n[3] = {0, 0, 0};
+    static const char *const tags[] = {"PASS", "FAIL", "SKIP"};
+    for (size_t i = 0; i < cases.n; i++) {
+        char msg[REASON_MAX] = "", name[256];
+        verdict v = run_case(cases.v[i], &o, msg);
+        n[v]++;
+        case_name(cases.v[i], name, sizeof name);
+        if (o.quiet && v != FAIL)
+            continue;
+        if (v == PASS)
+            printf("PASS %s\n", name);
+        else
+            printf("%s %s: %s\n", tags[v], name, msg);
+        fflush(stdout);
+    }
+    printf("%d passed, %d failed, %d skipped\n", n[PASS], n[FAIL], n[SKIP]);
+    strlist_free(&cases);
+    return n[FAIL] ? CLI_FAIL : CLI_OK;
+}

@@ -1,0 +1,347 @@
+/* util.c — helpers the onnxbn commands share: errors and exit codes, option values, shapes and
+ * values for printing, the ONNX test comparison rule and a seeded PRNG. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* stat */
+#endif
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("onnxbn: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("onnxbn: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "Try 'onnxbn %s --help'.\n", cmd);
+    else
+        fprintf(stderr, "Try 'onnxbn --help'.\n");
+    return CLI_USAGE;
+}
+
+int cli_lib_error(const onnxbn_error *e)
+{
+    if (e->msg[0])
+        return cli_error("%s", e->msg);
+    return cli_error("%s", onnxbn_status_name(e->status));
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *cmd, const char *opt, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(opt);
+    if (strncmp(a, opt, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage(cmd, "option '%s' needs a value", opt);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+bool cli_parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+const char *cli_shape(int rank, const int64_t *dims, char *buf, size_t cap)
+{
+    size_t k = 0;
+    k += (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < rank && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, i ? ",%lld" : "%lld", (long long)dims[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+
+const char *cli_info_shape(const onnxbn_value_info *vi, char *buf, size_t cap)
+{
+    if (vi->rank < 0) {
+        snprintf(buf, cap, "unknown");
+        return buf;
+    }
+    size_t k = 0;
+    k += (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < vi->rank && k < cap; i++) {
+        const char *sep = i ? "," : "";
+        if (vi->dims[i] >= 0)
+            k += (size_t)snprintf(buf + k, cap - k, "%s%lld", sep, (long long)vi->dims[i]);
+        else if (vi->dim_names[i] && vi->dim_names[i][0])
+            k += (size_t)snprintf(buf + k, cap - k, "%s%s", sep, vi->dim_names[i]);
+        else
+            k += (size_t)snprintf(buf + k, cap - k, "%s?", sep);
+    }
+    if (k < cap)
+        snprintf(buf + k, cap - k, "]");
+    return buf;
+}
+
+/* ---- elements ---- */
+
+static float half_to_float(uint16_t h)
+{
+    int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    float v;
+    if (e == 0)
+        v = ldexpf((float)m, -24);
+    else if (e == 31)
+        v = m ? NAN : INFINITY;
+    else
+        v = ldexpf((float)(m | 0x400), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+static float bf16_to_float(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+bool cli_dtype_is_float(onnxbn_dtype t)
+{
+    return t == ONNXBN_FLOAT || t == ONNXBN_DOUBLE || t == ONNXBN_FLOAT16 ||
+           t == ONNXBN_BFLOAT16 || t == ONNXBN_COMPLEX64 || t == ONNXBN_COMPLEX128;
+}
+
+double cli_get_f64(onnxbn_dtype t, const void *p, int64_t i)
+{
+    switch (t) {
+    case ONNXBN_FLOAT: case ONNXBN_COMPLEX64: return ((const float *)p)[i];
+    case ONNXBN_DOUBLE: case ONNXBN_COMPLEX128: return ((const double *)p)[i];
+    case ONNXBN_FLOAT16: return half_to_float(((const uint16_t *)p)[i]);
+    case ONNXBN_BFLOAT16: return bf16_to_float(((const uint16_t *)p)[i]);
+    case ONNXBN_UINT64: return (double)((const uint64_t *)p)[i];
+    default: return (double)cli_get_i64(t, p, i);
+    }
+}
+
+int64_t cli_get_i64(onnxbn_dtype t, const void *p, int64_t i)
+{
+    switch (t) {
+    case ONNXBN_INT8: return ((const int8_t *)p)[i];
+    case ONNXBN_INT16: return ((const int16_t *)p)[i];
+    case ONNXBN_INT32: return ((const int32_t *)p)[i];
+    case ONNXBN_INT64: return ((const int64_t *)p)[i];
+    case ONNXBN_UINT8: case ONNXBN_BOOL: return ((const uint8_t *)p)[i];
+    case ONNXBN_UINT16: return ((const uint16_t *)p)[i];
+    case ONNXBN_UINT32: return ((const uint32_t *)p)[i];
+    case ONNXBN_UINT64: return (int64_t)((const uint64_t *)p)[i]; /* compared bit for bit */
+    default: return 0;
+    }
+}
+
+/* Scalars per element: complex values count as two. */
+static int64_t scalar_count(const onnxbn_tensor *t)
+{
+    onnxbn_dtype d = onnxbn_tensor_dtype(t);
+    int64_t n = onnxbn_tensor_numel(t);
+    return (d == ONNXBN_COMPLEX64 || d == ONNXBN_COMPLEX128) ? n * 2 : n;
+}
+
+static void format_value(char *buf, size_t cap, onnxbn_dtype t, const void *p, int64_t i)
+{
+    if (t == ONNXBN_DOUBLE || t == ONNXBN_COMPLEX128)
+        snprintf(buf, cap, "%.17g", cli_get_f64(t, p, i));
+    else if (cli_dtype_is_float(t))
+        snprintf(buf, cap, "%.9g", cli_get_f64(t, p, i));
+    else if (t == ONNXBN_UINT64)
+        snprintf(buf, cap, "%llu", (unsigned long long)((const uint64_t *)p)[i]);
+    else
+        snprintf(buf, cap, "%lld", (long long)cli_get_i64(t, p, i));
+}
+
+void cli_print_values(FILE *f, const onnxbn_tensor *t, int max)
+{
+    onnxbn_dtype d = onnxbn_tensor_dtype(t);
+    const void *p = onnxbn_tensor_cdata(t);
+    int64_t n = scalar_count(t);
+    if (onnxbn_dtype_size(d) == 0) {
+        fputs("(values not shown)", f);
+        return;
+    }
+    for (int64_t i = 0; i < n && i < max; i++) {
+        char v[64];
+        if (cli_dtype_is_float(d) && d != ONNXBN_DOUBLE && d != ONNXBN_COMPLEX128)
+            snprintf(v, sizeof v, "%.6g", cli_get_f64(d, p, i));
+        else
+            format_value(v, sizeof v, d, p, i);
+        fprintf(f, "%s%s", i ? " " : "", v);
+    }
+    if (n > max)
+        fputs(" ...", f);
+}
+
+/* ---- comparison ---- */
+
+bool cli_compare(const onnxbn_tensor *got, const onnxbn_tensor *exp, double rtol, double atol,
+                 char *msg, size_t cap)
+{
+    onnxbn_dtype dt = onnxbn_tensor_dtype(exp);
+    if (onnxbn_tensor_dtype(got) != dt) {
+        snprintf(msg, cap, "type %s, expected %s", onnxbn_dtype_name(onnxbn_tensor_dtype(got)),
+                 onnxbn_dtype_name(dt));
+        return false;
+    }
+    int rg = onnxbn_tensor_rank(got), re = onnxbn_tensor_rank(exp);
+    const int64_t *dg = onnxbn_tensor_dims(got), *de = onnxbn_tensor_dims(exp);
+    bool same = rg == re;
+    for (int i = 0; same && i < re; i++)
+        same = dg[i] == de[i];
+    if (!same) {
+        char a[CLI_SHAPE_MAX], b[CLI_SHAPE_MAX];
+        snprintf(msg, cap, "shape %s, expected %s", cli_shape(rg, dg, a, sizeof a),
+                 cli_shape(re, de, b, sizeof b));
+        return false;
+    }
+    if (onnxbn_dtype_size(dt) == 0) {
+        snprintf(msg, cap, "cannot compare %s values", onnxbn_dtype_name(dt));
+        return false;
+    }
+    const void *pg = onnxbn_tensor_cdata(got), *pe = onnxbn_tensor_cdata(exp);
+    int64_t n = scalar_count(exp), bad = 0, worst = -1;
+    double worst_err = -1;
+    bool fl = cli_dtype_is_float(dt);
+    for (int64_t i = 0; i < n; i++) {
+        double err;
+        bool ok;
+        if (fl) {
+            double g = cli_get_f64(dt, pg, i), e = cli_get_f64(dt, pe, i);
+            if (isnan(e) || isnan(g)) {
+                ok = isnan(e) && isnan(g);
+                err = INFINITY;
+            } else if (isinf(e) || isinf(g)) {
+                ok = g == e;
+                err = INFINITY;
+            } else {
+                err = fabs(g - e);
+                ok = err <= atol + rtol * fabs(e);
+            }
+        } else {
+            int64_t g = cli_get_i64(dt, pg, i), e = cli_get_i64(dt, pe, i);
+            ok = g == e;
+            err = fabs((double)g - (double)e);
+        }
+        if (ok)
+            continue;
+        bad++;
+        if (err > worst_err) {
+            worst_err = err;
+            worst = i;
+        }
+    }
+    if (!bad)
+        return true;
+    char g[64], e[64];
+    format_value(g, sizeof g, dt, pg, worst);
+    format_value(e, sizeof e, dt, pe, worst);
+    snprintf(msg, cap, "[%lld]: got %s expected %s (abs err %.3g; %lld of %lld values differ)",
+             (long long)worst, g, e, worst_err, (long long)bad, (long long)n);
+    return false;
+}
+
+/* ---- PRNG ---- */
+
+uint64_t cli_rng_next(cli_rng *r)
+{
+    uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+double cli_rng_uniform(cli_rng *r)
+{
+    return (double)(cli_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ---- paths ---- */
+
+char *cli_path_join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    bool slash = a > 0 && dir[a - 1] != '/';
+    char *p = malloc(a + slash + b + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    if (slash)
+        p[a] = '/';
+    memcpy(p + a + slash, name, b + 1);
+    return p;
+}
+
+bool cli_is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+bool cli_is_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}

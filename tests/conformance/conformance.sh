@@ -1,0 +1,41 @@
+#!/bin/bash
+# conformance.sh — runs `onnxbn test` for ctest over the ONNX backend test data; exits 77 (ctest
+# SKIP) when the data is not installed. usage: conformance.sh ONNXBN TESTDATA pass|suite PATH...
+#   pass:  every case must PASS (a SKIP fails too)
+#   suite: no case may FAIL or crash; unsupported ones SKIP (the summary is printed)
+set -u
+ONNXBN=$1 TESTDATA=$2 MODE=$3
+shift 3
+if [ ! -d "$TESTDATA" ]; then
+    echo "ONNX test data not found at $TESTDATA: skipped"
+    exit 77
+fi
+paths=()
+for p in "$@"; do
+    paths+=("$TESTDATA/$p")
+done
+case $MODE in
+pass)
+    out=$("$ONNXBN" test "${paths[@]}")
+    rc=$?
+    echo "$out"
+    [ "$rc" -lt 128 ] || { echo "onnxbn crashed (exit $rc)"; exit 1; }
+    want="${#paths[@]} passed, 0 failed, 0 skipped"
+    [ "$(tail -n 1 <<<"$out")" = "$want" ] || { echo "expected: $want"; exit 1; }
+    ;;
+suite)
+    "$ONNXBN" test --quiet "${paths[@]}"
+    rc=$?
+    if [ "$rc" -ge 128 ]; then
+        # --quiet hides where it happened: the verbose run's last lines name the case before it.
+        echo "onnxbn crashed (exit $rc); the last cases of a verbose run:"
+        "$ONNXBN" test "${paths[@]}" 2>&1 | tail -n 3
+        exit 1
+    fi
+    exit "$rc"
+    ;;
+*)
+    echo "unknown mode '$MODE'"
+    exit 1
+    ;;
+esac
