@@ -30,7 +30,8 @@ typedef struct cli_command {
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test(int argc, char **argv);
-extern const char cmd_info_help[], cmd_run_help[], cmd_test_help[];
+int cmd_bench(int argc, char **argv);
+extern const char cmd_info_help[], cmd_run_help[], cmd_test_help[], cmd_bench_help[];
 
 /* "onnxbn: error: <message>" on stderr; returns CLI_FAIL. */
 int cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -74,6 +75,18 @@ typedef struct cli_rng {
 } cli_rng;
 uint64_t cli_rng_next(cli_rng *r);
 double cli_rng_uniform(cli_rng *r); /* [0, 1) */
+
+/* Random inputs: values exact in every floating type (multiples of 1/128), small integers.
+ * Symbolic dims take the value of a matching cli_dim (marked used) and 1 otherwise. */
+typedef struct cli_dim {
+    const char *name;
+    int64_t value;
+    bool used;
+} cli_dim;
+void cli_fill_random(onnxbn_tensor *t, cli_rng *rng);
+/* Returns CLI_OK, or the exit code after reporting an error. */
+int cli_random_input(const onnxbn_value_info *vi, cli_dim *dims, int n_dims, cli_rng *rng,
+                     onnxbn_tensor **out);
 
 /* "dir/name" into a malloc'd string (NULL when out of memory). */
 char *cli_path_join(const char *dir, const char *name);

@@ -25,12 +25,6 @@ const char cmd_run_help[] =
     "  --threads N        worker threads (default 1)\n"
     "  --show N           values printed per output (default 8)\n";
 
-typedef struct dim_opt {
-    const char *name;
-    int64_t value;
-    bool used;
-} dim_opt;
-
 typedef struct run_args {
     const char *model, *outdir;
     bool npy;
@@ -38,7 +32,7 @@ typedef struct run_args {
     int threads, show;
     char **files; /* input arguments as given (argv strings, which may be edited) */
     int n_files;
-    dim_opt *dims;
+    cli_dim *dims;
     int n_dims;
 } run_args;
 
@@ -84,7 +78,7 @@ static int parse_args(int argc, char **argv, run_args *a)
                 int64_t n;
                 if (!eq || eq == v || !cli_parse_i64(eq + 1, &n) || n < 0)
                     return cli_usage("run", "--dim wants NAME=VALUE with VALUE >= 0, not '%s'", v);
-                dim_opt *d = &a->dims[a->n_dims++];
+                cli_dim *d = &a->dims[a->n_dims++];
                 /* Points into argv; the '=' is cut so the name is its own string. */
                 *(char *)eq = 0;
                 d->name = v;
@@ -100,80 +94,6 @@ static int parse_args(int argc, char **argv, run_args *a)
     }
     if (!a->model)
         return cli_usage("run", "no model given");
-    return CLI_OK;
-}
-
-/* Fills t with values that are exact in every floating type (multiples of 1/128). */
-static void fill_random(onnxbn_tensor *t, cli_rng *rng)
-{
-    onnxbn_dtype d = onnxbn_tensor_dtype(t);
-    void *p = onnxbn_tensor_data(t);
-    int64_t n = onnxbn_tensor_numel(t);
-    for (int64_t i = 0; i < n; i++) {
-        double f = (double)((int64_t)(cli_rng_uniform(rng) * 256) - 128) / 128.0;
-        int64_t k = (int64_t)(cli_rng_next(rng) % 10);
-        switch (d) {
-        case ONNXBN_FLOAT: ((float *)p)[i] = (float)f; break;
-        case ONNXBN_DOUBLE: ((double *)p)[i] = f; break;
-        case ONNXBN_FLOAT16: {
-            /* |f| is 0 or in [2^-7, 1]: a normal half, exact with 10 mantissa bits. */
-            uint16_t h = 0;
-            if (f != 0) {
-                float a = (float)(f < 0 ? -f : f);
-                uint32_t bits;
-                memcpy(&bits, &a, sizeof bits);
-                h = (uint16_t)((((bits >> 23) - 127 + 15) << 10) | ((bits >> 13) & 0x3ff));
-                if (f < 0)
-                    h |= 0x8000;
-            }
-            ((uint16_t *)p)[i] = h;
-            break;
-        }
-        case ONNXBN_BFLOAT16: {
-            float a = (float)f;
-            uint32_t bits;
-            memcpy(&bits, &a, sizeof bits);
-            ((uint16_t *)p)[i] = (uint16_t)(bits >> 16);
-            break;
-        }
-        case ONNXBN_BOOL: ((uint8_t *)p)[i] = (uint8_t)(k & 1); break;
-        case ONNXBN_INT8: case ONNXBN_UINT8: ((uint8_t *)p)[i] = (uint8_t)k; break;
-        case ONNXBN_INT16: case ONNXBN_UINT16: ((uint16_t *)p)[i] = (uint16_t)k; break;
-        case ONNXBN_INT32: case ONNXBN_UINT32: ((uint32_t *)p)[i] = (uint32_t)k; break;
-        case ONNXBN_INT64: case ONNXBN_UINT64: ((uint64_t *)p)[i] = (uint64_t)k; break;
-        default: break; /* complex: left zero */
-        }
-    }
-}
-
-static int make_random(const onnxbn_value_info *vi, run_args *a, cli_rng *rng, onnxbn_tensor **out)
-{
-    if (vi->dtype == ONNXBN_UNDEFINED || onnxbn_dtype_size(vi->dtype) == 0)
-        return cli_error("input '%s' has no numeric element type declared: give it a file "
-                         "(%s=FILE)", vi->name, vi->name);
-    if (vi->rank < 0)
-        return cli_error("input '%s' has no declared shape: give it a file (%s=FILE)", vi->name,
-                         vi->name);
-    int64_t dims[ONNXBN_MAX_RANK];
-    for (int d = 0; d < vi->rank; d++) {
-        dims[d] = vi->dims[d];
-        if (dims[d] >= 0)
-            continue;
-        dims[d] = 1;
-        for (int k = 0; k < a->n_dims && vi->dim_names[d]; k++) {
-            if (strcmp(a->dims[k].name, vi->dim_names[d]) == 0) {
-                dims[d] = a->dims[k].value;
-                a->dims[k].used = true;
-            }
-        }
-    }
-    onnxbn_error err = {0};
-    if (onnxbn_tensor_new(vi->dtype, vi->rank, dims, out, &err) != ONNXBN_OK) {
-        onnxbn_error e2 = err;
-        snprintf(e2.msg, sizeof e2.msg, "input '%.100s': %.380s", vi->name, err.msg);
-        return cli_lib_error(&e2);
-    }
-    fill_random(*out, rng);
     return CLI_OK;
 }
 
@@ -262,7 +182,7 @@ static int bind_inputs(const onnxbn_model *m, run_args *a, const char **names,
             given = strcmp(names[k], vi->name) == 0;
         if (given)
             continue;
-        int rc = make_random(vi, a, &rng, &tensors[n]);
+        int rc = cli_random_input(vi, a->dims, a->n_dims, &rng, &tensors[n]);
         if (rc)
             return rc;
         names[n++] = vi->name;

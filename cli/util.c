@@ -345,3 +345,78 @@ bool cli_is_file(const char *path)
     struct stat sb;
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
+
+/* Fills t with values that are exact in every floating type (multiples of 1/128). */
+void cli_fill_random(onnxbn_tensor *t, cli_rng *rng)
+{
+    onnxbn_dtype d = onnxbn_tensor_dtype(t);
+    void *p = onnxbn_tensor_data(t);
+    int64_t n = onnxbn_tensor_numel(t);
+    for (int64_t i = 0; i < n; i++) {
+        double f = (double)((int64_t)(cli_rng_uniform(rng) * 256) - 128) / 128.0;
+        int64_t k = (int64_t)(cli_rng_next(rng) % 10);
+        switch (d) {
+        case ONNXBN_FLOAT: ((float *)p)[i] = (float)f; break;
+        case ONNXBN_DOUBLE: ((double *)p)[i] = f; break;
+        case ONNXBN_FLOAT16: {
+            /* |f| is 0 or in [2^-7, 1]: a normal half, exact with 10 mantissa bits. */
+            uint16_t h = 0;
+            if (f != 0) {
+                float a = (float)(f < 0 ? -f : f);
+                uint32_t bits;
+                memcpy(&bits, &a, sizeof bits);
+                h = (uint16_t)((((bits >> 23) - 127 + 15) << 10) | ((bits >> 13) & 0x3ff));
+                if (f < 0)
+                    h |= 0x8000;
+            }
+            ((uint16_t *)p)[i] = h;
+            break;
+        }
+        case ONNXBN_BFLOAT16: {
+            float a = (float)f;
+            uint32_t bits;
+            memcpy(&bits, &a, sizeof bits);
+            ((uint16_t *)p)[i] = (uint16_t)(bits >> 16);
+            break;
+        }
+        case ONNXBN_BOOL: ((uint8_t *)p)[i] = (uint8_t)(k & 1); break;
+        case ONNXBN_INT8: case ONNXBN_UINT8: ((uint8_t *)p)[i] = (uint8_t)k; break;
+        case ONNXBN_INT16: case ONNXBN_UINT16: ((uint16_t *)p)[i] = (uint16_t)k; break;
+        case ONNXBN_INT32: case ONNXBN_UINT32: ((uint32_t *)p)[i] = (uint32_t)k; break;
+        case ONNXBN_INT64: case ONNXBN_UINT64: ((uint64_t *)p)[i] = (uint64_t)k; break;
+        default: break; /* complex: left zero */
+        }
+    }
+}
+
+int cli_random_input(const onnxbn_value_info *vi, cli_dim *dims_opt, int n_dims, cli_rng *rng,
+                     onnxbn_tensor **out)
+{
+    if (vi->dtype == ONNXBN_UNDEFINED || onnxbn_dtype_size(vi->dtype) == 0)
+        return cli_error("input '%s' has no numeric element type declared: give it a file "
+                         "(%s=FILE)", vi->name, vi->name);
+    if (vi->rank < 0)
+        return cli_error("input '%s' has no declared shape: give it a file (%s=FILE)", vi->name,
+                         vi->name);
+    int64_t dims[ONNXBN_MAX_RANK];
+    for (int d = 0; d < vi->rank; d++) {
+        dims[d] = vi->dims[d];
+        if (dims[d] >= 0)
+            continue;
+        dims[d] = 1;
+        for (int k = 0; k < n_dims && vi->dim_names[d]; k++) {
+            if (strcmp(dims_opt[k].name, vi->dim_names[d]) == 0) {
+                dims[d] = dims_opt[k].value;
+                dims_opt[k].used = true;
+            }
+        }
+    }
+    onnxbn_error err = {0};
+    if (onnxbn_tensor_new(vi->dtype, vi->rank, dims, out, &err) != ONNXBN_OK) {
+        onnxbn_error e2 = err;
+        snprintf(e2.msg, sizeof e2.msg, "input '%.100s': %.380s", vi->name, err.msg);
+        return cli_lib_error(&e2);
+    }
+    cli_fill_random(*out, rng);
+    return CLI_OK;
+}

@@ -3,6 +3,7 @@
 #ifndef ONNXBN_H
 #define ONNXBN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,8 @@ onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t, 
 typedef struct onnxbn_options {
     uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
     int threads;         /* worker threads; 0 = 1 */
+    int no_fold;         /* sessions: do not fold BatchNormalization into weights at open */
+    int profile;         /* sessions: time every node (onnxbn_session_profile) */
 } onnxbn_options;        /* all-zero means the defaults; pass NULL for the same */
 
 typedef struct onnxbn_model onnxbn_model;
@@ -155,6 +158,78 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
 /* Output i of the last successful run, in graph-output order; owned by the session and valid
  * until the next run or onnxbn_session_free. NULL before a successful run. */
 const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i);
+
+/* With onnxbn_options.profile: time spent in each node over the runs so far, in graph order.
+ * Returns false when i is out of range. Nodes evaluated once at plan time count 0 runs. */
+size_t onnxbn_session_profile_count(const onnxbn_session *s);
+bool onnxbn_session_profile_get(const onnxbn_session *s, size_t i, const char **name,
+                                const char **op_type, uint64_t *total_ns, uint64_t *runs);
+void onnxbn_session_profile_reset(onnxbn_session *s);
+
+/* Which matrix-multiply backend this build uses: "openblas" or "portable"; and, for OpenBLAS,
+ * the kernel it chose for this CPU (openblas_get_corename), else "". */
+const char *onnxbn_blas_info(void);
+const char *onnxbn_blas_core(void);
+
+/* ==== Converter: fold BatchNormalization, clean up, write the model back =====================
+ * The passes edit the model in place; everything they do not touch (metadata, doc strings,
+ * opset imports, value_info of kept tensors, graph input/output order, unknown fields) is kept.
+ * Passes, run in this order when enabled:
+ *   fold-constants   Constant nodes become initializers
+ *   remove-identity  Identity nodes go (their consumers read the input directly)
+ *   remove-dropout   inference Dropout goes (when its mask output is unused)
+ *   fold-bn          BatchNormalization folded into the layer before or after it, to a fixed point
+ *   prune            unused nodes, initializers and stale value_info go
+ * `passes` NULL or "" runs them all; a comma list names the ones to run ("fold-bn,prune"), and
+ * names with a leading '-' remove a pass from the list, or from all of them when the list has no
+ * plain name ("-prune"). */
+#define ONNXBN_FUSE_BN_TO_AFFINE 1 /* a BN that cannot be folded becomes Mul + Add */
+
+typedef struct onnxbn_fuse_report onnxbn_fuse_report;
+
+/* One BatchNormalization node and what became of it. Strings are never NULL. */
+typedef struct onnxbn_fuse_entry {
+    const char *action;    /* "folded", "converted" (to Mul + Add) or "left" */
+    const char *kind;      /* "Conv+BN", "ConvTranspose+BN", "Gemm+BN", "MatMul+BN" (now a
+                            * Gemm), "MatMul+Add+BN", "BN+Gemm", "BN+MatMul" (now a Gemm),
+                            * "BN+Conv", "BN->Mul+Add", or "BN" when left */
+    const char *bn;        /* the BN node's name ("" when unnamed) */
+    const char *bn_output; /* its output, whose name the result keeps */
+    const char *node;      /* the layer it went into ("" when none) */
+    const char *reason;    /* why it was left, or "" */
+} onnxbn_fuse_entry;
+
+typedef struct onnxbn_fuse_stats {
+    int bn_before, bn_after;     /* BatchNormalization nodes in the main graph */
+    int nodes_before, nodes_after;
+    int initializers_before, initializers_after;
+    int bn_folded, bn_converted, bn_left;
+    int identity_removed, dropout_removed, constants_folded;
+    int nodes_pruned, initializers_pruned, value_info_pruned;
+} onnxbn_fuse_stats;
+
+/* Runs the passes on m. `report` (may be NULL) receives what was done. On failure the model holds
+ * the folds finished before the error, each whole, and is still valid. */
+onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
+                                onnxbn_fuse_report **report, onnxbn_error *err);
+const char *onnxbn_fuse_passes(void); /* every pass name, comma-separated, in run order */
+const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r);
+size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r);
+const onnxbn_fuse_entry *onnxbn_fuse_report_entry(const onnxbn_fuse_report *r, size_t i);
+/* Remarks about the whole model (e.g. IR < 4 initializers taken as constants). */
+size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r);
+const char *onnxbn_fuse_report_note(const onnxbn_fuse_report *r, size_t i);
+/* The report as one JSON object (malloc'd; NULL when out of memory). */
+char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r);
+void onnxbn_fuse_report_free(onnxbn_fuse_report *r);
+
+/* Writes the model as an ONNX file (written to a temporary name, then renamed). Tensors kept in
+ * external data files stay there: the output must then be in the same folder as the model. */
+onnxbn_status onnxbn_model_save(const onnxbn_model *m, const char *path, onnxbn_error *err);
+/* The serialized model in a malloc'd buffer the caller frees. */
+onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t *len,
+                                       onnxbn_error *err);
+/* ==== end of converter ========================================================================= */
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ALIGN_UP(x) (((x) + ONNXBN_ALIGN - 1) & ~(size_t)(ONNXBN_ALIGN - 1))
 
@@ -354,8 +355,16 @@ bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
     return true;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
-                              const onnxbn_tensor *const *fed, onnxbn_error *err)
+                              const onnxbn_tensor *const *fed, uint64_t *prof_ns,
+                              uint64_t *prof_runs, onnxbn_error *err)
 {
     const onnxbn_graph *g = &p->model->graph;
     for (int i = 0; i < n_fed; i++)
@@ -364,9 +373,14 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
         onnxbn_kctx *c = &p->ctx[p->steps[s]];
         c->err = err;
         c->scratch = p->scratch;
+        uint64_t t0 = prof_ns ? now_ns() : 0;
         onnxbn_status st = c->def->run(c);
         if (st)
             return st;
+        if (prof_ns) {
+            prof_ns[p->steps[s]] += now_ns() - t0;
+            prof_runs[p->steps[s]]++;
+        }
     }
     for (int i = 0; i < g->n_outputs; i++) {
         int id = g->outputs[i];

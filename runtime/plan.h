@@ -36,8 +36,10 @@ onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *init
 /* True when the plan fits these fed inputs exactly (same values, types and shapes). */
 bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
                          const onnxbn_tensor *const *fed);
+/* prof_ns/prof_runs (both NULL when not profiling) accumulate per node index. */
 onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
-                              const onnxbn_tensor *const *fed, onnxbn_error *err);
+                              const onnxbn_tensor *const *fed, uint64_t *prof_ns,
+                              uint64_t *prof_runs, onnxbn_error *err);
 void onnxbn_plan_free(onnxbn_plan *p);
 
 #endif

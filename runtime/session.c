@@ -11,6 +11,7 @@ struct onnxbn_session {
     uint64_t budget;          /* bytes left under max_memory after the weights */
     onnxbn_plan *plan;
     bool ran;
+    uint64_t *prof_ns, *prof_runs; /* per node index, with options.profile */
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -22,6 +23,8 @@ void onnxbn_session_free(onnxbn_session *s)
         for (size_t i = 0; i < s->model->proto->graph->n_initializer; i++)
             onnxbn_tensor_release(&s->inits[i]);
     free(s->inits);
+    free(s->prof_ns);
+    free(s->prof_runs);
     onnxbn_model_free(s->model);
     free(s);
 }
@@ -94,6 +97,12 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
     model->opt.max_memory = onnxbn_options_max_memory(opt ? opt : &model->opt);
     s->budget = model->opt.max_memory;
     onnxbn_status st = check_ops(&model->graph, err);
+    if (!st && model->opt.profile) {
+        s->prof_ns = calloc((size_t)model->graph.n_nodes + 1, sizeof *s->prof_ns);
+        s->prof_runs = calloc((size_t)model->graph.n_nodes + 1, sizeof *s->prof_runs);
+        if (!s->prof_ns || !s->prof_runs)
+            st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
     if (!st)
         st = decode_inits(s, err);
     /* Plan now when every input's shape is fixed, so shape errors show at open. */
@@ -236,7 +245,7 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
         }
     }
     if (!st)
-        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, err);
+        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, s->prof_ns, s->prof_runs, err);
     free(ids);
     free(fed);
     s->ran = st == ONNXBN_OK;
@@ -251,4 +260,35 @@ const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i)
     if (s->plan->kind[id] == VAL_INPUT)
         return &s->plan->out_copies[i];
     return &s->plan->vals[id];
+}
+
+size_t onnxbn_session_profile_count(const onnxbn_session *s)
+{
+    return s && s->prof_ns ? (size_t)s->model->graph.n_nodes : 0;
+}
+
+bool onnxbn_session_profile_get(const onnxbn_session *s, size_t i, const char **name,
+                                const char **op_type, uint64_t *total_ns, uint64_t *runs)
+{
+    if (i >= onnxbn_session_profile_count(s))
+        return false;
+    const onnxbn_node *nd = &s->model->graph.nodes[i];
+    if (name)
+        *name = onnxbn_str(nd->proto->name);
+    if (op_type)
+        *op_type = onnxbn_str(nd->proto->op_type);
+    if (total_ns)
+        *total_ns = s->prof_ns[i];
+    if (runs)
+        *runs = s->prof_runs[i];
+    return true;
+}
+
+void onnxbn_session_profile_reset(onnxbn_session *s)
+{
+    size_t n = onnxbn_session_profile_count(s);
+    if (n) {
+        memset(s->prof_ns, 0, n * sizeof *s->prof_ns);
+        memset(s->prof_runs, 0, n * sizeof *s->prof_runs);
+    }
 }

@@ -1,6 +1,7 @@
 /* gemm.c — single and double precision matrix multiply: OpenBLAS behind ONNXBN_HAVE_OPENBLAS, and a
  * portable cache-blocked kernel (packed B strips, register tiles) that gcc vectorises on its own. */
 #include "kernels/gemm.h"
+#include "onnxbn.h"
 
 #include <limits.h>
 #include <string.h>
@@ -275,5 +276,17 @@ const char *onnxbn_gemm_backend(void)
     return "openblas";
 #else
     return "portable";
+#endif
+}
+
+const char *onnxbn_blas_info(void) { return onnxbn_gemm_backend(); }
+
+const char *onnxbn_blas_core(void)
+{
+#ifdef ONNXBN_HAVE_OPENBLAS
+    const char *core = openblas_get_corename();
+    return core ? core : "";
+#else
+    return "";
 #endif
 }
