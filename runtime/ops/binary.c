@@ -1,0 +1,486 @@
+/* binary.c — the two-input element-wise operators (Add, Sub, Mul, Div, Pow, Mod, BitShift, the
+ * comparisons, And/Or/Xor) plus Where and Not: types per version, broadcasting rules, one kernel call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/broadcast.h"
+#include "kernels/elementwise.h"
+#include "op.h"
+
+#define M(t) (1u << (t))
+#define T_FLT (M(ONNXBN_FLOAT16) | M(ONNXBN_FLOAT) | M(ONNXBN_DOUBLE))
+#define T_BF M(ONNXBN_BFLOAT16)
+#define T_I32_64 (M(ONNXBN_INT32) | M(ONNXBN_INT64))
+#define T_U32_64 (M(ONNXBN_UINT32) | M(ONNXBN_UINT64))
+#define T_SMALL (M(ONNXBN_INT8) | M(ONNXBN_INT16) | M(ONNXBN_UINT8) | M(ONNXBN_UINT16))
+#define T_INT (T_I32_64 | T_U32_64 | T_SMALL)
+#define T_BOOL M(ONNXBN_BOOL)
+
+/* The element types a version takes: the entry with the newest `since` not above it. */
+typedef struct {
+    int since;
+    uint32_t mask;
+} type_rule;
+
+static uint32_t mask_at(const type_rule *r, int version)
+{
+    uint32_t m = 0;
+    for (; r->since; r++)
+        if (r->since <= version)
+            m = r->mask;
+    return m;
+}
+
+/* "float16, float or double" for messages. */
+static const char *mask_str(uint32_t m, char *buf, size_t cap)
+{
+    static const onnxbn_dtype order[] = {
+        ONNXBN_BOOL, ONNXBN_FLOAT16, ONNXBN_FLOAT, ONNXBN_DOUBLE, ONNXBN_BFLOAT16, ONNXBN_INT8,
+        ONNXBN_INT16, ONNXBN_INT32, ONNXBN_INT64, ONNXBN_UINT8, ONNXBN_UINT16, ONNXBN_UINT32,
+        ONNXBN_UINT64, ONNXBN_COMPLEX64, ONNXBN_COMPLEX128};
+    int total = 0, k = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        total += (m & M(order[i])) != 0;
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && len < cap; i++) {
+        if (!(m & M(order[i])))
+            continue;
+        k++;
+        const char *sep = k == 1 ? "" : k == total ? " or " : ", ";
+        int w = snprintf(buf + len, cap - len, "%s%s", sep, onnxbn_dtype_name(order[i]));
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    return buf;
+}
+
+static void dense_strides(int rank, const int64_t *dims, int64_t *st)
+{
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        st[i] = s;
+        s *= dims[i];
+    }
+}
+
+/* Element type of input i against a rule; fails naming the input and what the version takes. */
+static onnxbn_status check_type(const onnxbn_kctx *c, int i, const char *formal, uint32_t mask)
+{
+    const onnxbn_tensor *t = onnxbn_in(c, i);
+    if ((unsigned)t->dtype < 32 && (mask & M(t->dtype)))
+        return ONNXBN_OK;
+    char buf[200];
+    return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input '%s' ('%s') is %s, %s-%d takes %s", formal,
+                            onnxbn_node_input_name(c->node, i), onnxbn_dtype_name(t->dtype),
+                            onnxbn_node_op_type(c->node), c->version, mask_str(mask, buf, sizeof buf));
+}
+
+static onnxbn_status need_inputs(const onnxbn_kctx *c, int n, const char *const *formal)
+{
+    for (int i = 0; i < n; i++)
+        if (!onnxbn_in(c, i))
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "input '%s' is missing", formal[i]);
+    return ONNXBN_OK;
+}
+
+/* ---- two inputs ---- */
+
+typedef struct bin_kind {
+    onnxbn_binop op;          /* Mod and BitShift pick theirs from the attributes */
+    const char *names[2];     /* the inputs' names in the spec, for messages */
+    const type_rule *types;   /* first input */
+    const type_rule *types_b; /* second input; NULL: the same type as the first */
+    int legacy_until;         /* versions up to this one broadcast by `broadcast`/`axis` (0: none) */
+} bin_kind;
+
+static onnxbn_status resolve_op(const onnxbn_kctx *c, const bin_kind *k, onnxbn_binop *op)
+{
+    onnxbn_status st;
+    *op = k->op;
+    if (k->op == ONNXBN_BIN_MOD) {
+        int64_t fm;
+        if ((st = onnxbn_attr_int(c, "fmod", 0, &fm)))
+            return st;
+        if (fm != 0 && fm != 1)
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute 'fmod' is %lld, expected 0 or 1",
+                                    (long long)fm);
+        onnxbn_dtype t = onnxbn_in(c, 0)->dtype;
+        bool flt = (T_FLT | T_BF) & M(t);
+        if (flt && !fm)
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
+                                    "inputs are %s: Mod on floating-point types needs fmod=1",
+                                    onnxbn_dtype_name(t));
+        *op = fm ? ONNXBN_BIN_FMOD : ONNXBN_BIN_MOD;
+    } else if (k->op == ONNXBN_BIN_SHL) {
+        char dir[8];
+        if ((st = onnxbn_attr_string(c, "direction", "", dir, sizeof dir)))
+            return st;
+        if (!strcmp(dir, "RIGHT"))
+            *op = ONNXBN_BIN_SHR;
+        else if (strcmp(dir, "LEFT"))
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
+                                    "attribute 'direction' is '%s', expected 'LEFT' or 'RIGHT'", dir);
+    }
+    return ONNXBN_OK;
+}
+
+/* The output shape and the strides that read A and B in it. Legacy versions (Add-1/6 …) take B
+ * as it is when `broadcast` is 0 (same shape required), and with broadcast=1 lay B's shape over A's
+ * from `axis` (default: B's trailing dims against A's), each dim equal or 1; a one-element B is
+ * a scalar. Later versions broadcast both ways, numpy style. */
+static onnxbn_status bin_shape(const onnxbn_kctx *c, const bin_kind *k, int *rank, int64_t *dims,
+                               int64_t *sa, int64_t *sb)
+{
+    const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
+    char sha[ONNXBN_SHAPE_STR_MAX], shb[ONNXBN_SHAPE_STR_MAX];
+    onnxbn_status st;
+    if (c->version <= k->legacy_until) {
+        int64_t bc, axis;
+        if ((st = onnxbn_attr_int(c, "broadcast", 0, &bc)))
+            return st;
+        *rank = a->rank;
+        memcpy(dims, a->dims, sizeof a->dims);
+        dense_strides(a->rank, a->dims, sa);
+        if (!bc) {
+            if (!onnxbn_same_shape(a, b))
+                return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                        "inputs '%s' ('%s') %s and '%s' ('%s') %s differ in shape and "
+                                        "attribute 'broadcast' is not set (%s-%d broadcasts only with broadcast=1)",
+                                        k->names[0], onnxbn_node_input_name(c->node, 0),
+                                        onnxbn_shape_str(a, sha, sizeof sha), k->names[1],
+                                        onnxbn_node_input_name(c->node, 1),
+                                        onnxbn_shape_str(b, shb, sizeof shb),
+                                        onnxbn_node_op_type(c->node), c->version);
+            dense_strides(b->rank, b->dims, sb);
+            return ONNXBN_OK;
+        }
+        int64_t bd[ONNXBN_MAX_RANK];
+        for (int i = 0; i < a->rank; i++)
+            bd[i] = 1;
+        if (b->numel != 1) {
+            if ((st = onnxbn_attr_int(c, "axis", (int64_t)a->rank - b->rank, &axis)))
+                return st;
+            if (axis < 0)
+                axis += a->rank;
+            bool fits = b->rank <= a->rank && axis >= 0 && axis + b->rank <= a->rank;
+            for (int i = 0; fits && i < b->rank; i++)
+                fits = b->dims[i] == a->dims[axis + i] || b->dims[i] == 1;
+            if (!fits)
+                return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                        "input '%s' ('%s') %s does not broadcast to input '%s' ('%s') %s "
+                                        "at axis %lld",
+                                        k->names[1], onnxbn_node_input_name(c->node, 1),
+                                        onnxbn_shape_str(b, shb, sizeof shb), k->names[0],
+                                        onnxbn_node_input_name(c->node, 0),
+                                        onnxbn_shape_str(a, sha, sizeof sha), (long long)axis);
+            for (int i = 0; i < b->rank; i++)
+                bd[axis + i] = b->dims[i];
+        }
+        onnxbn_broadcast_strides(a->rank, bd, a->rank, a->dims, sb);
+        return ONNXBN_OK;
+    }
+    if (!onnxbn_broadcast_shape(a->rank, a->dims, b->rank, b->dims, rank, dims))
+        return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                "inputs '%s' ('%s') %s and '%s' ('%s') %s do not broadcast", k->names[0],
+                                onnxbn_node_input_name(c->node, 0), onnxbn_shape_str(a, sha, sizeof sha),
+                                k->names[1], onnxbn_node_input_name(c->node, 1),
+                                onnxbn_shape_str(b, shb, sizeof shb));
+    onnxbn_broadcast_strides(a->rank, a->dims, *rank, dims, sa);
+    onnxbn_broadcast_strides(b->rank, b->dims, *rank, dims, sb);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status bin_infer(onnxbn_kctx *c, const bin_kind *k)
+{
+    onnxbn_status st;
+    if ((st = need_inputs(c, 2, k->names)))
+        return st;
+    const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
+    if ((st = check_type(c, 0, k->names[0], mask_at(k->types, c->version))))
+        return st;
+    if (k->types_b && c->version >= 12) {
+        if ((st = check_type(c, 1, k->names[1], mask_at(k->types_b, c->version))))
+            return st;
+    } else if (a->dtype != b->dtype) {
+        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE,
+                                "input '%s' ('%s') is %s and input '%s' ('%s') is %s: %s-%d takes one type",
+                                k->names[0], onnxbn_node_input_name(c->node, 0),
+                                onnxbn_dtype_name(a->dtype), k->names[1],
+                                onnxbn_node_input_name(c->node, 1), onnxbn_dtype_name(b->dtype),
+                                onnxbn_node_op_type(c->node), c->version);
+    }
+    onnxbn_binop op;
+    if ((st = resolve_op(c, k, &op)))
+        return st;
+    if (!onnxbn_binary_supported(op, a->dtype, b->dtype))
+        return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "inputs of type %s and %s are not supported",
+                                onnxbn_dtype_name(a->dtype), onnxbn_dtype_name(b->dtype));
+    int rank;
+    int64_t dims[ONNXBN_MAX_RANK], sa[ONNXBN_MAX_RANK], sb[ONNXBN_MAX_RANK];
+    if ((st = bin_shape(c, k, &rank, dims, sa, sb)))
+        return st;
+    bool cmp = op >= ONNXBN_BIN_EQ && op <= ONNXBN_BIN_GE;
+    return onnxbn_tensor_set_shape(onnxbn_out(c, 0), cmp ? ONNXBN_BOOL : a->dtype, rank, dims, c->err);
+}
+
+typedef struct {
+    onnxbn_binop op;
+    int64_t sa[ONNXBN_MAX_RANK], sb[ONNXBN_MAX_RANK];
+} bin_state;
+
+static onnxbn_status bin_prepare(onnxbn_kctx *c, const bin_kind *k)
+{
+    bin_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+    c->state = s;
+    int rank;
+    int64_t dims[ONNXBN_MAX_RANK];
+    onnxbn_status st = resolve_op(c, k, &s->op);
+    return st ? st : bin_shape(c, k, &rank, dims, s->sa, s->sb);
+}
+
+static onnxbn_status bin_run(onnxbn_kctx *c)
+{
+    const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
+    onnxbn_tensor *y = onnxbn_out(c, 0);
+    const bin_state *s = c->state;
+    onnxbn_binary(s->op, a->dtype, b->dtype, y->rank, y->dims, a->data, s->sa, b->data, s->sb,
+                  y->data);
+    return ONNXBN_OK;
+}
+
+/* One def per operator; the kind carries what differs. */
+#define BIN_DEF(SYM, OPTYPE, KIND, ATTRS, ...)                                                     \
+    static onnxbn_status SYM##_infer(onnxbn_kctx *c) { return bin_infer(c, &KIND); }              \
+    static onnxbn_status SYM##_prepare(onnxbn_kctx *c) { return bin_prepare(c, &KIND); }          \
+    const onnxbn_op_def onnxbn_op_##SYM = {                                                       \
+        .domain = "",                                                                             \
+        .op_type = OPTYPE,                                                                        \
+        .versions = {__VA_ARGS__},                                                                \
+        .min_inputs = 2,                                                                          \
+        .max_inputs = 2,                                                                          \
+        .min_outputs = 1,                                                                         \
+        .max_outputs = 1,                                                                         \
+        .attrs = ATTRS,                                                                           \
+        .infer = SYM##_infer,                                                                     \
+        .prepare = SYM##_prepare,                                                                 \
+        .run = bin_run,                                                                           \
+    };
+
+/* Add, Sub, Mul, Div: 1 and 6 broadcast by attribute; 6 adds 32/64-bit integers, 13 bfloat16,
+ * 14 the 8- and 16-bit integers. */
+static const onnxbn_attr_spec arith_attrs[] = {
+    {"axis", ONNXBN_ATTR_INT, false, 1, 6},
+    {"broadcast", ONNXBN_ATTR_INT, false, 1, 6},
+    {"consumed_inputs", ONNXBN_ATTR_INTS, false, 1, 1}, /* legacy hint: accepted, unused */
+    {NULL, 0, false, 0, 0},
+};
+static const type_rule arith_types[] = {
+    {1, T_FLT},
+    {6, T_FLT | T_I32_64 | T_U32_64},
+    {13, T_FLT | T_BF | T_I32_64 | T_U32_64},
+    {14, T_FLT | T_BF | T_INT},
+    {0, 0},
+};
+static const bin_kind k_add = {ONNXBN_BIN_ADD, {"A", "B"}, arith_types, NULL, 6};
+static const bin_kind k_sub = {ONNXBN_BIN_SUB, {"A", "B"}, arith_types, NULL, 6};
+static const bin_kind k_mul = {ONNXBN_BIN_MUL, {"A", "B"}, arith_types, NULL, 6};
+static const bin_kind k_div = {ONNXBN_BIN_DIV, {"A", "B"}, arith_types, NULL, 6};
+BIN_DEF(add, "Add", k_add, arith_attrs, 1, 6, 7, 13, 14)
+BIN_DEF(sub, "Sub", k_sub, arith_attrs, 1, 6, 7, 13, 14)
+BIN_DEF(mul, "Mul", k_mul, arith_attrs, 1, 6, 7, 13, 14)
+BIN_DEF(div, "Div", k_div, arith_attrs, 1, 6, 7, 13, 14)
+
+/* Pow: float types with one type until 12, which lets the exponent's type differ and the base be
+ * int32/int64 too; 13 adds a bfloat16 base, 15 a bfloat16 exponent. */
+static const onnxbn_attr_spec legacy1_attrs[] = {
+    {"axis", ONNXBN_ATTR_INT, false, 1, 1},
+    {"broadcast", ONNXBN_ATTR_INT, false, 1, 1},
+    {NULL, 0, false, 0, 0},
+};
+static const type_rule pow_types[] = {
+    {1, T_FLT},
+    {12, T_FLT | T_I32_64},
+    {13, T_FLT | T_BF | T_I32_64},
+    {0, 0},
+};
+static const type_rule pow_exp_types[] = {
+    {12, T_FLT | T_INT},
+    {15, T_FLT | T_BF | T_INT},
+    {0, 0},
+};
+static const bin_kind k_pow = {ONNXBN_BIN_POW, {"X", "Y"}, pow_types, pow_exp_types, 1};
+BIN_DEF(pow, "Pow", k_pow, legacy1_attrs, 1, 7, 12, 13, 15)
+
+/* Mod: integer modulus (sign of the divisor) or, with fmod=1, C's fmod (sign of the dividend). */
+static const onnxbn_attr_spec mod_attrs[] = {
+    {"fmod", ONNXBN_ATTR_INT, false, 10, 0},
+    {NULL, 0, false, 0, 0},
+};
+static const type_rule mod_types[] = {{10, T_FLT | T_INT}, {13, T_FLT | T_BF | T_INT}, {0, 0}};
+static const bin_kind k_mod = {ONNXBN_BIN_MOD, {"A", "B"}, mod_types, NULL, 0};
+BIN_DEF(mod, "Mod", k_mod, mod_attrs, 10, 13)
+
+static const onnxbn_attr_spec shift_attrs[] = {
+    {"direction", ONNXBN_ATTR_STRING, true, 11, 0},
+    {NULL, 0, false, 0, 0},
+};
+static const type_rule shift_types[] = {
+    {11, M(ONNXBN_UINT8) | M(ONNXBN_UINT16) | T_U32_64},
+    {0, 0},
+};
+static const bin_kind k_shift = {ONNXBN_BIN_SHL, {"X", "Y"}, shift_types, NULL, 0};
+BIN_DEF(bitshift, "BitShift", k_shift, shift_attrs, 11)
+
+/* Comparisons → bool. Equal takes bool and 32/64-bit integers until 11 adds everything numeric;
+ * Less/Greater take float types until 9 adds the integers; 13 (16 for the -OrEqual pair) bfloat16. */
+static const type_rule eq_types[] = {
+    {1, T_BOOL | T_I32_64},
+    {11, T_BOOL | T_FLT | T_INT},
+    {13, T_BOOL | T_FLT | T_BF | T_INT},
+    {0, 0},
+};
+static const type_rule order_types[] = {
+    {1, T_FLT},
+    {9, T_FLT | T_INT},
+    {13, T_FLT | T_BF | T_INT},
+    {0, 0},
+};
+static const type_rule order_eq_types[] = {{12, T_FLT | T_INT}, {16, T_FLT | T_BF | T_INT}, {0, 0}};
+static const bin_kind k_eq = {ONNXBN_BIN_EQ, {"A", "B"}, eq_types, NULL, 1};
+static const bin_kind k_lt = {ONNXBN_BIN_LT, {"A", "B"}, order_types, NULL, 1};
+static const bin_kind k_gt = {ONNXBN_BIN_GT, {"A", "B"}, order_types, NULL, 1};
+static const bin_kind k_le = {ONNXBN_BIN_LE, {"A", "B"}, order_eq_types, NULL, 0};
+static const bin_kind k_ge = {ONNXBN_BIN_GE, {"A", "B"}, order_eq_types, NULL, 0};
+BIN_DEF(equal, "Equal", k_eq, legacy1_attrs, 1, 7, 11, 13)
+BIN_DEF(less, "Less", k_lt, legacy1_attrs, 1, 7, 9, 13)
+BIN_DEF(greater, "Greater", k_gt, legacy1_attrs, 1, 7, 9, 13)
+BIN_DEF(less_or_equal, "LessOrEqual", k_le, NULL, 12, 16)
+BIN_DEF(greater_or_equal, "GreaterOrEqual", k_ge, NULL, 12, 16)
+
+static const type_rule bool_types[] = {{1, T_BOOL}, {0, 0}};
+static const bin_kind k_and = {ONNXBN_BIN_AND, {"A", "B"}, bool_types, NULL, 1};
+static const bin_kind k_or = {ONNXBN_BIN_OR, {"A", "B"}, bool_types, NULL, 1};
+static const bin_kind k_xor = {ONNXBN_BIN_XOR, {"A", "B"}, bool_types, NULL, 1};
+BIN_DEF(and, "And", k_and, legacy1_attrs, 1, 7)
+BIN_DEF(or, "Or", k_or, legacy1_attrs, 1, 7)
+BIN_DEF(xor, "Xor", k_xor, legacy1_attrs, 1, 7)
+
+/* ---- Not ---- */
+
+static onnxbn_status not_infer(onnxbn_kctx *c)
+{
+    static const char *const names[] = {"X"};
+    onnxbn_status st;
+    if ((st = need_inputs(c, 1, names)) || (st = check_type(c, 0, "X", T_BOOL)))
+        return st;
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    return onnxbn_tensor_set_shape(onnxbn_out(c, 0), ONNXBN_BOOL, x->rank, x->dims, c->err);
+}
+
+static onnxbn_status not_run(onnxbn_kctx *c)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    onnxbn_not_bool(x->data, onnxbn_out(c, 0)->data, (size_t)x->numel);
+    return ONNXBN_OK;
+}
+
+const onnxbn_op_def onnxbn_op_not = {
+    .domain = "",
+    .op_type = "Not",
+    .versions = {1},
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .infer = not_infer,
+    .run = not_run,
+};
+
+/* ---- Where: bool condition, X and Y of any one type (strings aside), all three broadcast ---- */
+
+#define T_ANY (T_BOOL | T_FLT | T_INT | M(ONNXBN_COMPLEX64) | M(ONNXBN_COMPLEX128))
+static const type_rule where_types[] = {{9, T_ANY}, {16, T_ANY | T_BF}, {0, 0}};
+static const char *const where_names[] = {"condition", "X", "Y"};
+
+typedef struct {
+    int64_t st[3][ONNXBN_MAX_RANK];
+} where_state;
+
+static onnxbn_status where_shape(const onnxbn_kctx *c, int *rank, int64_t *dims)
+{
+    const onnxbn_tensor *t[3] = {onnxbn_in(c, 0), onnxbn_in(c, 1), onnxbn_in(c, 2)};
+    int64_t tmp[ONNXBN_MAX_RANK];
+    int r;
+    char s[3][ONNXBN_SHAPE_STR_MAX];
+    if (onnxbn_broadcast_shape(t[0]->rank, t[0]->dims, t[1]->rank, t[1]->dims, &r, tmp) &&
+        onnxbn_broadcast_shape(r, tmp, t[2]->rank, t[2]->dims, rank, dims))
+        return ONNXBN_OK;
+    return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                            "inputs 'condition' ('%s') %s, 'X' ('%s') %s and 'Y' ('%s') %s do not broadcast",
+                            onnxbn_node_input_name(c->node, 0), onnxbn_shape_str(t[0], s[0], sizeof s[0]),
+                            onnxbn_node_input_name(c->node, 1), onnxbn_shape_str(t[1], s[1], sizeof s[1]),
+                            onnxbn_node_input_name(c->node, 2), onnxbn_shape_str(t[2], s[2], sizeof s[2]));
+}
+
+static onnxbn_status where_infer(onnxbn_kctx *c)
+{
+    onnxbn_status st;
+    if ((st = need_inputs(c, 3, where_names)) || (st = check_type(c, 0, "condition", T_BOOL)))
+        return st;
+    const onnxbn_tensor *x = onnxbn_in(c, 1), *y = onnxbn_in(c, 2);
+    if (x->dtype == ONNXBN_STRING) /* valid ONNX, but onnxbn has no string tensors */
+        return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "string inputs are not supported");
+    if ((st = check_type(c, 1, "X", mask_at(where_types, c->version))))
+        return st;
+    if (x->dtype != y->dtype)
+        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'X' ('%s') is %s and input 'Y' ('%s') is %s: "
+                                "they must be one type", onnxbn_node_input_name(c->node, 1),
+                                onnxbn_dtype_name(x->dtype), onnxbn_node_input_name(c->node, 2),
+                                onnxbn_dtype_name(y->dtype));
+    int rank;
+    int64_t dims[ONNXBN_MAX_RANK];
+    if ((st = where_shape(c, &rank, dims)))
+        return st;
+    return onnxbn_tensor_set_shape(onnxbn_out(c, 0), x->dtype, rank, dims, c->err);
+}
+
+static onnxbn_status where_prepare(onnxbn_kctx *c)
+{
+    where_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+    c->state = s;
+    const onnxbn_tensor *y = onnxbn_out(c, 0);
+    for (int i = 0; i < 3; i++) {
+        const onnxbn_tensor *t = onnxbn_in(c, i);
+        onnxbn_broadcast_strides(t->rank, t->dims, y->rank, y->dims, s->st[i]);
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status where_run(onnxbn_kctx *c)
+{
+    const where_state *s = c->state;
+    onnxbn_tensor *y = onnxbn_out(c, 0);
+    onnxbn_where(onnxbn_dtype_size(y->dtype), y->rank, y->dims, onnxbn_in(c, 0)->data, s->st[0],
+                 onnxbn_in(c, 1)->data, s->st[1], onnxbn_in(c, 2)->data, s->st[2], y->data);
+    return ONNXBN_OK;
+}
+
+const onnxbn_op_def onnxbn_op_where = {
+    .domain = "",
+    .op_type = "Where",
+    .versions = {9, 16},
+    .min_inputs = 3,
+    .max_inputs = 3,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .infer = where_infer,
+    .prepare = where_prepare,
+    .run = where_run,
+};
