@@ -236,7 +236,8 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
     if (!st)
         st = check_inputs(s, n, names, inputs, ids, err);
     if (!st) {
-        memcpy(fed, inputs, n * sizeof *fed);
+        if (n)
+            memcpy(fed, inputs, n * sizeof *fed);
         sort_fed((int)n, ids, fed);
         if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
             onnxbn_plan_free(s->plan);

@@ -1,0 +1,43 @@
+/* conv.h — the inner loops of Conv and ConvTranspose: im2col and its adjoint col2im over N spatial
+ * axes, and a direct kernel for convolutions with one input channel per group (depthwise). */
+#ifndef ONNXBN_KERNELS_CONV_H
+#define ONNXBN_KERNELS_CONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ONNXBN_CONV_MAX_SP 6 /* spatial axes: ONNXBN_MAX_RANK less batch and channel */
+
+/* One sliding window over `nsp` spatial axes. The image has extent img[d]; the grid of window
+ * positions has extent grid[d]; the window at grid position o touches image index
+ * o·stride[d] − pad[d] + j·dil[d] for kernel index j < k[d]. Image indices outside [0, img[d])
+ * read as zero (im2col) or are dropped (col2im), so `pad` may take any value, even negative.
+ * Conv: image = input, grid = output. ConvTranspose: image = output, grid = input. */
+typedef struct onnxbn_conv_geom {
+    int nsp;
+    int64_t img[ONNXBN_CONV_MAX_SP], grid[ONNXBN_CONV_MAX_SP], k[ONNXBN_CONV_MAX_SP];
+    int64_t stride[ONNXBN_CONV_MAX_SP], dil[ONNXBN_CONV_MAX_SP], pad[ONNXBN_CONV_MAX_SP];
+} onnxbn_conv_geom;
+
+/* Grid rows: the grid flattened over every axis but the last, which is one row of grid[nsp-1]
+ * positions. Work is split into whole rows so the scratch buffer stays bounded. */
+size_t onnxbn_conv_grid_rows(const onnxbn_conv_geom *g);
+
+/* col[(c·K + j), r·L + o] = image value under kernel tap j (row-major over k) of channel c at grid
+ * row row0 + r, column o; for c < channels, r < nrows, with K = Πk and L = grid[nsp-1]. col is
+ * (channels·K) × (nrows·L), row stride nrows·L. img holds `channels` images of Πimg elements. */
+void onnxbn_im2col_f32(const onnxbn_conv_geom *g, size_t channels, const float *img, size_t row0,
+                       size_t nrows, float *col);
+
+/* The adjoint: img += each col value at the image index im2col would have read it from (values
+ * that land outside the image are dropped). Same layout as onnxbn_im2col_f32. */
+void onnxbn_col2im_f32(const onnxbn_conv_geom *g, size_t channels, const float *col, size_t row0,
+                       size_t nrows, float *img);
+
+/* Direct convolution for one input channel per group, over 1 or 2 spatial axes (geom nsp 1 or 2,
+ * grid = output): output channel m reads input channel m / mult with its own kernel
+ * w[m·Πk ...]; y[m] = bias[m] (0 when bias is NULL) + Σ taps. out_ch = channels·mult. */
+void onnxbn_conv_depthwise_f32(const onnxbn_conv_geom *g, size_t out_ch, size_t mult,
+                               const float *x, const float *w, const float *bias, float *y);
+
+#endif

@@ -1,0 +1,599 @@
+/* conv.c — Conv (versions 1, 11) and ConvTranspose (1, 11) on float: attributes, padding rules and
+ * shape inference, then im2col + SGEMM per group (Conv) or SGEMM + col2im (ConvTranspose). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/conv.h"
+#include "kernels/gemm.h"
+#include "op.h"
+
+static const onnxbn_attr_spec conv_attrs[] = {
+    {"auto_pad", ONNXBN_ATTR_STRING, false, 1, 0},
+    {"dilations", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"group", ONNXBN_ATTR_INT, false, 1, 0},
+    {"kernel_shape", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"pads", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"strides", ONNXBN_ATTR_INTS, false, 1, 0},
+    {NULL, 0, false, 0, 0},
+};
+
+static const onnxbn_attr_spec convt_attrs[] = {
+    {"auto_pad", ONNXBN_ATTR_STRING, false, 1, 0},
+    {"dilations", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"group", ONNXBN_ATTR_INT, false, 1, 0},
+    {"kernel_shape", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"output_padding", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"output_shape", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"pads", ONNXBN_ATTR_INTS, false, 1, 0},
+    {"strides", ONNXBN_ATTR_INTS, false, 1, 0},
+    {NULL, 0, false, 0, 0},
+};
+
+/* Every size and attribute value is kept below 2^31 so that the shape arithmetic below
+ * (products of two such values plus a few terms) cannot overflow int64. */
+#define BIG INT64_C(0x7fffffff)
+
+/* The GEMM paths work on chunks of the grid: an im2col chunk of about COL_BUDGET floats (768 KiB)
+ * is still in L2 when SGEMM reads it, and the output chunk is still hot when the bias is added.
+ * A chunk keeps at least MIN_COLS columns so that SGEMM stays efficient on small grids (measured
+ * on ResNet/VGG-shaped layers). Both are settable at build time so that the chunked walk can be
+ * tested on small shapes. */
+#ifndef ONNXBN_CONV_COL_BUDGET
+#define ONNXBN_CONV_COL_BUDGET (3 << 16)
+#endif
+#ifndef ONNXBN_CONV_MIN_COLS
+#define ONNXBN_CONV_MIN_COLS 512
+#endif
+#define COL_BUDGET ((size_t)(ONNXBN_CONV_COL_BUDGET))
+#define MIN_COLS ((size_t)(ONNXBN_CONV_MIN_COLS))
+
+enum pad_mode { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
+enum path { PATH_GEMM, PATH_POINTWISE, PATH_DEPTHWISE };
+
+/* The node as run() needs it. Conv: geom.img is the input, geom.grid the output; ConvTranspose:
+ * geom.img is the output, geom.grid the input (see kernels/conv.h). */
+typedef struct conv_cfg {
+    bool transpose;
+    int nsp;
+    int64_t N, C, M, group, Cg, Mg;
+    onnxbn_conv_geom geom;
+    size_t ksize, in_sz, out_sz; /* Πkernel, Πinput spatial, Πoutput spatial */
+    enum path path;
+    size_t chunk_rows, col_floats; /* PATH_GEMM: grid rows per chunk, scratch floats */
+    size_t pw_cols;                /* PATH_POINTWISE: output columns per chunk */
+} conv_cfg;
+
+static const char *const in_names[] = {"X", "W", "B"};
+
+static const char *op_name(const conv_cfg *g) { return g->transpose ? "ConvTranspose" : "Conv"; }
+
+/* Input types: float runs; the other types the spec allows are refused as unsupported. */
+static onnxbn_status check_types(const onnxbn_kctx *c, const conv_cfg *g)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    if (x->dtype != ONNXBN_FLOAT) {
+        bool allowed = x->dtype == ONNXBN_DOUBLE || x->dtype == ONNXBN_FLOAT16;
+        return onnxbn_node_fail(c, allowed ? ONNXBN_ERR_UNSUPPORTED : ONNXBN_ERR_TYPE,
+                                "input 'X' ('%s') is %s; %s%s", onnxbn_node_input_name(c->node, 0),
+                                onnxbn_dtype_name(x->dtype), op_name(g),
+                                allowed ? " is implemented for float only"
+                                        : " takes float16, float or double");
+    }
+    for (int i = 1; i < 3; i++) {
+        const onnxbn_tensor *t = onnxbn_in(c, i);
+        if (t && t->dtype != x->dtype)
+            return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input '%s' ('%s') is %s, expected %s like 'X'",
+                                    in_names[i], onnxbn_node_input_name(c->node, i),
+                                    onnxbn_dtype_name(t->dtype), onnxbn_dtype_name(x->dtype));
+    }
+    return ONNXBN_OK;
+}
+
+/* An INTS attribute with `want` entries, each in [lo, BIG]; `def` fills it when absent or empty
+ * (as some exporters write it). *present tells whether the node had values for it. */
+static onnxbn_status get_axes(const onnxbn_kctx *c, const char *name, size_t want, int64_t def,
+                              int64_t lo, int64_t *out, bool *present)
+{
+    const int64_t *v;
+    size_t n;
+    onnxbn_status st = onnxbn_attr_ints(c, name, &v, &n);
+    if (st)
+        return st;
+    if (present)
+        *present = v && n;
+    if (!v || !n) {
+        for (size_t i = 0; i < want; i++)
+            out[i] = def;
+        return ONNXBN_OK;
+    }
+    if (n != want)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute '%s' has %zu values, expected %zu",
+                                name, n, want);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < lo || v[i] > BIG)
+            return onnxbn_node_fail(c, v[i] < lo ? ONNXBN_ERR_MODEL : ONNXBN_ERR_LIMIT,
+                                    "attribute '%s' value %zu is %lld, expected %s%lld", name, i,
+                                    (long long)v[i], v[i] < lo ? "at least " : "at most ",
+                                    (long long)(v[i] < lo ? lo : BIG));
+        out[i] = v[i];
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status get_auto_pad(const onnxbn_kctx *c, enum pad_mode *mode)
+{
+    char s[32];
+    onnxbn_status st = onnxbn_attr_string(c, "auto_pad", "NOTSET", s, sizeof s);
+    if (st)
+        return st;
+    if (!strcmp(s, "NOTSET") || !s[0])
+        *mode = PAD_NOTSET;
+    else if (!strcmp(s, "SAME_UPPER"))
+        *mode = PAD_SAME_UPPER;
+    else if (!strcmp(s, "SAME_LOWER"))
+        *mode = PAD_SAME_LOWER;
+    else if (!strcmp(s, "VALID"))
+        *mode = PAD_VALID;
+    else
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
+                                "attribute 'auto_pad' is '%s', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID",
+                                s);
+    return ONNXBN_OK;
+}
+
+/* floor(t / 2), also for negative t (pads that ConvTranspose derives can be negative). */
+static int64_t half_floor(int64_t t) { return t >= 0 ? t / 2 : -((-t + 1) / 2); }
+
+/* Ranks, channel counts, kernel and bias: the part Conv and ConvTranspose share. */
+static onnxbn_status check_inputs(const onnxbn_kctx *c, conv_cfg *g)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0), *w = onnxbn_in(c, 1), *b = onnxbn_in(c, 2);
+    char sx[ONNXBN_SHAPE_STR_MAX], sw[ONNXBN_SHAPE_STR_MAX];
+    const char *xn = onnxbn_node_input_name(c->node, 0), *wn = onnxbn_node_input_name(c->node, 1);
+    onnxbn_status st;
+    if (x->rank < 3 || x->rank > 2 + ONNXBN_CONV_MAX_SP)
+        return onnxbn_node_fail(c, x->rank < 3 ? ONNXBN_ERR_SHAPE : ONNXBN_ERR_UNSUPPORTED,
+                                "input 'X' ('%s') has shape %s; expected N x C x D1 x ... x Dn with 1 to %d spatial axes",
+                                xn, onnxbn_shape_str(x, sx, sizeof sx), ONNXBN_CONV_MAX_SP);
+    if (w->rank != x->rank)
+        return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "input 'W' ('%s') has shape %s, expected rank %d like 'X' %s",
+                                wn, onnxbn_shape_str(w, sw, sizeof sw), x->rank,
+                                onnxbn_shape_str(x, sx, sizeof sx));
+    for (int d = 0; d < x->rank; d++)
+        if (x->dims[d] > BIG || w->dims[d] > BIG)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "input '%s' has dimension %d of %lld, over %lld",
+                                    x->dims[d] > BIG ? "X" : "W", d,
+                                    (long long)(x->dims[d] > BIG ? x->dims[d] : w->dims[d]),
+                                    (long long)BIG);
+    g->nsp = x->rank - 2;
+    g->N = x->dims[0];
+    g->C = x->dims[1];
+    if ((st = onnxbn_attr_int(c, "group", 1, &g->group)))
+        return st;
+    if (g->group < 1 || g->group > BIG)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute 'group' is %lld, expected at least 1",
+                                (long long)g->group);
+    if (!g->transpose) {
+        /* W is M x C/group x k1 x ... x kn */
+        g->M = w->dims[0];
+        if (w->dims[1] * g->group != g->C)
+            return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                    "input 'W' ('%s') has shape %s: %lld input channels per group x group %lld = %lld, but input 'X' ('%s') %s has %lld channels",
+                                    wn, onnxbn_shape_str(w, sw, sizeof sw), (long long)w->dims[1],
+                                    (long long)g->group, (long long)(w->dims[1] * g->group), xn,
+                                    onnxbn_shape_str(x, sx, sizeof sx), (long long)g->C);
+        if (g->M % g->group)
+            return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                    "input 'W' ('%s') has %lld output channels, not a multiple of group %lld",
+                                    wn, (long long)g->M, (long long)g->group);
+    } else {
+        /* W is C x M/group x k1 x ... x kn */
+        g->M = w->dims[1] * g->group;
+        if (w->dims[0] != g->C)
+            return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                    "input 'W' ('%s') has shape %s: %lld input channels, but input 'X' ('%s') %s has %lld",
+                                    wn, onnxbn_shape_str(w, sw, sizeof sw), (long long)w->dims[0], xn,
+                                    onnxbn_shape_str(x, sx, sizeof sx), (long long)g->C);
+        if (g->C % g->group)
+            return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                    "input 'X' ('%s') has %lld channels, not a multiple of group %lld",
+                                    xn, (long long)g->C, (long long)g->group);
+    }
+    g->Cg = g->C / g->group;
+    g->Mg = g->M / g->group;
+    if (b && (b->rank != 1 || b->dims[0] != g->M))
+        return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "input 'B' ('%s') has shape %s, expected [%lld]",
+                                onnxbn_node_input_name(c->node, 2), onnxbn_shape_str(b, sx, sizeof sx),
+                                (long long)g->M);
+
+    /* The kernel is W's spatial shape; kernel_shape, when given, must agree with it. */
+    int64_t ks[ONNXBN_CONV_MAX_SP];
+    bool have_ks;
+    if ((st = get_axes(c, "kernel_shape", (size_t)g->nsp, 1, 1, ks, &have_ks)))
+        return st;
+    g->ksize = 1;
+    for (int d = 0; d < g->nsp; d++) {
+        const int64_t k = w->dims[2 + d];
+        if (k < 1)
+            return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "input 'W' ('%s') has shape %s: an empty kernel",
+                                    wn, onnxbn_shape_str(w, sw, sizeof sw));
+        if (have_ks && ks[d] != k)
+            return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                    "attribute 'kernel_shape' says %lld along spatial axis %d, but input 'W' ('%s') %s has %lld",
+                                    (long long)ks[d], d, wn, onnxbn_shape_str(w, sw, sizeof sw),
+                                    (long long)k);
+        g->geom.k[d] = k;
+        if (!onnxbn_mul_size(g->ksize, (size_t)k, &g->ksize))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "input 'W' ('%s') %s: the kernel size overflows",
+                                    wn, onnxbn_shape_str(w, sw, sizeof sw));
+    }
+    g->geom.nsp = g->nsp;
+    if ((st = get_axes(c, "strides", (size_t)g->nsp, 1, 1, g->geom.stride, NULL)) ||
+        (st = get_axes(c, "dilations", (size_t)g->nsp, 1, 1, g->geom.dil, NULL)))
+        return st;
+    return ONNXBN_OK;
+}
+
+/* Conv: output extent and begin pads per axis. */
+static onnxbn_status conv_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *out)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    const int n = g->nsp;
+    enum pad_mode mode;
+    int64_t pads[2 * ONNXBN_CONV_MAX_SP];
+    onnxbn_status st;
+    if ((st = get_auto_pad(c, &mode)))
+        return st;
+    /* With auto_pad set, the pads attribute (which the spec forbids alongside) is ignored. */
+    if (mode == PAD_NOTSET && (st = get_axes(c, "pads", 2 * (size_t)n, 0, 0, pads, NULL)))
+        return st;
+    for (int d = 0; d < n; d++) {
+        const int64_t in = x->dims[2 + d], s = g->geom.stride[d];
+        const int64_t dk = (g->geom.k[d] - 1) * g->geom.dil[d] + 1;
+        int64_t pb = 0, pe = 0;
+        if (mode == PAD_SAME_UPPER || mode == PAD_SAME_LOWER) {
+            /* output = ceil(in / stride); the odd pixel goes to the end (UPPER) or start (LOWER) */
+            out[d] = (in + s - 1) / s;
+            int64_t total = (out[d] - 1) * s + dk - in;
+            if (total < 0)
+                total = 0;
+            pb = mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+        } else {
+            if (mode == PAD_NOTSET) {
+                pb = pads[d];
+                pe = pads[n + d];
+            }
+            if (in + pb + pe < dk)
+                return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                        "spatial axis %d: the kernel spans %lld (size %lld, dilation %lld), larger than the padded input %lld (input 'X' size %lld + pads %lld + %lld)",
+                                        d, (long long)dk, (long long)g->geom.k[d],
+                                        (long long)g->geom.dil[d], (long long)(in + pb + pe),
+                                        (long long)in, (long long)pb, (long long)pe);
+            out[d] = (in + pb + pe - dk) / s + 1;
+        }
+        g->geom.img[d] = in;
+        g->geom.grid[d] = out[d];
+        g->geom.pad[d] = pb;
+    }
+    return ONNXBN_OK;
+}
+
+/* ConvTranspose: output extent and begin pads per axis, per the spec text of each version. */
+static onnxbn_status convt_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *out)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    const int n = g->nsp;
+    enum pad_mode mode;
+    int64_t pads[2 * ONNXBN_CONV_MAX_SP], opad[ONNXBN_CONV_MAX_SP], oshape[2 + ONNXBN_CONV_MAX_SP];
+    const int64_t *os = NULL;
+    onnxbn_status st;
+    if ((st = get_auto_pad(c, &mode)) ||
+        (st = get_axes(c, "output_padding", (size_t)n, 0, 0, opad, NULL)))
+        return st;
+    if (mode == PAD_NOTSET && (st = get_axes(c, "pads", 2 * (size_t)n, 0, 0, pads, NULL)))
+        return st;
+    /* output_shape lists the spatial extents, or (as onnxruntime also takes it) the whole shape;
+     * an empty list is taken as absent. */
+    const int64_t *v;
+    size_t nv;
+    if ((st = onnxbn_attr_ints(c, "output_shape", &v, &nv)))
+        return st;
+    if (v && nv) {
+        bool full = nv == (size_t)n + 2;
+        if (nv != (size_t)n && !full)
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
+                                    "attribute 'output_shape' has %zu values, expected %d (spatial) or %d",
+                                    nv, n, n + 2);
+        if ((st = get_axes(c, "output_shape", nv, 0, 0, oshape, NULL)))
+            return st;
+        os = oshape + (full ? 2 : 0);
+    }
+    for (int d = 0; d < n; d++) {
+        const int64_t in = x->dims[2 + d], s = g->geom.stride[d], dl = g->geom.dil[d];
+        const int64_t dk = (g->geom.k[d] - 1) * dl + 1;
+        if (opad[d] >= s && opad[d] >= dl)
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
+                                    "attribute 'output_padding' is %lld on spatial axis %d; it must be less than the stride (%lld) or the dilation (%lld)",
+                                    (long long)opad[d], d, (long long)s, (long long)dl);
+        /* The full extent the input spreads to, before any padding is cut off. */
+        const int64_t full = s * (in - 1) + opad[d] + dk;
+        int64_t pb = 0, pe = 0;
+        if (os || mode == PAD_SAME_UPPER || mode == PAD_SAME_LOWER) {
+            /* Pads derived from a wanted output size (given, or in·stride for SAME). Where the odd
+             * pixel goes: ConvTranspose-11 puts it at the end for SAME_UPPER, at the start
+             * otherwise; ConvTranspose-1 says the reverse for an explicit output_shape, and for
+             * SAME without one, its auto_pad text (end for SAME_UPPER) applies. */
+            out[d] = os ? os[d] : in * s;
+            const int64_t total = full - out[d];
+            bool extra_at_end = mode == PAD_SAME_UPPER;
+            if (c->version < 11 && os)
+                extra_at_end = mode != PAD_SAME_UPPER;
+            pb = extra_at_end ? half_floor(total) : total - half_floor(total);
+        } else {
+            if (mode == PAD_NOTSET) {
+                pb = pads[d];
+                pe = pads[n + d];
+            }
+            out[d] = full - pb - pe;
+            if (out[d] < 0)
+                return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
+                                        "spatial axis %d: pads %lld + %lld remove more than the full output extent %lld",
+                                        d, (long long)pb, (long long)pe, (long long)full);
+        }
+        if (out[d] > BIG)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "spatial axis %d: output extent %lld is over %lld",
+                                    d, (long long)out[d], (long long)BIG);
+        g->geom.img[d] = out[d];
+        g->geom.grid[d] = in;
+        g->geom.pad[d] = pb;
+    }
+    return ONNXBN_OK;
+}
+
+/* Everything infer and prepare need: checks, output shape, path and scratch size. */
+static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims)
+{
+    onnxbn_status st;
+    if ((st = check_types(c, g)) || (st = check_inputs(c, g)))
+        return st;
+    int64_t *out = ydims + 2;
+    if ((st = g->transpose ? convt_geometry(c, g, out) : conv_geometry(c, g, out)))
+        return st;
+    ydims[0] = g->N;
+    ydims[1] = g->M;
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    /* Products that an empty batch or channel axis would let overflow unnoticed. */
+    g->in_sz = g->out_sz = 1;
+    for (int d = 0; d < g->nsp; d++)
+        if (!onnxbn_mul_size(g->in_sz, (size_t)x->dims[2 + d], &g->in_sz) ||
+            !onnxbn_mul_size(g->out_sz, (size_t)out[d], &g->out_sz))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "the spatial sizes overflow");
+
+    bool unit = true; /* 1x1 kernel, stride 1, output exactly over the input */
+    for (int d = 0; d < g->nsp; d++)
+        unit &= g->geom.k[d] == 1 && g->geom.stride[d] == 1 && g->geom.pad[d] == 0 &&
+                out[d] == x->dims[2 + d];
+    g->chunk_rows = g->col_floats = 0;
+    if (unit) {
+        g->path = PATH_POINTWISE;
+        g->pw_cols = g->Mg > 0 ? COL_BUDGET / (size_t)g->Mg : g->out_sz;
+        if (g->pw_cols < MIN_COLS)
+            g->pw_cols = MIN_COLS;
+    } else if (!g->transpose && g->Cg == 1 && g->nsp <= 2) {
+        g->path = PATH_DEPTHWISE;
+    } else {
+        g->path = PATH_GEMM;
+        /* scratch: (channels·Πk) × (rows·L) floats, channels = Cg (Conv) or Mg (ConvTranspose) */
+        const size_t K = (size_t)(g->transpose ? g->Mg : g->Cg) * g->ksize;
+        const size_t L = (size_t)g->geom.grid[g->nsp - 1];
+        const size_t rows = onnxbn_conv_grid_rows(&g->geom);
+        size_t per_row, bytes;
+        if (!onnxbn_mul_size(K, L, &per_row))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch of %zu x %zu floats overflows", K, L);
+        size_t nr = per_row ? COL_BUDGET / per_row : rows;
+        if (L && nr < (MIN_COLS + L - 1) / L)
+            nr = (MIN_COLS + L - 1) / L;
+        if (nr < 1)
+            nr = 1;
+        if (nr > rows)
+            nr = rows;
+        g->chunk_rows = nr;
+        if (!onnxbn_mul_size(per_row, nr, &g->col_floats) ||
+            !onnxbn_mul_size(g->col_floats, sizeof(float), &bytes))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
+{
+    conv_cfg g;
+    int64_t ydims[2 + ONNXBN_CONV_MAX_SP];
+    memset(&g, 0, sizeof g);
+    g.transpose = transpose;
+    onnxbn_status st = configure(c, &g, ydims);
+    if (st)
+        return st;
+    if ((st = onnxbn_tensor_set_shape(onnxbn_out(c, 0), ONNXBN_FLOAT, 2 + g.nsp, ydims, c->err)))
+        return st;
+    c->workspace = g.col_floats * sizeof(float);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status conv_infer(onnxbn_kctx *c) { return infer_common(c, false); }
+static onnxbn_status convt_infer(onnxbn_kctx *c) { return infer_common(c, true); }
+
+static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
+{
+    int64_t ydims[2 + ONNXBN_CONV_MAX_SP];
+    conv_cfg *g = calloc(1, sizeof *g);
+    if (!g)
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+    g->transpose = transpose;
+    onnxbn_status st = configure(c, g, ydims);
+    if (st) {
+        free(g);
+        return st;
+    }
+    c->state = g;
+    return ONNXBN_OK;
+}
+
+static onnxbn_status conv_prepare(onnxbn_kctx *c) { return prepare_common(c, false); }
+static onnxbn_status convt_prepare(onnxbn_kctx *c) { return prepare_common(c, true); }
+
+/* rows × n floats at row stride ld: row m = bias[m], or zero. */
+static void fill_bias(float *y, const float *bias, size_t rows, size_t n, size_t ld)
+{
+    for (size_t m = 0; m < rows; m++) {
+        float *r = y + m * ld;
+        const float b = bias ? bias[m] : 0.0f;
+        for (size_t i = 0; i < n; i++)
+            r[i] = b;
+    }
+}
+
+/* rows × n floats at row stride ld: row m += bias[m]. */
+static void add_bias(float *y, const float *bias, size_t rows, size_t n, size_t ld)
+{
+    for (size_t m = 0; m < rows; m++) {
+        float *restrict r = y + m * ld;
+        const float b = bias[m];
+        for (size_t i = 0; i < n; i++)
+            r[i] += b;
+    }
+}
+
+static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
+                         float *y, float *col)
+{
+    const size_t Cg = (size_t)g->Cg, Mg = (size_t)g->Mg, K = Cg * g->ksize;
+    const size_t rows = onnxbn_conv_grid_rows(&g->geom), L = (size_t)g->geom.grid[g->nsp - 1];
+    const size_t osz = g->out_sz;
+    for (int64_t n = 0; n < g->N; n++) {
+        const float *xn = x + (size_t)n * (size_t)g->C * g->in_sz;
+        float *yn = y + (size_t)n * (size_t)g->M * osz;
+        if (g->path == PATH_DEPTHWISE) {
+            onnxbn_conv_depthwise_f32(&g->geom, (size_t)g->M, Mg, xn, w, bias, yn);
+            continue;
+        }
+        for (int64_t gi = 0; gi < g->group; gi++) {
+            const float *xg = xn + (size_t)gi * Cg * g->in_sz;
+            const float *wg = w + (size_t)gi * Mg * K;
+            const float *bg = bias ? bias + (size_t)gi * Mg : NULL;
+            float *yg = yn + (size_t)gi * Mg * osz;
+            if (K == 0) { /* no input channels: the bias alone */
+                fill_bias(yg, bg, Mg, osz, osz);
+                continue;
+            }
+            /* Y chunk = W·(X or im2col chunk), then the bias while the chunk is in cache. */
+            if (g->path == PATH_POINTWISE) {
+                for (size_t j0 = 0; j0 < osz; j0 += g->pw_cols) {
+                    const size_t nc = osz - j0 < g->pw_cols ? osz - j0 : g->pw_cols;
+                    onnxbn_sgemm(false, false, Mg, nc, Cg, 1.0f, wg, Cg, xg + j0, g->in_sz, 0.0f,
+                                 yg + j0, osz);
+                    if (bg)
+                        add_bias(yg + j0, bg, Mg, nc, osz);
+                }
+                continue;
+            }
+            for (size_t r0 = 0; r0 < rows; r0 += g->chunk_rows) {
+                const size_t nr = rows - r0 < g->chunk_rows ? rows - r0 : g->chunk_rows;
+                onnxbn_im2col_f32(&g->geom, Cg, xg, r0, nr, col);
+                onnxbn_sgemm(false, false, Mg, nr * L, K, 1.0f, wg, K, col, nr * L, 0.0f,
+                             yg + r0 * L, osz);
+                if (bg)
+                    add_bias(yg + r0 * L, bg, Mg, nr * L, osz);
+            }
+        }
+    }
+}
+
+static void convt_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
+                          float *y, float *col)
+{
+    const size_t Cg = (size_t)g->Cg, Mg = (size_t)g->Mg, K = Mg * g->ksize;
+    const size_t rows = onnxbn_conv_grid_rows(&g->geom), L = (size_t)g->geom.grid[g->nsp - 1];
+    for (int64_t n = 0; n < g->N; n++) {
+        const float *xn = x + (size_t)n * (size_t)g->C * g->in_sz;
+        float *yn = y + (size_t)n * (size_t)g->M * g->out_sz;
+        /* col2im accumulates, so the output starts as the bias */
+        fill_bias(yn, bias, (size_t)g->M, g->out_sz, g->out_sz);
+        for (int64_t gi = 0; gi < g->group; gi++) {
+            const float *xg = xn + (size_t)gi * Cg * g->in_sz;
+            const float *wg = w + (size_t)gi * Cg * K; /* Cg × (Mg·Πk) */
+            float *yg = yn + (size_t)gi * Mg * g->out_sz;
+            if (g->path == PATH_POINTWISE) {
+                onnxbn_sgemm(true, false, Mg, g->in_sz, Cg, 1.0f, wg, Mg, xg, g->in_sz, 1.0f, yg,
+                             g->out_sz);
+                continue;
+            }
+            for (size_t r0 = 0; r0 < rows; r0 += g->chunk_rows) {
+                const size_t nr = rows - r0 < g->chunk_rows ? rows - r0 : g->chunk_rows;
+                onnxbn_sgemm(true, false, K, nr * L, Cg, 1.0f, wg, K, xg + r0 * L, g->in_sz, 0.0f,
+                             col, nr * L);
+                onnxbn_col2im_f32(&g->geom, Mg, col, r0, nr, yg);
+            }
+        }
+    }
+}
+
+static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
+{
+    conv_cfg local;
+    const conv_cfg *g = c->state;
+    if (!g) {
+        int64_t ydims[2 + ONNXBN_CONV_MAX_SP];
+        memset(&local, 0, sizeof local);
+        local.transpose = transpose;
+        onnxbn_status st = configure(c, &local, ydims);
+        if (st)
+            return st;
+        g = &local;
+    }
+    onnxbn_tensor *y = onnxbn_out(c, 0);
+    if (y->numel == 0)
+        return ONNXBN_OK;
+    if (g->col_floats && (!c->scratch || c->workspace < g->col_floats * sizeof(float)))
+        return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "was given %zu scratch bytes, needs %zu",
+                                c->scratch ? c->workspace : 0, g->col_floats * sizeof(float));
+    const onnxbn_tensor *b = onnxbn_in(c, 2);
+    const float *x = onnxbn_in(c, 0)->data, *w = onnxbn_in(c, 1)->data;
+    const float *bias = b ? b->data : NULL;
+    if (transpose)
+        convt_forward(g, x, w, bias, y->data, c->scratch);
+    else
+        conv_forward(g, x, w, bias, y->data, c->scratch);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status conv_run(onnxbn_kctx *c) { return run_common(c, false); }
+static onnxbn_status convt_run(onnxbn_kctx *c) { return run_common(c, true); }
+
+const onnxbn_op_def onnxbn_op_conv = {
+    .domain = "",
+    .op_type = "Conv",
+    .versions = {1, 11},
+    .min_inputs = 2,
+    .max_inputs = 3,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .attrs = conv_attrs,
+    .infer = conv_infer,
+    .prepare = conv_prepare,
+    .run = conv_run,
+};
+
+const onnxbn_op_def onnxbn_op_convtranspose = {
+    .domain = "",
+    .op_type = "ConvTranspose",
+    .versions = {1, 11},
+    .min_inputs = 2,
+    .max_inputs = 3,
+    .min_outputs = 1,
+    .max_outputs = 1,
+    .attrs = convt_attrs,
+    .infer = convt_infer,
+    .prepare = convt_prepare,
+    .run = convt_run,
+};
