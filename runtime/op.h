@@ -38,6 +38,10 @@ typedef struct onnxbn_op_def {
     int min_inputs, max_inputs, min_outputs, max_outputs;
     const onnxbn_attr_spec *attrs; /* ended by an entry with name NULL; may be NULL */
     int flags;
+    /* Bit k set: infer needs the VALUES of input k (a shape, axes, pads, repeats ...). When such
+     * an input is fed by the caller, the session treats it as a plan-time constant: its contents
+     * become part of the plan key, so infer always sees data for it. */
+    uint32_t value_inputs;
     /* Shape rule: checks attributes and input dtypes/shapes and sets every present output's dtype
      * and shape (onnxbn_tensor_set_shape). Input data is non-NULL only for constant inputs.
      * May set c->workspace to the scratch bytes run() needs. */

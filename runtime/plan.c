@@ -32,6 +32,9 @@ void onnxbn_plan_free(onnxbn_plan *p)
     if (p->out_copies)
         for (int i = 0; i < p->model->graph.n_outputs; i++)
             onnxbn_tensor_release(&p->out_copies[i]);
+    if (p->fed_shapes)
+        for (int i = 0; i < p->n_fed; i++)
+            onnxbn_tensor_release(&p->fed_shapes[i]);
     free(p->vals);
     free(p->kind);
     free(p->ctx);
@@ -119,7 +122,8 @@ static onnxbn_status alloc_tables(onnxbn_plan *p, const onnxbn_graph *g, onnxbn_
 }
 
 static onnxbn_status remember_key(onnxbn_plan *p, int n_fed, const int *fed_ids,
-                                  const onnxbn_tensor *const *fed, onnxbn_error *err)
+                                  const onnxbn_tensor *const *fed, const bool *need_value,
+                                  uint64_t *budget, onnxbn_error *err)
 {
     p->n_fed = n_fed;
     p->fed_ids = calloc((size_t)n_fed + 1, sizeof *p->fed_ids);
@@ -127,10 +131,26 @@ static onnxbn_status remember_key(onnxbn_plan *p, int n_fed, const int *fed_ids,
     if (!p->fed_ids || !p->fed_shapes)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n_fed; i++) {
+        onnxbn_tensor *k = &p->fed_shapes[i];
         p->fed_ids[i] = fed_ids[i];
-        p->fed_shapes[i] = *fed[i];
-        p->fed_shapes[i].data = NULL;
-        p->fed_shapes[i].owns = false;
+        *k = *fed[i];
+        k->data = NULL;
+        k->owns = false;
+        if (!need_value || !need_value[fed_ids[i]])
+            continue;
+        /* A value input: the plan keeps its contents (the key, and the constant infer reads). */
+        if (fed[i]->nbytes && !fed[i]->data)
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "input '%s' has no data",
+                               p->model->graph.values[fed_ids[i]].name);
+        if (fed[i]->nbytes > *budget)
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "input '%s' is over the memory limit",
+                               p->model->graph.values[fed_ids[i]].name);
+        *budget -= fed[i]->nbytes;
+        if (!(k->data = onnxbn_alloc(fed[i]->nbytes)))
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        k->owns = true;
+        if (fed[i]->nbytes)
+            memcpy(k->data, fed[i]->data, fed[i]->nbytes);
     }
     return ONNXBN_OK;
 }
@@ -173,13 +193,13 @@ static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
 }
 
 static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed,
-                           const int *fed_ids, const onnxbn_tensor *const *fed, uint64_t budget,
-                           onnxbn_error *err)
+                           const int *fed_ids, const onnxbn_tensor *const *fed,
+                           const bool *need_value, uint64_t budget, onnxbn_error *err)
 {
     const onnxbn_graph *g = &p->model->graph;
     onnxbn_status st = alloc_tables(p, g, err);
     if (!st)
-        st = remember_key(p, n_fed, fed_ids, fed, err);
+        st = remember_key(p, n_fed, fed_ids, fed, need_value, &budget, err);
     if (st)
         return st;
 
@@ -192,10 +212,9 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         }
     }
     for (int i = 0; i < n_fed; i++) {
-        p->vals[fed_ids[i]] = *fed[i];
-        p->vals[fed_ids[i]].data = NULL;
-        p->vals[fed_ids[i]].owns = false;
-        p->kind[fed_ids[i]] = VAL_INPUT;
+        p->vals[fed_ids[i]] = p->fed_shapes[i];
+        p->vals[fed_ids[i]].owns = false; /* the key's copy owns value-input data */
+        p->kind[fed_ids[i]] = p->fed_shapes[i].owns ? VAL_CONST : VAL_INPUT;
     }
 
     const onnxbn_tensor **in_pool = p->in_ptrs;
@@ -327,14 +346,15 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
 
 onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
                                 const int *fed_ids, const onnxbn_tensor *const *fed,
-                                uint64_t budget, onnxbn_plan **out, onnxbn_error *err)
+                                const bool *need_value, uint64_t budget, onnxbn_plan **out,
+                                onnxbn_error *err)
 {
     *out = NULL;
     onnxbn_plan *p = calloc(1, sizeof *p);
     if (!p)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     p->model = m;
-    onnxbn_status st = build(p, inits, n_fed, fed_ids, fed, budget, err);
+    onnxbn_status st = build(p, inits, n_fed, fed_ids, fed, need_value, budget, err);
     if (st) {
         onnxbn_plan_free(p);
         return st;
@@ -348,10 +368,13 @@ bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
 {
     if (p->n_fed != n_fed)
         return false;
-    for (int i = 0; i < n_fed; i++)
-        if (p->fed_ids[i] != fed_ids[i] || p->fed_shapes[i].dtype != fed[i]->dtype ||
-            !onnxbn_same_shape(&p->fed_shapes[i], fed[i]))
+    for (int i = 0; i < n_fed; i++) {
+        const onnxbn_tensor *k = &p->fed_shapes[i];
+        if (p->fed_ids[i] != fed_ids[i] || k->dtype != fed[i]->dtype || !onnxbn_same_shape(k, fed[i]))
             return false;
+        if (k->owns && k->nbytes && (!fed[i]->data || memcmp(k->data, fed[i]->data, k->nbytes)))
+            return false;
+    }
     return true;
 }
 
@@ -368,7 +391,8 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
 {
     const onnxbn_graph *g = &p->model->graph;
     for (int i = 0; i < n_fed; i++)
-        p->vals[fed_ids[i]].data = fed[i]->data; /* read only: kernels never write their inputs */
+        if (p->kind[fed_ids[i]] == VAL_INPUT) /* read only: kernels never write their inputs */
+            p->vals[fed_ids[i]].data = fed[i]->data;
     for (int s = 0; s < p->n_steps; s++) {
         onnxbn_kctx *c = &p->ctx[p->steps[s]];
         c->err = err;
@@ -388,6 +412,7 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
             memcpy(p->out_copies[i].data, p->vals[id].data, p->vals[id].nbytes);
     }
     for (int i = 0; i < n_fed; i++)
-        p->vals[fed_ids[i]].data = NULL;
+        if (p->kind[fed_ids[i]] == VAL_INPUT)
+            p->vals[fed_ids[i]].data = NULL;
     return ONNXBN_OK;
 }

@@ -23,17 +23,21 @@ typedef struct onnxbn_plan {
     /* what the plan was made for: which inputs were fed, with which types and shapes */
     int n_fed;
     int *fed_ids;
-    onnxbn_tensor *fed_shapes;  /* shape/type only */
+    onnxbn_tensor *fed_shapes;  /* shape/type; and an owned copy of the data of value inputs */
     onnxbn_tensor *out_copies;  /* per graph output that is itself a graph input (copied per run) */
     uint64_t const_bytes;       /* bytes of constants computed at plan time */
 } onnxbn_plan;
 
-/* Makes a plan for inputs of the given types/shapes (data ignored). `inits` are the session's
- * decoded initializers, indexed by position in graph.initializer; `budget` the bytes left. */
+/* Makes a plan for inputs of the given types/shapes. `inits` are the session's decoded
+ * initializers, indexed by position in graph.initializer; `budget` the bytes left. Fed values
+ * marked in `need_value` (per value id; may be NULL) are read now and become constants of the
+ * plan (their data must be present); other fed data is ignored until run. */
 onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
                                 const int *fed_ids, const onnxbn_tensor *const *fed,
-                                uint64_t budget, onnxbn_plan **out, onnxbn_error *err);
-/* True when the plan fits these fed inputs exactly (same values, types and shapes). */
+                                const bool *need_value, uint64_t budget, onnxbn_plan **out,
+                                onnxbn_error *err);
+/* True when the plan fits these fed inputs (same values, types and shapes; same contents for
+ * the inputs the plan took as constants). */
 bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
                          const onnxbn_tensor *const *fed);
 /* prof_ns/prof_runs (both NULL when not profiling) accumulate per node index. */

@@ -12,6 +12,8 @@ struct onnxbn_session {
     onnxbn_plan *plan;
     bool ran;
     uint64_t *prof_ns, *prof_runs; /* per node index, with options.profile */
+    bool *need_value;              /* per value id: its contents decide shapes (see op.h) */
+    bool any_fed_value;            /* some graph input is such a value */
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -25,6 +27,7 @@ void onnxbn_session_free(onnxbn_session *s)
     free(s->inits);
     free(s->prof_ns);
     free(s->prof_runs);
+    free(s->need_value);
     onnxbn_model_free(s->model);
     free(s);
 }
@@ -61,6 +64,32 @@ static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
             return st;
         }
     }
+    return ONNXBN_OK;
+}
+
+/* Values whose contents some shape rule reads, directly (op.h value_inputs) or through the nodes
+ * that compute them; walked backwards in topological order. Shape-only nodes (Shape, Size) read
+ * no contents, so the walk stops there. */
+static onnxbn_status find_value_inputs(onnxbn_session *s, onnxbn_error *err)
+{
+    const onnxbn_graph *g = &s->model->graph;
+    bool *need = s->need_value = calloc((size_t)g->n_values + 1, sizeof *need);
+    if (!need)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (int oi = g->n_nodes - 1; oi >= 0; oi--) {
+        const onnxbn_node *nd = &g->nodes[g->order[oi]];
+        bool all = false;
+        for (int k = 0; k < nd->n_out && !all; k++)
+            all = nd->out[k] >= 0 && need[nd->out[k]];
+        if (nd->def->flags & ONNXBN_OP_SHAPE_ONLY)
+            all = false;
+        for (int k = 0; k < nd->n_in; k++)
+            if (nd->in[k] >= 0 && (all || (k < 32 && (nd->def->value_inputs >> k) & 1)))
+                need[nd->in[k]] = true;
+    }
+    for (int i = 0; i < g->n_values; i++)
+        if (need[i] && g->values[i].input_index >= 0)
+            s->any_fed_value = true;
     return ONNXBN_OK;
 }
 
@@ -105,6 +134,8 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
     }
     if (!st)
         st = decode_inits(s, err);
+    if (!st)
+        st = find_value_inputs(s, err);
     /* Plan now when every input's shape is fixed, so shape errors show at open. */
     const onnxbn_graph *g = &model->graph;
     int n = g->n_inputs;
@@ -112,13 +143,13 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
     const onnxbn_tensor **ptrs = calloc((size_t)n + 1, sizeof *ptrs);
     if (!st && (!shapes || !ptrs))
         st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
-    bool all_static = true;
+    bool all_static = !s->any_fed_value; /* value inputs have no contents before a run */
     for (int i = 0; !st && i < n && all_static; i++) {
         all_static = static_input(&model->in_info[i], &shapes[i]);
         ptrs[i] = &shapes[i];
     }
     if (!st && all_static)
-        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, s->budget, &s->plan, err);
+        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, s->budget, &s->plan, err);
     free(shapes);
     free(ptrs);
     if (st) {
@@ -242,7 +273,8 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
         if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
             onnxbn_plan_free(s->plan);
             s->plan = NULL;
-            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->budget, &s->plan, err);
+            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, s->budget,
+                                   &s->plan, err);
         }
     }
     if (!st)

@@ -401,6 +401,30 @@ static void test_memory_limit(void **state)
     mk_free(m);
 }
 
+/* An input whose contents decide a shape (ReduceSum-13 axes) is read at plan time; new contents
+ * make a new plan. */
+static void test_value_input(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(13);
+    mk_input(m, "x", ONNXBN_FLOAT, 2, d23);
+    mk_input(m, "axes", ONNXBN_INT64, 1, (const int64_t[]){1});
+    mk_attr_i(mk_node_add(m, "ReduceSum", "r", "x,axes", "y"), "keepdims", 0);
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    onnxbn_session *s = NULL;
+    onnxbn_error err = {0};
+    assert_int_equal(mk_session(m, &s, &err), ONNXBN_OK);
+    const int64_t ax0[] = {0}, ax1[] = {1};
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(mk_run(s, 2, (mk_feed[]){{"x", 0, 2, d23, vals6}, {"axes", ONNXBN_INT64, 1, (const int64_t[]){1}, ax1}}, &err), ONNXBN_OK);
+        mk_expect_f32(s, 0, 1, (const int64_t[]){2}, (const float[]){4.5f, 13.5f}, 1e-6, 0);
+        assert_int_equal(mk_run(s, 2, (mk_feed[]){{"x", 0, 2, d23, vals6}, {"axes", ONNXBN_INT64, 1, (const int64_t[]){1}, ax0}}, &err), ONNXBN_OK);
+        mk_expect_f32(s, 0, 1, (const int64_t[]){3}, (const float[]){4, 6, 8}, 1e-6, 0);
+    }
+    onnxbn_session_free(s);
+    mk_free(m);
+}
+
 static void test_model_info(void **state)
 {
     (void)state;
@@ -446,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_initializer_as_input),
         cmocka_unit_test(test_scalar_and_passthrough),
         cmocka_unit_test(test_memory_limit),
+        cmocka_unit_test(test_value_input),
         cmocka_unit_test(test_model_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
