@@ -1,0 +1,66 @@
+/* unary.h — the plumbing the one-input element-wise operators share (unary.c, activation.c): a
+ * kind per operator (kernel op, types per version, parameter attributes) and one infer/run. */
+#ifndef ONNXBN_OPS_UNARY_H
+#define ONNXBN_OPS_UNARY_H
+
+#include "kernels/unary.h"
+#include "op.h"
+
+#define ONNXBN_TM(t) (1u << (t))
+#define ONNXBN_TM_FLT (ONNXBN_TM(ONNXBN_FLOAT16) | ONNXBN_TM(ONNXBN_FLOAT) | ONNXBN_TM(ONNXBN_DOUBLE))
+#define ONNXBN_TM_BF ONNXBN_TM(ONNXBN_BFLOAT16)
+#define ONNXBN_TM_SINT                                                                             \
+    (ONNXBN_TM(ONNXBN_INT8) | ONNXBN_TM(ONNXBN_INT16) | ONNXBN_TM(ONNXBN_INT32) |                  \
+     ONNXBN_TM(ONNXBN_INT64))
+#define ONNXBN_TM_UINT                                                                             \
+    (ONNXBN_TM(ONNXBN_UINT8) | ONNXBN_TM(ONNXBN_UINT16) | ONNXBN_TM(ONNXBN_UINT32) |               \
+     ONNXBN_TM(ONNXBN_UINT64))
+
+/* The element types a version takes: the entry with the newest `since` not above it; the list
+ * ends with {0, 0}. */
+typedef struct onnxbn_type_rule {
+    int since;
+    uint32_t mask;
+} onnxbn_type_rule;
+
+uint32_t onnxbn_type_mask_at(const onnxbn_type_rule *r, int version);
+/* Fails with ONNXBN_ERR_TYPE unless input i's type is in mask: "input 'X' ('x0') is int8,
+ * Sqrt-13 takes float16, float, double or bfloat16". */
+onnxbn_status onnxbn_check_input_type(const onnxbn_kctx *c, int i, const char *formal,
+                                      uint32_t mask);
+
+/* One operator computed by onnxbn_unary: y = op(x; a, b), same type and shape as x. */
+typedef struct onnxbn_unary_kind {
+    onnxbn_unop op;
+    const char *input;              /* the input's name in the spec, for messages */
+    const onnxbn_type_rule *types;
+    const char *attr_a, *attr_b;    /* attributes giving the kernel's a and b; NULL: none */
+    float def_a, def_b;             /* their defaults */
+    bool a_nonzero;                 /* a = 0 is refused (Celu divides by alpha) */
+    const struct onnxbn_unary_kind *v1; /* the kind for version 1 when its defaults differ */
+} onnxbn_unary_kind;
+
+onnxbn_status onnxbn_unary_infer(onnxbn_kctx *c, const onnxbn_unary_kind *k);
+onnxbn_status onnxbn_unary_run(onnxbn_kctx *c, const onnxbn_unary_kind *k);
+
+/* A def for a kind: SYM names the symbol onnxbn_op_SYM, the variadic tail its versions. */
+#define ONNXBN_UNARY_DEF(SYM, OPTYPE, KIND, ATTRS, ...)                                            \
+    static onnxbn_status SYM##_infer(onnxbn_kctx *c) { return onnxbn_unary_infer(c, &KIND); }      \
+    static onnxbn_status SYM##_run(onnxbn_kctx *c) { return onnxbn_unary_run(c, &KIND); }          \
+    const onnxbn_op_def onnxbn_op_##SYM = {                                                        \
+        .domain = "",                                                                              \
+        .op_type = OPTYPE,                                                                         \
+        .versions = {__VA_ARGS__},                                                                 \
+        .min_inputs = 1,                                                                           \
+        .max_inputs = 1,                                                                           \
+        .min_outputs = 1,                                                                          \
+        .max_outputs = 1,                                                                          \
+        .attrs = ATTRS,                                                                            \
+        .infer = SYM##_infer,                                                                      \
+        .run = SYM##_run,                                                                          \
+    };
+
+/* The legacy hint of version 1 (`consumed_inputs`), accepted and unused. */
+#define ONNXBN_CONSUMED_INPUTS_ATTR {"consumed_inputs", ONNXBN_ATTR_INTS, false, 1, 1}
+
+#endif
