@@ -59,6 +59,9 @@ const char *onnxbn_version(void);
 const char *onnxbn_status_name(onnxbn_status s);
 const char *onnxbn_dtype_name(onnxbn_dtype t);   /* "float", "int64" ... ; "?" when unknown */
 size_t onnxbn_dtype_size(onnxbn_dtype t);        /* bytes per element; 0 for string and unknown */
+/* Frees a buffer onnxbn returned for the caller to free (report JSON, a saved model, a tensor
+ * name), so bindings need not know which allocator the library uses. NULL is fine. */
+void onnxbn_buffer_free(void *p);
 
 /* ---- Tensors ------------------------------------------------------------------------------
  * A tensor is a dense, row-major array. Data is 64-byte aligned when onnxbn allocates it. */
@@ -230,6 +233,36 @@ onnxbn_status onnxbn_model_save(const onnxbn_model *m, const char *path, onnxbn_
 onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t *len,
                                        onnxbn_error *err);
 /* ==== end of converter ========================================================================= */
+
+/* ==== Introspection: a model's wiring, and the operators this build implements ================
+ * For tools (`onnxbn info --dot/--json`, docs/operators.md). Nothing here changes the model.
+ * Strings are owned by the model (valid until onnxbn_model_free or the next onnxbn_model_fuse)
+ * or are static. */
+
+/* Node i's inputs and outputs by value name, in slot order; "" for an omitted optional slot
+ * and when i or k is out of range. The counts include omitted slots. */
+size_t onnxbn_model_node_input_count(const onnxbn_model *m, size_t i);
+const char *onnxbn_model_node_input(const onnxbn_model *m, size_t i, size_t k);
+size_t onnxbn_model_node_output_count(const onnxbn_model *m, size_t i);
+const char *onnxbn_model_node_output(const onnxbn_model *m, size_t i, size_t k);
+const char *onnxbn_model_node_domain(const onnxbn_model *m, size_t i); /* "" is ai.onnx */
+/* True when this build implements node i's operator at the version the model's opset selects. */
+bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i);
+
+/* What the model says about the value `name`: its declared element type and shape (graph input,
+ * output or value_info), or for an initializer its type and dims. Returns false when no node,
+ * graph input or initializer has that name. A value with nothing declared gets dtype
+ * ONNXBN_UNDEFINED and rank -1. `is_initializer` (may be NULL) tells whether it is a weight. */
+bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
+                        bool *is_initializer);
+
+/* The operator registry: entry i (0 <= i < onnxbn_op_count()) gives the domain ("" is ai.onnx),
+ * the op_type and the operator versions (ONNX since_version) it implements, ascending. An op_type
+ * may have several entries with disjoint versions. Returns false when i is out of range. */
+size_t onnxbn_op_count(void);
+bool onnxbn_op_info(size_t i, const char **domain, const char **op_type, const int **versions,
+                    size_t *n_versions);
+/* ==== end of introspection ===================================================================== */
 
 #ifdef __cplusplus
 }

@@ -104,6 +104,8 @@ void *onnxbn_calloc_aligned(size_t n)
 
 void onnxbn_free(void *p) { free(p); }
 
+void onnxbn_buffer_free(void *p) { free(p); }
+
 bool onnxbn_mul_size(size_t a, size_t b, size_t *out)
 {
     if (a != 0 && b > SIZE_MAX / a)

@@ -6,6 +6,10 @@
 #include "core.h"
 
 typedef struct onnxbn_node onnxbn_node; /* graph.h; ops see it only through the calls below */
+
+/* The newest ai.onnx opset whose operator versions this build knows (ONNX 1.12 defines 17; a few
+ * ops carry their version-18 forms). Sessions refuse newer opsets instead of guessing. */
+#define ONNXBN_MAX_OPSET 18
 typedef struct onnxbn_kctx onnxbn_kctx;
 
 /* Attribute types, numbered as onnx.AttributeProto.AttributeType. */
@@ -28,8 +32,47 @@ enum {
     ONNXBN_OP_NO_CONST_FOLD = 1, /* never evaluate at plan time even if every input is constant */
     /* The outputs depend only on the input shapes (Shape, Size): evaluated at plan time with
      * inputs whose data is NULL, so the shape subgraphs exporters emit become constants. */
-    ONNXBN_OP_SHAPE_ONLY = 2
+    ONNXBN_OP_SHAPE_ONLY = 2,
+    /* Output 0 is input 0's bytes unchanged (Reshape, Flatten, Squeeze, Unsqueeze, Identity,
+     * inference Dropout): the planner may give it input 0's storage and skip the node. */
+    ONNXBN_OP_ALIAS_INPUT0 = 4,
+    /* Element-wise: run() is correct when output 0 is the same buffer as an input of the same
+     * type and size as output 0; the planner then reuses an input that dies at this node. */
+    ONNXBN_OP_INPLACE = 8,
+    /* run() applies c->act to output 0 (Conv, Gemm, MatMul on float): the planner may fold a
+     * following Relu or Clip into the node. */
+    ONNXBN_OP_FUSE_ACT = 16
 };
+
+/* An activation a producer applies to its output while it is in cache (ONNXBN_OP_FUSE_ACT). */
+enum {
+    ONNXBN_ACT_NONE = 0,
+    ONNXBN_ACT_RELU = 1, /* y <= 0 ? 0 : y, exactly as the Relu kernel (NaN stays, -0 becomes +0) */
+    ONNXBN_ACT_CLIP = 2  /* y < lo ? lo : y, then > hi ? hi, exactly as the Clip kernel */
+};
+typedef struct onnxbn_act {
+    int kind;
+    float lo, hi; /* CLIP bounds */
+} onnxbn_act;
+
+
+
+/* y = act(y) over n floats (nothing for ONNXBN_ACT_NONE). */
+static inline void onnxbn_act_f32(onnxbn_act act, float *y, size_t n)
+{
+    if (act.kind == ONNXBN_ACT_RELU) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = y[i] <= 0.0f ? 0.0f : y[i];
+    } else if (act.kind == ONNXBN_ACT_CLIP) {
+        const float lo = act.lo, hi = act.hi;
+        for (size_t i = 0; i < n; i++) {
+            float v = y[i] < lo ? lo : y[i];
+            y[i] = v > hi ? hi : v;
+        }
+    }
+}
+
+typedef struct onnxbn_pool onnxbn_pool; /* threadpool.h */
 
 typedef struct onnxbn_op_def {
     const char *domain;   /* "" is ai.onnx */
@@ -67,6 +110,9 @@ struct onnxbn_kctx {
     size_t workspace;            /* set by infer: scratch bytes run() needs */
     void *scratch;               /* at run: `workspace` bytes, 64-byte aligned, not kept */
     onnxbn_error *err;
+    int threads;                 /* the session's thread count (for sizing scratch in infer) */
+    onnxbn_pool *pool;           /* at run: the session's pool, or NULL (serial) */
+    onnxbn_act act;              /* set by the planner for ONNXBN_OP_FUSE_ACT ops */
 };
 
 /* Input i or NULL when it is absent (also past n_in). */

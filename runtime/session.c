@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "plan.h"
+#include "threadpool.h"
 
 struct onnxbn_session {
     onnxbn_model *model;
@@ -14,6 +16,7 @@ struct onnxbn_session {
     uint64_t *prof_ns, *prof_runs; /* per node index, with options.profile */
     bool *need_value;              /* per value id: its contents decide shapes (see op.h) */
     bool any_fed_value;            /* some graph input is such a value */
+    onnxbn_pool *pool;             /* options.threads - 1 workers, or NULL */
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -21,6 +24,7 @@ void onnxbn_session_free(onnxbn_session *s)
     if (!s)
         return;
     onnxbn_plan_free(s->plan);
+    onnxbn_pool_free(s->pool);
     if (s->inits && s->model)
         for (size_t i = 0; i < s->model->proto->graph->n_initializer; i++)
             onnxbn_tensor_release(&s->inits[i]);
@@ -34,8 +38,38 @@ void onnxbn_session_free(onnxbn_session *s)
 
 const onnxbn_model *onnxbn_session_model(const onnxbn_session *s) { return s->model; }
 
-static onnxbn_status check_ops(const onnxbn_graph *g, onnxbn_error *err)
+/* A value declared with a non-tensor type (sequence, map, optional, sparse) cannot be run. */
+static onnxbn_status check_tensor_type(const onnxbn_value *v, const char *what, onnxbn_error *err)
 {
+    const Onnx__TypeProto *t = v->info ? v->info->type : NULL;
+    if (!t || t->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET ||
+        t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+        return ONNXBN_OK;
+    const char *kind = t->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ? "a sequence"
+                       : t->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE   ? "a map"
+                       : t->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE ? "an optional"
+                                                                               : "not a dense tensor";
+    return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "graph %s '%.200s' is %s; onnxbn runs tensors only",
+                       what, v->name, kind);
+}
+
+/* What a session cannot run: unknown operators, opsets newer than onnxbn knows (an op could have
+ * changed meaning there), and non-tensor graph inputs/outputs. */
+static onnxbn_status check_ops(const onnxbn_model *m, onnxbn_error *err)
+{
+    const onnxbn_graph *g = &m->graph;
+    int64_t opset = onnxbn_model_opset_for(m->proto, "");
+    if (opset > ONNXBN_MAX_OPSET)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                           "the model imports ai.onnx opset %lld; onnxbn knows opsets up to %d",
+                           (long long)opset, ONNXBN_MAX_OPSET);
+    onnxbn_status st;
+    for (int i = 0; i < g->n_inputs; i++)
+        if ((st = check_tensor_type(&g->values[g->inputs[i]], "input", err)))
+            return st;
+    for (int i = 0; i < g->n_outputs; i++)
+        if ((st = check_tensor_type(&g->values[g->outputs[i]], "output", err)))
+            return st;
     for (int i = 0; i < g->n_nodes; i++) {
         const onnxbn_node *nd = &g->nodes[g->order[i]];
         if (!nd->def) {
@@ -125,7 +159,12 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         model->opt = *opt;
     model->opt.max_memory = onnxbn_options_max_memory(opt ? opt : &model->opt);
     s->budget = model->opt.max_memory;
-    onnxbn_status st = check_ops(&model->graph, err);
+    onnxbn_status st = check_ops(model, err);
+    /* onnxbn threads around SGEMM (one call per thread), so OpenBLAS runs each call on the
+     * calling thread alone: this is process-wide (OpenBLAS has no per-call setting). */
+    onnxbn_sgemm_single_thread();
+    if (!st)
+        st = onnxbn_pool_new(model->opt.threads, &s->pool, err);
     if (!st && model->opt.profile) {
         s->prof_ns = calloc((size_t)model->graph.n_nodes + 1, sizeof *s->prof_ns);
         s->prof_runs = calloc((size_t)model->graph.n_nodes + 1, sizeof *s->prof_runs);
@@ -150,6 +189,8 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
     }
     if (!st && all_static)
         st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, s->budget, &s->plan, err);
+    if (!st && s->plan)
+        s->plan->pool = s->pool;
     free(shapes);
     free(ptrs);
     if (st) {
@@ -275,6 +316,8 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
             s->plan = NULL;
             st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, s->budget,
                                    &s->plan, err);
+            if (!st)
+                s->plan->pool = s->pool;
         }
     }
     if (!st)

@@ -262,6 +262,12 @@ static void test_structure_errors(void **state)
     mk_output(m, "y", ONNXBN_FLOAT, 2, d23);
     expect_model_error(m, ONNXBN_ERR_MODEL, "domain 'com.example'");
 
+    m = mk_new(99); /* an opset newer than onnxbn knows: refused, not guessed */
+    mk_input(m, "x", ONNXBN_FLOAT, 2, d23);
+    mk_node_add(m, "Relu", "r", "x", "y");
+    mk_output(m, "y", ONNXBN_FLOAT, 2, d23);
+    expect_model_error(m, ONNXBN_ERR_UNSUPPORTED, "opset 99; onnxbn knows opsets up to");
+
     m = mk_new(14); /* a shape error found when planning at open */
     mk_input(m, "a", ONNXBN_FLOAT, 2, d23);
     mk_init_f32(m, "b", 2, d23, vals6);
