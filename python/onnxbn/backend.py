@@ -1,0 +1,141 @@
+# backend.py — onnxbn as an onnx.backend.base.Backend, the interface the ONNX conformance runner
+# (onnx.backend.test.BackendTest) and other tools drive: prepare a model, run it, run one node.
+"""onnx.backend interface to onnxbn (CPU only).
+
+    import onnxbn.backend as backend
+    rep = backend.prepare(onnx.load("model.onnx"))
+    outputs = rep.run([x])            # or rep.run({"input": x})
+
+    # the ONNX backend test suite:
+    import onnx.backend.test
+    globals().update(onnx.backend.test.BackendTest(onnxbn.backend, __name__).test_cases)
+
+What onnxbn does not implement (an operator, element type or rank) raises onnxbn.Error with
+status onnxbn.Status.UNSUPPORTED from prepare() or run().
+"""
+import numpy as np
+import onnx
+from onnx import helper
+from onnx.backend.base import Backend, BackendRep, Device, DeviceType, namedtupledict
+
+from ._api import Error, Session, Status, _FROM_NP
+
+
+class OnnxbnBackendRep(BackendRep):
+    """A prepared model. run() takes a list (bound to the graph's inputs in the order the model
+    lists them, as the ONNX runner does), a dict {name: array} or a single array."""
+
+    def __init__(self, session, input_names=None):
+        self.session = session
+        # The graph's own input order, initializer-backed inputs included (IR < 4 models list
+        # their weights as inputs): that is what positional inputs refer to.
+        self.input_names = list(input_names) if input_names is not None else [
+            v.name for v in session.inputs]
+
+    def run(self, inputs, **kwargs):
+        if isinstance(inputs, dict):
+            feeds = inputs
+        else:
+            if isinstance(inputs, np.ndarray):
+                inputs = [inputs]
+            inputs = list(inputs)
+            if len(inputs) > len(self.input_names):
+                raise Error(Status.ARG, f"{len(inputs)} inputs given, the model has "
+                            f"{len(self.input_names)}")
+            feeds = dict(zip(self.input_names, inputs))
+        outs = self.session.run(feeds=feeds)
+        names = [v.name for v in self.session.outputs]
+        return namedtupledict("Outputs", names)(*outs)
+
+
+def _cpu(device):
+    try:
+        return Device(device).type == DeviceType.CPU
+    except (AttributeError, ValueError):
+        return False
+
+
+def _tensors_only(graph):
+    """onnxbn runs tensors: a graph input or output that is a sequence, map or optional is
+    UNSUPPORTED (rather than a list of arrays quietly stacked into one tensor)."""
+    for kind, values in (("input", graph.input), ("output", graph.output)):
+        for v in values:
+            which = v.type.WhichOneof("value")
+            if which not in (None, "tensor_type"):
+                raise Error(Status.UNSUPPORTED, f"graph {kind} '{v.name}' is of type "
+                            f"{which.replace('_type', '')}; onnxbn runs tensors only")
+
+
+class OnnxbnBackend(Backend):
+    @classmethod
+    def is_compatible(cls, model, device="CPU", **kwargs):
+        return _cpu(device)
+
+    @classmethod
+    def supports_device(cls, device):
+        return _cpu(device)
+
+    @classmethod
+    def prepare(cls, model, device="CPU", **kwargs):
+        """model: an onnx.ModelProto (or a path or bytes). kwargs: those of onnxbn.Session
+        (fold, threads, max_memory, base_dir)."""
+        if not _cpu(device):
+            raise Error(Status.UNSUPPORTED, f"device {device!r}: onnxbn runs on the CPU only")
+        names = None
+        if isinstance(model, onnx.ModelProto):
+            names = [i.name for i in model.graph.input]
+            _tensors_only(model.graph)
+        return OnnxbnBackendRep(Session(model, **kwargs), names)
+
+    @classmethod
+    def run_model(cls, model, inputs, device="CPU", **kwargs):
+        return cls.prepare(model, device, **kwargs).run(inputs)
+
+    @classmethod
+    def run_node(cls, node, inputs, device="CPU", outputs_info=None, **kwargs):
+        """Runs one NodeProto on `inputs` (a list bound to node.input in order, skipping empty
+        names, or a dict). opset_version= picks the operator version (default: the newest)."""
+        if not _cpu(device):
+            raise Error(Status.UNSUPPORTED, f"device {device!r}: onnxbn runs on the CPU only")
+        present = [n for n in node.input if n]
+        if isinstance(inputs, dict):
+            feeds = dict(inputs)
+        else:
+            if isinstance(inputs, np.ndarray):
+                inputs = [inputs]
+            feeds = dict(zip(present, inputs))
+        feeds = {k: np.asarray(v) for k, v in feeds.items()}
+        graph_inputs = []
+        for name in present:
+            if name not in feeds:
+                raise Error(Status.ARG, f"run_node: no value for input '{name}'")
+            a = feeds[name]
+            if a.dtype not in _FROM_NP:
+                raise Error(Status.TYPE, f"run_node: input '{name}' has numpy dtype {a.dtype}")
+            graph_inputs.append(helper.make_tensor_value_info(name, _FROM_NP[a.dtype], a.shape))
+        graph_outputs = []
+        for i, name in enumerate(n for n in node.output if n):
+            if outputs_info is not None and i < len(outputs_info):
+                dt, shape = outputs_info[i]
+                graph_outputs.append(helper.make_tensor_value_info(
+                    name, _FROM_NP.get(np.dtype(dt), 0), shape))
+            else:
+                graph_outputs.append(helper.make_empty_tensor_value_info(name))
+        opset = kwargs.pop("opset_version", None) or onnx.defs.onnx_opset_version()
+        domain = node.domain or ""
+        imports = [helper.make_opsetid("", opset)]
+        if domain not in ("", "ai.onnx"):
+            imports.append(helper.make_opsetid(domain, 1))
+        graph = helper.make_graph([node], "run_node", graph_inputs, graph_outputs)
+        model = helper.make_model(graph, producer_name="onnxbn.backend", opset_imports=imports)
+        rep = cls.prepare(model, device, **kwargs)
+        return rep.run(feeds)
+
+
+# The module is the backend too: BackendTest(onnxbn.backend, ...) calls these.
+is_compatible = OnnxbnBackend.is_compatible
+prepare = OnnxbnBackend.prepare
+run = OnnxbnBackend.run_model
+run_model = OnnxbnBackend.run_model
+run_node = OnnxbnBackend.run_node
+supports_device = OnnxbnBackend.supports_device

@@ -1,0 +1,40 @@
+# test_docs.py — the example of docs/python.md runs as written and prints what the page shows
+# (but for the last digits of the float difference, which depend on the SGEMM build).
+import contextlib
+import io
+import os
+import re
+
+import pytest
+
+import onnxbn
+from conftest import REPO
+
+DOC = os.path.join(REPO, "docs", "python.md")
+
+
+def example():
+    """The first ```python block after '## Example' and the plain ``` block after it."""
+    text = open(DOC).read()
+    text = text[text.index("## Example"):]
+    code = re.search(r"```python\n(.*?)```", text, re.S)
+    shown = re.search(r"```\n(.*?)```", text[code.end():], re.S)
+    return code.group(1), shown.group(1)
+
+
+@pytest.mark.skipif(not onnxbn._LIB.has_fuse, reason="this libonnxbn has no converter API")
+def test_example(tmp_path, monkeypatch):
+    code, shown = example()
+    code = code.replace("/tmp/tiny_resnet_fused.onnx", str(tmp_path / "fused.onnx"))
+    monkeypatch.chdir(REPO)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, DOC, "exec"), {})
+    got, want = out.getvalue().splitlines(), shown.splitlines()
+    assert len(got) == len(want), out.getvalue()
+    for g, w in zip(got, want):
+        if w.startswith("max abs difference:"):
+            assert g.startswith("max abs difference:")
+            assert float(g.split(":")[1]) < 1e-5, g
+        else:
+            assert g == w
