@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# setup.sh — from a fresh clone to a working onnxbn: installs the Debian packages, builds into build/,
+# then runs the main job on the bundled sample model models/mlp_bn: describe it, run it against
+# its reference outputs, fold its BatchNormalization and check the folded model.
+#
+# Usage (as root on Debian 12, or with sudo available): bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j"$(nproc)"
+
+echo
+echo "== build/onnxbn info models/mlp_bn/model.onnx"
+build/onnxbn info models/mlp_bn/model.onnx
+echo
+echo "== build/onnxbn test models/mlp_bn"
+build/onnxbn test models/mlp_bn
+echo
+echo "== build/onnxbn fuse models/mlp_bn/model.onnx build/mlp_bn_fused.onnx --verify models/mlp_bn"
+build/onnxbn fuse models/mlp_bn/model.onnx build/mlp_bn_fused.onnx --verify models/mlp_bn
