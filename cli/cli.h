@@ -31,7 +31,9 @@ int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-extern const char cmd_info_help[], cmd_run_help[], cmd_test_help[], cmd_bench_help[];
+int cmd_fuse(int argc, char **argv);
+extern const char cmd_info_help[], cmd_run_help[], cmd_test_help[], cmd_bench_help[],
+    cmd_fuse_help[];
 
 /* "onnxbn: error: <message>" on stderr; returns CLI_FAIL. */
 int cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
@@ -49,6 +51,10 @@ bool cli_is_help(const char *arg);
 bool cli_parse_i64(const char *s, int64_t *out);
 bool cli_parse_u64(const char *s, uint64_t *out);
 bool cli_parse_double(const char *s, double *out);
+/* A byte count for --max-memory: digits with an optional binary suffix K, M, G or T ("512M"). */
+bool cli_parse_size(const char *s, uint64_t *out);
+#define CLI_MAX_MEMORY_HELP \
+    "  --max-memory N     cap on the bytes the model may use (default 4G; suffixes K, M, G, T)\n"
 
 /* "[2,3,N]" for a declared shape (symbols by name, '?' for unknown; "unknown" for rank -1). */
 const char *cli_info_shape(const onnxbn_value_info *vi, char *buf, size_t cap);

@@ -8,6 +8,7 @@ static const cli_command commands[] = {
     {"info", cmd_info, "print a model's inputs, outputs, opsets and operators", cmd_info_help},
     {"run", cmd_run, "run a model on tensor files or random inputs", cmd_run_help},
     {"test", cmd_test, "run ONNX backend test cases (model.onnx + test_data_set_N)", cmd_test_help},
+    {"fuse", cmd_fuse, "fold BatchNormalization and clean a model up for deployment", cmd_fuse_help},
     {"bench", cmd_bench, "time repeated runs of a model (median/min/p90, per-node profile)", cmd_bench_help},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

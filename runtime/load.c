@@ -262,6 +262,59 @@ onnxbn_status onnxbn_tensor_from_proto(const Onnx__TensorProto *tp, const char *
     return ONNXBN_OK;
 }
 
+/* Load-time check of an initializer, without allocating: a known element type, a shape whose
+ * byte size does not overflow, stored data of exactly that size, external data that stays in
+ * the model's folder. Valid ONNX that onnxbn cannot run (strings, rank > 8, new types) passes
+ * here and is refused when a session decodes it. */
+static onnxbn_status check_stored(const Onnx__TensorProto *tp, onnxbn_error *err)
+{
+    int dt = tp->has_data_type ? tp->data_type : 0;
+    if (dt == ONNXBN_UNDEFINED)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "tensor has no element type");
+    size_t es = onnxbn_dtype_size((onnxbn_dtype)dt), numel = 1, nbytes;
+    for (size_t i = 0; i < tp->n_dims; i++) {
+        if (tp->dims[i] < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "dimension %zu is negative (%lld)", i,
+                               (long long)tp->dims[i]);
+        if (!onnxbn_mul_size(numel, (size_t)tp->dims[i], &numel) || numel > (size_t)INT64_MAX)
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "element count overflows");
+    }
+    if (!onnxbn_mul_size(numel, es ? es : 1, &nbytes))
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "byte size overflows");
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        const char *loc = NULL;
+        for (size_t i = 0; i < tp->n_external_data; i++)
+            if (!strcmp(onnxbn_str(tp->external_data[i]->key), "location"))
+                loc = onnxbn_str(tp->external_data[i]->value);
+        return check_location(loc, err);
+    }
+    if (es == 0 || tp->segment)
+        return ONNXBN_OK;
+    if (tp->has_raw_data) {
+        if (tp->raw_data.len != nbytes)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "raw_data has %zu bytes, type %s and shape need %zu",
+                               tp->raw_data.len, onnxbn_dtype_name((onnxbn_dtype)dt), nbytes);
+        return ONNXBN_OK;
+    }
+    size_t have, per = 1;
+    const char *field;
+    switch (dt) {
+    case ONNXBN_FLOAT: have = tp->n_float_data; field = "float_data"; break;
+    case ONNXBN_COMPLEX64: have = tp->n_float_data; field = "float_data"; per = 2; break;
+    case ONNXBN_DOUBLE: have = tp->n_double_data; field = "double_data"; break;
+    case ONNXBN_COMPLEX128: have = tp->n_double_data; field = "double_data"; per = 2; break;
+    case ONNXBN_INT64: have = tp->n_int64_data; field = "int64_data"; break;
+    case ONNXBN_UINT32: case ONNXBN_UINT64: have = tp->n_uint64_data; field = "uint64_data"; break;
+    default: have = tp->n_int32_data; field = "int32_data"; break;
+    }
+    if (have == 0 && numel != 0)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "tensor has no data for %zu elements", numel);
+    if (have / per != numel || have % per)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "%s holds %zu values, the shape needs %zu", field,
+                           have, numel * per);
+    return ONNXBN_OK;
+}
+
 void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -289,6 +342,65 @@ void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *o
 }
 
 /* ---- models ---- */
+
+/* protobuf-c unpacks (and frees) nested messages by recursion without a depth limit, so a few MB of
+ * GraphProto-in-attribute (or TypeProto-in-sequence) nesting would overflow the stack. This walk
+ * of the wire format, guided by the schema's descriptors, bounds the depth first. Anything it
+ * cannot read is left for protobuf-c to refuse. */
+#define MAX_NESTING 100
+
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* Returns false only when the nesting goes past MAX_NESTING. */
+static bool nesting_ok(const uint8_t *p, const uint8_t *end, const ProtobufCMessageDescriptor *d,
+                       int depth)
+{
+    if (depth > MAX_NESTING)
+        return false;
+    while (p < end) {
+        uint64_t tag, n;
+        if (!read_varint(&p, end, &tag))
+            return true;
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(&p, end, &n))
+                return true;
+            break;
+        case 1:
+        case 5: {
+            size_t w = (tag & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < w)
+                return true;
+            p += w;
+            break;
+        }
+        case 2: {
+            if (!read_varint(&p, end, &n) || n > (uint64_t)(end - p))
+                return true;
+            const ProtobufCFieldDescriptor *f =
+                tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+                !nesting_ok(p, p + n, f->descriptor, depth + 1))
+                return false;
+            p += n;
+            break;
+        }
+        default:
+            return true; /* groups and bad wire types: protobuf-c refuses them */
+        }
+    }
+    return true;
+}
 
 static onnxbn_status read_file(const char *path, uint8_t **buf, size_t *len, uint64_t cap,
                                onnxbn_error *err)
@@ -344,8 +456,17 @@ uint64_t onnxbn_options_max_memory(const onnxbn_options *opt)
     return opt && opt->max_memory ? opt->max_memory : ONNXBN_DEFAULT_MAX_MEMORY;
 }
 
-static onnxbn_status fill_io(onnxbn_model *m, onnxbn_error *err)
+/* Builds the graph index and the declared inputs/outputs over m->proto, after loading and after
+ * every edit of the proto (the converter's passes free nodes the old index pointed into). */
+onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err)
 {
+    onnxbn_graph_free(&m->graph);
+    free(m->in_info);
+    free(m->out_info);
+    m->in_info = m->out_info = NULL;
+    onnxbn_status st = onnxbn_graph_build(&m->graph, m->proto, false, err);
+    if (st)
+        return st;
     const onnxbn_graph *g = &m->graph;
     m->in_info = calloc((size_t)g->n_inputs + 1, sizeof *m->in_info);
     m->out_info = calloc((size_t)g->n_outputs + 1, sizeof *m->out_info);
@@ -360,6 +481,16 @@ static onnxbn_status fill_io(onnxbn_model *m, onnxbn_error *err)
         const onnxbn_value *v = &g->values[g->outputs[i]];
         onnxbn_value_info_fill(v->info, &m->out_info[i]);
         m->out_info[i].name = v->name;
+    }
+    /* Bytes as the types and shapes say (typed fields and external data included). */
+    m->init_bytes = 0;
+    const Onnx__GraphProto *gp = m->proto->graph;
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        onnxbn_tensor t;
+        if (tp->n_dims <= ONNXBN_MAX_RANK && tp->has_data_type &&
+            !onnxbn_tensor_set_shape(&t, (onnxbn_dtype)tp->data_type, (int)tp->n_dims, tp->dims, NULL))
+            m->init_bytes += t.nbytes;
     }
     return ONNXBN_OK;
 }
@@ -383,26 +514,18 @@ onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     onnxbn_status st;
-    if (!proto->graph) {
+    if (!proto->graph)
         st = onnxbn_fail(err, ONNXBN_ERR_MODEL, "the model has no graph");
-    } else if (!proto->has_ir_version || proto->ir_version < 1) {
+    else if (!proto->has_ir_version || proto->ir_version < 1)
         st = onnxbn_fail(err, ONNXBN_ERR_MODEL, "the model has no valid ir_version");
-    } else {
-        st = onnxbn_graph_build(&m->graph, proto, false, err);
-        if (!st)
-            st = fill_io(m, err);
-    }
+    else
+        st = onnxbn_model_reindex(m, err);
+    for (size_t i = 0; !st && i < proto->graph->n_initializer; i++)
+        if ((st = check_stored(proto->graph->initializer[i], err)))
+            onnxbn_err_prefix(err, "initializer '%.200s'", onnxbn_str(proto->graph->initializer[i]->name));
     if (st) {
         onnxbn_model_free(m);
         return st;
-    }
-    /* Bytes as the types and shapes say (typed fields and external data included). */
-    for (size_t i = 0; i < proto->graph->n_initializer; i++) {
-        const Onnx__TensorProto *tp = proto->graph->initializer[i];
-        onnxbn_tensor t;
-        if (tp->n_dims <= ONNXBN_MAX_RANK && tp->has_data_type &&
-            !onnxbn_tensor_set_shape(&t, (onnxbn_dtype)tp->data_type, (int)tp->n_dims, tp->dims, NULL))
-            m->init_bytes += t.nbytes;
     }
     *out = m;
     return ONNXBN_OK;
@@ -419,6 +542,10 @@ onnxbn_status onnxbn_model_load_buffer(const void *buf, size_t len, const char *
         return onnxbn_fail(err, ONNXBN_ERR_PARSE, "the model is empty (0 bytes)");
     if ((uint64_t)len > onnxbn_options_max_memory(opt))
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the model has %zu bytes, over the memory limit", len);
+    if (!nesting_ok(buf, (const uint8_t *)buf + len, &onnx__model_proto__descriptor, 0))
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                           "the model nests messages more than %d deep (graphs in attributes, types in types)",
+                           MAX_NESTING);
     Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, len, buf);
     if (!proto)
         return onnxbn_fail(err, ONNXBN_ERR_PARSE,

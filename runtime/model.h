@@ -18,6 +18,8 @@ struct onnxbn_model {
 onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_dir,
                                       const onnxbn_options *opt, onnxbn_model **out,
                                       onnxbn_error *err);
+/* (Re)builds graph, in_info, out_info and init_bytes from proto. */
+onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err);
 uint64_t onnxbn_options_max_memory(const onnxbn_options *opt);
 /* Reads a whole regular file of at most cap bytes (malloc'd). */
 onnxbn_status onnxbn_file_read(const char *path, uint8_t **buf, size_t *len, uint64_t cap,

@@ -159,7 +159,12 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         model->opt = *opt;
     model->opt.max_memory = onnxbn_options_max_memory(opt ? opt : &model->opt);
     s->budget = model->opt.max_memory;
-    onnxbn_status st = check_ops(model, err);
+    /* BN folded into the neighbouring layers at open, as `onnxbn fuse` would: exact in double,
+     * so an unfused model runs as fast as a fused one. */
+    onnxbn_status st = model->opt.no_fold ? ONNXBN_OK
+                                          : onnxbn_model_fuse(model, "fold-bn", 0, NULL, err);
+    if (!st)
+        st = check_ops(model, err);
     /* onnxbn threads around SGEMM (one call per thread), so OpenBLAS runs each call on the
      * calling thread alone: this is process-wide (OpenBLAS has no per-call setting). */
     onnxbn_sgemm_single_thread();

@@ -1,0 +1,382 @@
+/* fuse.c — the converter's public face: pass selection, the driver over a ModelProto, the report
+ * (accessors and JSON) and writing the model back with protobuf-c. */
+#include "convert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- passes ---- */
+
+enum { P_CONST, P_IDENTITY, P_DROPOUT, P_BN, P_PRUNE, N_PASSES };
+
+static const char *const pass_names[N_PASSES] = {"fold-constants", "remove-identity",
+                                                 "remove-dropout", "fold-bn", "prune"};
+
+const char *onnxbn_fuse_passes(void)
+{
+    return "fold-constants,remove-identity,remove-dropout,fold-bn,prune";
+}
+
+static onnxbn_status parse_passes(const char *spec, bool on[N_PASSES], onnxbn_error *err)
+{
+    bool pos[N_PASSES] = {false}, neg[N_PASSES] = {false}, any_pos = false;
+    for (const char *p = spec ? spec : ""; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        size_t len = (size_t)(e - p);
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len) {
+            bool minus = *p == '-';
+            const char *name = p + minus;
+            size_t nl = len - minus;
+            int which = -1;
+            for (int i = 0; i < N_PASSES; i++)
+                if (strlen(pass_names[i]) == nl && !strncmp(pass_names[i], name, nl))
+                    which = i;
+            if (which < 0)
+                return onnxbn_fail(err, ONNXBN_ERR_ARG, "unknown pass '%.*s' (the passes are %s)",
+                                   (int)(len > 60 ? 60 : len), p, onnxbn_fuse_passes());
+            if (minus)
+                neg[which] = true;
+            else
+                pos[which] = any_pos = true;
+        }
+        p = e;
+    }
+    for (int i = 0; i < N_PASSES; i++)
+        on[i] = (any_pos ? pos[i] : true) && !neg[i];
+    return ONNXBN_OK;
+}
+
+/* ---- report ---- */
+
+void onnxbn_fuse_report_free(onnxbn_fuse_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free((char *)r->e[i].action);
+        free((char *)r->e[i].kind);
+        free((char *)r->e[i].bn);
+        free((char *)r->e[i].bn_output);
+        free((char *)r->e[i].node);
+        free((char *)r->e[i].reason);
+    }
+    free(r->e);
+    for (size_t i = 0; i < r->n_notes; i++)
+        free(r->notes[i]);
+    free(r->notes);
+    free(r);
+}
+
+const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r) { return &r->stats; }
+size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r) { return r->n; }
+const onnxbn_fuse_entry *onnxbn_fuse_report_entry(const onnxbn_fuse_report *r, size_t i)
+{
+    return i < r->n ? &r->e[i] : NULL;
+}
+size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r) { return r->n_notes; }
+const char *onnxbn_fuse_report_note(const onnxbn_fuse_report *r, size_t i)
+{
+    return i < r->n_notes ? r->notes[i] : NULL;
+}
+
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    bool oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t len)
+{
+    if (b->oom)
+        return;
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + len + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, len);
+    b->n += len;
+    b->s[b->n] = 0;
+}
+
+/* A string literal, its length counted by the compiler. */
+#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
+
+static void sb_printf(sbuf *b, const char *fmt, ...) ONNXBN_PRINTF(2, 3);
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) /* the formats here are short: cannot happen */
+        b->oom = true;
+    else
+        sb_put(b, tmp, (size_t)n);
+}
+
+static void sb_json_str(sbuf *b, const char *s)
+{
+    SB_LIT(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = {'\\', (char)*p};
+            sb_put(b, e, 2);
+        } else if (*p < 0x20) {
+            sb_printf(b, "\\u%04x", *p);
+        } else {
+            sb_put(b, (const char *)p, 1);
+        }
+    }
+    SB_LIT(b, "\"");
+}
+
+char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r)
+{
+    sbuf b = {0};
+    const onnxbn_fuse_stats *s = &r->stats;
+    sb_printf(&b, "{\"bn_before\":%d,\"bn_after\":%d,\"bn_folded\":%d,\"bn_converted\":%d,"
+                  "\"bn_left\":%d,\"nodes_before\":%d,\"nodes_after\":%d,",
+              s->bn_before, s->bn_after, s->bn_folded, s->bn_converted, s->bn_left,
+              s->nodes_before, s->nodes_after);
+    sb_printf(&b, "\"initializers_before\":%d,\"initializers_after\":%d,\"identity_removed\":%d,"
+                  "\"dropout_removed\":%d,\"constants_folded\":%d,",
+              s->initializers_before, s->initializers_after, s->identity_removed,
+              s->dropout_removed, s->constants_folded);
+    sb_printf(&b, "\"nodes_pruned\":%d,\"initializers_pruned\":%d,\"value_info_pruned\":%d,",
+              s->nodes_pruned, s->initializers_pruned, s->value_info_pruned);
+    SB_LIT(&b, "\"entries\":[");
+    for (size_t i = 0; i < r->n; i++) {
+        const onnxbn_fuse_entry *e = &r->e[i];
+        if (i)
+            SB_LIT(&b, ",");
+        SB_LIT(&b, "{\"action\":");
+        sb_json_str(&b, e->action);
+        SB_LIT(&b, ",\"kind\":");
+        sb_json_str(&b, e->kind);
+        SB_LIT(&b, ",\"bn\":");
+        sb_json_str(&b, e->bn);
+        SB_LIT(&b, ",\"bn_output\":");
+        sb_json_str(&b, e->bn_output);
+        SB_LIT(&b, ",\"node\":");
+        sb_json_str(&b, e->node);
+        SB_LIT(&b, ",\"reason\":");
+        sb_json_str(&b, e->reason);
+        SB_LIT(&b, "}");
+    }
+    SB_LIT(&b, "],\"notes\":[");
+    for (size_t i = 0; i < r->n_notes; i++) {
+        if (i)
+            SB_LIT(&b, ",");
+        sb_json_str(&b, r->notes[i]);
+    }
+    SB_LIT(&b, "]}");
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* ---- driver ---- */
+
+static void count(const fz *z, int *bn, int *nodes, int *inits)
+{
+    *bn = 0;
+    for (int i = 0; i < z->g.n_nodes; i++)
+        *bn += fz_is_op(z, &z->g.nodes[i], "BatchNormalization");
+    *nodes = (int)z->gp->n_node;
+    *inits = (int)z->gp->n_initializer;
+}
+
+onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, const char *passes,
+                                int flags, onnxbn_fuse_report **report, onnxbn_error *err)
+{
+    if (report)
+        *report = NULL;
+    if (!mp)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_fuse: NULL model");
+    bool on[N_PASSES];
+    onnxbn_status st = parse_passes(passes, on, err);
+    if (st)
+        return st;
+    onnxbn_fuse_report *rep = fz_report_new();
+    if (!rep)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    fz z;
+    st = fz_init(&z, mp, base_dir, flags, rep);
+    fz_res r = st ? FZ_ERR : fz_rebuild(&z);
+    if (!r) {
+        onnxbn_fuse_stats *s = &rep->stats;
+        count(&z, &s->bn_before, &s->nodes_before, &s->initializers_before);
+        fz_res (*const run[N_PASSES])(fz *) = {fz_pass_fold_constants, fz_pass_remove_identity,
+                                                fz_pass_remove_dropout, fz_pass_fold_bn,
+                                                fz_pass_prune};
+        for (int i = 0; i < N_PASSES && !r; i++)
+            if (on[i] && (r = run[i](&z)) == FZ_SKIP)
+                r = FZ_OK;
+        if (!r)
+            count(&z, &s->bn_after, &s->nodes_after, &s->initializers_after);
+    }
+    if (r) {
+        st = z.err.status ? z.err.status : ONNXBN_ERR_MODEL;
+        if (err)
+            *err = z.err;
+    }
+    fz_release(&z);
+    if (st || !report)
+        onnxbn_fuse_report_free(rep);
+    else
+        *report = rep;
+    return st;
+}
+
+/* The model's index and declared inputs/outputs again, as onnxbn_model_from_proto makes them
+ * (the same steps as load.c's fill_io, which is static there). */
+onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
+                                onnxbn_fuse_report **report, onnxbn_error *err)
+{
+    if (report)
+        *report = NULL;
+    if (!m || !m->proto)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_fuse: NULL model");
+    bool dummy[N_PASSES];
+    onnxbn_status st = parse_passes(passes, dummy, err);
+    if (st)
+        return st;
+    /* The index points into nodes the passes free: drop it now, build it again after. */
+    onnxbn_graph_free(&m->graph);
+    free(m->in_info);
+    free(m->out_info);
+    m->in_info = m->out_info = NULL;
+    st = onnxbn_fuse_proto(m->proto, m->base_dir, passes, flags, report, err);
+    onnxbn_error e2 = {0};
+    onnxbn_status st2 = onnxbn_model_reindex(m, st ? &e2 : err);
+    if (!st && st2 && report) {
+        onnxbn_fuse_report_free(*report);
+        *report = NULL;
+    }
+    return st ? st : st2;
+}
+
+/* ---- writing ---- */
+
+onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t *len,
+                                       onnxbn_error *err)
+{
+    if (!m || !buf || !len)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_save_buffer: NULL argument");
+    *buf = NULL;
+    *len = 0;
+    size_t n = onnx__model_proto__get_packed_size(m->proto);
+    /* Protobuf readers (onnx, onnxruntime) refuse messages of 2 GiB and more. */
+    if (n >= (size_t)INT32_MAX)
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                           "the model would be %zu bytes, over the 2 GiB protobuf limit", n);
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", n);
+    size_t w = onnx__model_proto__pack(m->proto, b);
+    if (w != n) {
+        free(b);
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "packing the model gave %zu bytes, expected %zu",
+                           w, n);
+    }
+    *buf = b;
+    *len = n;
+    return ONNXBN_OK;
+}
+
+static bool has_external(const Onnx__GraphProto *gp)
+{
+    for (size_t i = 0; i < gp->n_initializer; i++)
+        if (gp->initializer[i]->has_data_location &&
+            gp->initializer[i]->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+            return true;
+    return false;
+}
+
+/* External data is found relative to the model file: writing elsewhere would lose it. */
+static onnxbn_status check_external(const onnxbn_model *m, const char *path, onnxbn_error *err)
+{
+    if (!has_external(m->proto->graph))
+        return ONNXBN_OK;
+    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!m->base_dir || !realpath(m->base_dir, a) || !realpath(dir, b) || strcmp(a, b))
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                           "the model keeps tensors in external data files: write it into the "
+                           "folder it was loaded from (%.200s)",
+                           m->base_dir ? m->base_dir : "loaded from memory");
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_model_save(const onnxbn_model *m, const char *path, onnxbn_error *err)
+{
+    if (!m || !path)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_save: NULL argument");
+    onnxbn_status st = check_external(m, path, err);
+    void *buf;
+    size_t len;
+    if (st || (st = onnxbn_model_save_buffer(m, &buf, &len, err)))
+        return st;
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        free(buf);
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "the path '%.200s' is too long", path);
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        free(buf);
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot write '%.300s': %s", path, strerror(errno));
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, (const char *)buf + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    free(buf);
+    int e = errno;
+    if (close(fd) != 0 && done == len)
+        e = errno, done = 0;
+    if (done != len) {
+        unlink(tmp);
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "writing '%.300s' failed: %s", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot write '%.300s': %s", path, strerror(e));
+    }
+    return ONNXBN_OK;
+}
