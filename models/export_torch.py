@@ -1,0 +1,493 @@
+#!/usr/bin/python3
+# export_torch.py — exports PyTorch models to ONNX with BatchNormalization kept in the graph and
+# randomised BN statistics, as ONNX test-case folders with torch's outputs as the reference.
+#
+# Run with Debian's interpreter (python3-torch 1.13, python3-torchvision 0.14, python3-onnx 1.12):
+#   /usr/bin/python3 models/export_torch.py               the small committed set into models/<name>
+#   /usr/bin/python3 models/export_torch.py big           the torchvision networks into models/big/
+#   /usr/bin/python3 models/export_torch.py resnet18@11   one model at another opset (resnet18_opset11)
+#   /usr/bin/python3 models/export_torch.py --list        what there is
+# Same seeds, same bytes: re-running it on the same torch build rewrites identical files.
+import argparse
+import filecmp
+import os
+import sys
+import tempfile
+import time
+import warnings
+import zlib
+
+import numpy as np
+import onnx
+import onnx.checker
+import onnx.numpy_helper
+
+try:
+    import torch
+    import torch.nn as nn
+except ImportError:
+    # --verify runs as a ctest: 77 is its "skipped" (torch comes with install-deps.sh --models).
+    print("export_torch.py: needs PyTorch (python3-torch, python3-torchvision): "
+          "bash scripts/install-deps.sh --models", file=sys.stderr)
+    sys.exit(77 if "--verify" in sys.argv else 1)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OPSET = 13
+# The committed files were made with Debian 12's python3-torch 1.13.1+dfsg-4 and
+# python3-torchvision 0.14.1-2; another build may differ in the last bits, so --verify checks
+# byte equality only under these versions.
+MADE_WITH = ("1.13.0a0", "0.14.1a0")
+SEED = 20240611
+BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+# ---------------------------------------------------------------------------------------------
+# The small models (committed under models/): reduced width, each a few KB, each built so that
+# one exporter path or operator attribute the runtime must get right is in the graph.
+
+class MlpBnAfterRelu(nn.Module):
+    """Linear -> ReLU -> BatchNorm1d -> Linear: BN after the activation, so it cannot fold back
+    into the Gemm before it (only forward, into the next Gemm)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 24)
+        self.relu = nn.ReLU()
+        self.bn = nn.BatchNorm1d(24, eps=1e-3)
+        self.fc2 = nn.Linear(24, 10)
+
+    def forward(self, x):
+        return self.fc2(self.bn(self.relu(self.fc1(x))))
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block: conv-bn-relu-conv-bn, residual Add (1x1 conv + BN on the shortcut when
+    the shape changes), relu."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return self.relu(y + (x if self.down is None else self.down(x)))
+
+
+class TinyResNet(nn.Module):
+    """ResNet-18 in miniature: stem conv-bn-relu, maxpool, two basic blocks (identity and strided
+    shortcut), global average pool, flatten, linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        self.block1 = BasicBlock(8, 8, 1)
+        self.block2 = BasicBlock(8, 16, 2)
+        self.gap = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.block2(self.block1(self.pool(self.stem(x))))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand-bn-relu6, 3x3 depthwise-bn-relu6, 1x1 project-bn, and the
+    residual Add when stride 1 keeps the shape. ReLU6 exports as Clip(0, 6)."""
+
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden),
+            nn.ReLU6(),
+            nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.use_res else y
+
+
+class TinyMobileNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+        self.block1 = InvertedResidual(8, 8, 1, 3)
+        self.block2 = InvertedResidual(8, 16, 2, 3)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.block2(self.block1(self.stem(x)))
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
+class Conv1dBn(nn.Module):
+    """Conv1d with bias -> BN -> ReLU -> strided, dilated, padded Conv1d without bias -> BN."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(4, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm1d(8)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv1d(8, 6, 5, stride=2, padding=2, dilation=2, bias=False)
+        self.bn2 = nn.BatchNorm1d(6)
+
+    def forward(self, x):
+        return self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+
+
+class Conv3dBn(nn.Module):
+    """Conv3d -> BN -> ReLU -> grouped Conv3d with an anisotropic kernel and stride -> BN."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv3d(3, 6, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm3d(6)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv3d(6, 4, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1), groups=2)
+        self.bn2 = nn.BatchNorm3d(4)
+
+    def forward(self, x):
+        return self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+
+
+class ConvTransposeBn(nn.Module):
+    """ConvTranspose2d (stride 2, padding, output_padding) -> BN -> ReLU -> grouped (groups=2),
+    dilated ConvTranspose2d without bias -> BN. A transposed conv's weight is [Cin, Cout/g, k...],
+    so BN's channel is the weight's axis 1, the case a folder most easily gets wrong."""
+
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)
+        self.bn1 = nn.BatchNorm2d(6)
+        self.relu = nn.ReLU()
+        self.deconv = nn.ConvTranspose2d(6, 4, 3, padding=1, dilation=2, groups=2, bias=False)
+        self.bn2 = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return self.bn2(self.deconv(self.relu(self.bn1(self.up(x)))))
+
+
+def has_op(op_type, pred=lambda node, at: True):
+    def check(model):
+        for n in model.graph.node:
+            at = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+            if n.op_type == op_type and pred(n, at):
+                return True
+        return False
+    check.what = op_type
+    return check
+
+
+def depthwise(n, at):
+    return at.get("group", 1) > 1
+
+
+def grouped(n, at):
+    return at.get("group", 1) == 2
+
+
+# name -> (constructor, input shape without the batch, batch sizes of the test data sets,
+#          BN profile, graph checks). The batch axis is dynamic in every export.
+SMALL_TOL = (1e-3, 1e-7)  # what tests/models/ runs them with: `onnxbn test`'s default rtol, atol
+BIG_TOL = (1e-3, 1e-4)    # the issue's acceptance tolerance for the torchvision networks
+SMALL = {
+    "mlp_bn_after_relu": (MlpBnAfterRelu, (16,), (3, 1), "strong", [has_op("Gemm")]),
+    "tiny_resnet": (TinyResNet, (3, 32, 32), (3, 1), "strong",
+                    [has_op("Add"), has_op("MaxPool"), has_op("GlobalAveragePool"), has_op("Flatten")]),
+    "tiny_mobilenet": (TinyMobileNet, (3, 32, 32), (3, 1), "strong",
+                       [has_op("Clip"), has_op("Conv", depthwise), has_op("Add")]),
+    "conv1d_bn": (Conv1dBn, (4, 32), (3, 1), "strong", [has_op("Conv")]),
+    "conv3d_bn": (Conv3dBn, (3, 6, 10, 10), (3, 1), "strong", [has_op("Conv", grouped)]),
+    "convtranspose_bn": (ConvTransposeBn, (4, 7, 7), (3, 1), "strong",
+                         [has_op("ConvTranspose", grouped)]),
+}
+# Also committed: the Clip attribute form (opset <= 10) and BatchNormalization-9 from an old opset.
+SMALL_EXTRA = ["tiny_mobilenet@9"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The big models (made on demand into models/big/): full torchvision networks, random weights
+# (weights=None: no downloads), at 1x3x224x224.
+
+BIG_NAMES = ["resnet18", "mobilenet_v2", "squeezenet1_1", "densenet121", "shufflenet_v2_x1_0",
+             "googlenet", "efficientnet_b0", "regnet_x_400mf", "mnasnet0_5"]
+BIG_EXTRA = ["resnet18@7", "resnet18@9", "resnet18@11", "resnet18@15"]  # resnet18 itself is @13
+
+
+def torchvision_ctor(name):
+    def make():
+        import torchvision.models as tvm
+        kwargs = {"weights": None}
+        if name == "googlenet":
+            # init_weights=None warns and then means True; say it. The auxiliary classifiers run
+            # only in training mode, so they are not in the eval-mode graph either way.
+            kwargs["init_weights"] = True
+        return getattr(tvm, name)(**kwargs)
+    return make
+
+
+# Batch 1 is the acceptance case; batch 2 checks the dynamic batch axis (ShuffleNet reshapes with
+# the batch size it reads from Shape, so its shape subgraph must be recomputed for a new batch).
+BIG = {name: (torchvision_ctor(name), (3, 224, 224), (1, 2), "mild", []) for name in BIG_NAMES}
+
+
+# ---------------------------------------------------------------------------------------------
+
+def seed_of(name):
+    # Stable across runs and Python versions (hash() is salted); the base name, so resnet18 at
+    # every opset has the same weights, inputs and reference outputs.
+    return SEED + zlib.crc32(name.encode())
+
+
+def randomise_bn(model, profile, gen):
+    """Fresh BN is the identity (mean 0, var 1, gamma 1, beta 0): a runtime that skipped it, or a
+    fold that dropped a term, would still pass. Draw every parameter away from that.
+    strong (small models): the ranges of make_models.py, with at least one negative gamma per BN
+      (catches a fold that takes |gamma| or the sqrt of the wrong thing).
+    mild (the torchvision networks): mean ~ N(0, 0.5), var ~ U(0.5, 2), gamma ~ U(0.5, 1.5),
+      beta ~ N(0, 0.2). Still far from the identity, but it keeps activations near their natural
+      scale over 20-120 BN layers (the strong ranges grow resnet18's logits about 5x)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if not isinstance(m, BN_TYPES):
+                continue
+            n = m.num_features
+            if profile == "strong":
+                m.running_mean.copy_(torch.rand(n, generator=gen) * 4.0 - 2.0)
+                m.running_var.copy_(torch.rand(n, generator=gen) * 3.75 + 0.25)
+                sign = torch.where(torch.rand(n, generator=gen) < 0.3, -1.0, 1.0)
+                sign[n // 2] = -1.0
+                m.weight.copy_(sign * (torch.rand(n, generator=gen) * 1.5 + 0.5))
+                m.bias.copy_(torch.rand(n, generator=gen) * 2.0 - 1.0)
+            else:
+                m.running_mean.copy_(torch.randn(n, generator=gen) * 0.5)
+                m.running_var.copy_(torch.rand(n, generator=gen) * 1.5 + 0.5)
+                m.weight.copy_(torch.rand(n, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(n, generator=gen) * 0.2)
+
+
+def bn_modules_used(model, x):
+    """How many BN modules the eval-mode forward actually runs (GoogLeNet's auxiliary heads hold
+    BN modules that only training mode reaches)."""
+    used = []
+    hooks = [m.register_forward_hook(lambda m, i, o: used.append(m))
+             for m in model.modules() if isinstance(m, BN_TYPES)]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return len(used)
+
+
+def check_graph(name, path, n_bn, checks, strong):
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+    init = {t.name: t for t in m.graph.initializer}
+    bns = [n for n in m.graph.node if n.op_type == "BatchNormalization"]
+    if len(bns) != n_bn:
+        sys.exit(f"{name}: the graph has {len(bns)} BatchNormalization nodes, the forward ran {n_bn} "
+                 "BN modules (was BN fused into Conv by the exporter?)")
+    for n in bns:
+        at = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+        if at.get("training_mode", 0) != 0 or len(n.output) != 1:
+            sys.exit(f"{name}: node '{n.name}' is a training-mode BatchNormalization")
+        # The exporter replaces an initializer equal to an earlier one with an Identity of it; with
+        # random parameters that cannot happen, and a converter is better off with plain constants.
+        missing = [i for i in n.input[1:5] if i not in init]
+        if missing:
+            sys.exit(f"{name}: node '{n.name}' reads {missing}, which are not initializers")
+        if strong:
+            scale, bias, mean, var = (onnx.numpy_helper.to_array(init[i]) for i in n.input[1:5])
+            if (np.abs(mean).max() < 0.5 or np.abs(var - 1).max() < 0.5 or np.abs(scale - 1).max() < 0.5
+                    or np.abs(bias).max() < 0.5 or (scale >= 0).all()):
+                sys.exit(f"{name}: node '{n.name}': BN parameters too close to the identity")
+    for c in checks:
+        if not c(m):
+            sys.exit(f"{name}: expected a {c.what} node of the tested kind in the graph")
+    counts = {}
+    for n in m.graph.node:
+        counts[n.op_type] = counts.get(n.op_type, 0) + 1
+    return counts
+
+
+def write_tensor(path, arr, name):
+    t = onnx.numpy_helper.from_array(np.ascontiguousarray(arr, dtype=np.float32), name)
+    with open(path, "wb") as f:
+        f.write(t.SerializeToString())
+
+
+def export(spec, out_root, opset_override=None):
+    base, _, at = spec.partition("@")
+    table = SMALL if base in SMALL else BIG if base in BIG else None
+    if table is None:
+        sys.exit(f"export_torch.py: unknown model '{base}' (see --list)")
+    opset = int(at) if at else (opset_override or DEFAULT_OPSET)
+    folder_name = base if opset == DEFAULT_OPSET else f"{base}_opset{opset}"
+    ctor, in_shape, batches, profile, checks = table[base]
+    rtol, atol = SMALL_TOL if table is SMALL else BIG_TOL
+    out_dir = os.path.join(out_root, folder_name)
+
+    t0 = time.time()
+    seed = seed_of(base)
+    torch.manual_seed(seed)  # the constructors' own initialisation
+    gen = torch.Generator().manual_seed(seed + 1)
+    model = ctor()
+    randomise_bn(model, profile, gen)
+    model.eval()
+    # Inputs N(0, 1), drawn before export so they do not depend on what export consumes.
+    example = torch.randn(batches[0], *in_shape, generator=gen)
+    inputs = [torch.randn(b, *in_shape, generator=gen) for b in batches]
+    n_bn = bn_modules_used(model, example)
+
+    os.makedirs(out_dir, exist_ok=True)
+    for old in os.listdir(out_dir):  # a rerun with fewer data sets must not leave stale ones
+        if old.startswith("test_data_set_"):
+            for f in os.listdir(os.path.join(out_dir, old)):
+                os.remove(os.path.join(out_dir, old, f))
+            os.rmdir(os.path.join(out_dir, old))
+    path = os.path.join(out_dir, "model.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on dynamic_axes and the like
+        torch.onnx.export(
+            model, (example,), path,
+            input_names=["input"], output_names=["output"],
+            dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+            opset_version=opset,
+            # EVAL would fuse Conv+BN in the exporter's eval peephole pass; PRESERVE on an
+            # eval() model skips that pass and emits inference BatchNormalization nodes
+            # (one output; training_mode=0 from opset 14).
+            training=torch.onnx.TrainingMode.PRESERVE,
+            do_constant_folding=False,
+            export_params=True)
+    counts = check_graph(folder_name, path, n_bn, checks, profile == "strong")
+
+    worst = 0.0
+    for k, x in enumerate(inputs):
+        ds = os.path.join(out_dir, f"test_data_set_{k}")
+        os.makedirs(ds, exist_ok=True)
+        with torch.no_grad():
+            y = model(x)
+            # How far torch's float32 answer is from its float64 one, in units of the tolerance
+            # the tests use: how much of the error budget the reference itself spends.
+            y64 = model.double()(x.double())
+            model.float()
+        if not torch.isfinite(y).all():
+            sys.exit(f"{folder_name}: torch's output has non-finite values")
+        ratio = ((y.double() - y64).abs() / (atol + rtol * y64.abs())).max().item()
+        worst = max(worst, ratio)
+        if k == 0:
+            y0 = y
+        write_tensor(os.path.join(ds, "input_0.pb"), x.numpy(), "input")
+        write_tensor(os.path.join(ds, "output_0.pb"), y.numpy(), "output")
+
+    size = os.path.getsize(path)
+    ops = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(f"{out_dir}: opset {opset}, {size / 1e3:.0f} kB, output {list(y0.shape)} "
+          f"|max| {y0.abs().max().item():.3g}, fp32-vs-fp64 {worst:.2g} of tol, "
+          f"{time.time() - t0:.1f} s\n    {ops}", flush=True)
+
+
+def expand(names):
+    out = []
+    for n in names:
+        if n == "small":
+            out += list(SMALL) + SMALL_EXTRA
+        elif n == "big":
+            out += BIG_NAMES + BIG_EXTRA
+        else:
+            out.append(n)
+    return out
+
+
+def verify(specs, args):
+    import torchvision
+    if (torch.__version__, torchvision.__version__) != MADE_WITH:
+        print(f"export_torch.py --verify: torch {torch.__version__}, torchvision {torchvision.__version__}; "
+              f"the files were made with {MADE_WITH[0]}, {MADE_WITH[1]}: byte equality is not expected")
+        return 77
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in specs:
+            base = spec.partition("@")[0]
+            root = args.out or (HERE if base in SMALL else os.path.join(HERE, "big"))
+            export(spec, tmp, args.opset)
+            for name in sorted(os.listdir(tmp)):
+                for sub, _, files in os.walk(os.path.join(tmp, name)):
+                    for f in sorted(files):
+                        made = os.path.join(sub, f)
+                        kept = os.path.join(root, os.path.relpath(made, tmp))
+                        if not os.path.exists(kept):
+                            print(f"MISSING {kept}")
+                            bad += 1
+                        elif not filecmp.cmp(made, kept, shallow=False):
+                            print(f"DIFFERS {kept}")
+                            bad += 1
+                # Data sets the script no longer makes would still be run by the tests.
+                kept_dir = os.path.join(root, name)
+                for d in sorted(os.listdir(kept_dir)) if os.path.isdir(kept_dir) else []:
+                    if d.startswith("test_data_set_") and not os.path.isdir(os.path.join(tmp, name, d)):
+                        print(f"EXTRA   {os.path.join(kept_dir, d)}")
+                        bad += 1
+                made_dir = os.path.join(tmp, name)
+                for sub, dirs, files in os.walk(made_dir, topdown=False):
+                    for f in files:
+                        os.remove(os.path.join(sub, f))
+                    os.rmdir(sub)
+    print(f"{len(specs)} models re-exported, {bad} files differ" if bad else
+          f"{len(specs)} models re-exported: identical to the files in place")
+    return 1 if bad else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="Exports PyTorch models to ONNX test-case folders (BatchNormalization kept, "
+                    "randomised BN statistics, torch outputs as the reference).")
+    ap.add_argument("models", nargs="*", default=["small"],
+                    help="model names, NAME@OPSET, or the groups 'small' (default) and 'big'")
+    ap.add_argument("--opset", type=int, help=f"opset for names without @OPSET (default {DEFAULT_OPSET}); "
+                    "a folder not at the default opset is named NAME_opsetN")
+    ap.add_argument("--out", help="folder to write into (default: models/ for small models, "
+                    "models/big/ for torchvision ones)")
+    ap.add_argument("--missing-only", action="store_true",
+                    help="skip models whose folder already has model.onnx and test_data_set_0")
+    ap.add_argument("--list", action="store_true", help="list the models and groups, then exit")
+    ap.add_argument("--verify", action="store_true",
+                    help="export into a temporary folder and check that every file is byte-for-byte "
+                         "the one in the target folder (exit 1 if not): the committed files are "
+                         "what this script makes")
+    args = ap.parse_args()
+
+    if args.list:
+        print("small:", " ".join(list(SMALL) + SMALL_EXTRA))
+        print("big:  ", " ".join(BIG_NAMES + BIG_EXTRA))
+        return
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+    if args.verify:
+        sys.exit(verify(expand(args.models), args))
+    for spec in expand(args.models):
+        base, _, at = spec.partition("@")
+        root = args.out or (HERE if base in SMALL else os.path.join(HERE, "big"))
+        if args.missing_only:
+            opset = int(at) if at else (args.opset or DEFAULT_OPSET)
+            d = os.path.join(root, base if opset == DEFAULT_OPSET else f"{base}_opset{opset}")
+            if os.path.exists(os.path.join(d, "model.onnx")) and os.path.exists(os.path.join(d, "test_data_set_0", "output_0.pb")):
+                print(f"{d}: exists", flush=True)
+                continue
+        export(spec, root, args.opset)
+
+
+if __name__ == "__main__":
+    main()
