@@ -1,15 +1,27 @@
 /* cmd_info.c — `onnxbn info MODEL`: what a model declares (IR version, producer, opsets, inputs and
- * outputs with types and shapes) and what it holds (operators by count, initializers). */
+ * outputs with types and shapes) and what it holds (operators by count, initializers), as text,
+ * JSON or a Graphviz graph, before or after BatchNormalization folding. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 
 const char cmd_info_help[] =
-    "usage: onnxbn info MODEL\n\n"
+    "usage: onnxbn info MODEL [--dot | --json] [--fused]\n\n"
     "Prints the model's IR version, producer, opset imports, inputs and outputs (element type\n"
     "and shape; symbolic dimensions by name, '?' when unknown), the node count per operator type\n"
-    "(most frequent first) and the number and size of the initializers.\n";
+    "(most frequent first) and the number and size of the initializers.\n\n"
+    "options:\n"
+    "  --dot      write the graph in Graphviz format instead (render: dot -Tsvg): one box per\n"
+    "             node with its weights' shapes, edges labelled with the shapes the model\n"
+    "             declares; BatchNormalization nodes that `onnxbn fuse` folds are orange and\n"
+    "             dashed, operators onnxbn does not implement red\n"
+    "  --json     print one JSON object instead (documented in docs/cli.md)\n"
+    "  --fused    describe the model as `onnxbn fuse` would write it (every pass, in memory);\n"
+    "             with --dot, layers that absorbed a BatchNormalization are green\n"
+    CLI_MAX_MEMORY_HELP;
 
 typedef struct op_count {
     const char *op;
@@ -59,9 +71,388 @@ static int print_ops(const onnxbn_model *m)
     return CLI_OK;
 }
 
+/* ---- what `onnxbn fuse` does to each BatchNormalization, for the marks ---- */
+
+typedef enum mark { MARK_NONE, MARK_BN_FOLDS, MARK_BN_CONVERTS, MARK_ABSORBED } mark;
+
+typedef struct node_mark {
+    mark kind;
+    const onnxbn_fuse_entry *e; /* the report entry behind the mark */
+} node_mark;
+
+/* The node whose first output is `name`, or -1. */
+static long producer_of(const onnxbn_model *m, const char *name)
+{
+    for (size_t i = 0; i < onnxbn_model_node_count(m); i++)
+        if (onnxbn_model_node_output_count(m, i) && !strcmp(onnxbn_model_node_output(m, i, 0), name))
+            return (long)i;
+    return -1;
+}
+
+/* The node named `name` ("" never matches), or -1. */
+static long named(const onnxbn_model *m, const char *name)
+{
+    for (size_t i = 0; name[0] && i < onnxbn_model_node_count(m); i++)
+        if (!strcmp(onnxbn_model_node_name(m, i), name))
+            return (long)i;
+    return -1;
+}
+
+/* Fills marks[] (one per node of m) from a fuse report. `after` is true when m is the fused model
+ * itself: a fold's result keeps the BN's output name, so the node producing it absorbed the BN
+ * (a BN folded into the layer after it leaves no such name: then the layer is found by name).
+ * Before, the BN node that produces it is the one that will go. */
+static void mark_nodes(const onnxbn_model *m, const onnxbn_fuse_report *r, bool after,
+                       node_mark *marks)
+{
+    for (size_t k = 0; k < onnxbn_fuse_report_count(r); k++) {
+        const onnxbn_fuse_entry *e = onnxbn_fuse_report_entry(r, k);
+        bool folded = !strcmp(e->action, "folded"), converted = !strcmp(e->action, "converted");
+        if (!folded && !converted)
+            continue;
+        long i = producer_of(m, e->bn_output);
+        if (i < 0 && after && folded)
+            i = named(m, e->node);
+        if (i < 0)
+            continue;
+        bool is_bn = !strcmp(onnxbn_model_node_op_type(m, (size_t)i), "BatchNormalization");
+        if (after && folded && !is_bn)
+            marks[i] = (node_mark){MARK_ABSORBED, e};
+        else if (!after && is_bn)
+            marks[i] = (node_mark){folded ? MARK_BN_FOLDS : MARK_BN_CONVERTS, e};
+    }
+}
+
+/* ---- Graphviz ---- */
+
+static void dot_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        if (*s == '\n')
+            fputs("\\n", stdout);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+/* Long names make wide boxes: keep the end, which is the informative part of exported names. */
+static const char *short_name(const char *s, char *buf, size_t cap)
+{
+    size_t n = strlen(s), keep = 40;
+    if (n <= keep + 3)
+        return s;
+    snprintf(buf, cap, "...%s", s + n - keep);
+    return buf;
+}
+
+/* Appends printf output to a fixed buffer, truncating. */
+static void cat(char *buf, size_t cap, const char *fmt, ...) CLI_PRINTF(3, 4);
+static void cat(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+static int input_index(const onnxbn_model *m, const char *name)
+{
+    for (size_t j = 0; j < onnxbn_model_input_count(m); j++)
+        if (!strcmp(onnxbn_model_input(m, j)->name, name))
+            return (int)j;
+    return -1;
+}
+
+/* An edge from whatever makes value `name` to `to`, labelled with its declared shape. */
+static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
+{
+    long p = -1;
+    size_t slot = 0;
+    for (size_t i = 0; i < onnxbn_model_node_count(m) && p < 0; i++)
+        for (size_t k = 0; k < onnxbn_model_node_output_count(m, i); k++)
+            if (!strcmp(onnxbn_model_node_output(m, i, k), name)) {
+                p = (long)i;
+                slot = k;
+                break;
+            }
+    onnxbn_value_info vi;
+    char shape[CLI_SHAPE_MAX] = "";
+    if (p >= 0 && onnxbn_model_value(m, name, &vi, NULL) && vi.rank >= 0)
+        cli_info_shape(&vi, shape, sizeof shape);
+    if (p >= 0) {
+        printf("  n%ld -> %s", p, to);
+        if (slot > 0 || shape[0]) {
+            char label[CLI_SHAPE_MAX + 32] = "";
+            if (slot > 0)
+                cat(label, sizeof label, "#%zu ", slot);
+            cat(label, sizeof label, "%s", shape);
+            printf(" [label=");
+            dot_str(label);
+            printf("]");
+        }
+        printf(";\n");
+        return;
+    }
+    int j = input_index(m, name);
+    if (j >= 0)
+        printf("  in%d -> %s;\n", j, to);
+}
+
+static void print_dot(const char *path, const onnxbn_model *m, const node_mark *marks, bool fused,
+                      const char *note)
+{
+    size_t n = onnxbn_model_node_count(m);
+    int n_bn = 0, n_marked = 0;
+    for (size_t i = 0; i < n; i++) {
+        n_bn += !strcmp(onnxbn_model_node_op_type(m, i), "BatchNormalization");
+        n_marked += marks[i].kind != MARK_NONE;
+    }
+    char title[1024];
+    snprintf(title, sizeof title, "%s%s: %zu nodes, %d BatchNormalization", path,
+             fused ? " (fused)" : "", n, n_bn);
+    if (fused && n_marked)
+        cat(title, sizeof title, "; %d layer%s absorbed one (green)", n_marked, n_marked == 1 ? "" : "s");
+    else if (!fused && n_marked)
+        cat(title, sizeof title, "; %d fold%s away (orange)", n_marked, n_marked == 1 ? "s" : "");
+    printf("digraph onnxbn {\n");
+    if (note)
+        printf("  // %s\n", note);
+    printf("  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=12, labelloc=b, label=");
+    dot_str(title);
+    printf("];\n");
+    printf("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", color=\"#666666\", "
+           "fontname=\"Helvetica\", fontsize=11];\n");
+    printf("  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\", fontcolor=\"#333333\"];\n");
+    char shape[CLI_SHAPE_MAX], label[2048], nb[64];
+    for (size_t j = 0; j < onnxbn_model_input_count(m); j++) {
+        const onnxbn_value_info *vi = onnxbn_model_input(m, j);
+        snprintf(label, sizeof label, "%s\n%s %s", vi->name,
+                 vi->dtype ? onnxbn_dtype_name(vi->dtype) : "?", cli_info_shape(vi, shape, sizeof shape));
+        printf("  in%zu [shape=ellipse, fillcolor=\"#d6e6f5\", label=", j);
+        dot_str(label);
+        printf("];\n");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *op = onnxbn_model_node_op_type(m, i), *name = onnxbn_model_node_name(m, i);
+        snprintf(label, sizeof label, "%s", op);
+        if (name[0])
+            cat(label, sizeof label, "\n%s", short_name(name, nb, sizeof nb));
+        /* Weights go inside the box (as separate nodes they would crowd the picture), equal
+         * shapes in a row once with a count: BN's four [C] read "[C] x4". */
+        char prev[CLI_SHAPE_MAX] = "";
+        int reps = 0;
+        for (size_t k = 0; k <= onnxbn_model_node_input_count(m, i); k++) {
+            const char *in = onnxbn_model_node_input(m, i, k); /* "" past the end */
+            onnxbn_value_info vi;
+            bool init = false;
+            bool w = in[0] && onnxbn_model_value(m, in, &vi, &init) && init;
+            if (w && reps && !strcmp(prev, cli_info_shape(&vi, shape, sizeof shape))) {
+                reps++;
+                continue;
+            }
+            if (reps)
+                cat(label, sizeof label, reps > 1 ? " x%d" : "", reps);
+            if (!w)
+                continue;
+            const char *sep = prev[0] ? " " : "\n";
+            cat(label, sizeof label, "%s%s", sep, cli_info_shape(&vi, prev, sizeof prev));
+            reps = 1;
+        }
+        const char *style = "";
+        const node_mark *mk = &marks[i];
+        if (mk->kind == MARK_BN_FOLDS) {
+            cat(label, sizeof label, "\nfolds into %s", mk->e->node[0] ? short_name(mk->e->node, nb, sizeof nb) : "the next layer");
+            style = ", style=\"rounded,filled,dashed\", fillcolor=\"#fbd8a8\", color=\"#d9822b\"";
+        } else if (mk->kind == MARK_BN_CONVERTS) {
+            cat(label, sizeof label, "\nbecomes Mul + Add");
+            style = ", style=\"rounded,filled,dashed\", fillcolor=\"#fbd8a8\", color=\"#d9822b\"";
+        } else if (mk->kind == MARK_ABSORBED) {
+            cat(label, sizeof label, "\n+ BatchNormalization%s%s", mk->e->bn[0] ? " " : "",
+                mk->e->bn[0] ? short_name(mk->e->bn, nb, sizeof nb) : "");
+            style = ", fillcolor=\"#cdebc5\", color=\"#3c8d2f\"";
+        } else if (!onnxbn_model_node_supported(m, i)) {
+            cat(label, sizeof label, "\n(not supported)");
+            style = ", fillcolor=\"#f4c7c3\", color=\"#b3261e\"";
+        }
+        printf("  n%zu [label=", i);
+        dot_str(label);
+        printf("%s];\n", style);
+    }
+    char to[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(to, sizeof to, "n%zu", i);
+        for (size_t k = 0; k < onnxbn_model_node_input_count(m, i); k++) {
+            const char *in = onnxbn_model_node_input(m, i, k);
+            onnxbn_value_info vi;
+            bool init = false;
+            if (in[0] && onnxbn_model_value(m, in, &vi, &init) && !init)
+                dot_edge(m, in, to);
+        }
+    }
+    for (size_t o = 0; o < onnxbn_model_output_count(m); o++) {
+        const onnxbn_value_info *vi = onnxbn_model_output(m, o);
+        snprintf(label, sizeof label, "%s\n%s %s", vi->name,
+                 vi->dtype ? onnxbn_dtype_name(vi->dtype) : "?", cli_info_shape(vi, shape, sizeof shape));
+        printf("  out%zu [shape=ellipse, fillcolor=\"#d6e6f5\", label=", o);
+        dot_str(label);
+        printf("];\n");
+        snprintf(to, sizeof to, "out%zu", o);
+        /* An output edge repeats the shape its ellipse shows: leave it unlabelled. */
+        long p = -1;
+        for (size_t i = 0; i < n && p < 0; i++)
+            for (size_t k = 0; k < onnxbn_model_node_output_count(m, i); k++)
+                if (!strcmp(onnxbn_model_node_output(m, i, k), vi->name))
+                    p = (long)i;
+        int j = input_index(m, vi->name);
+        if (p >= 0)
+            printf("  n%ld -> %s;\n", p, to);
+        else if (j >= 0)
+            printf("  in%d -> %s;\n", j, to);
+    }
+    printf("}\n");
+}
+
+/* ---- JSON ---- */
+
+static void json_values(const char *key, size_t n, const onnxbn_model *m,
+                        const onnxbn_value_info *(*get)(const onnxbn_model *, size_t))
+{
+    printf(", \"%s\": [", key);
+    for (size_t i = 0; i < n; i++) {
+        const onnxbn_value_info *vi = get(m, i);
+        printf("%s{\"name\": ", i ? ", " : "");
+        cli_json_str(stdout, vi->name);
+        printf(", \"dtype\": ");
+        if (vi->dtype == ONNXBN_UNDEFINED)
+            printf("null");
+        else
+            cli_json_str(stdout, onnxbn_dtype_name(vi->dtype));
+        printf(", \"shape\": ");
+        cli_json_shape(stdout, vi);
+        printf("}");
+    }
+    printf("]");
+}
+
+static int print_json(const char *path, const onnxbn_model *m, const node_mark *marks,
+                      const onnxbn_fuse_report *r, bool fused, const char *note)
+{
+    size_t n = onnxbn_model_node_count(m), k = 0;
+    op_count *ops = calloc(n ? n : 1, sizeof *ops);
+    if (!ops)
+        return cli_error("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *op = onnxbn_model_node_op_type(m, i);
+        size_t j = 0;
+        while (j < k && strcmp(ops[j].op, op) != 0)
+            j++;
+        if (j == k)
+            ops[k++].op = op;
+        ops[j].n++;
+    }
+    qsort(ops, k, sizeof *ops, by_count);
+    printf("{\"model\": ");
+    cli_json_str(stdout, path);
+    printf(", \"fused\": %s, \"ir_version\": %lld, \"producer_name\": ", fused ? "true" : "false",
+           (long long)onnxbn_model_ir_version(m));
+    cli_json_str(stdout, onnxbn_model_producer_name(m));
+    printf(", \"producer_version\": ");
+    cli_json_str(stdout, onnxbn_model_producer_version(m));
+    printf(", \"opsets\": [");
+    for (size_t i = 0; i < onnxbn_model_opset_count(m); i++) {
+        const char *d = onnxbn_model_opset_domain(m, i);
+        printf("%s{\"domain\": ", i ? ", " : "");
+        cli_json_str(stdout, d[0] ? d : "ai.onnx");
+        printf(", \"version\": %lld}", (long long)onnxbn_model_opset_version(m, i));
+    }
+    printf("]");
+    json_values("inputs", onnxbn_model_input_count(m), m, onnxbn_model_input);
+    json_values("outputs", onnxbn_model_output_count(m), m, onnxbn_model_output);
+    printf(", \"node_count\": %zu, \"ops\": {", n);
+    for (size_t j = 0; j < k; j++) {
+        printf("%s", j ? ", " : "");
+        cli_json_str(stdout, ops[j].op);
+        printf(": %zu", ops[j].n);
+    }
+    printf("}, \"unsupported_ops\": [");
+    int n_unsup = 0;
+    for (size_t j = 0; j < k; j++) {
+        size_t i = 0;
+        while (i < n && strcmp(onnxbn_model_node_op_type(m, i), ops[j].op))
+            i++;
+        if (i < n && !onnxbn_model_node_supported(m, i)) {
+            printf("%s", n_unsup++ ? ", " : "");
+            cli_json_str(stdout, ops[j].op);
+        }
+    }
+    printf("], \"initializer_count\": %zu, \"initializer_bytes\": %llu, \"nodes\": [",
+           onnxbn_model_initializer_count(m), (unsigned long long)onnxbn_model_initializer_bytes(m));
+    for (size_t i = 0; i < n; i++) {
+        printf("%s{\"name\": ", i ? ", " : "");
+        cli_json_str(stdout, onnxbn_model_node_name(m, i));
+        printf(", \"op_type\": ");
+        cli_json_str(stdout, onnxbn_model_node_op_type(m, i));
+        printf(", \"domain\": ");
+        cli_json_str(stdout, onnxbn_model_node_domain(m, i));
+        printf(", \"supported\": %s", onnxbn_model_node_supported(m, i) ? "true" : "false");
+        static const char *const lists[] = {"inputs", "outputs"};
+        for (int l = 0; l < 2; l++) {
+            size_t c = l ? onnxbn_model_node_output_count(m, i) : onnxbn_model_node_input_count(m, i);
+            printf(", \"%s\": [", lists[l]);
+            for (size_t s = 0; s < c; s++) {
+                printf("%s", s ? ", " : "");
+                cli_json_str(stdout, l ? onnxbn_model_node_output(m, i, s) : onnxbn_model_node_input(m, i, s));
+            }
+            printf("]");
+        }
+        const node_mark *mk = &marks[i];
+        if (mk->kind != MARK_NONE) {
+            printf(", \"%s\": {\"action\": ", mk->kind == MARK_ABSORBED ? "absorbed_bn" : "bn_fold");
+            cli_json_str(stdout, mk->e->action);
+            printf(", \"kind\": ");
+            cli_json_str(stdout, mk->e->kind);
+            printf(", \"bn\": ");
+            cli_json_str(stdout, mk->e->bn);
+            printf(", \"into\": ");
+            cli_json_str(stdout, mk->e->node);
+            printf("}");
+        }
+        printf("}");
+    }
+    printf("]");
+    if (r) {
+        const onnxbn_fuse_stats *st = onnxbn_fuse_report_stats(r);
+        printf(", \"fuse\": {\"bn_before\": %d, \"bn_after\": %d, \"bn_folded\": %d, "
+               "\"bn_converted\": %d, \"bn_left\": %d, \"nodes_before\": %d, \"nodes_after\": %d}",
+               st->bn_before, st->bn_after, st->bn_folded, st->bn_converted, st->bn_left,
+               st->nodes_before, st->nodes_after);
+    }
+    if (note) {
+        printf(", \"fuse_error\": ");
+        cli_json_str(stdout, note);
+    }
+    printf("}\n");
+    free(ops);
+    return CLI_OK;
+}
+
+/* ---- the command ---- */
+
+enum { FMT_TEXT, FMT_DOT, FMT_JSON };
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
+    int fmt = FMT_TEXT;
+    bool fused = false;
+    onnxbn_options lib = {0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             if (i + 1 < argc && !path)
@@ -69,6 +460,26 @@ int cmd_info(int argc, char **argv)
             if (i + 1 < argc)
                 return cli_usage("info", "unexpected argument '%s'", argv[i + 1]);
             break;
+        }
+        if (!strcmp(argv[i], "--dot") || !strcmp(argv[i], "--json")) {
+            int want = argv[i][2] == 'd' ? FMT_DOT : FMT_JSON;
+            if (fmt != FMT_TEXT && fmt != want)
+                return cli_usage("info", "--dot and --json do not go together");
+            fmt = want;
+            continue;
+        }
+        if (!strcmp(argv[i], "--fused")) {
+            fused = true;
+            continue;
+        }
+        const char *v;
+        int r = cli_opt(argc, argv, &i, "info", "--max-memory", &v);
+        if (r < 0)
+            return CLI_USAGE;
+        if (r > 0) {
+            if (!cli_parse_size(v, &lib.max_memory))
+                return cli_usage("info", "--max-memory wants a byte count like 512M, not '%s'", v);
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
             return cli_usage("info", "unknown option '%s'", argv[i]);
@@ -81,10 +492,50 @@ int cmd_info(int argc, char **argv)
 
     onnxbn_error err = {0};
     onnxbn_model *m = NULL;
-    if (onnxbn_model_load(path, NULL, &m, &err) != ONNXBN_OK)
+    if (onnxbn_model_load(path, &lib, &m, &err) != ONNXBN_OK)
         return cli_lib_error(&err);
 
-    printf("model: %s\n", path);
+    /* The fold marks come from the converter's report: on the model itself for --fused, else on
+     * a second copy, so the picture shows what `onnxbn fuse` would do. A copy that cannot be
+     * fused only loses the marks (noted in the output); --fused itself must succeed. */
+    onnxbn_fuse_report *r = NULL;
+    onnxbn_model *copy = NULL;
+    char note[ONNXBN_MSG_MAX + 64];
+    bool have_note = false;
+    if (fused) {
+        if (onnxbn_model_fuse(m, NULL, 0, &r, &err) != ONNXBN_OK) {
+            onnxbn_model_free(m);
+            return cli_lib_error(&err);
+        }
+    } else if (fmt != FMT_TEXT) {
+        if (onnxbn_model_load(path, &lib, &copy, &err) != ONNXBN_OK ||
+            onnxbn_model_fuse(copy, NULL, 0, &r, &err) != ONNXBN_OK) {
+            snprintf(note, sizeof note, "no fold marks: %s",
+                     err.msg[0] ? err.msg : onnxbn_status_name(err.status));
+            have_note = true;
+            onnxbn_fuse_report_free(r);
+            r = NULL;
+        }
+    }
+    size_t n = onnxbn_model_node_count(m);
+    node_mark *marks = calloc(n ? n : 1, sizeof *marks);
+    int rc = CLI_OK;
+    if (!marks) {
+        rc = cli_error("out of memory");
+        goto done;
+    }
+    if (r)
+        mark_nodes(m, r, fused, marks);
+
+    if (fmt == FMT_DOT) {
+        print_dot(path, m, marks, fused, have_note ? note : NULL);
+        goto done;
+    }
+    if (fmt == FMT_JSON) {
+        rc = print_json(path, m, marks, r, fused, have_note ? note : NULL);
+        goto done;
+    }
+    printf("model: %s%s\n", path, fused ? " (fused)" : "");
     printf("ir_version: %lld\n", (long long)onnxbn_model_ir_version(m));
     const char *pn = onnxbn_model_producer_name(m), *pv = onnxbn_model_producer_version(m);
     printf("producer: %s%s%s\n", pn[0] ? pn : "(none)", pv[0] ? " " : "", pv);
@@ -97,9 +548,13 @@ int cmd_info(int argc, char **argv)
     printf("\n");
     print_values("inputs", onnxbn_model_input_count(m), m, onnxbn_model_input);
     print_values("outputs", onnxbn_model_output_count(m), m, onnxbn_model_output);
-    int rc = print_ops(m);
+    rc = print_ops(m);
     printf("initializers: %zu (%llu bytes)\n", onnxbn_model_initializer_count(m),
            (unsigned long long)onnxbn_model_initializer_bytes(m));
+done:
+    free(marks);
+    onnxbn_fuse_report_free(r);
+    onnxbn_model_free(copy);
     onnxbn_model_free(m);
     return rc;
 }

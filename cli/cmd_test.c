@@ -1,5 +1,6 @@
 /* cmd_test.c — `onnxbn test CASE_DIR ...`: runs folders in the ONNX backend test layout and says
- * PASS, FAIL (with the worst difference) or SKIP (what onnxbn does not support) for each. */
+ * PASS, FAIL (with the worst difference) or SKIP (what onnxbn does not support) for each, with a
+ * tally per operator type, progress on a terminal and a JSON form for scripts. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* opendir */
 #endif
@@ -7,8 +8,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 const char cmd_test_help[] =
     "usage: onnxbn test CASE_DIR... [options]\n\n"
@@ -20,17 +23,24 @@ const char cmd_test_help[] =
     "equals NaN), integers and booleans exactly.\n\n"
     "Prints one line per case:  PASS name | FAIL name: reason | SKIP name: reason\n"
     "(SKIP: an operator, type or rank onnxbn does not support, or test data that is not a\n"
-    "tensor), then 'N passed, N failed, N skipped'. Exits 1 when any case failed.\n\n"
+    "tensor). With more than one case, a table follows: per operator type, how many of the\n"
+    "cases whose model uses it passed, failed and were skipped. The last line is always\n"
+    "'N passed, N failed, N skipped'. Exits 1 when any case failed.\n"
+    "On a terminal, stderr shows the progress (cases done / total).\n\n"
     "options:\n"
-    "  --rtol X    relative tolerance (default 1e-3)\n"
-    "  --atol X    absolute tolerance (default 1e-7)\n"
-    "  --quiet     print only failures and the summary\n";
+    "  --rtol X        relative tolerance (default 1e-3)\n"
+    "  --atol X        absolute tolerance (default 1e-7)\n"
+    "  --quiet         print only failures and the summary\n"
+    "  --json          print one JSON object instead (documented in docs/cli.md)\n"
+    "  --no-progress   no progress line, even on a terminal\n"
+    CLI_MAX_MEMORY_HELP;
 
 typedef enum verdict { PASS, FAIL, SKIP } verdict;
 
 typedef struct test_opts {
     double rtol, atol;
-    bool quiet;
+    bool quiet, json, no_progress;
+    onnxbn_options lib; /* max_memory */
 } test_opts;
 
 #define REASON_MAX 1024
@@ -283,7 +293,22 @@ static bool list_sets(const char *dir, strlist *sets)
     return ok;
 }
 
-static verdict run_case(const char *dir, const test_opts *o, char *msg)
+/* The distinct operator types of a model, into ops (malloc'd strings). */
+static bool collect_ops(const onnxbn_model *m, strlist *ops)
+{
+    for (size_t i = 0; i < onnxbn_model_node_count(m); i++) {
+        const char *op = onnxbn_model_node_op_type(m, i);
+        size_t k = 0;
+        while (k < ops->n && strcmp(ops->v[k], op))
+            k++;
+        if (k == ops->n && !push(ops, strdup(op)))
+            return false;
+    }
+    return true;
+}
+
+/* `ops` receives the operator types of the case's model; `loaded` whether the model loaded. */
+static verdict run_case(const char *dir, const test_opts *o, char *msg, strlist *ops, bool *loaded)
 {
     char *model = cli_path_join(dir, "model.onnx");
     if (!model)
@@ -303,8 +328,23 @@ static verdict run_case(const char *dir, const test_opts *o, char *msg)
         v = fail(msg, "no test_data_set_N folder in '%s'", dir);
         goto done;
     }
+    /* onnxbn_session_open in two steps, to see the operators even when the session fails. */
     onnxbn_error err = {0};
-    if (onnxbn_session_open(model, NULL, &s, &err)) {
+    onnxbn_model *mod = NULL;
+    if (onnxbn_model_load(model, &o->lib, &mod, &err)) {
+        v = lib_verdict(&err, NULL, msg);
+        goto done;
+    }
+    *loaded = true;
+    if (!collect_ops(mod, ops)) {
+        onnxbn_model_free(mod);
+        v = fail(msg, "out of memory");
+        goto done;
+    }
+    if (onnxbn_session_new(mod, &o->lib, &s, &err)) { /* frees mod */
+        char m2[ONNXBN_MSG_MAX];
+        snprintf(m2, sizeof m2, "%.200s: %.300s", model, err.msg); /* as session_open says it */
+        memcpy(err.msg, m2, sizeof m2);
         v = lib_verdict(&err, NULL, msg);
         goto done;
     }
@@ -382,6 +422,160 @@ static const char *case_name(const char *dir, char *buf, size_t cap)
     return buf;
 }
 
+/* Per operator type: verdicts of the cases whose model uses it. */
+typedef struct op_tally {
+    char *op;
+    int n[3];
+} op_tally;
+
+typedef struct tally {
+    op_tally *v;
+    size_t n, cap;
+} tally;
+
+static bool tally_add(tally *t, const char *op, verdict v)
+{
+    size_t k = 0;
+    while (k < t->n && strcmp(t->v[k].op, op))
+        k++;
+    if (k == t->n) {
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 32;
+            op_tally *nv = realloc(t->v, cap * sizeof *nv);
+            if (!nv)
+                return false;
+            t->v = nv;
+            t->cap = cap;
+        }
+        char *dup = strdup(op);
+        if (!dup)
+            return false;
+        t->v[t->n++] = (op_tally){.op = dup};
+    }
+    t->v[k].n[v]++;
+    return true;
+}
+
+static int by_op(const void *a, const void *b)
+{
+    return strcmp(((const op_tally *)a)->op, ((const op_tally *)b)->op);
+}
+
+/* A case whose model does not load has no operators: it is counted under this row. */
+#define NO_MODEL "(model not loaded)"
+
+static void print_table(const tally *t)
+{
+    printf("\nby operator type (each case counts once for every operator type in its model):\n");
+    printf("  %-28s %7s %7s %7s\n", "operator", "passed", "failed", "skipped");
+    for (size_t k = 0; k < t->n; k++)
+        printf("  %-28s %7d %7d %7d\n", t->v[k].op, t->v[k].n[PASS], t->v[k].n[FAIL],
+               t->v[k].n[SKIP]);
+}
+
+static const char *const verdict_tags[] = {"PASS", "FAIL", "SKIP"};
+
+static void json_case(bool first, const char *name, const char *dir, verdict v, const char *msg,
+                      const strlist *ops)
+{
+    printf("%s\n  {\"name\": ", first ? "" : ",");
+    cli_json_str(stdout, name);
+    printf(", \"path\": ");
+    cli_json_str(stdout, dir);
+    printf(", \"verdict\": \"%s\", \"reason\": ", verdict_tags[v]);
+    cli_json_str(stdout, v == PASS ? "" : msg);
+    printf(", \"ops\": [");
+    for (size_t k = 0; k < ops->n; k++) {
+        printf("%s", k ? ", " : "");
+        cli_json_str(stdout, ops->v[k]);
+    }
+    printf("]}");
+}
+
+static void json_end(const tally *t, const int *n, const test_opts *o)
+{
+    printf("\n], \"ops\": {");
+    for (size_t k = 0; k < t->n; k++) {
+        printf("%s\n  ", k ? "," : "");
+        cli_json_str(stdout, t->v[k].op);
+        printf(": {\"passed\": %d, \"failed\": %d, \"skipped\": %d}", t->v[k].n[PASS],
+               t->v[k].n[FAIL], t->v[k].n[SKIP]);
+    }
+    printf("\n}, \"rtol\": ");
+    cli_json_num(stdout, o->rtol);
+    printf(", \"atol\": ");
+    cli_json_num(stdout, o->atol);
+    printf(", \"passed\": %d, \"failed\": %d, \"skipped\": %d}\n", n[PASS], n[FAIL], n[SKIP]);
+}
+
+/* The progress line lives on stderr; it is wiped before anything goes to stdout, which may be
+ * the same terminal. */
+static void progress(bool on, size_t done, size_t total, const char *name)
+{
+    if (!on)
+        return;
+    if (name)
+        fprintf(stderr, "\r%zu/%zu done, running %.60s\033[K", done, total, name);
+    else
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
+static int run_all(const strlist *cases, const test_opts *o)
+{
+    int n[3] = {0, 0, 0};
+    tally t = {0};
+    bool ok = true, show = !o->no_progress && isatty(STDERR_FILENO);
+    if (o->json)
+        printf("{\"cases\": [");
+    for (size_t i = 0; i < cases->n && ok; i++) {
+        char msg[REASON_MAX] = "", name[256];
+        strlist ops = {0};
+        bool loaded = false;
+        case_name(cases->v[i], name, sizeof name);
+        progress(show, i, cases->n, name);
+        verdict v = run_case(cases->v[i], o, msg, &ops, &loaded);
+        n[v]++;
+        for (size_t k = 0; k < ops.n && ok; k++)
+            ok = tally_add(&t, ops.v[k], v);
+        if (ok && !loaded)
+            ok = tally_add(&t, NO_MODEL, v);
+        progress(show, i + 1, cases->n, NULL);
+        if (o->json) {
+            json_case(i == 0, name, cases->v[i], v, msg, &ops);
+        } else if (!o->quiet || v == FAIL) {
+            if (v == PASS)
+                printf("PASS %s\n", name);
+            else
+                printf("%s %s: %s\n", verdict_tags[v], name, msg);
+        }
+        fflush(stdout);
+        strlist_free(&ops);
+    }
+    progress(show, 0, 0, NULL);
+    int rc;
+    if (!ok) {
+        if (o->json)
+            printf("\n]}\n");
+        rc = cli_error("out of memory");
+    } else {
+        if (t.n)
+            qsort(t.v, t.n, sizeof *t.v, by_op);
+        if (o->json) {
+            json_end(&t, n, o);
+        } else {
+            if (!o->quiet && cases->n > 1)
+                print_table(&t);
+            printf("%d passed, %d failed, %d skipped\n", n[PASS], n[FAIL], n[SKIP]);
+        }
+        rc = n[FAIL] ? CLI_FAIL : CLI_OK;
+    }
+    for (size_t k = 0; k < t.n; k++)
+        free(t.v[k].op);
+    free(t.v);
+    return rc;
+}
+
 int cmd_test(int argc, char **argv)
 {
     test_opts o = {.rtol = 1e-3, .atol = 1e-7};
@@ -398,6 +592,15 @@ int cmd_test(int argc, char **argv)
             dashdash = true;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             o.quiet = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            o.json = true;
+        } else if (strcmp(argv[i], "--no-progress") == 0) {
+            o.no_progress = true;
+        } else if ((r = cli_opt(argc, argv, &i, "test", "--max-memory", &v)) != 0) {
+            if (r < 0)
+                rc = CLI_USAGE;
+            else if (!cli_parse_size(v, &o.lib.max_memory))
+                rc = cli_usage("test", "--max-memory wants a byte count like 512M, not '%s'", v);
         } else if ((r = cli_opt(argc, argv, &i, "test", "--rtol", &v)) != 0) {
             if (r < 0)
                 rc = CLI_USAGE;
@@ -418,22 +621,7 @@ int cmd_test(int argc, char **argv)
         strlist_free(&cases);
         return rc;
     }
-    int n[3] = {0, 0, 0};
-    static const char *const tags[] = {"PASS", "FAIL", "SKIP"};
-    for (size_t i = 0; i < cases.n; i++) {
-        char msg[REASON_MAX] = "", name[256];
-        verdict v = run_case(cases.v[i], &o, msg);
-        n[v]++;
-        case_name(cases.v[i], name, sizeof name);
-        if (o.quiet && v != FAIL)
-            continue;
-        if (v == PASS)
-            printf("PASS %s\n", name);
-        else
-            printf("%s %s: %s\n", tags[v], name, msg);
-        fflush(stdout);
-    }
-    printf("%d passed, %d failed, %d skipped\n", n[PASS], n[FAIL], n[SKIP]);
+    rc = run_all(&cases, &o);
     strlist_free(&cases);
-    return n[FAIL] ? CLI_FAIL : CLI_OK;
+    return rc;
 }

@@ -99,7 +99,8 @@ def parse(path):
         while i < n:
             l = src[i]
             t = l.strip()
-            if not t or (depth == 0 and t.startswith("/*") and code and code[-1].rstrip().endswith(";")):
+            ended = code and re.search(r";\s*(/\*.*\*/)?$", code[-1])  # a declaration just ended
+            if not t or (depth == 0 and t.startswith("/*") and ended):
                 break
             if depth == 0 and code and (SECTION.match(t) or t.startswith("#ifdef") or t.startswith("#endif")):
                 break

@@ -237,6 +237,237 @@ case_test_verdicts() {
     [ $? -eq 1 ] && grep -q "^FAIL .*: no model.onnx" "$OUT" || fail "non-case folder"
 }
 
+# ---- info --dot / --json, test's table / --json / progress, bench --json ----
+MODELS=$DATA/../../../models
+
+# info --dot: every node, every edge onnx sees between nodes, inputs and outputs; the BNs that
+# `onnxbn fuse` folds marked before, the layers that absorbed them after (--fused).
+case_info_dot() {
+    [ -f "$MODELS/tiny_resnet/model.onnx" ] || { echo "models/tiny_resnet missing: skipped"; exit 77; }
+    # With shapes declared for every tensor (onnx shape inference), edges carry them.
+    "$PY" -c "
+import sys, onnx
+m = onnx.shape_inference.infer_shapes(onnx.load(sys.argv[1]))
+onnx.save(m, sys.argv[2])" "$MODELS/tiny_resnet/model.onnx" "$WORK/tr.onnx" || fail "shape inference"
+    expect_ok info --dot "$WORK/tr.onnx"
+    cp "$OUT" "$WORK/before.dot"
+    expect_ok info --dot --fused "$WORK/tr.onnx"
+    cp "$OUT" "$WORK/after.dot"
+    "$ONNXBN" fuse "$WORK/tr.onnx" "$WORK/fused.onnx" >/dev/null 2>&1 || fail "onnxbn fuse"
+    "$PY" - "$WORK/tr.onnx" "$WORK/before.dot" "$WORK/fused.onnx" "$WORK/after.dot" <<'PYEOF' >"$OUT" 2>"$ERR" \
+        || fail "the dot graphs do not match the models"
+import re, sys, onnx
+
+def parse(path):
+    text = open(path).read()
+    lines = text.splitlines()
+    assert lines[0] == "digraph onnxbn {" and lines[-1] == "}", (lines[0], lines[-1])
+    nodes, edges = {}, []
+    for l in lines[1:-1]:
+        m = re.match(r'^  (\w+) \[(.*)\];$', l)
+        if m and m.group(1) not in ("graph", "node", "edge"):
+            nodes[m.group(1)] = m.group(2)
+            continue
+        m = re.match(r'^  (\w+) -> (\w+)(?: \[label="(.*)"\])?;$', l)
+        if m:
+            edges.append((m.group(1), m.group(2), m.group(3) or ""))
+    return text, nodes, edges
+
+def label(attrs):
+    return re.search(r'label="((?:[^"\\]|\\.)*)"', attrs).group(1).split("\\n")
+
+def expected(model):
+    g = model.graph
+    inits = {t.name for t in g.initializer}
+    feeds = [i.name for i in g.input if i.name not in inits]
+    prod = {o: f"n{k}" for k, n in enumerate(g.node) for o in n.output}
+    shapes = {}
+    for vi in list(g.value_info) + list(g.output):
+        d = vi.type.tensor_type.shape.dim
+        shapes[vi.name] = "[" + ",".join(str(x.dim_value) if x.HasField("dim_value") else x.dim_param for x in d) + "]"
+    edges = []
+    for k, n in enumerate(g.node):
+        for i in n.input:
+            if i in prod:
+                edges.append((prod[i], f"n{k}", shapes.get(i, "")))
+            elif i in feeds:
+                edges.append((f"in{feeds.index(i)}", f"n{k}", ""))
+    for j, o in enumerate(g.output):
+        edges.append((prod[o.name], f"out{j}", ""))
+    return sorted(edges)
+
+for model_path, dot_path, fused in ((sys.argv[1], sys.argv[2], False), (sys.argv[3], sys.argv[4], True)):
+    model = onnx.load(model_path)
+    text, nodes, edges = parse(dot_path)
+    g = model.graph
+    want = {f"n{k}" for k in range(len(g.node))} | {"in0", "out0"}
+    assert set(nodes) == want, (sorted(set(nodes) ^ want))
+    assert sorted(edges) == expected(model), (sorted(edges), expected(model))
+    for k, n in enumerate(g.node):
+        op, name = label(nodes[f"n{k}"])[:2]
+        # long names keep their last 40 characters
+        assert op == n.op_type and (name == n.name or name == "..." + n.name[-40:]), (op, name, n.name)
+    assert label(nodes["in0"]) == ["input", "float [N,3,32,32]"], label(nodes["in0"])
+    bn = [f"n{k}" for k, n in enumerate(g.node) if n.op_type == "BatchNormalization"]
+    if not fused:
+        # the stem Conv (stride 2) makes 16x16: a shape from the value_info, on its edge
+        assert ("n0", "n1", "[N,8,16,16]") in edges, edges
+        assert len(bn) == 6
+        for b in bn:
+            assert "dashed" in nodes[b] and "#fbd8a8" in nodes[b], nodes[b]
+            assert label(nodes[b])[-1].startswith("folds into /"), label(nodes[b])
+            assert label(nodes[b])[2] == "[8] x4" or label(nodes[b])[2] == "[16] x4", label(nodes[b])
+        assert "6 fold away (orange)" in text
+    else:
+        assert not bn
+        green = [k for k, a in nodes.items() if "#cdebc5" in a]
+        assert len(green) == 6 and all(label(nodes[k])[0] == "Conv" for k in green), green
+        assert "6 layers absorbed one (green)" in text
+PYEOF
+    # Operators onnxbn lacks are red; a graph without BN has no marks.
+    expect_ok info --dot "$DATA/unknown_op.onnx"
+    grep -qF 'label="FrobnicateTensor\nfrob\n(not supported)", fillcolor="#f4c7c3"' "$OUT" \
+        || fail "unsupported node not marked"
+    grep -q "fold" "$OUT" && fail "fold marks in a model without BN"
+    if command -v dot >/dev/null; then
+        dot -Tsvg "$WORK/before.dot" -o "$WORK/before.svg" 2>"$ERR" || fail "dot cannot render the graph"
+    fi
+    expect_error 2 "do not go together" info --dot --json "$DATA/relu.onnx"
+}
+
+# info --json: the same facts as the model file, read by onnx; fold marks and --fused stats.
+case_info_json() {
+    need_testdata
+    [ -f "$MODELS/tiny_resnet/model.onnx" ] || { echo "models/tiny_resnet missing: skipped"; exit 77; }
+    local bn=$TESTDATA/node/test_batchnorm_example/model.onnx
+    for m in "$bn" "$DATA/mixed.onnx" "$DATA/unknown_op.onnx" "$MODELS/tiny_resnet/model.onnx"; do
+        expect_ok info --json "$m"
+        "$PY" - "$m" "$OUT" <<'PYEOF' >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "info --json $m"; }
+import collections, json, sys, onnx
+path, out = sys.argv[1], sys.argv[2]
+j = json.load(open(out))
+m = onnx.load(path)
+g = m.graph
+inits = {t.name for t in g.initializer}
+assert j["model"] == path and j["fused"] is False
+assert j["ir_version"] == m.ir_version and j["producer_name"] == m.producer_name
+assert j["opsets"] == [{"domain": o.domain or "ai.onnx", "version": o.version} for o in m.opset_import]
+def shape(vi):
+    if not vi.type.tensor_type.HasField("shape"):
+        return None
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in vi.type.tensor_type.shape.dim]
+exp_in = [{"name": i.name, "dtype": "float", "shape": shape(i)} for i in g.input if i.name not in inits]
+assert j["inputs"] == exp_in, (j["inputs"], exp_in)
+assert j["outputs"] == [{"name": o.name, "dtype": "float", "shape": shape(o)} for o in g.output]
+assert j["node_count"] == len(g.node)
+assert j["ops"] == dict(collections.Counter(n.op_type for n in g.node))
+assert j["initializer_count"] == len(g.initializer)
+assert [(n["name"], n["op_type"], n["inputs"], n["outputs"]) for n in j["nodes"]] == \
+       [(n.name, n.op_type, list(n.input), list(n.output)) for n in g.node]
+unsup = ["FrobnicateTensor"] if "unknown_op" in path else []
+assert j["unsupported_ops"] == unsup
+assert [n["supported"] for n in j["nodes"]] == [n.op_type not in unsup for n in g.node]
+if "tiny_resnet" in path:
+    for k, n in enumerate(g.node):
+        if n.op_type == "BatchNormalization":
+            f = j["nodes"][k]["bn_fold"]
+            assert f["action"] == "folded" and f["kind"] == "Conv+BN", f
+            assert f["into"] == g.node[k - 1].name and f["bn"] == n.name, (f, g.node[k - 1].name)
+        else:
+            assert "bn_fold" not in j["nodes"][k]
+    assert j["fuse"]["bn_before"] == 6 and j["fuse"]["bn_folded"] == 6
+PYEOF
+    done
+    expect_ok info --json --fused "$MODELS/tiny_resnet/model.onnx"
+    "$PY" -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j['fused'] is True and j['node_count'] == 17 and 'BatchNormalization' not in j['ops'], j['ops']
+assert j['fuse'] == {'bn_before': 6, 'bn_after': 0, 'bn_folded': 6, 'bn_converted': 0, 'bn_left': 0, 'nodes_before': 23, 'nodes_after': 17}, j['fuse']
+assert sum('absorbed_bn' in n for n in j['nodes']) == 6
+" "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "info --json --fused"; }
+    # The text form says when it describes the fused model.
+    expect_ok info --fused "$MODELS/tiny_resnet/model.onnx"
+    has_line "nodes: 17"
+    grep -q "^model: .* (fused)$" "$OUT" || fail "info --fused header"
+}
+
+# test: the per-operator table after the cases, the summary line still last; none for one case.
+case_test_table() {
+    "$ONNXBN" test "$DATA/cases" >"$OUT" 2>"$ERR"
+    [ $? -eq 1 ] || fail "exit status"
+    [ -s "$ERR" ] && fail "stderr is not a terminal: no progress expected"
+    grep -qE '^  FrobnicateTensor +0 +0 +1$' "$OUT" || fail "FrobnicateTensor row"
+    grep -qE '^  Relu +1 +2 +0$' "$OUT" || fail "Relu row"
+    grep -qE '^  operator +passed +failed +skipped$' "$OUT" || fail "table header"
+    [ "$(tail -n 1 "$OUT")" = "1 passed, 2 failed, 1 skipped" ] || fail "summary not last"
+    expect_ok test "$DATA/cases/relu_pass"
+    [ "$(cat "$OUT")" = "PASS relu_pass
+1 passed, 0 failed, 0 skipped" ] || fail "one case: no table expected"
+    # A model that does not load has its own row.
+    mkdir -p "$WORK/bad/broken/test_data_set_0"
+    head -c 50 "$DATA/relu.onnx" >"$WORK/bad/broken/model.onnx"
+    cp -r "$DATA/cases/relu_pass" "$WORK/bad/"
+    "$ONNXBN" test "$WORK/bad" >"$OUT" 2>"$ERR"
+    grep -qE '^  \(model not loaded\) +0 +1 +0$' "$OUT" || fail "row of the model that does not load"
+    grep -qE '^  Relu +1 +0 +0$' "$OUT" || fail "Relu row beside a broken model"
+}
+
+# test --json: one object with every case, the per-operator tally and the totals; same exit code.
+case_test_json() {
+    "$ONNXBN" test --json "$DATA/cases" >"$OUT" 2>"$ERR"
+    [ $? -eq 1 ] || fail "exit status"
+    "$PY" - "$OUT" "$DATA/cases" <<'PYEOF' >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "test --json"; }
+import json, sys
+j = json.load(open(sys.argv[1]))
+d = sys.argv[2]
+v = {c["name"]: c["verdict"] for c in j["cases"]}
+assert v == {"relu_fail": "FAIL", "relu_pass": "PASS", "relu_two_sets": "FAIL", "unknown_op": "SKIP"}, v
+c = j["cases"][0]
+assert c["path"] == d + "/relu_fail" and c["ops"] == ["Relu"], c
+assert c["reason"] == "output 'y' [4]: got 0 expected 0.25 (abs err 0.25; 1 of 6 values differ)", c["reason"]
+assert j["cases"][1]["reason"] == ""
+assert "FrobnicateTensor" in j["cases"][3]["reason"]
+assert j["ops"] == {"FrobnicateTensor": {"passed": 0, "failed": 0, "skipped": 1},
+                    "Relu": {"passed": 1, "failed": 2, "skipped": 0}}, j["ops"]
+assert (j["passed"], j["failed"], j["skipped"]) == (1, 2, 1)
+assert (j["rtol"], j["atol"]) == (1e-3, 1e-7)
+PYEOF
+    expect_ok test --json --atol 0.3 "$DATA/cases/relu_fail"
+    "$PY" -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j['cases'][0]['verdict'] == 'PASS' and j['atol'] == 0.3 and j['passed'] == 1, j
+" "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "--json --atol"; }
+}
+
+# test on a terminal: "k/N done, running CASE" on stderr, wiped before each result line.
+case_test_progress() {
+    command -v script >/dev/null || { echo "script(1) not found: skipped"; exit 77; }
+    script -qec "'$ONNXBN' test '$DATA/cases'" /dev/null >"$OUT" 2>"$ERR" </dev/null
+    tr -d '\r' <"$OUT" >"$WORK/tty"
+    grep -q "3/4 done, running unknown_op" "$WORK/tty" || fail "no progress line on a terminal"
+    grep -q "0/4 done, running relu_fail" "$WORK/tty" || fail "no progress before the first case"
+    [ "$(sed 's/\x1b\[K//g' "$WORK/tty" | grep -v '^$' | tail -n 1)" = "1 passed, 2 failed, 1 skipped" ] \
+        || fail "summary not last on a terminal"
+    script -qec "'$ONNXBN' test --no-progress '$DATA/cases'" /dev/null >"$OUT" 2>"$ERR" </dev/null
+    if grep -q "done, running" "$OUT"; then fail "--no-progress shows progress"; fi
+}
+
+# bench --json keeps its documented fields.
+case_bench_json() {
+    expect_ok bench --json --iters 3 --warmup 1 --profile "$DATA/mixed.onnx"
+    "$PY" -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+keys = ['model', 'median_ms', 'min_ms', 'p90_ms', 'mean_ms', 'iters', 'warmup', 'threads', 'fold', 'open_ms', 'blas', 'blas_core', 'ops']
+assert list(j) == keys, list(j)
+assert j['iters'] == 3 and j['warmup'] == 1 and j['threads'] == 1 and j['fold'] is True
+assert 0 <= j['min_ms'] <= j['median_ms'] <= j['p90_ms'] and j['blas'] in ('openblas', 'portable')
+assert set(j['ops']) == {'Relu', 'Add', 'Mul'}, j['ops']
+" "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "bench --json"; }
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'"
     exit 1

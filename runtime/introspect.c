@@ -1,0 +1,108 @@
+/* introspect.c — read-only views for tools: a node's inputs and outputs, what a value is declared
+ * as, and the operator registry (the public "Introspection" block at the end of onnxbn.h). */
+#include <string.h>
+
+#include "model.h"
+
+static const onnxbn_node *node_at(const onnxbn_model *m, size_t i)
+{
+    return m && i < (size_t)m->graph.n_nodes ? &m->graph.nodes[i] : NULL;
+}
+
+size_t onnxbn_model_node_input_count(const onnxbn_model *m, size_t i)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n ? n->proto->n_input : 0;
+}
+
+const char *onnxbn_model_node_input(const onnxbn_model *m, size_t i, size_t k)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n && k < n->proto->n_input ? onnxbn_str(n->proto->input[k]) : "";
+}
+
+size_t onnxbn_model_node_output_count(const onnxbn_model *m, size_t i)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n ? n->proto->n_output : 0;
+}
+
+const char *onnxbn_model_node_output(const onnxbn_model *m, size_t i, size_t k)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n && k < n->proto->n_output ? onnxbn_str(n->proto->output[k]) : "";
+}
+
+const char *onnxbn_model_node_domain(const onnxbn_model *m, size_t i)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n ? onnxbn_str(n->proto->domain) : "";
+}
+
+bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n && n->def;
+}
+
+bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
+                        bool *is_initializer)
+{
+    if (!m || !name || !out)
+        return false;
+    int id = onnxbn_graph_find(&m->graph, name);
+    if (id < 0)
+        return false;
+    const onnxbn_value *v = &m->graph.values[id];
+    memset(out, 0, sizeof *out);
+    out->name = v->name;
+    out->rank = -1;
+    if (v->info) {
+        onnxbn_value_info_fill(v->info, out);
+        out->name = v->name;
+    } else if (v->init) {
+        /* No declaration: the initializer itself says its type and shape. */
+        const Onnx__TensorProto *t = v->init;
+        out->dtype = (onnxbn_dtype)t->data_type;
+        if (t->n_dims <= ONNXBN_MAX_RANK) {
+            out->rank = (int)t->n_dims;
+            for (size_t d = 0; d < t->n_dims; d++)
+                out->dims[d] = t->dims[d];
+        }
+    }
+    if (is_initializer)
+        *is_initializer = v->init != NULL;
+    return true;
+}
+
+size_t onnxbn_op_count(void)
+{
+    size_t n = 0;
+    for (const onnxbn_op_def *const *d = onnxbn_op_table(); *d; d++)
+        n++;
+    return n;
+}
+
+bool onnxbn_op_info(size_t i, const char **domain, const char **op_type, const int **versions,
+                    size_t *n_versions)
+{
+    const onnxbn_op_def *const *t = onnxbn_op_table();
+    for (size_t k = 0; k < i; k++)
+        if (!t[k])
+            return false;
+    const onnxbn_op_def *d = t[i];
+    if (!d)
+        return false;
+    size_t nv = 0, cap = sizeof d->versions / sizeof d->versions[0];
+    while (nv < cap && d->versions[nv])
+        nv++;
+    if (domain)
+        *domain = d->domain ? d->domain : "";
+    if (op_type)
+        *op_type = d->op_type;
+    if (versions)
+        *versions = d->versions;
+    if (n_versions)
+        *n_versions = nv;
+    return true;
+}
