@@ -33,6 +33,8 @@ const char cmd_test_help[] =
     "  --quiet         print only failures and the summary\n"
     "  --json          print one JSON object instead (documented in docs/cli.md)\n"
     "  --no-progress   no progress line, even on a terminal\n"
+    "  --no-fold       run the models as stored (by default BatchNormalization is folded into\n"
+    "                  the neighbouring layers when a model is opened, in double precision)\n"
     CLI_MAX_MEMORY_HELP;
 
 typedef enum verdict { PASS, FAIL, SKIP } verdict;
@@ -592,6 +594,8 @@ int cmd_test(int argc, char **argv)
             dashdash = true;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             o.quiet = true;
+        } else if (strcmp(argv[i], "--no-fold") == 0) {
+            o.lib.no_fold = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             o.json = true;
         } else if (strcmp(argv[i], "--no-progress") == 0) {
