@@ -96,7 +96,9 @@ onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t, 
 /* ---- Models -------------------------------------------------------------------------------- */
 typedef struct onnxbn_options {
     uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
-    int threads;         /* worker threads; 0 = 1 */
+    int threads;         /* worker threads; 0 = 1. Opening a session makes OpenBLAS single-
+                          * threaded for the whole process (OpenBLAS 0.3.21 has no per-call
+                          * setting), so onnxbn's own threads never oversubscribe the cores. */
     int no_fold;         /* sessions: do not fold BatchNormalization into weights at open */
     int profile;         /* sessions: time every node (onnxbn_session_profile) */
 } onnxbn_options;        /* all-zero means the defaults; pass NULL for the same */

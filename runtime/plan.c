@@ -2,6 +2,8 @@
  * inputs are all constant once (shape subgraphs, weight transforms), and lays activations in one arena. */
 #include "plan.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -99,6 +101,128 @@ static onnxbn_status layout(span *s, int n, size_t *total, onnxbn_error *err)
     free(live);
     *total = top;
     return ONNXBN_OK;
+}
+
+/* ---- storage sharing: views, fused activations, in place ----
+ * parent[id] names the value whose storage `id` uses (itself when it has its own); the chain
+ * ends at a root, and only roots get arena spans. */
+
+static int root_of(const int *parent, int id)
+{
+    while (parent[id] != id)
+        id = parent[id];
+    return id;
+}
+
+static bool same_bytes(const onnxbn_tensor *a, const onnxbn_tensor *b)
+{
+    return a->dtype == b->dtype && a->nbytes == b->nbytes;
+}
+
+/* The activation of a Relu or Clip node `cn` as a clamp, when it can be folded into its
+ * producer: float, and Clip bounds known at plan time. */
+static bool fusable_act(const onnxbn_plan *p, const onnxbn_node *cn, onnxbn_act *act)
+{
+    const onnxbn_kctx *c = &p->ctx[cn->index];
+    const char *op = cn->proto->op_type;
+    if (!cn->def || *onnxbn_str(cn->proto->domain) || cn->n_out != 1 || cn->out[0] < 0 ||
+        p->vals[cn->out[0]].dtype != ONNXBN_FLOAT)
+        return false;
+    act->kind = ONNXBN_ACT_RELU;
+    if (!strcmp(op, "Relu"))
+        return cn->n_in == 1;
+    if (strcmp(op, "Clip"))
+        return false;
+    /* the bounds exactly as the Clip op takes them (ops/unary.c): absent attributes of Clip-1/6
+     * are float's lowest and max, absent inputs of Clip-11+ clip nothing */
+    act->kind = ONNXBN_ACT_CLIP;
+    act->lo = -INFINITY;
+    act->hi = INFINITY;
+    if (c->version < 11)
+        return !onnxbn_attr_float(c, "min", -FLT_MAX, &act->lo) &&
+               !onnxbn_attr_float(c, "max", FLT_MAX, &act->hi) && !isnan(act->lo) &&
+               !isnan(act->hi);
+    for (int k = 1; k < cn->n_in; k++) {
+        const onnxbn_tensor *b = c->in[k];
+        if (!b)
+            continue;
+        if (p->kind[cn->in[k]] != VAL_CONST || b->dtype != ONNXBN_FLOAT || b->numel != 1 || !b->data)
+            return false;
+        float v = *(const float *)b->data;
+        if (isnan(v))
+            return false;
+        *(k == 1 ? &act->lo : &act->hi) = v;
+    }
+    return true;
+}
+
+/* Views and fused activations: decided per step, before lifetimes are known. Marks skip[s]. */
+static void share_views(onnxbn_plan *p, int *parent, bool *skip)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    for (int s = 0; s < p->n_steps; s++) {
+        const onnxbn_node *nd = &g->nodes[p->steps[s]];
+        const int flags = nd->def->flags;
+        if ((flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 && nd->out[0] >= 0) {
+            /* Only a pure view: every other input constant (infer checked it), no other output. */
+            bool ok = p->kind[root_of(parent, nd->in[0])] == VAL_ARENA &&
+                      same_bytes(&p->vals[nd->in[0]], &p->vals[nd->out[0]]);
+            for (int k = 1; k < nd->n_in && ok; k++)
+                ok = nd->in[k] < 0 || p->kind[nd->in[k]] == VAL_CONST;
+            for (int k = 1; k < nd->n_out && ok; k++)
+                ok = nd->out[k] < 0;
+            if (ok) {
+                parent[nd->out[0]] = root_of(parent, nd->in[0]);
+                skip[s] = true;
+            }
+            continue;
+        }
+        if (!(flags & ONNXBN_OP_FUSE_ACT) || nd->n_out < 1 || nd->out[0] < 0)
+            continue;
+        const int x = nd->out[0];
+        const onnxbn_value *v = &g->values[x];
+        if (v->n_consumers != 1 || v->output_index >= 0 || p->vals[x].dtype != ONNXBN_FLOAT)
+            continue;
+        const onnxbn_node *cn = &g->nodes[v->consumers[0]];
+        onnxbn_act act;
+        if (cn->in[0] != x || !fusable_act(p, cn, &act) || !same_bytes(&p->vals[x], &p->vals[cn->out[0]]))
+            continue;
+        for (int t = s + 1; t < p->n_steps; t++)
+            if (p->steps[t] == cn->index) {
+                p->ctx[nd->index].act = act;
+                parent[cn->out[0]] = x;
+                skip[t] = true;
+                break;
+            }
+    }
+}
+
+/* In place: an element-wise node writes over an input that dies at it. last[] is per root, in
+ * step numbers (graph outputs: n_steps). */
+static void share_inplace(onnxbn_plan *p, int *parent, int *last)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    for (int s = 0; s < p->n_steps; s++) {
+        const onnxbn_node *nd = &g->nodes[p->steps[s]];
+        if (!(nd->def->flags & ONNXBN_OP_INPLACE) || nd->n_out != 1 || nd->out[0] < 0)
+            continue;
+        const int y = nd->out[0];
+        if (parent[y] != y)
+            continue;
+        for (int k = 0; k < nd->n_in; k++) {
+            if (nd->in[k] < 0)
+                continue;
+            const int r = root_of(parent, nd->in[k]);
+            if (r == y || p->kind[r] != VAL_ARENA || last[r] != s ||
+                !same_bytes(&p->vals[nd->in[k]], &p->vals[y]) ||
+                p->vals[nd->in[k]].numel != p->vals[y].numel)
+                continue;
+            parent[y] = r;
+            if (last[y] > last[r])
+                last[r] = last[y];
+            break;
+        }
+    }
 }
 
 /* ---- building ---- */
@@ -226,6 +350,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         c->def = nd->def;
         c->version = nd->version;
         c->err = err;
+        c->threads = p->model->opt.threads > 1 ? p->model->opt.threads : 1;
         c->n_in = nd->n_in;
         c->n_out = nd->n_out;
         c->in = in_pool;
@@ -284,33 +409,59 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         p->steps[p->n_steps++] = nd->index;
     }
 
-    /* Lifetimes in step numbers; graph outputs live to the end. */
+    /* Storage sharing first (views, fused activations: their nodes leave the steps), then
+     * lifetimes of roots in step numbers (graph outputs live to the end), then in place. */
     int n_spans = 0;
     span *spans = calloc((size_t)g->n_values + 1, sizeof *spans);
     int *first = malloc(((size_t)g->n_values + 1) * sizeof *first);
-    if (!spans || !first) {
+    int *parent = malloc(((size_t)g->n_values + 1) * sizeof *parent);
+    int *last = malloc(((size_t)g->n_values + 1) * sizeof *last);
+    bool *skip = calloc((size_t)p->n_steps + 1, sizeof *skip);
+    if (!spans || !first || !parent || !last || !skip) {
         free(spans);
         free(first);
+        free(parent);
+        free(last);
+        free(skip);
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0; i < g->n_values; i++)
-        first[i] = -1;
+    for (int i = 0; i < g->n_values; i++) {
+        first[i] = last[i] = -1;
+        parent[i] = i;
+    }
+    share_views(p, parent, skip);
+    int kept = 0;
+    for (int s = 0; s < p->n_steps; s++)
+        if (!skip[s])
+            p->steps[kept++] = p->steps[s];
+    p->n_steps = kept;
+    free(skip);
     for (int s = 0; s < p->n_steps; s++) {
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
-        for (int k = 0; k < nd->n_out; k++)
-            if (nd->out[k] >= 0 && first[nd->out[k]] < 0) {
-                first[nd->out[k]] = n_spans;
-                spans[n_spans++] = (span){.id = nd->out[k], .size = ALIGN_UP(p->vals[nd->out[k]].nbytes),
-                                          .first = s, .last = s};
-            }
-        for (int k = 0; k < nd->n_in; k++)
-            if (nd->in[k] >= 0 && first[nd->in[k]] >= 0)
-                spans[first[nd->in[k]]].last = s;
+        for (int k = 0; k < nd->n_in + nd->n_out; k++) {
+            int id = k < nd->n_in ? nd->in[k] : nd->out[k - nd->n_in];
+            if (id >= 0)
+                last[root_of(parent, id)] = s;
+        }
     }
     for (int i = 0; i < g->n_outputs; i++)
-        if (first[g->outputs[i]] >= 0)
-            spans[first[g->outputs[i]]].last = p->n_steps;
+        last[root_of(parent, g->outputs[i])] = p->n_steps;
+    share_inplace(p, parent, last);
+    for (int s = 0; s < p->n_steps; s++) {
+        const onnxbn_node *nd = &g->nodes[p->steps[s]];
+        for (int k = 0; k < nd->n_out; k++) {
+            if (nd->out[k] < 0)
+                continue;
+            const int r = root_of(parent, nd->out[k]);
+            if (first[r] < 0 && p->kind[r] == VAL_ARENA) {
+                first[r] = n_spans;
+                spans[n_spans++] = (span){.id = r, .size = ALIGN_UP(p->vals[r].nbytes),
+                                          .first = s, .last = last[r]};
+            }
+        }
+    }
     free(first);
+    free(last);
     size_t total = 0;
     st = layout(spans, n_spans, &total, err);
     size_t scratch_off = ALIGN_UP(total);
@@ -327,8 +478,12 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
     if (!st) {
         for (int i = 0; i < n_spans; i++)
             p->vals[spans[i].id].data = p->arena + spans[i].off;
+        for (int i = 0; i < g->n_values; i++)
+            if (p->kind[i] == VAL_ARENA && parent[i] != i)
+                p->vals[i].data = p->vals[root_of(parent, i)].data;
         p->scratch = p->arena + scratch_off;
     }
+    free(parent);
     free(spans);
     if (st)
         return st;
@@ -397,6 +552,7 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
         onnxbn_kctx *c = &p->ctx[p->steps[s]];
         c->err = err;
         c->scratch = p->scratch;
+        c->pool = p->pool;
         uint64_t t0 = prof_ns ? now_ns() : 0;
         onnxbn_status st = c->def->run(c);
         if (st)

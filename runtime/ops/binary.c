@@ -266,6 +266,7 @@ static onnxbn_status bin_run(onnxbn_kctx *c)
         .min_outputs = 1,                                                                         \
         .max_outputs = 1,                                                                         \
         .attrs = ATTRS,                                                                           \
+        .flags = ONNXBN_OP_INPLACE, /* per-index loops: y may be an input of y's layout */       \
         .infer = SYM##_infer,                                                                     \
         .prepare = SYM##_prepare,                                                                 \
         .run = bin_run,                                                                           \

@@ -6,6 +6,7 @@
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
 #include "op.h"
+#include "threadpool.h"
 
 static const onnxbn_attr_spec conv_attrs[] = {
     {"auto_pad", ONNXBN_ATTR_STRING, false, 1, 0},
@@ -416,7 +417,10 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
         return st;
     if ((st = onnxbn_tensor_set_shape(onnxbn_out(c, 0), ONNXBN_FLOAT, 2 + g.nsp, ydims, c->err)))
         return st;
-    c->workspace = g.col_floats * sizeof(float);
+    /* one im2col buffer per thread, so that threads can take whole chunks */
+    size_t slots = g.path == PATH_GEMM && !transpose ? (size_t)c->threads : 1;
+    if (!onnxbn_mul_size(g.col_floats * sizeof(float), slots, &c->workspace))
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
     return ONNXBN_OK;
 }
 
@@ -464,46 +468,181 @@ static void add_bias(float *y, const float *bias, size_t rows, size_t n, size_t 
     }
 }
 
+/* rows × n floats at row stride ld: row m = act(row m + bias[m]) (bias may be NULL). The
+ * epilogue of every GEMM-shaped piece of a Conv, run while the piece is still in cache. */
+static void epilogue(float *y, const float *bias, size_t rows, size_t n, size_t ld, onnxbn_act act)
+{
+    if (act.kind == ONNXBN_ACT_NONE) {
+        if (bias)
+            add_bias(y, bias, rows, n, ld);
+        return;
+    }
+    /* written out per kind so that each loop vectorises */
+    for (size_t m = 0; m < rows; m++) {
+        float *restrict r = y + m * ld;
+        const float b = bias ? bias[m] : 0.0f;
+        if (act.kind == ONNXBN_ACT_RELU) {
+            for (size_t i = 0; i < n; i++) {
+                const float v = r[i] + b;
+                r[i] = v <= 0.0f ? 0.0f : v;
+            }
+        } else {
+            const float lo = act.lo, hi = act.hi;
+            for (size_t i = 0; i < n; i++) {
+                float v = r[i] + b;
+                v = v < lo ? lo : v;
+                r[i] = v > hi ? hi : v;
+            }
+        }
+    }
+}
+
+/* Rows of output channels are split at multiples of this, so each thread's SGEMM keeps whole
+ * register tiles. */
+enum { M_ALIGN = 16 };
+
+/* One Conv call as pool tasks. Two shapes of task: a whole chunk (im2col into the thread's own
+ * scratch, SGEMM over every output channel, epilogue), used when there are enough chunks to go
+ * round; or a block of output channels of one chunk whose columns are already in place. */
+typedef struct conv_job {
+    const conv_cfg *g;
+    const float *xg, *wg, *bg;
+    float *yg, *col;
+    onnxbn_act act;
+    size_t K, Mg, osz, L, rows;
+    /* PATH_GEMM chunk tasks */
+    size_t col_floats;
+    /* channel-block tasks: columns [j0, j0 + nc) of B (row stride ldb) */
+    const float *B;
+    size_t ldb, j0, nc, parts;
+    /* depthwise: channel blocks */
+    const float *x, *bias;
+    float *y;
+    size_t dw_block, dw_mult;
+} conv_job;
+
+static void chunk_task(void *arg, size_t t, int thread)
+{
+    const conv_job *j = arg;
+    const conv_cfg *g = j->g;
+    const size_t r0 = t * g->chunk_rows;
+    const size_t nr = j->rows - r0 < g->chunk_rows ? j->rows - r0 : g->chunk_rows;
+    float *col = j->col + (size_t)thread * j->col_floats;
+    onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
+    onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
+                 j->yg + r0 * j->L, j->osz);
+    epilogue(j->yg + r0 * j->L, j->bg, j->Mg, nr * j->L, j->osz, j->act);
+}
+
+static void mblock_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const conv_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split(j->Mg, j->parts, t, M_ALIGN, &lo, &hi);
+    if (lo == hi)
+        return;
+    float *y = j->yg + lo * j->osz + j->j0;
+    onnxbn_sgemm(false, false, hi - lo, j->nc, j->K, 1.0f, j->wg + lo * j->K, j->K, j->B, j->ldb,
+                 0.0f, y, j->osz);
+    epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, j->nc, j->osz, j->act);
+}
+
+/* Pointwise: task t is column chunk t / parts, channel block t % parts. */
+static void pointwise_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const conv_job *j = arg;
+    const conv_cfg *g = j->g;
+    const size_t j0 = (t / j->parts) * g->pw_cols;
+    const size_t nc = j->osz - j0 < g->pw_cols ? j->osz - j0 : g->pw_cols;
+    size_t lo, hi;
+    onnxbn_split(j->Mg, j->parts, t % j->parts, M_ALIGN, &lo, &hi);
+    if (lo == hi)
+        return;
+    float *y = j->yg + lo * j->osz + j0;
+    onnxbn_sgemm(false, false, hi - lo, nc, (size_t)g->Cg, 1.0f, j->wg + lo * (size_t)g->Cg,
+                 (size_t)g->Cg, j->xg + j0, g->in_sz, 0.0f, y, j->osz);
+    epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, nc, j->osz, j->act);
+}
+
+static void depthwise_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const conv_job *j = arg;
+    const conv_cfg *g = j->g;
+    const size_t m0 = t * j->dw_block, M = (size_t)g->M;
+    const size_t nm = M - m0 < j->dw_block ? M - m0 : j->dw_block;
+    const float *x = j->x + (m0 / j->dw_mult) * g->in_sz;
+    float *y = j->y + m0 * j->osz;
+    onnxbn_conv_depthwise_f32(&g->geom, nm, j->dw_mult, x, j->wg + m0 * g->ksize,
+                              j->bias ? j->bias + m0 : NULL, y);
+    if (j->act.kind != ONNXBN_ACT_NONE)
+        epilogue(y, NULL, nm, j->osz, j->osz, j->act);
+}
+
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
-                         float *y, float *col)
+                         float *y, float *col, size_t col_slots, onnxbn_act act, onnxbn_pool *pool)
 {
     const size_t Cg = (size_t)g->Cg, Mg = (size_t)g->Mg, K = Cg * g->ksize;
     const size_t rows = onnxbn_conv_grid_rows(&g->geom), L = (size_t)g->geom.grid[g->nsp - 1];
     const size_t osz = g->out_sz;
+    const size_t nth = (size_t)onnxbn_pool_threads(pool);
+    /* threads share output channels when there are too few chunks to go round */
+    const size_t parts = nth > 1 && Mg >= 2 * M_ALIGN ? nth : 1;
+    conv_job j = {.g = g, .act = act, .K = K, .Mg = Mg, .osz = osz, .L = L, .rows = rows,
+                  .col_floats = g->col_floats, .col = col, .parts = parts};
     for (int64_t n = 0; n < g->N; n++) {
         const float *xn = x + (size_t)n * (size_t)g->C * g->in_sz;
         float *yn = y + (size_t)n * (size_t)g->M * osz;
         if (g->path == PATH_DEPTHWISE) {
-            onnxbn_conv_depthwise_f32(&g->geom, (size_t)g->M, Mg, xn, w, bias, yn);
+            /* blocks of whole input channels whose output (~64 KiB) stays in L2 for the epilogue */
+            size_t mult = Mg, blk = osz ? (16384 / osz) / mult * mult : (size_t)g->M;
+            if (blk < mult)
+                blk = mult;
+            j.x = xn;
+            j.y = yn;
+            j.wg = w;
+            j.bias = bias;
+            j.dw_block = blk;
+            j.dw_mult = mult;
+            onnxbn_pool_run(pool, ((size_t)g->M + blk - 1) / blk, depthwise_task, &j);
             continue;
         }
         for (int64_t gi = 0; gi < g->group; gi++) {
-            const float *xg = xn + (size_t)gi * Cg * g->in_sz;
-            const float *wg = w + (size_t)gi * Mg * K;
-            const float *bg = bias ? bias + (size_t)gi * Mg : NULL;
-            float *yg = yn + (size_t)gi * Mg * osz;
+            j.xg = xn + (size_t)gi * Cg * g->in_sz;
+            j.wg = w + (size_t)gi * Mg * K;
+            j.bg = bias ? bias + (size_t)gi * Mg : NULL;
+            j.yg = yn + (size_t)gi * Mg * osz;
             if (K == 0) { /* no input channels: the bias alone */
-                fill_bias(yg, bg, Mg, osz, osz);
+                fill_bias(j.yg, j.bg, Mg, osz, osz);
+                epilogue(j.yg, NULL, Mg, osz, osz, act);
                 continue;
             }
-            /* Y chunk = W·(X or im2col chunk), then the bias while the chunk is in cache. */
             if (g->path == PATH_POINTWISE) {
-                for (size_t j0 = 0; j0 < osz; j0 += g->pw_cols) {
-                    const size_t nc = osz - j0 < g->pw_cols ? osz - j0 : g->pw_cols;
-                    onnxbn_sgemm(false, false, Mg, nc, Cg, 1.0f, wg, Cg, xg + j0, g->in_sz, 0.0f,
-                                 yg + j0, osz);
-                    if (bg)
-                        add_bias(yg + j0, bg, Mg, nc, osz);
-                }
+                const size_t chunks = (osz + g->pw_cols - 1) / g->pw_cols;
+                j.parts = chunks >= 2 * nth ? 1 : parts;
+                onnxbn_pool_run(pool, chunks * j.parts, pointwise_task, &j);
+                j.parts = parts;
+                continue;
+            }
+            const size_t chunks = (rows + g->chunk_rows - 1) / g->chunk_rows;
+            if (nth == 1 || (chunks >= 2 * nth && col_slots >= nth) || parts == 1) {
+                if (col_slots >= nth)
+                    onnxbn_pool_run(pool, chunks, chunk_task, &j);
+                else
+                    for (size_t t = 0; t < chunks; t++)
+                        chunk_task(&j, t, 0);
                 continue;
             }
             for (size_t r0 = 0; r0 < rows; r0 += g->chunk_rows) {
                 const size_t nr = rows - r0 < g->chunk_rows ? rows - r0 : g->chunk_rows;
-                onnxbn_im2col_f32(&g->geom, Cg, xg, r0, nr, col);
-                onnxbn_sgemm(false, false, Mg, nr * L, K, 1.0f, wg, K, col, nr * L, 0.0f,
-                             yg + r0 * L, osz);
-                if (bg)
-                    add_bias(yg + r0 * L, bg, Mg, nr * L, osz);
+                onnxbn_im2col_f32(&g->geom, Cg, j.xg, r0, nr, col);
+                j.B = col;
+                j.ldb = nr * L;
+                j.j0 = r0 * L;
+                j.nc = nr * L;
+                onnxbn_pool_run(pool, parts, mblock_task, &j);
             }
         }
     }
@@ -560,10 +699,12 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     const onnxbn_tensor *b = onnxbn_in(c, 2);
     const float *x = onnxbn_in(c, 0)->data, *w = onnxbn_in(c, 1)->data;
     const float *bias = b ? b->data : NULL;
-    if (transpose)
+    if (transpose) {
         convt_forward(g, x, w, bias, y->data, c->scratch);
-    else
-        conv_forward(g, x, w, bias, y->data, c->scratch);
+    } else {
+        const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;
+        conv_forward(g, x, w, bias, y->data, c->scratch, slots, c->act, c->pool);
+    }
     return ONNXBN_OK;
 }
 
@@ -579,6 +720,7 @@ const onnxbn_op_def onnxbn_op_conv = {
     .min_outputs = 1,
     .max_outputs = 1,
     .attrs = conv_attrs,
+    .flags = ONNXBN_OP_FUSE_ACT,
     .infer = conv_infer,
     .prepare = conv_prepare,
     .run = conv_run,

@@ -281,6 +281,7 @@ static onnxbn_status gemm_run(onnxbn_kctx *c)
             fill_c(&g, g.C->data, y->data, sizeof(float));
         onnxbn_sgemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, a->data, lda, b->data, ldb,
                      g.C ? g.beta : 0.0f, y->data, g.N);
+        onnxbn_act_f32(c->act, y->data, (size_t)y->numel); /* a fused Relu/Clip (op.h) */
         return ONNXBN_OK;
     case ONNXBN_DOUBLE:
         if (g.C)
@@ -319,6 +320,7 @@ const onnxbn_op_def onnxbn_op_gemm = {
     .min_outputs = 1,
     .max_outputs = 1,
     .attrs = gemm_attrs,
+    .flags = ONNXBN_OP_FUSE_ACT,
     .infer = gemm_infer,
     .run = gemm_run,
 };

@@ -237,7 +237,10 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
     if (y->numel == 0)
         return ONNXBN_OK;
     switch (a->dtype) {
-    case ONNXBN_FLOAT: run_f32(g, a->data, b->data, y->data); break;
+    case ONNXBN_FLOAT:
+        run_f32(g, a->data, b->data, y->data);
+        onnxbn_act_f32(c->act, y->data, (size_t)y->numel); /* a fused Relu/Clip (op.h) */
+        break;
     case ONNXBN_DOUBLE: run_f64(g, a->data, b->data, y->data); break;
     case ONNXBN_FLOAT16:
     case ONNXBN_BFLOAT16: run_half(g, a, b, y, c->scratch); break;
@@ -260,6 +263,7 @@ const onnxbn_op_def onnxbn_op_matmul = {
     .max_inputs = 2,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNXBN_OP_FUSE_ACT,
     .infer = mm_infer,
     .prepare = mm_prepare,
     .run = mm_run,

@@ -65,6 +65,7 @@ const onnxbn_op_def onnxbn_op_relu = {
     .min_outputs = 1,
     .max_outputs = 1,
     .attrs = relu_attrs,
+    .flags = ONNXBN_OP_INPLACE, /* the kernels allow x == y */
     .infer = relu_infer,
     .run = relu_run,
 };

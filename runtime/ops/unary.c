@@ -353,6 +353,7 @@ const onnxbn_op_def onnxbn_op_clip_legacy = {
     .min_outputs = 1,
     .max_outputs = 1,
     .attrs = clip_attrs,
+    .flags = ONNXBN_OP_INPLACE, /* onnxbn_clip allows x == y */
     .infer = clip_legacy_infer,
     .run = clip_legacy_run,
 };
@@ -403,6 +404,7 @@ const onnxbn_op_def onnxbn_op_clip = {
     .max_inputs = 3,
     .min_outputs = 1,
     .max_outputs = 1,
+    .flags = ONNXBN_OP_INPLACE,
     .infer = clip_infer,
     .run = clip_run,
 };

@@ -56,6 +56,7 @@ onnxbn_status onnxbn_unary_run(onnxbn_kctx *c, const onnxbn_unary_kind *k);
         .min_outputs = 1,                                                                          \
         .max_outputs = 1,                                                                          \
         .attrs = ATTRS,                                                                            \
+        .flags = ONNXBN_OP_INPLACE, /* onnxbn_unary allows x == y */                               \
         .infer = SYM##_infer,                                                                      \
         .run = SYM##_run,                                                                          \
     };

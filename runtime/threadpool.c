@@ -1,0 +1,179 @@
+/* threadpool.c — the session's worker threads: a job is published under a mutex with a generation
+ * number; tasks are claimed from a counter tagged with that generation, and the caller waits for
+ * the tasks to finish, not for every worker to wake (a worker the OS has not scheduled yet must not
+ * hold up the job). */
+#include "threadpool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct worker_slot {
+    pthread_t tid;
+    struct onnxbn_pool *pool;
+    int index; /* 1 .. n_workers */
+} worker_slot;
+
+struct onnxbn_pool {
+    int n_workers;
+    worker_slot *workers;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    uint32_t gen;          /* bumped per job (under mu) */
+    bool stop;
+    /* the current job, written under mu before gen is bumped */
+    onnxbn_pool_fn fn;
+    void *arg;
+    size_t n;
+    /* (generation << 32) | next task index: a worker holding an older job's copy cannot claim a
+     * task of the current one */
+    atomic_uint_least64_t next;
+    atomic_size_t finished; /* tasks of the current job completed */
+};
+
+typedef struct job {
+    uint32_t gen;
+    onnxbn_pool_fn fn;
+    void *arg;
+    size_t n;
+} job;
+
+static bool claim(onnxbn_pool *p, const job *j, size_t *task)
+{
+    uint_least64_t v = atomic_load_explicit(&p->next, memory_order_relaxed);
+    for (;;) {
+        if ((uint32_t)(v >> 32) != j->gen || (v & 0xffffffffu) >= j->n)
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&p->next, &v, v + 1, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *task = (size_t)(v & 0xffffffffu);
+            return true;
+        }
+    }
+}
+
+/* Runs tasks of job j until none is left; the one that completes the last task wakes the caller. */
+static void drain(onnxbn_pool *p, const job *j, int thread)
+{
+    size_t t;
+    while (claim(p, j, &t)) {
+        j->fn(j->arg, t, thread);
+        if (atomic_fetch_add_explicit(&p->finished, 1, memory_order_acq_rel) + 1 == j->n) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+}
+
+static void *worker(void *v)
+{
+    const worker_slot *w = v;
+    onnxbn_pool *p = w->pool;
+    uint32_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->gen == seen)
+            pthread_cond_wait(&p->wake, &p->mu);
+        if (p->stop)
+            break;
+        /* the job as it is now: if the caller has moved on, this is the newer one */
+        const job j = {.gen = p->gen, .fn = p->fn, .arg = p->arg, .n = p->n};
+        seen = j.gen;
+        pthread_mutex_unlock(&p->mu);
+        drain(p, &j, w->index);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+onnxbn_status onnxbn_pool_new(int threads, onnxbn_pool **out, onnxbn_error *err)
+{
+    *out = NULL;
+    if (threads <= 1)
+        return ONNXBN_OK;
+    if (threads > 1024)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "%d threads asked for, at most 1024", threads);
+    onnxbn_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    p->workers = calloc((size_t)threads, sizeof *p->workers);
+    if (!p->workers) {
+        free(p);
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->next, 0);
+    atomic_init(&p->finished, 0);
+    for (int i = 0; i < threads - 1; i++) {
+        p->workers[i].pool = p;
+        p->workers[i].index = i + 1;
+        if (pthread_create(&p->workers[i].tid, NULL, worker, &p->workers[i])) {
+            onnxbn_pool_free(p);
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot start worker thread %d of %d", i + 1,
+                               threads - 1);
+        }
+        p->n_workers++;
+    }
+    *out = p;
+    return ONNXBN_OK;
+}
+
+void onnxbn_pool_free(onnxbn_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n_workers; i++)
+        pthread_join(p->workers[i].tid, NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p->workers);
+    free(p);
+}
+
+int onnxbn_pool_threads(const onnxbn_pool *p) { return p ? p->n_workers + 1 : 1; }
+
+void onnxbn_pool_run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg)
+{
+    if (!p || n <= 1 || n > 0xffffffffu) {
+        for (size_t t = 0; t < n; t++)
+            fn(arg, t, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    const job j = {.gen = ++p->gen, .fn = fn, .arg = arg, .n = n};
+    p->fn = fn;
+    p->arg = arg;
+    p->n = n;
+    atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->next, (uint_least64_t)j.gen << 32, memory_order_release);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    drain(p, &j, 0);
+    /* Tasks another thread claimed may still be running; the one finishing last signals. */
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load_explicit(&p->finished, memory_order_acquire) < n)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void onnxbn_split(size_t n, size_t parts, size_t i, size_t align, size_t *lo, size_t *hi)
+{
+    if (!parts)
+        parts = 1;
+    if (!align)
+        align = 1;
+    size_t blocks = (n + align - 1) / align;
+    size_t a = blocks * i / parts * align, b = blocks * (i + 1) / parts * align;
+    *lo = a < n ? a : n;
+    *hi = b < n ? b : n;
+}

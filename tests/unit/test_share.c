@@ -1,0 +1,433 @@
+/* test_share.c — the planner's storage sharing and the session threads: views, fused Relu/Clip and
+ * in-place nodes give the same numbers as an independent reference and as the unshared plan. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernels/batchnorm.h"
+#include "mkmodel.h"
+#include "threadpool.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Deterministic values in [-1, 1). */
+static void fill(float *v, size_t n, uint32_t seed)
+{
+    uint32_t s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        v[i] = (float)(s >> 8) / (float)(1u << 23) - 1.0f;
+    }
+}
+
+static onnxbn_status open_opts(const mk_model *m, int threads, onnxbn_session **out,
+                               onnxbn_error *err)
+{
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    onnxbn_model *model;
+    onnxbn_options opt = {.threads = threads};
+    onnxbn_status st = onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, err);
+    free(buf);
+    return st ? st : onnxbn_session_new(model, &opt, out, err);
+}
+
+/* ---- Conv -> Relu -> Reshape -> Gemm -> Clip, and Sigmoid over the reshaped view ----
+ * x [1,2,5,5]; Conv 3x3 pad 1 to 3 channels; Relu (fused into the Conv); Reshape to [1,75] (a
+ * view); Gemm with W [75,4] and bias (Clip fused into it); Sigmoid of the view, which may then
+ * overwrite the Relu output in place because nothing reads it later. */
+enum { C_IN = 2, C_OUT = 3, HW = 5, FEAT = C_OUT * HW * HW, NOUT = 4 };
+
+typedef struct chain_data {
+    float x[C_IN * HW * HW], w[C_OUT * C_IN * 9], b[C_OUT], gw[FEAT * NOUT], gb[NOUT];
+} chain_data;
+
+static mk_model *chain_model(const chain_data *d, bool expose)
+{
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {1, C_IN, HW, HW}, wd[] = {C_OUT, C_IN, 3, 3}, bd[] = {C_OUT},
+                  gwd[] = {FEAT, NOUT}, gbd[] = {NOUT}, shd[] = {2}, sc[] = {0};
+    const int64_t shape[] = {1, FEAT}, pads[] = {1, 1, 1, 1};
+    const float lo = -0.5f, hi = 0.75f;
+    mk_input(m, "x", ONNXBN_FLOAT, 4, xd);
+    mk_init_f32(m, "w", 4, wd, d->w);
+    mk_init_f32(m, "b", 1, bd, d->b);
+    mk_init_f32(m, "gw", 2, gwd, d->gw);
+    mk_init_f32(m, "gb", 1, gbd, d->gb);
+    mk_init(m, "shape", ONNXBN_INT64, 1, shd, shape);
+    mk_init_f32(m, "lo", 0, sc, &lo);
+    mk_init_f32(m, "hi", 0, sc, &hi);
+    mk_attr_ints(mk_node_add(m, "Conv", "conv", "x,w,b", "c"), "pads", 4, pads);
+    mk_node_add(m, "Relu", "relu", "c", "r");
+    mk_node_add(m, "Reshape", "flat", "r,shape", "f");
+    mk_node_add(m, "Gemm", "fc", "f,gw,gb", "g");
+    mk_node_add(m, "Clip", "clip", "g,lo,hi", "y");
+    mk_node_add(m, "Sigmoid", "sig", "f", "s");
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "s", ONNXBN_FLOAT, -1, NULL);
+    if (expose) { /* intermediates as graph outputs: nothing may be fused or overwritten */
+        mk_output(m, "c", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "r", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "g", ONNXBN_FLOAT, -1, NULL);
+    }
+    return m;
+}
+
+/* The same computation in plain loops, in double. */
+static void chain_reference(const chain_data *d, float *y, float *s, float *relu)
+{
+    for (int o = 0; o < C_OUT; o++)
+        for (int i = 0; i < HW; i++)
+            for (int j = 0; j < HW; j++) {
+                double acc = d->b[o];
+                for (int ci = 0; ci < C_IN; ci++)
+                    for (int ki = 0; ki < 3; ki++)
+                        for (int kj = 0; kj < 3; kj++) {
+                            int ii = i + ki - 1, jj = j + kj - 1;
+                            if (ii < 0 || jj < 0 || ii >= HW || jj >= HW)
+                                continue;
+                            acc += (double)d->w[((o * C_IN + ci) * 3 + ki) * 3 + kj] *
+                                   d->x[(ci * HW + ii) * HW + jj];
+                        }
+                relu[(o * HW + i) * HW + j] = acc > 0 ? (float)acc : 0.0f;
+            }
+    for (int k = 0; k < NOUT; k++) {
+        double acc = d->gb[k];
+        for (int f = 0; f < FEAT; f++)
+            acc += (double)relu[f] * d->gw[f * NOUT + k];
+        y[k] = (float)(acc < -0.5 ? -0.5 : acc > 0.75 ? 0.75 : acc);
+    }
+    for (int f = 0; f < FEAT; f++)
+        s[f] = (float)(1.0 / (1.0 + exp(-(double)relu[f])));
+}
+
+static void run_chain(const chain_data *d, bool expose, int threads, float *y, float *s)
+{
+    mk_model *m = chain_model(d, expose);
+    onnxbn_session *ses = NULL;
+    onnxbn_error err = {0};
+    onnxbn_status st = open_opts(m, threads, &ses, &err);
+    if (st)
+        fail_msg("open: %s", err.msg);
+    const int64_t xd[] = {1, C_IN, HW, HW};
+    mk_feed feed = {"x", ONNXBN_FLOAT, 4, xd, d->x};
+    /* twice: a second run through the same plan must not see the first one's leftovers */
+    for (int rep = 0; rep < 2; rep++) {
+        st = mk_run(ses, 1, &feed, &err);
+        if (st)
+            fail_msg("run: %s", err.msg);
+    }
+    memcpy(y, onnxbn_tensor_cdata(onnxbn_session_output(ses, 0)), NOUT * sizeof *y);
+    memcpy(s, onnxbn_tensor_cdata(onnxbn_session_output(ses, 1)), FEAT * sizeof *s);
+    onnxbn_session_free(ses);
+    mk_free(m);
+}
+
+static void test_chain_matches_reference_and_unshared(void **state)
+{
+    (void)state;
+    chain_data d;
+    fill(d.x, COUNT(d.x), 1);
+    fill(d.w, COUNT(d.w), 2);
+    fill(d.b, COUNT(d.b), 3);
+    fill(d.gw, COUNT(d.gw), 4);
+    fill(d.gb, COUNT(d.gb), 5);
+    float ry[NOUT], rs[FEAT], relu[FEAT];
+    chain_reference(&d, ry, rs, relu);
+    /* the data must exercise both sides of Relu and of both Clip bounds to mean anything */
+    int zeros = 0, clipped = 0;
+    for (int f = 0; f < FEAT; f++)
+        zeros += relu[f] == 0.0f;
+    for (int k = 0; k < NOUT; k++)
+        clipped += ry[k] == -0.5f || ry[k] == 0.75f;
+    assert_true(zeros > 5 && zeros < FEAT - 5);
+    assert_true(clipped >= 1 && clipped < NOUT);
+
+    float y[NOUT], s[FEAT], uy[NOUT], us[FEAT];
+    run_chain(&d, false, 1, y, s);
+    run_chain(&d, true, 1, uy, us);
+    for (int k = 0; k < NOUT; k++)
+        assert_float_equal(y[k], ry[k], 1e-5 + 1e-5 * fabs(ry[k]));
+    for (int f = 0; f < FEAT; f++)
+        assert_float_equal(s[f], rs[f], 1e-6);
+    /* shared and unshared plans do the same float operations in the same order */
+    assert_memory_equal(y, uy, sizeof y);
+    assert_memory_equal(s, us, sizeof s);
+}
+
+/* Add(a, a) in place over an input that dies there, then a Relu in place over that, and a
+ * Reshape of a graph input (not aliased: the caller's buffer) feeding an output. */
+static void test_inplace_and_input_views(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {2, 3}, shd[] = {1}, flat[] = {6};
+    mk_input(m, "x", ONNXBN_FLOAT, 2, xd);
+    mk_init(m, "shape", ONNXBN_INT64, 1, shd, flat);
+    mk_node_add(m, "Neg", "neg", "x", "n");
+    mk_node_add(m, "Add", "add", "n,n", "a");
+    mk_node_add(m, "Relu", "relu", "a", "r");
+    mk_node_add(m, "Reshape", "view", "r,shape", "y");
+    mk_node_add(m, "Identity", "id", "x", "xi");
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "xi", ONNXBN_FLOAT, -1, NULL);
+    onnxbn_session *ses = NULL;
+    onnxbn_error err = {0};
+    assert_int_equal(mk_session(m, &ses, &err), ONNXBN_OK);
+    float x[6] = {1.5f, -2.0f, 0.25f, -0.0f, 3.0f, -7.5f};
+    mk_feed feed = {"x", ONNXBN_FLOAT, 2, xd, x};
+    assert_int_equal(mk_run(ses, 1, &feed, &err), ONNXBN_OK);
+    const float want[6] = {0.0f, 4.0f, 0.0f, 0.0f, 0.0f, 15.0f};
+    mk_expect_f32(ses, 0, 1, flat, want, 0, 0);
+    mk_expect_f32(ses, 1, 2, xd, x, 0, 0);
+    /* the output that equals the input is the session's copy, not the caller's buffer */
+    assert_ptr_not_equal(onnxbn_tensor_cdata(onnxbn_session_output(ses, 1)), x);
+    onnxbn_session_free(ses);
+    mk_free(m);
+}
+
+/* ---- threads: every Conv path (chunked im2col, channel-split im2col, pointwise, depthwise),
+ * batch 2, fused activations; 2 and 3 threads against 1. ---- */
+static mk_model *conv_net(void)
+{
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {2, 3, 160, 160};
+    const int64_t w1d[] = {32, 3, 3, 3}, w2d[] = {48, 32, 3, 3}, w3d[] = {40, 48, 1, 1},
+                  w4d[] = {40, 1, 3, 3}, fwd[] = {10, 40}, b1[] = {32}, b2[] = {48}, b3[] = {40},
+                  b4[] = {40}, fb[] = {10}, sc[] = {0};
+    const int64_t p1[] = {1, 1, 1, 1}, s4[] = {4, 4};
+    static float w1[32 * 27], w2[48 * 288], w3[40 * 48], w4[40 * 9], fw[400], bb[48];
+    fill(w1, COUNT(w1), 11);
+    fill(w2, COUNT(w2), 12);
+    fill(w3, COUNT(w3), 13);
+    fill(w4, COUNT(w4), 14);
+    fill(fw, COUNT(fw), 15);
+    fill(bb, COUNT(bb), 16);
+    const float lo = 0.0f, hi = 0.5f;
+    mk_input(m, "x", ONNXBN_FLOAT, 4, xd);
+    mk_init_f32(m, "w1", 4, w1d, w1);
+    mk_init_f32(m, "w2", 4, w2d, w2);
+    mk_init_f32(m, "w3", 4, w3d, w3);
+    mk_init_f32(m, "w4", 4, w4d, w4);
+    mk_init_f32(m, "fw", 2, fwd, fw);
+    mk_init_f32(m, "b1", 1, b1, bb);
+    mk_init_f32(m, "b2", 1, b2, bb);
+    mk_init_f32(m, "b3", 1, b3, bb);
+    mk_init_f32(m, "b4", 1, b4, bb);
+    mk_init_f32(m, "fb", 1, fb, bb);
+    mk_init_f32(m, "lo", 0, sc, &lo);
+    mk_init_f32(m, "hi", 0, sc, &hi);
+    mk_attr_ints(mk_node_add(m, "Conv", "c1", "x,w1,b1", "c1"), "pads", 4, p1);
+    mk_node_add(m, "Relu", "r1", "c1", "r1");
+    mk_node *c2 = mk_node_add(m, "Conv", "c2", "r1,w2,b2", "c2");
+    mk_attr_ints(c2, "pads", 4, p1);
+    mk_attr_ints(c2, "strides", 2, s4);
+    mk_node_add(m, "Relu", "r2", "c2", "r2");
+    mk_node_add(m, "Conv", "c3", "r2,w3,b3", "c3");
+    mk_node *c4 = mk_node_add(m, "Conv", "c4", "c3,w4,b4", "c4");
+    mk_attr_ints(c4, "pads", 4, p1);
+    mk_attr_i(c4, "group", 40);
+    mk_node_add(m, "Clip", "r4", "c4,lo,hi", "r4");
+    mk_node_add(m, "Add", "res", "r4,c3", "a");
+    mk_node_add(m, "GlobalAveragePool", "gap", "a", "p");
+    mk_node_add(m, "Flatten", "flat", "p", "f");
+    mk_node *fc = mk_node_add(m, "Gemm", "fc", "f,fw,fb", "y");
+    mk_attr_i(fc, "transB", 1);
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "a", ONNXBN_FLOAT, -1, NULL);
+    return m;
+}
+
+static void test_threads_match_one_thread(void **state)
+{
+    (void)state;
+    mk_model *m = conv_net();
+    const int64_t xd[] = {2, 3, 160, 160};
+    const size_t nx = 2 * 3 * 160 * 160;
+    float *x = malloc(nx * sizeof *x);
+    assert_non_null(x);
+    fill(x, nx, 21);
+    mk_feed feed = {"x", ONNXBN_FLOAT, 4, xd, x};
+    float *ref[2] = {NULL, NULL};
+    size_t nref[2] = {0, 0};
+    const int threads[] = {1, 2, 3};
+    for (size_t t = 0; t < COUNT(threads); t++) {
+        onnxbn_session *ses = NULL;
+        onnxbn_error err = {0};
+        if (open_opts(m, threads[t], &ses, &err))
+            fail_msg("open: %s", err.msg);
+        if (mk_run(ses, 1, &feed, &err) || mk_run(ses, 1, &feed, &err))
+            fail_msg("run: %s", err.msg);
+        for (int o = 0; o < 2; o++) {
+            const onnxbn_tensor *out = onnxbn_session_output(ses, (size_t)o);
+            const float *v = onnxbn_tensor_cdata(out);
+            const size_t n = (size_t)onnxbn_tensor_numel(out);
+            if (t == 0) {
+                ref[o] = malloc(n * sizeof *v);
+                assert_non_null(ref[o]);
+                memcpy(ref[o], v, n * sizeof *v);
+                nref[o] = n;
+                continue;
+            }
+            assert_int_equal(n, nref[o]);
+            /* Threads split output channels and grid chunks, never a dot product, but OpenBLAS may
+             * pick another micro-kernel (another summation order) for a smaller block: allow float
+             * rounding of sums whose terms are of the tensor's scale, nothing more. */
+            double scale = 0;
+            for (size_t i = 0; i < n; i++)
+                if (fabs((double)ref[o][i]) > scale)
+                    scale = fabs((double)ref[o][i]);
+            for (size_t i = 0; i < n; i++) {
+                double e = fabs((double)v[i] - ref[o][i]);
+                if (e > 1e-5 * scale + 1e-5 * fabs((double)ref[o][i]))
+                    fail_msg("%d threads: output %d element %zu is %.9g, %.9g with 1 thread "
+                             "(tensor scale %g)", threads[t], o, i, (double)v[i],
+                             (double)ref[o][i], scale);
+            }
+        }
+        onnxbn_session_free(ses);
+    }
+    /* the model must compute something: the Clip at 0.5 is hit and not everywhere */
+    size_t hits = 0;
+    for (size_t i = 0; i < nref[1]; i++)
+        hits += ref[1][i] != ref[1][0];
+    assert_true(hits > nref[1] / 2);
+    free(ref[0]);
+    free(ref[1]);
+    free(x);
+    mk_free(m);
+}
+
+/* The models shipped in models/ (exported by torch) with 2 threads against 1. */
+static void test_threads_on_exported_models(void **state)
+{
+    (void)state;
+    const char *names[] = {"tiny_resnet", "tiny_mobilenet"};
+    for (size_t k = 0; k < COUNT(names); k++) {
+        char path[512], in[512];
+        snprintf(path, sizeof path, "%s/models/%s/model.onnx", ONNXBN_SOURCE_DIR, names[k]);
+        snprintf(in, sizeof in, "%s/models/%s/test_data_set_0/input_0.pb", ONNXBN_SOURCE_DIR, names[k]);
+        onnxbn_tensor *x = NULL;
+        onnxbn_error err = {0};
+        if (onnxbn_tensor_read_file(in, &x, NULL, &err))
+            fail_msg("%s: %s", in, err.msg);
+        float *first = NULL;
+        size_t n = 0;
+        for (int threads = 1; threads <= 2; threads++) {
+            onnxbn_options opt = {.threads = threads};
+            onnxbn_session *ses = NULL;
+            if (onnxbn_session_open(path, &opt, &ses, &err))
+                fail_msg("%s: %s", path, err.msg);
+            const char *iname = onnxbn_model_input(onnxbn_session_model(ses), 0)->name;
+            const onnxbn_tensor *xs[] = {x};
+            if (onnxbn_session_run(ses, 1, &iname, xs, &err))
+                fail_msg("%s: %s", path, err.msg);
+            const onnxbn_tensor *y = onnxbn_session_output(ses, 0);
+            const float *v = onnxbn_tensor_cdata(y);
+            if (threads == 1) {
+                n = (size_t)onnxbn_tensor_numel(y);
+                first = malloc(n * sizeof *first);
+                assert_non_null(first);
+                memcpy(first, v, n * sizeof *first);
+            } else {
+                assert_int_equal((size_t)onnxbn_tensor_numel(y), n);
+                for (size_t i = 0; i < n; i++)
+                    assert_float_equal(v[i], first[i], 1e-5 + 1e-5 * fabs(first[i]));
+            }
+            onnxbn_session_free(ses);
+        }
+        free(first);
+        onnxbn_tensor_free(x);
+    }
+}
+
+/* BN outputs over 16 MiB take the streaming-store path: the same numbers as the plain loop, also
+ * with rows that start off a 16-byte boundary and lengths that are not a multiple of 8. */
+static void test_bn_streaming_matches_plain(void **state)
+{
+    (void)state;
+    const int64_t outer = 2, ch = 3, inner = 700001; /* 4.2 M floats: 16.8 MB */
+    const size_t n = (size_t)(outer * ch * inner);
+    float *x = malloc(n * sizeof *x), *y = malloc((n + 1) * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    fill(x, n, 31);
+    const float a[3] = {1.5f, -0.25f, 3.0f}, t[3] = {0.125f, -2.0f, 0.7f};
+    float *yo = y + 1; /* rows at every alignment */
+    onnxbn_bn_affine_f32(x, yo, a, t, outer, ch, inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t c = 0; c < ch; c++)
+            for (int64_t i = 0; i < inner; i++) {
+                const size_t k = (size_t)((o * ch + c) * inner + i);
+                const float want = a[c] * x[k] + t[c];
+                if (yo[k] != want)
+                    fail_msg("y[%zu] = %.9g, expected %.9g", k, (double)yo[k], (double)want);
+            }
+    free(x);
+    free(y);
+}
+
+/* The pool: many short jobs back to back (workers often wake late, after the caller has done
+ * every task and moved on); each task of each job runs exactly once, on a valid thread index. */
+typedef struct count_job {
+    int counts[64];
+    int threads;
+    int bad_thread;
+} count_job;
+
+static void count_task(void *arg, size_t t, int thread)
+{
+    count_job *j = arg;
+    j->counts[t]++; /* each task index is run by one thread only */
+    if (thread < 0 || thread >= j->threads)
+        j->bad_thread = 1;
+}
+
+static void test_pool_runs_each_task_once(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 3; threads++) {
+        onnxbn_pool *pool = NULL;
+        onnxbn_error err = {0};
+        assert_int_equal(onnxbn_pool_new(threads, &pool, &err), ONNXBN_OK);
+        assert_int_equal(onnxbn_pool_threads(pool), threads);
+        for (int rep = 0; rep < 3000; rep++) {
+            count_job j;
+            memset(&j, 0, sizeof j);
+            j.threads = threads;
+            const size_t n = (size_t)(rep % 17);
+            onnxbn_pool_run(pool, n, count_task, &j);
+            for (size_t t = 0; t < 64; t++)
+                if (j.counts[t] != (t < n))
+                    fail_msg("%d threads, job %d of %zu tasks: task %zu ran %d times", threads, rep, n,
+                             t, j.counts[t]);
+            assert_int_equal(j.bad_thread, 0);
+        }
+        onnxbn_pool_free(pool);
+    }
+    size_t lo, hi;
+    onnxbn_split(40, 2, 0, 16, &lo, &hi);
+    assert_true(lo == 0 && hi == 16);
+    onnxbn_split(40, 2, 1, 16, &lo, &hi);
+    assert_true(lo == 16 && hi == 40);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chain_matches_reference_and_unshared),
+        cmocka_unit_test(test_inplace_and_input_views),
+        cmocka_unit_test(test_threads_match_one_thread),
+        cmocka_unit_test(test_threads_on_exported_models),
+        cmocka_unit_test(test_bn_streaming_matches_plain),
+        cmocka_unit_test(test_pool_runs_each_task_once),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
