@@ -25,13 +25,14 @@ const char cmd_bench_help[] =
     "  --json             print one JSON object (median_ms, min_ms, p90_ms, mean_ms, iters,\n"
     "                     threads, open_ms, blas, blas_core[, ops])\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME (repeatable; default 1)\n"
-    "  --seed N           seed of the random inputs (default 0)\n";
+    "  --seed N           seed of the random inputs (default 0)\n"
+    CLI_MAX_MEMORY_HELP;
 
 typedef struct bench_args {
     const char *model;
     int64_t iters, warmup, threads;
     bool no_fold, profile, json;
-    uint64_t seed;
+    uint64_t seed, max_memory;
     cli_dim *dims;
     int n_dims;
 } bench_args;
@@ -78,6 +79,10 @@ static int parse_args(int argc, char **argv, bench_args *a)
             rc = r < 0 ? CLI_USAGE : parse_count("--warmup", v, 0, 10000000, &a->warmup);
         } else if ((r = cli_opt(argc, argv, &i, "bench", "--threads", &v)) != 0) {
             rc = r < 0 ? CLI_USAGE : parse_count("--threads", v, 1, 1024, &a->threads);
+        } else if ((r = cli_opt(argc, argv, &i, "bench", "--max-memory", &v)) != 0) {
+            if (r < 0 || !cli_parse_size(v, &a->max_memory))
+                return r < 0 ? CLI_USAGE
+                             : cli_usage("bench", "--max-memory wants a byte count like 512M, not '%s'", v);
         } else if ((r = cli_opt(argc, argv, &i, "bench", "--seed", &v)) != 0) {
             if (r < 0 || !cli_parse_u64(v, &a->seed))
                 return r < 0 ? CLI_USAGE : cli_usage("bench", "--seed wants a number, not '%s'", v);
@@ -214,7 +219,8 @@ int cmd_bench(int argc, char **argv)
         free(a.dims);
         return rc;
     }
-    onnxbn_options opt = {.threads = (int)a.threads, .no_fold = a.no_fold, .profile = a.profile};
+    onnxbn_options opt = {.threads = (int)a.threads, .no_fold = a.no_fold, .profile = a.profile,
+                          .max_memory = a.max_memory};
     onnxbn_error err = {0};
     onnxbn_session *s = NULL;
     double t0 = now_ms();

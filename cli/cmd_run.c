@@ -23,12 +23,15 @@ const char cmd_run_help[] =
     "  --seed N           seed of the random inputs (default 0)\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME in random inputs (repeatable)\n"
     "  --threads N        worker threads (default 1)\n"
-    "  --show N           values printed per output (default 8)\n";
+    "  --show N           values printed per output (default 8)\n"
+    "  --no-fold          run the model as stored (by default BatchNormalization is folded into\n"
+    "                     the neighbouring layers when the model is opened, as `fuse` would)\n"
+    CLI_MAX_MEMORY_HELP;
 
 typedef struct run_args {
     const char *model, *outdir;
-    bool npy;
-    uint64_t seed;
+    bool npy, no_fold;
+    uint64_t seed, max_memory;
     int threads, show;
     char **files; /* input arguments as given (argv strings, which may be edited) */
     int n_files;
@@ -48,10 +51,17 @@ static int parse_args(int argc, char **argv, run_args *a)
                 dashdash = true;
             } else if (strcmp(argv[i], "--npy") == 0) {
                 a->npy = true;
+            } else if (strcmp(argv[i], "--no-fold") == 0) {
+                a->no_fold = true;
             } else if ((r = cli_opt(argc, argv, &i, "run", "-o", &v)) != 0) {
                 if (r < 0)
                     return CLI_USAGE;
                 a->outdir = v;
+            } else if ((r = cli_opt(argc, argv, &i, "run", "--max-memory", &v)) != 0) {
+                if (r < 0)
+                    return CLI_USAGE;
+                if (!cli_parse_size(v, &a->max_memory))
+                    return cli_usage("run", "--max-memory wants a byte count like 512M, not '%s'", v);
             } else if ((r = cli_opt(argc, argv, &i, "run", "--seed", &v)) != 0) {
                 if (r < 0)
                     return CLI_USAGE;
@@ -216,7 +226,7 @@ int cmd_run(int argc, char **argv)
         goto done;
 
     onnxbn_error err = {0};
-    onnxbn_options opt = {.threads = a.threads};
+    onnxbn_options opt = {.threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold};
     if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK) {
         rc = cli_lib_error(&err);
         goto done;

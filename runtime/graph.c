@@ -5,13 +5,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
-static uint64_t hash_str(const char *s)
+/* FNV-1a from a random start, then a full mix: the low bits FNV alone gives depend only on the
+ * low bits of each step, so names whose slots collide would be cheap to make, and a file full of
+ * them would turn every lookup into a scan of the table. */
+static uint64_t hash_str(uint64_t seed, const char *s)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    uint64_t h = 1469598103934665603ull ^ seed;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+static uint64_t random_seed(const void *salt)
+{
+    uint64_t s;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) == (ssize_t)sizeof s)
+        return s;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)salt;
 }
 
 int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
@@ -19,7 +38,7 @@ int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
     if (!name || !*name || !g->hash_cap)
         return -1;
     size_t mask = g->hash_cap - 1;
-    for (size_t i = hash_str(name) & mask;; i = (i + 1) & mask) {
+    for (size_t i = hash_str(g->hash_seed, name) & mask;; i = (i + 1) & mask) {
         int id = g->hash[i];
         if (id < 0)
             return -1;
@@ -32,7 +51,7 @@ int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
 static int intern(onnxbn_graph *g, const char *name)
 {
     size_t mask = g->hash_cap - 1;
-    size_t i = hash_str(name) & mask;
+    size_t i = hash_str(g->hash_seed, name) & mask;
     for (;; i = (i + 1) & mask) {
         int id = g->hash[i];
         if (id < 0)
@@ -131,6 +150,16 @@ static onnxbn_status check_node(const onnxbn_node *n, onnxbn_error *err)
     if (n->n_out < d->min_outputs || n->n_out > d->max_outputs)
         return node_err(n, err, ONNXBN_ERR_MODEL, "has %d outputs, the operator gives %d to %d",
                         n->n_out, d->min_outputs, d->max_outputs);
+    /* The first min_inputs inputs are required in every version (an empty name omits only an
+     * optional one); operators rely on them being there. */
+    for (int k = 0; k < d->min_inputs; k++)
+        if (n->in[k] < 0)
+            return node_err(n, err, ONNXBN_ERR_MODEL,
+                            "input %d is required but has an empty name", k);
+    for (int k = 0; k < d->min_outputs; k++)
+        if (n->out[k] < 0)
+            return node_err(n, err, ONNXBN_ERR_MODEL,
+                            "output %d is required but has an empty name", k);
     for (size_t i = 0; i < p->n_attribute; i++) {
         const Onnx__AttributeProto *a = p->attribute[i];
         if (!a->name || !*a->name)
@@ -225,6 +254,7 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool requ
     }
     if (names > INT32_MAX / 4)
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
+    g->hash_seed = random_seed(g);
     g->hash_cap = 16;
     while (g->hash_cap < 2 * names)
         g->hash_cap *= 2;

@@ -45,6 +45,7 @@ typedef struct onnxbn_graph {
     /* private: name lookup and the id pool behind the lists above */
     int *hash;
     size_t hash_cap;
+    uint64_t hash_seed;          /* random per index: names crafted to collide cannot slow it */
     int *pool;
 } onnxbn_graph;
 

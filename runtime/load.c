@@ -343,10 +343,12 @@ void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *o
 
 /* ---- models ---- */
 
-/* protobuf-c unpacks (and frees) nested messages by recursion without a depth limit, so a few MB of
- * GraphProto-in-attribute (or TypeProto-in-sequence) nesting would overflow the stack. This walk
- * of the wire format, guided by the schema's descriptors, bounds the depth first. Anything it
- * cannot read is left for protobuf-c to refuse. */
+/* protobuf-c unpacks (and frees) nested messages by recursion without a depth limit, so a few KB of
+ * GraphProto-in-attribute (or TypeProto-in-sequence) nesting would overflow the stack; and an
+ * empty message of 2 bytes unpacks into a struct of ~100, so a file under the memory cap could
+ * still unpack far beyond it. This walk of the wire format, guided by the schema's descriptors,
+ * bounds the depth and adds up what unpacking will allocate, before anything is allocated.
+ * Anything it cannot read is left for protobuf-c to refuse. */
 #define MAX_NESTING 100
 
 static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -361,45 +363,62 @@ static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return false;
 }
 
-/* Returns false only when the nesting goes past MAX_NESTING. */
-static bool nesting_ok(const uint8_t *p, const uint8_t *end, const ProtobufCMessageDescriptor *d,
-                       int depth)
+enum { SCAN_OK, SCAN_DEEP, SCAN_BAD };
+
+/* SCAN_DEEP when the nesting goes past MAX_NESTING; SCAN_BAD for a field number protobuf-c takes
+ * in an over-long encoding but would write back as a tag it refuses (0, or above 2^29 - 1), so a
+ * model it loaded could not be loaded again once saved. Adds to *cost an upper bound of the bytes
+ * unpacking allocates for the fields of this message (its own struct is the caller's). */
+static int prescan(const uint8_t *p, const uint8_t *end, const ProtobufCMessageDescriptor *d,
+                   int depth, uint64_t *cost)
 {
     if (depth > MAX_NESTING)
-        return false;
+        return SCAN_DEEP;
     while (p < end) {
         uint64_t tag, n;
         if (!read_varint(&p, end, &tag))
-            return true;
+            return SCAN_OK;
+        if (tag >> 3 == 0 || tag >> 3 > 536870911)
+            return SCAN_BAD;
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
+        /* A repeated slot and protobuf-c's scan record; unknown fields are also kept in a list. */
+        *cost += f ? 48 : 96;
         switch (tag & 7) {
         case 0:
             if (!read_varint(&p, end, &n))
-                return true;
+                return SCAN_OK;
             break;
         case 1:
         case 5: {
             size_t w = (tag & 7) == 1 ? 8 : 4;
             if ((size_t)(end - p) < w)
-                return true;
+                return SCAN_OK;
             p += w;
             break;
         }
         case 2: {
             if (!read_varint(&p, end, &n) || n > (uint64_t)(end - p))
-                return true;
-            const ProtobufCFieldDescriptor *f =
-                tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
-            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-                !nesting_ok(p, p + n, f->descriptor, depth + 1))
-                return false;
+                return SCAN_OK;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                /* the struct, malloc's overhead and, for nodes, their share of the graph index */
+                *cost += ((const ProtobufCMessageDescriptor *)f->descriptor)->sizeof_message + 112;
+                int r = prescan(p, p + n, f->descriptor, depth + 1, cost);
+                if (r != SCAN_OK)
+                    return r;
+            } else if (f && f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_BYTES) {
+                *cost += 8 * n; /* packed scalars: a 1-byte varint can become an 8-byte value */
+            } else {
+                *cost += n + 1; /* strings, bytes and unknown fields are copied */
+            }
             p += n;
             break;
         }
         default:
-            return true; /* groups and bad wire types: protobuf-c refuses them */
+            return SCAN_OK; /* groups and bad wire types: protobuf-c refuses them */
         }
     }
-    return true;
+    return SCAN_OK;
 }
 
 static onnxbn_status read_file(const char *path, uint8_t **buf, size_t *len, uint64_t cap,
@@ -523,6 +542,20 @@ onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_
     for (size_t i = 0; !st && i < proto->graph->n_initializer; i++)
         if ((st = check_stored(proto->graph->initializer[i], err)))
             onnxbn_err_prefix(err, "initializer '%.200s'", onnxbn_str(proto->graph->initializer[i]->name));
+    /* Tensors in attributes (Constant's value) too: the converter turns them into initializers. */
+    for (int i = 0; !st && i < m->graph.n_nodes; i++) {
+        const onnxbn_node *nd = &m->graph.nodes[i];
+        for (size_t k = 0; !st && k < nd->proto->n_attribute; k++) {
+            const Onnx__AttributeProto *a = nd->proto->attribute[k];
+            for (size_t j = 0; !st && j < a->n_tensors + (a->t != NULL); j++) {
+                if ((st = check_stored(j < a->n_tensors ? a->tensors[j] : a->t, err))) {
+                    char label[ONNXBN_LABEL_MAX];
+                    onnxbn_err_prefix(err, "%s: attribute '%.100s'",
+                                      onnxbn_node_label(nd, label, sizeof label), onnxbn_str(a->name));
+                }
+            }
+        }
+    }
     if (st) {
         onnxbn_model_free(m);
         return st;
@@ -542,10 +575,19 @@ onnxbn_status onnxbn_model_load_buffer(const void *buf, size_t len, const char *
         return onnxbn_fail(err, ONNXBN_ERR_PARSE, "the model is empty (0 bytes)");
     if ((uint64_t)len > onnxbn_options_max_memory(opt))
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the model has %zu bytes, over the memory limit", len);
-    if (!nesting_ok(buf, (const uint8_t *)buf + len, &onnx__model_proto__descriptor, 0))
+    uint64_t cost = onnx__model_proto__descriptor.sizeof_message;
+    int scan = prescan(buf, (const uint8_t *)buf + len, &onnx__model_proto__descriptor, 0, &cost);
+    if (scan == SCAN_BAD)
+        return onnxbn_fail(err, ONNXBN_ERR_PARSE,
+                           "not a valid ONNX model: a protobuf field number is 0 or out of range");
+    if (scan == SCAN_DEEP)
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
                            "the model nests messages more than %d deep (graphs in attributes, types in types)",
                            MAX_NESTING);
+    if (cost > onnxbn_options_max_memory(opt))
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                           "the model's %zu bytes unpack into about %llu, over the memory limit", len,
+                           (unsigned long long)cost);
     Onnx__ModelProto *proto = onnx__model_proto__unpack(NULL, len, buf);
     if (!proto)
         return onnxbn_fail(err, ONNXBN_ERR_PARSE,

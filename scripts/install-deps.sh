@@ -17,6 +17,7 @@ base=(
     libonnx-dev                          # /usr/include/onnx/onnx.proto, the schema we generate from
     libopenblas-dev                      # SGEMM
     libcmocka-dev                        # unit tests
+    valgrind                             # the malformed corpus, unit and node tests under memcheck
     libonnx-testdata                     # conformance tests: the ONNX backend test data
     python3-onnx python3-numpy python3-pytest # independent references in tests/models
 )

@@ -146,11 +146,35 @@ def test_truncated_and_mutated_models(tmp_path):
     assert not cut, cut
 
 
-@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="no hostile corpus at tests/malformed/")
+def corpus_expectations():
+    """{path: must_fail} from tests/malformed/expected.tsv: a model that `onnxbn info`, or `onnxbn
+    run` on random inputs, must refuse must be refused by Session too (it checks at least as much);
+    models that need particular inputs to fail, and the corpus's valid models, must not crash."""
+    rows = {}
+    with open(os.path.join(CORPUS, "expected.tsv")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            cols = line.rstrip("\n").split("\t")
+            name, command, status = cols[0], cols[1], cols[2]
+            extra = cols[4].strip() if len(cols) > 4 else ""
+            if name.endswith(".onnx"):
+                rows[os.path.join(CORPUS, name)] = (
+                    status != "0" and command in ("info", "run") and not extra)
+    return rows
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(CORPUS, "expected.tsv")),
+                    reason="no hostile corpus at tests/malformed/")
 def test_hostile_corpus():
-    """Each model of the C tests' hostile corpus gives onnxbn.Error, from its path and its bytes."""
+    """Each model of the C tests' hostile corpus gives onnxbn.Error where the CLI refuses it, and
+    nothing in the corpus crashes the process or raises anything but onnxbn.Error."""
     paths = sorted(glob.glob(os.path.join(CORPUS, "**", "*.onnx"), recursive=True))
     assert paths, f"no .onnx files under {CORPUS}"
+    must_fail = corpus_expectations()
+    assert any(must_fail.values()), "expected.tsv lists no model that must be refused"
     res = run_probe(paths)
-    wrong = {k: v for k, v in res.items() if v[0] != "ERROR"}
+    crashed = {k: v for k, v in res.items() if v[0] not in ("OK", "ERROR")}
+    assert not crashed, crashed
+    wrong = {k: v for k, v in res.items() if must_fail.get(k[0]) and v[0] != "ERROR"}
     assert not wrong, wrong
