@@ -11,6 +11,13 @@ bash scripts/install-deps.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
+# Library, header, tool and the Python package under /usr/local, so `onnxbn`, pkg-config and
+# `/usr/bin/python3 -c "import onnxbn"` work from anywhere (PYTHONPATH=python uses build/ instead).
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+"${as_root[@]}" cmake --install build
+"${as_root[@]}" ldconfig
+/usr/bin/python3 -c "import onnxbn; print('python: onnxbn', onnxbn.version(), 'from', onnxbn.library_path)"
 
 echo
 echo "== build/onnxbn info models/mlp_bn/model.onnx"
