@@ -6,6 +6,7 @@
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
 #include "op.h"
+#include "ops/autopad.h"
 #include "threadpool.h"
 
 static const onnxbn_attr_spec conv_attrs[] = {
@@ -48,7 +49,6 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #define COL_BUDGET ((size_t)(ONNXBN_CONV_COL_BUDGET))
 #define MIN_COLS ((size_t)(ONNXBN_CONV_MIN_COLS))
 
-enum pad_mode { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
 enum path { PATH_GEMM, PATH_POINTWISE, PATH_DEPTHWISE };
 
 /* The node as run() needs it. Conv: geom.img is the input, geom.grid the output; ConvTranspose:
@@ -118,27 +118,6 @@ static onnxbn_status get_axes(const onnxbn_kctx *c, const char *name, size_t wan
                                     (long long)(v[i] < lo ? lo : BIG));
         out[i] = v[i];
     }
-    return ONNXBN_OK;
-}
-
-static onnxbn_status get_auto_pad(const onnxbn_kctx *c, enum pad_mode *mode)
-{
-    char s[32];
-    onnxbn_status st = onnxbn_attr_string(c, "auto_pad", "NOTSET", s, sizeof s);
-    if (st)
-        return st;
-    if (!strcmp(s, "NOTSET") || !s[0])
-        *mode = PAD_NOTSET;
-    else if (!strcmp(s, "SAME_UPPER"))
-        *mode = PAD_SAME_UPPER;
-    else if (!strcmp(s, "SAME_LOWER"))
-        *mode = PAD_SAME_LOWER;
-    else if (!strcmp(s, "VALID"))
-        *mode = PAD_VALID;
-    else
-        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
-                                "attribute 'auto_pad' is '%s', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID",
-                                s);
     return ONNXBN_OK;
 }
 
@@ -243,7 +222,7 @@ static onnxbn_status conv_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *o
     enum pad_mode mode;
     int64_t pads[2 * ONNXBN_CONV_MAX_SP];
     onnxbn_status st;
-    if ((st = get_auto_pad(c, &mode)))
+    if ((st = onnxbn_get_auto_pad(c, &mode)))
         return st;
     /* With auto_pad set, the pads attribute (which the spec forbids alongside) is ignored. */
     if (mode == PAD_NOTSET && (st = get_axes(c, "pads", 2 * (size_t)n, 0, 0, pads, NULL)))
@@ -288,7 +267,7 @@ static onnxbn_status convt_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *
     int64_t pads[2 * ONNXBN_CONV_MAX_SP], opad[ONNXBN_CONV_MAX_SP], oshape[2 + ONNXBN_CONV_MAX_SP];
     const int64_t *os = NULL;
     onnxbn_status st;
-    if ((st = get_auto_pad(c, &mode)) ||
+    if ((st = onnxbn_get_auto_pad(c, &mode)) ||
         (st = get_axes(c, "output_padding", (size_t)n, 0, 0, opad, NULL)))
         return st;
     if (mode == PAD_NOTSET && (st = get_axes(c, "pads", 2 * (size_t)n, 0, 0, pads, NULL)))

@@ -6,6 +6,7 @@
 
 #include "kernels/pool.h"
 #include "op.h"
+#include "ops/autopad.h"
 
 /* Attribute values and sizes are kept below 2^31 so that the geometry (a product of two such
  * values plus a few terms) cannot overflow int64. */
@@ -51,7 +52,6 @@ static const onnxbn_attr_spec globallp_attrs[] = {
     {NULL, 0, false, 0, 0},
 };
 
-enum pad_mode { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
 
 /* What run() needs, made once per plan. */
 typedef struct pool_cfg {
@@ -127,27 +127,6 @@ static onnxbn_status get_flag(const onnxbn_kctx *c, const char *name, bool *out)
         return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute '%s' is %lld, expected 0 or 1",
                                 name, (long long)v);
     *out = v != 0;
-    return ONNXBN_OK;
-}
-
-static onnxbn_status get_auto_pad(const onnxbn_kctx *c, enum pad_mode *mode)
-{
-    char s[32];
-    onnxbn_status st = onnxbn_attr_string(c, "auto_pad", "NOTSET", s, sizeof s);
-    if (st)
-        return st;
-    if (!strcmp(s, "NOTSET") || !s[0])
-        *mode = PAD_NOTSET;
-    else if (!strcmp(s, "SAME_UPPER"))
-        *mode = PAD_SAME_UPPER;
-    else if (!strcmp(s, "SAME_LOWER"))
-        *mode = PAD_SAME_LOWER;
-    else if (!strcmp(s, "VALID"))
-        *mode = PAD_VALID;
-    else
-        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
-                                "attribute 'auto_pad' is '%s', expected NOTSET, SAME_UPPER, SAME_LOWER or VALID",
-                                s);
     return ONNXBN_OK;
 }
 
@@ -278,7 +257,7 @@ static onnxbn_status configure(const onnxbn_kctx *c, pool_cfg *cfg)
     if (kind == ONNXBN_POOL_LP && c->version == 1 && !onnxbn_attr_has(c, "kernel_shape"))
         return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute 'kernel_shape' is required");
     if ((st = get_ints(c, "kernel_shape", n, 1, 1, g->k)) ||
-        (st = get_ints(c, "strides", n, 1, 1, g->stride)) || (st = get_auto_pad(c, &mode)))
+        (st = get_ints(c, "strides", n, 1, 1, g->stride)) || (st = onnxbn_get_auto_pad(c, &mode)))
         return st;
     /* With auto_pad set, the pads attribute (which the spec forbids alongside) is ignored. */
     if (mode == PAD_NOTSET && (st = get_ints(c, "pads", 2 * n, 0, 0, pads)))
