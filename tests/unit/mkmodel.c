@@ -439,3 +439,32 @@ void mk_expect_f32(const onnxbn_session *s, size_t i, int rank, const int64_t *d
             fail_msg("output %zu element %lld: got %.9g, expected %.9g", i, (long long)k, g, e);
     }
 }
+
+void mk_expect_fail(const mk_model *m, size_t n, const mk_feed *feeds, onnxbn_status want,
+                    const char *text)
+{
+    onnxbn_session *s = NULL;
+    onnxbn_error err = {0};
+    onnxbn_status st = mk_session(m, &s, &err);
+    if (!st)
+        st = mk_run(s, n, feeds, &err);
+    onnxbn_session_free(s);
+    if (st != want)
+        fail_msg("expected status %s, got %s: %s", onnxbn_status_name(want), onnxbn_status_name(st),
+                 err.msg);
+    if (text && !strstr(err.msg, text))
+        fail_msg("message '%s' lacks '%s'", err.msg, text);
+}
+
+void mk_expect_bytes(const onnxbn_session *s, size_t i, onnxbn_dtype dt, int rank,
+                     const int64_t *dims, const void *data)
+{
+    const onnxbn_tensor *t = onnxbn_session_output(s, i);
+    assert_non_null(t);
+    assert_int_equal(onnxbn_tensor_dtype(t), dt);
+    assert_int_equal(onnxbn_tensor_rank(t), rank);
+    for (int d = 0; d < rank; d++)
+        assert_int_equal(onnxbn_tensor_dims(t)[d], dims[d]);
+    if (onnxbn_tensor_nbytes(t))
+        assert_memory_equal(onnxbn_tensor_cdata(t), data, onnxbn_tensor_nbytes(t));
+}

@@ -71,4 +71,12 @@ onnxbn_status mk_run(onnxbn_session *s, size_t n, const mk_feed *feeds, onnxbn_e
 void mk_expect_f32(const onnxbn_session *s, size_t i, int rank, const int64_t *dims,
                    const float *expected, double atol, double rtol);
 
+/* Opens and runs the model on the feeds, expecting status `want` and (when text is not NULL) a
+ * message that contains `text`. */
+void mk_expect_fail(const mk_model *m, size_t n, const mk_feed *feeds, onnxbn_status want,
+                    const char *text);
+/* Output i has this type, shape and exactly these bytes. */
+void mk_expect_bytes(const onnxbn_session *s, size_t i, onnxbn_dtype dt, int rank,
+                     const int64_t *dims, const void *data);
+
 #endif
