@@ -88,11 +88,15 @@ int main(int argc, char **argv)
     stats(cpu, iters, &cm, &cmin, &cp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    onnxbn_memory_info mem;
+    onnxbn_session_memory(s, &mem);
     printf("{\"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"cpu_median_ms\": %.4f, "
            "\"cpu_min_ms\": %.4f, \"iters\": %d, \"threads\": %d, \"open_ms\": %.3f, "
-           "\"max_rss_mb\": %.1f, \"blas\": \"%s\", \"blas_core\": \"%s\"}\n",
+           "\"max_rss_mb\": %.1f, \"blas\": \"%s\", \"blas_core\": \"%s\", \"arena_bytes\": %llu, "
+           "\"arena_lower_bound_bytes\": %llu}\n",
            wm, wmin, wp, cm, cmin, iters, threads, open_ms, (double)ru.ru_maxrss / 1024.0,
-           onnxbn_blas_info(), onnxbn_blas_core());
+           onnxbn_blas_info(), onnxbn_blas_core(), (unsigned long long)mem.arena_bytes,
+           (unsigned long long)mem.arena_lower_bound);
     for (size_t i = 0; i < nin; i++)
         onnxbn_tensor_free(in[i]);
     free(in);

@@ -90,6 +90,18 @@ def main():
         bn.append(r)
         print(json.dumps(r), flush=True)
 
+    # Peak activation memory: the planner's arena against the most bytes live at one step, at
+    # batch 1 (symbolic dims 1), BN folded as sessions do by default.
+    arenas = []
+    for group in (os.path.join(ROOT, "models"), big):
+        for name in sorted(os.listdir(group)) if os.path.isdir(group) else []:
+            model = os.path.join(group, name, "model.onnx")
+            if os.path.exists(model):
+                j = js([os.path.join(build, "onnxbn"), "bench", model, "--iters", "1", "--warmup", "0",
+                        "--json"], env)
+                arenas.append((os.path.relpath(model, ROOT), j["arena_bytes"], j["arena_lower_bound_bytes"]))
+                print(arenas[-1], flush=True)
+
     spin.append(js([os.path.join(tools, "spin")], env)["speedup_2_threads"])
     out = os.path.join(HERE, "RESULTS.md")
     with open(out, "w") as f:
@@ -135,6 +147,12 @@ def main():
         for r in bn:
             f.write(f"| {r['shape']} | {r['bytes']} | {r['bn_ms']:.4f} | {r['memcpy_ms']:.4f} | "
                     f"{r['affine_loop_ms']:.4f} | {r['bn_over_memcpy']:.2f} | {r['ort_ms']:.4f} |\n")
+        f.write("\nPeak activation memory at batch 1 (BN folded; `onnxbn bench`'s `arena_bytes` and "
+                "`arena_lower_bound_bytes`): the arena holds every intermediate tensor and node scratch; "
+                "the lower bound is the most bytes live at one step (target: ratio <= 1.2):\n\n")
+        f.write("| model | arena kB | lower bound kB | ratio |\n|---|---|---|---|\n")
+        for name, arena, bound in arenas:
+            f.write(f"| {name} | {arena / 1e3:.1f} | {bound / 1e3:.1f} | {arena / bound if bound else 1:.3f} |\n")
         f.write("\n" + "\n".join("- " + n for n in notes) + "\n")
         for name, table in profiles:
             f.write(f"\nWhere onnxbn's time goes, {name} (folded, 1 thread, wall ms per run from the "

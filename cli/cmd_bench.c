@@ -23,7 +23,8 @@ const char cmd_bench_help[] =
     "  --no-fold          do not fold BatchNormalization into weights at open\n"
     "  --profile          also print time per operator type and the slowest nodes\n"
     "  --json             print one JSON object (median_ms, min_ms, p90_ms, mean_ms, iters,\n"
-    "                     threads, open_ms, blas, blas_core[, ops])\n"
+    "                     threads, open_ms, blas, blas_core, arena_bytes,\n"
+    "                     arena_lower_bound_bytes[, ops])\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME (repeatable; default 1)\n"
     "  --seed N           seed of the random inputs (default 0)\n"
     CLI_MAX_MEMORY_HELP;
@@ -179,6 +180,31 @@ static void print_profile(const onnxbn_session *s)
     free(ops);
 }
 
+/* MB below 1 MB would print as 0.00: small models get kB or bytes. */
+static void print_bytes(uint64_t n)
+{
+    if (n < 1000)
+        printf("%llu bytes", (unsigned long long)n);
+    else if (n < 1000000)
+        printf("%.1f kB", (double)n / 1e3);
+    else
+        printf("%.2f MB", (double)n / 1e6);
+}
+
+/* The activation arena against the least that the buffers' lifetimes allow (docs/cli.md). */
+static void print_memory(const onnxbn_session *s)
+{
+    onnxbn_memory_info mem;
+    if (!onnxbn_session_memory(s, &mem))
+        return;
+    printf("activation arena: ");
+    print_bytes(mem.arena_bytes);
+    printf(" (lower bound ");
+    print_bytes(mem.arena_lower_bound);
+    printf(", ratio %.3f)\n",
+           mem.arena_lower_bound ? (double)mem.arena_bytes / (double)mem.arena_lower_bound : 1.0);
+}
+
 static void print_json(const bench_args *a, const double *t, double open_ms, const onnxbn_session *s)
 {
     int64_t n = a->iters;
@@ -194,6 +220,10 @@ static void print_json(const bench_args *a, const double *t, double open_ms, con
            t[n / 2], t[0], t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1], sum / (double)n,
            (long long)n, (long long)a->warmup, (long long)a->threads, a->no_fold ? "false" : "true",
            open_ms, onnxbn_blas_info(), onnxbn_blas_core());
+    onnxbn_memory_info mem;
+    onnxbn_session_memory(s, &mem);
+    printf(", \"arena_bytes\": %llu, \"arena_lower_bound_bytes\": %llu",
+           (unsigned long long)mem.arena_bytes, (unsigned long long)mem.arena_lower_bound);
     if (a->profile) {
         size_t np = onnxbn_session_profile_count(s);
         op_time *ops = calloc(np + 1, sizeof *ops);
@@ -273,6 +303,7 @@ int cmd_bench(int argc, char **argv)
                    times[n / 2], times[0], times[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1],
                    sum / (double)n);
             printf("throughput: %.1f runs/s (at the median)\n", 1e3 / times[n / 2]);
+            print_memory(s);
             if (a.profile)
                 print_profile(s);
         }

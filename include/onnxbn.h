@@ -171,6 +171,20 @@ bool onnxbn_session_profile_get(const onnxbn_session *s, size_t i, const char **
                                 const char **op_type, uint64_t *total_ns, uint64_t *runs);
 void onnxbn_session_profile_reset(onnxbn_session *s);
 
+/* Activation memory of the session's plan for the current input shapes (made at open when every
+ * input shape is fixed, else by the first run, and again when the shapes change). Intermediate
+ * tensors and the nodes' scratch share one arena, each buffer placed by when it is live; views
+ * (Reshape, Flatten ...), fused activations and in-place element-wise nodes add no buffer.
+ * Graph inputs, weights and constants are not in it. Returns false (and zeroes *out) when the
+ * session has no plan yet. */
+typedef struct onnxbn_memory_info {
+    uint64_t arena_bytes;       /* the arena as laid out */
+    uint64_t arena_lower_bound; /* the most bytes live at one step: no layout of the same buffers
+                                 * needs less (arena_bytes / arena_lower_bound >= 1) */
+    uint64_t constant_bytes;    /* tensors computed once when planning (shape subgraphs ...) */
+} onnxbn_memory_info;
+bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_info *out);
+
 /* Which matrix-multiply backend this build uses: "openblas" or "portable"; and, for OpenBLAS,
  * the kernel it chose for this CPU (openblas_get_corename), else "". */
 const char *onnxbn_blas_info(void);

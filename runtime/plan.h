@@ -17,9 +17,9 @@ typedef struct onnxbn_plan {
     onnxbn_tensor **out_ptrs;
     int n_steps;
     int *steps;                 /* node indices run per call, in order */
-    uint8_t *arena;
-    size_t arena_size, scratch_size;
-    void *scratch;
+    uint8_t *arena;             /* activations and every node's scratch (kctx.scratch points in) */
+    size_t arena_size;
+    size_t arena_lower_bound;   /* the most bytes live at one step: no layout needs less */
     /* what the plan was made for: which inputs were fed, with which types and shapes */
     int n_fed;
     int *fed_ids;

@@ -343,6 +343,19 @@ const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i)
     return &s->plan->vals[id];
 }
 
+bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_info *out)
+{
+    if (!out)
+        return false;
+    memset(out, 0, sizeof *out);
+    if (!s || !s->plan)
+        return false;
+    out->arena_bytes = s->plan->arena_size;
+    out->arena_lower_bound = s->plan->arena_lower_bound;
+    out->constant_bytes = s->plan->const_bytes;
+    return true;
+}
+
 size_t onnxbn_session_profile_count(const onnxbn_session *s)
 {
     return s && s->prof_ns ? (size_t)s->model->graph.n_nodes : 0;

@@ -1,5 +1,5 @@
-/* gemm.c — single and double precision matrix multiply: OpenBLAS behind ONNXBN_HAVE_OPENBLAS, and a
- * portable cache-blocked kernel (packed B strips, register tiles) that gcc vectorises on its own. */
+/* gemm.c — single and double precision matrix multiply: OpenBLAS behind ONNXBN_HAVE_OPENBLAS, a
+ * portable cache-blocked kernel, and an AVX-512 kernel for weights packed once (bias, Relu fused). */
 #include "kernels/gemm.h"
 #include "onnxbn.h"
 
@@ -8,6 +8,10 @@
 
 #ifdef ONNXBN_HAVE_OPENBLAS
 #include <cblas.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_X86 1
 #endif
 
 /* Register tile MR×NR: the packed B row is one contiguous NR-vector, so the inner update is a
@@ -279,6 +283,220 @@ void onnxbn_dgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, doub
     }
 #endif
     onnxbn_dgemm_portable(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ---- B packed once ---- */
+
+/* Up to PR rows of A against one panel: 2·PR accumulators of 16 floats, 24 of the 32 AVX-512
+ * registers. K is taken KC at a time so that the panel's KC×32 block (32 KiB) is read from L1 by
+ * every row block; partial sums wait in C. */
+enum { PN = ONNXBN_SGEMM_PANEL, PR = 12, PKC = 256, PM = 48 };
+
+bool onnxbn_sgemm_packed_fast(void)
+{
+#ifdef HAVE_X86
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+size_t onnxbn_sgemm_packed_floats(size_t K, size_t N)
+{
+    size_t panels = N / PN + (N % PN != 0);
+    if (K && panels > SIZE_MAX / PN / K / sizeof(float))
+        return 0;
+    return panels * PN * K;
+}
+
+void onnxbn_sgemm_pack_b(bool trans_b, size_t K, size_t N, const float *B, size_t ldb, float *Bp)
+{
+    for (size_t j0 = 0; j0 < N; j0 += PN) {
+        float *panel = Bp + j0 * K;
+        const size_t nr = N - j0 < PN ? N - j0 : PN;
+        for (size_t k = 0; k < K; k++) {
+            float *dst = panel + k * PN;
+            for (size_t j = 0; j < PN; j++)
+                dst[j] = j >= nr ? 0.0f : trans_b ? B[(j0 + j) * ldb + k] : B[k * ldb + j0 + j];
+        }
+    }
+}
+
+static inline float act1(int kind, float lo, float hi, float v)
+{
+    if (kind == 1)
+        return v <= 0.0f ? 0.0f : v;
+    if (kind == 2) {
+        v = v < lo ? lo : v;
+        return v > hi ? hi : v;
+    }
+    return v;
+}
+
+/* What one panel's tiles share. */
+typedef struct ptile {
+    size_t ldc, nr;      /* nr: the panel's real columns */
+    const float *bias;   /* at the panel's first column, or NULL */
+    int act;
+    float lo, hi;
+} ptile;
+
+/* Portable: one row at a time against the whole panel (gcc vectorises the j loop). */
+static void panel_c(size_t M, size_t K, const float *A, size_t lda, const float *panel,
+                    const ptile *e, float *C)
+{
+    for (size_t i = 0; i < M; i++) {
+        float acc[PN] = {0};
+        const float *a = A + i * lda;
+        for (size_t k = 0; k < K; k++) {
+            const float av = a[k], *b = panel + k * PN;
+            for (int j = 0; j < PN; j++)
+                acc[j] += av * b[j];
+        }
+        for (size_t j = 0; j < e->nr; j++)
+            C[i * e->ldc + j] = act1(e->act, e->lo, e->hi, acc[j] + (e->bias ? e->bias[j] : 0.0f));
+    }
+}
+
+#ifdef HAVE_X86
+#define AVX512 __attribute__((target("avx512f")))
+
+AVX512 static inline __m512 act16(int kind, __m512 v, float lo, float hi)
+{
+    const __m512 z = _mm512_setzero_ps();
+    if (kind == 1)
+        return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, z, _CMP_LE_OQ), z);
+    if (kind == 2) {
+        const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, l, _CMP_LT_OQ), l);
+        return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, h, _CMP_GT_OQ), h);
+    }
+    return v;
+}
+
+/* R rows × W vectors (compile-time constants after inlining) over kc steps of k: starts from 0
+ * (first) or from the partial sums in C, ends with bias and activation (last) or partial sums. */
+AVX512 static inline __attribute__((always_inline)) void
+tile_rw(const int R, const int W, size_t kc, const float *A, size_t lda, const float *bp,
+        bool first, bool last, const ptile *e, float *C)
+{
+    const __mmask16 m[2] = {e->nr >= 16 ? 0xFFFF : (__mmask16)((1u << e->nr) - 1),
+                            e->nr >= 32 ? 0xFFFF
+                            : e->nr > 16 ? (__mmask16)((1u << (e->nr - 16)) - 1)
+                                         : 0};
+    __m512 c[PR][2];
+    for (int r = 0; r < R; r++)
+        for (int w = 0; w < W; w++)
+            c[r][w] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m[w], C + r * e->ldc + 16 * w);
+    for (size_t k = 0; k < kc; k++) {
+        __m512 b[2];
+        for (int w = 0; w < W; w++)
+            b[w] = _mm512_load_ps(bp + k * PN + 16 * w);
+        for (int r = 0; r < R; r++) {
+            const __m512 a = _mm512_set1_ps(A[r * lda + k]);
+            for (int w = 0; w < W; w++)
+                c[r][w] = _mm512_fmadd_ps(a, b[w], c[r][w]);
+        }
+    }
+    for (int w = 0; w < W; w++) {
+        const __m512 bias = last && e->bias ? _mm512_maskz_loadu_ps(m[w], e->bias + 16 * w)
+                                            : _mm512_setzero_ps();
+        for (int r = 0; r < R; r++) {
+            __m512 v = c[r][w];
+            if (last)
+                v = act16(e->act, _mm512_add_ps(v, bias), e->lo, e->hi);
+            _mm512_mask_storeu_ps(C + r * e->ldc + 16 * w, m[w], v);
+        }
+    }
+}
+
+typedef void (*tile_fn)(size_t, const float *, size_t, const float *, bool, bool, const ptile *,
+                        float *);
+#define TILE(R, W)                                                                                \
+    AVX512 static void tile_##R##_##W(size_t kc, const float *A, size_t lda, const float *bp,    \
+                                      bool first, bool last, const ptile *e, float *C)            \
+    {                                                                                             \
+        tile_rw(R, W, kc, A, lda, bp, first, last, e, C);                                         \
+    }
+#define TILES(R) TILE(R, 1) TILE(R, 2)
+TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
+TILES(7) TILES(8) TILES(9) TILES(10) TILES(11) TILES(12)
+#undef TILES
+#undef TILE
+#define T(R) {tile_##R##_1, tile_##R##_2}
+static const tile_fn tiles[PR + 1][2] = {{NULL, NULL}, T(1), T(2), T(3), T(4), T(5), T(6),
+                                         T(7), T(8), T(9), T(10), T(11), T(12)};
+#undef T
+
+/* Rows in chunks of at most PM (so that the chunk's rows of A stay in L2 while the panels pass),
+ * each chunk in row blocks of near-equal height (64 rows: two chunks of 11, 11, 10 rather than
+ * 5·12 + 4, whose last block would keep too few accumulators in flight). K goes KC at a time:
+ * the panel's KC rows are read from L1 by every row block. A is read in place: copying it
+ * k-major costs more than the reads it saves at these sizes. */
+static void packed_avx512(size_t M, size_t K, const float *A, size_t lda, const float *Bp,
+                          const float *bias, ptile *e, float *C, size_t j0, size_t j1)
+{
+    const size_t chunks = (M + PM - 1) / PM;
+    for (size_t ci = 0, i0 = 0; ci < chunks; ci++) {
+        const size_t mc = M / chunks + (ci < M % chunks), blocks = (mc + PR - 1) / PR;
+        for (size_t j = j0; j < j1; j += PN) {
+            e->nr = j1 - j < PN ? j1 - j : PN;
+            e->bias = bias ? bias + j : NULL;
+            const size_t w = e->nr > 16;
+            for (size_t k0 = 0; k0 < K || k0 == 0; k0 += PKC) {
+                const size_t kc = K - k0 < PKC ? K - k0 : PKC;
+                for (size_t bi = 0, i = i0; bi < blocks; bi++) {
+                    const size_t rows = mc / blocks + (bi < mc % blocks);
+                    tiles[rows][w](kc, A + i * lda + k0, lda, Bp + j * K + k0 * PN, k0 == 0,
+                                   k0 + kc >= K, e, C + i * e->ldc + j);
+                    i += rows;
+                }
+                if (K == 0)
+                    break;
+            }
+        }
+        i0 += mc;
+    }
+}
+#endif
+
+static void packed_portable(size_t M, size_t K, const float *A, size_t lda, const float *Bp,
+                            const float *bias, ptile *e, float *C, size_t j0, size_t j1)
+{
+    for (size_t j = j0; j < j1; j += PN) {
+        e->nr = j1 - j < PN ? j1 - j : PN;
+        e->bias = bias ? bias + j : NULL;
+        panel_c(M, K, A, lda, Bp + j * K, e, C + j);
+    }
+}
+
+void onnxbn_sgemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                         const float *Bp, const float *bias, int act_kind, float lo, float hi,
+                         float *C, size_t ldc, size_t j0, size_t j1)
+{
+    ptile e = {.ldc = ldc, .act = act_kind, .lo = lo, .hi = hi};
+    if (j1 > N)
+        j1 = N;
+    if (M == 0 || j0 >= j1)
+        return;
+#ifdef HAVE_X86
+    if (onnxbn_sgemm_packed_fast()) {
+        packed_avx512(M, K, A, lda, Bp, bias, &e, C, j0, j1);
+        return;
+    }
+#endif
+    packed_portable(M, K, A, lda, Bp, bias, &e, C, j0, j1);
+}
+
+void onnxbn_sgemm_packed_portable(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                                  const float *Bp, const float *bias, int act_kind, float lo,
+                                  float hi, float *C, size_t ldc, size_t j0, size_t j1)
+{
+    ptile e = {.ldc = ldc, .act = act_kind, .lo = lo, .hi = hi};
+    if (j1 > N)
+        j1 = N;
+    if (M && j0 < j1)
+        packed_portable(M, K, A, lda, Bp, bias, &e, C, j0, j1);
 }
 
 const char *onnxbn_gemm_backend(void)

@@ -36,6 +36,35 @@ void onnxbn_dgemm_portable(bool trans_a, bool trans_b, size_t M, size_t N, size_
  * open sets it, and it stays for the life of the process. */
 void onnxbn_sgemm_single_thread(void);
 
+/* ---- B packed once: C = act(A·op(B) + bias) for constant weights (Gemm, MatMul) ----
+ * BLAS packs B again on every call and needs extra passes for the bias and the activation; a
+ * layer whose B is a weight packs it once at plan time instead, and adds the bias and applies
+ * Relu/Clip while the result is in registers. */
+#define ONNXBN_SGEMM_PANEL 32 /* columns per packed panel (two 16-float vectors) */
+
+/* True when onnxbn_sgemm_packed has a vector kernel for this CPU (AVX-512); elsewhere it runs on
+ * a portable loop that is slower than BLAS, so callers should keep onnxbn_sgemm. */
+bool onnxbn_sgemm_packed_fast(void);
+
+/* Floats of op(B) (K×N) packed: ⌈N/PANEL⌉·PANEL·K; 0 when that overflows. */
+size_t onnxbn_sgemm_packed_floats(size_t K, size_t N);
+
+/* Packs op(B) (B stored K×N, or N×K when trans_b) into Bp (64-byte aligned): panel p holds, for
+ * k = 0 .. K−1, the PANEL values op(B)(k, p·PANEL ..), columns past N zero. */
+void onnxbn_sgemm_pack_b(bool trans_b, size_t K, size_t N, const float *B, size_t ldb, float *Bp);
+
+/* C[i][j] = act(Σ_k A[i][k]·Bp(k, j) + bias[j]) for rows 0 .. M−1 and columns j0 .. j1−1 (j0 a
+ * multiple of PANEL: threads take disjoint column ranges). bias has N values or is NULL; act_kind
+ * 0 none, 1 Relu (x <= 0 → 0, NaN kept), 2 Clip to [lo, hi], as onnxbn_act. C must not overlap A.
+ * The sum runs over k in order for each element, so every column range gives the same bits. */
+void onnxbn_sgemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                         const float *Bp, const float *bias, int act_kind, float lo, float hi,
+                         float *C, size_t ldc, size_t j0, size_t j1);
+/* The same on the portable loop only (tests it next to the vector kernel). */
+void onnxbn_sgemm_packed_portable(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                                  const float *Bp, const float *bias, int act_kind, float lo,
+                                  float hi, float *C, size_t ldc, size_t j0, size_t j1);
+
 /* "openblas" or "portable": what onnxbn_sgemm runs on in this build (for `onnxbn info`, tests). */
 const char *onnxbn_gemm_backend(void);
 

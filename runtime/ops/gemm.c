@@ -1,11 +1,13 @@
-/* gemm.c — Gemm, versions 1, 6, 7, 9, 11 and 13: Y = alpha·A'·B' + beta·C with C broadcast to
- * (M, N). float runs on onnxbn_sgemm, double on onnxbn_dgemm, the half types through float scratch. */
+/* gemm.c — Gemm, versions 1, 6, 7, 9, 11 and 13: Y = alpha·A'·B' + beta·C, C broadcast to (M, N).
+ * float on onnxbn_sgemm (a weight B packed once), double on onnxbn_dgemm, half through float. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/gemm.h"
 #include "op.h"
+#include "threadpool.h"
 
 static const onnxbn_attr_spec gemm_attrs[] = {
     {"alpha", ONNXBN_ATTR_FLOAT, false, 1, 0},
@@ -264,8 +266,91 @@ GEMM_INT(gemm_i64, int64_t, true, -0x1p63, 0x1p63)
 GEMM_INT(gemm_u32, uint32_t, false, 0.0, 0x1p32 - 1)
 GEMM_INT(gemm_u64, uint64_t, false, 0.0, 0x1p64)
 
+/* A float Gemm whose B is a weight: op(B) packed once per plan, and C (when it is one row
+ * broadcast over M, as a Linear layer's bias) as beta·C, so run() is one pass that adds the bias
+ * and applies the fused activation in registers. alpha must be 1 (alpha·Σ would round otherwise
+ * than Σ over alpha·B). Only where the packed kernel beats BLAS (onnxbn_sgemm_packed_fast). */
+typedef struct gemm_packed {
+    gemm_cfg g;  /* the node's configuration, kept so run() reads no attributes */
+    float *bp;   /* onnxbn_sgemm_packed_floats(K, N), onnxbn_alloc'd */
+    float *bias; /* N floats, or NULL */
+} gemm_packed;
+
+static void gemm_free_state(void *state)
+{
+    gemm_packed *s = state;
+    if (s) {
+        onnxbn_free(s->bp);
+        free(s->bias);
+        free(s);
+    }
+}
+
+static onnxbn_status gemm_prepare(onnxbn_kctx *c)
+{
+    gemm_cfg g;
+    onnxbn_status st = gemm_config(c, &g);
+    if (st)
+        return st;
+    const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
+    /* M = 1 stays on GEMV, which streams B once as the packed kernel would. */
+    if (a->dtype != ONNXBN_FLOAT || !b->data || g.ta || g.alpha != 1.0f || g.M < 2 || g.N == 0 ||
+        (g.C && (!g.C->data || g.crs != 0)) || !onnxbn_sgemm_packed_fast())
+        return ONNXBN_OK;
+    const size_t floats = onnxbn_sgemm_packed_floats(g.K, g.N);
+    if (!floats)
+        return ONNXBN_OK; /* too big to pack: BLAS takes it */
+    gemm_packed *s = calloc(1, sizeof *s);
+    if (!s || !(s->bp = onnxbn_alloc(floats * sizeof(float))) ||
+        (g.C && !(s->bias = malloc(g.N * sizeof(float))))) {
+        gemm_free_state(s);
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+    }
+    onnxbn_sgemm_pack_b(g.tb, g.K, g.N, b->data, g.tb ? g.K : g.N, s->bp);
+    if (g.C) {
+        const float *cv = g.C->data;
+        for (size_t j = 0; j < g.N; j++)
+            s->bias[j] = g.beta * cv[j * g.ccs];
+    }
+    s->g = g;
+    c->state = s;
+    return ONNXBN_OK;
+}
+
+typedef struct packed_call {
+    const gemm_cfg *g;
+    const gemm_packed *s;
+    const float *a;
+    float *y;
+    onnxbn_act act;
+    size_t tasks;
+} packed_call;
+
+/* Task t: its share of the column panels. */
+static void packed_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const packed_call *p = arg;
+    const size_t panels = (p->g->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
+    size_t lo, hi;
+    onnxbn_split(panels, p->tasks, t, 1, &lo, &hi);
+    onnxbn_sgemm_packed(p->g->M, p->g->N, p->g->K, p->a, p->g->K, p->s->bp, p->s->bias,
+                        p->act.kind, p->act.lo, p->act.hi, p->y, p->g->N,
+                        lo * ONNXBN_SGEMM_PANEL, hi * ONNXBN_SGEMM_PANEL);
+}
+
 static onnxbn_status gemm_run(onnxbn_kctx *c)
 {
+    const gemm_packed *s = c->state;
+    if (s) {
+        const size_t panels = (s->g.N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
+        const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
+        packed_call p = {.g = &s->g, .s = s, .a = onnxbn_in(c, 0)->data,
+                         .y = onnxbn_out(c, 0)->data, .act = c->act,
+                         .tasks = panels < nth ? panels : nth};
+        onnxbn_pool_run(c->pool, p.tasks, packed_task, &p);
+        return ONNXBN_OK;
+    }
     gemm_cfg g;
     onnxbn_status st = gemm_config(c, &g);
     if (st)
@@ -322,5 +407,7 @@ const onnxbn_op_def onnxbn_op_gemm = {
     .attrs = gemm_attrs,
     .flags = ONNXBN_OP_FUSE_ACT,
     .infer = gemm_infer,
+    .prepare = gemm_prepare,
     .run = gemm_run,
+    .free_state = gemm_free_state,
 };

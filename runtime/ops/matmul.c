@@ -7,6 +7,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/gemm.h"
 #include "op.h"
+#include "threadpool.h"
 
 /* The node as run() needs it, worked out once per plan. Batch strides count whole matrices and
  * are 0 along the batch axes an operand broadcasts. */
@@ -17,7 +18,17 @@ typedef struct mm_cfg {
     int64_t astr[ONNXBN_MAX_RANK], bstr[ONNXBN_MAX_RANK];
     size_t nbatch;                    /* output batch count */
     bool one_gemm;                    /* B is one matrix for every batch: a single (nbatch·M)×K product */
+    float *bp;                        /* a float weight B packed once (kernels/gemm.h), or NULL */
 } mm_cfg;
+
+static void mm_free_state(void *state)
+{
+    mm_cfg *g = state;
+    if (g) {
+        onnxbn_free(g->bp);
+        free(g);
+    }
+}
 
 static bool type_ok(onnxbn_dtype t, int version)
 {
@@ -138,7 +149,38 @@ static onnxbn_status mm_prepare(onnxbn_kctx *c)
         return st;
     }
     c->state = g;
+    /* A weight B (data known now) as one matrix: packed once, as Gemm does (ops/gemm.c). */
+    const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
+    const size_t floats = onnxbn_sgemm_packed_floats(g->K, g->N);
+    if (a->dtype == ONNXBN_FLOAT && b->data && g->one_gemm && g->nbatch * g->M >= 2 && g->N &&
+        floats && onnxbn_sgemm_packed_fast()) {
+        if (!(g->bp = onnxbn_alloc(floats * sizeof(float))))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+        onnxbn_sgemm_pack_b(false, g->K, g->N, b->data, g->N, g->bp);
+    }
     return ONNXBN_OK;
+}
+
+typedef struct packed_call {
+    const mm_cfg *g;
+    const float *a;
+    float *y;
+    onnxbn_act act;
+    size_t tasks;
+} packed_call;
+
+/* Task t: its share of the column panels. */
+static void packed_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const packed_call *p = arg;
+    const mm_cfg *g = p->g;
+    const size_t panels = (g->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
+    size_t lo, hi;
+    onnxbn_split(panels, p->tasks, t, 1, &lo, &hi);
+    onnxbn_sgemm_packed(g->nbatch * g->M, g->N, g->K, p->a, g->K, g->bp, NULL, p->act.kind,
+                        p->act.lo, p->act.hi, p->y, g->N, lo * ONNXBN_SGEMM_PANEL,
+                        hi * ONNXBN_SGEMM_PANEL);
 }
 
 /* Matrix indices into A and B of output batch `o` (row-major over the output batch dims). */
@@ -236,6 +278,14 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
     onnxbn_tensor *y = onnxbn_out(c, 0);
     if (y->numel == 0)
         return ONNXBN_OK;
+    if (g->bp) {
+        const size_t panels = (g->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
+        const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
+        packed_call p = {.g = g, .a = a->data, .y = y->data, .act = c->act,
+                         .tasks = panels < nth ? panels : nth};
+        onnxbn_pool_run(c->pool, p.tasks, packed_task, &p);
+        return ONNXBN_OK;
+    }
     switch (a->dtype) {
     case ONNXBN_FLOAT:
         run_f32(g, a->data, b->data, y->data);
@@ -267,4 +317,5 @@ const onnxbn_op_def onnxbn_op_matmul = {
     .infer = mm_infer,
     .prepare = mm_prepare,
     .run = mm_run,
+    .free_state = mm_free_state,
 };

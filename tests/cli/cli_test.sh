@@ -460,12 +460,18 @@ case_bench_json() {
     "$PY" -c "
 import json, sys
 j = json.load(open(sys.argv[1]))
-keys = ['model', 'median_ms', 'min_ms', 'p90_ms', 'mean_ms', 'iters', 'warmup', 'threads', 'fold', 'open_ms', 'blas', 'blas_core', 'ops']
+keys = ['model', 'median_ms', 'min_ms', 'p90_ms', 'mean_ms', 'iters', 'warmup', 'threads', 'fold', 'open_ms', 'blas', 'blas_core', 'arena_bytes', 'arena_lower_bound_bytes', 'ops']
 assert list(j) == keys, list(j)
+# batch 1: a, b, c [1,3] share one buffer (Relu in place), d [2,3] its own (Mul in place over
+# it); both are live at the Add: 64 + 64 bytes (each rounded up to 64)
+assert j['arena_bytes'] == 128 and j['arena_lower_bound_bytes'] == 128, j
 assert j['iters'] == 3 and j['warmup'] == 1 and j['threads'] == 1 and j['fold'] is True
 assert 0 <= j['min_ms'] <= j['median_ms'] <= j['p90_ms'] and j['blas'] in ('openblas', 'portable')
 assert set(j['ops']) == {'Relu', 'Add', 'Mul'}, j['ops']
 " "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "bench --json"; }
+    expect_ok bench --iters 3 --warmup 1 "$DATA/mixed.onnx"
+    grep -qx "activation arena: 128 bytes (lower bound 128 bytes, ratio 1.000)" "$OUT" \
+        || fail "bench: no activation arena line"
 }
 
 if ! declare -F "case_$CASE" >/dev/null; then
