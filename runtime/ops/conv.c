@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/depthwise.h"
 #include "kernels/gemm.h"
+#include "kernels/pointwise.h"
+#include "kernels/winograd.h"
 #include "op.h"
 #include "ops/autopad.h"
 #include "threadpool.h"
@@ -47,9 +50,20 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #define ONNXBN_CONV_MIN_COLS 512
 #endif
 #define COL_BUDGET ((size_t)(ONNXBN_CONV_COL_BUDGET))
+/* Winograd F(2x2,3x3) takes 3x3 stride-1 convolutions with at least WINO_MIN_CH input and output
+ * channels (below that the transforms cost more than the 2.25x fewer products save). Its scratch
+ * (transformed input and products, 16·(C+M) floats a tile) is filled a chunk of tile rows at a
+ * time, about WINO_BUDGET bytes. */
+#ifndef ONNXBN_CONV_WINO_MIN_CH
+#define ONNXBN_CONV_WINO_MIN_CH 16
+#endif
+#ifndef ONNXBN_CONV_WINO_BUDGET
+#define ONNXBN_CONV_WINO_BUDGET (4 << 20)
+#endif
 #define MIN_COLS ((size_t)(ONNXBN_CONV_MIN_COLS))
 
 enum path { PATH_GEMM, PATH_POINTWISE, PATH_DEPTHWISE };
+enum { PW_MIN_N = 8 }; /* pixels from which the direct 1x1 kernel beats SGEMM (see configure) */
 
 /* The node as run() needs it. Conv: geom.img is the input, geom.grid the output; ConvTranspose:
  * geom.img is the output, geom.grid the input (see kernels/conv.h). */
@@ -62,6 +76,18 @@ typedef struct conv_cfg {
     enum path path;
     size_t chunk_rows, col_floats; /* PATH_GEMM: grid rows per chunk, scratch floats */
     size_t pw_cols;                /* PATH_POINTWISE: output columns per chunk */
+    onnxbn_dw_impl dw_impl;        /* PATH_DEPTHWISE: the loop this CPU runs it with */
+    /* PATH_POINTWISE: the direct kernel takes the node (else SGEMM), with W packed by prepare
+     * (NULL when W is not constant: SGEMM then) */
+    bool pw_direct;
+    float *pw_wp;
+    /* PATH_GEMM nodes that Winograd can take: tile geometry, tile rows per chunk, scratch floats
+     * (chunk operands plus a row buffer per thread), and the transformed weights, which prepare
+     * makes when W is constant (NULL otherwise: the node then runs through im2col). */
+    bool wino;
+    onnxbn_wino_geom wg;
+    size_t wino_rows, wino_floats, wino_rowbuf;
+    float *wino_u;
 } conv_cfg;
 
 static const char *const in_names[] = {"X", "W", "B"};
@@ -331,6 +357,42 @@ static onnxbn_status convt_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *
 }
 
 /* Everything infer and prepare need: checks, output shape, path and scratch size. */
+/* Marks a PATH_GEMM Conv that Winograd can take and sizes its chunks; sizes that would overflow
+ * simply stay on im2col. */
+static void wino_configure(const onnxbn_kctx *c, conv_cfg *g)
+{
+    const onnxbn_conv_geom *q = &g->geom;
+    g->wino = false;
+    if (g->nsp != 2 || g->group != 1 || g->Cg < ONNXBN_CONV_WINO_MIN_CH ||
+        g->M < ONNXBN_CONV_WINO_MIN_CH)
+        return;
+    for (int d = 0; d < 2; d++)
+        if (q->k[d] != 3 || q->stride[d] != 1 || q->dil[d] != 1)
+            return;
+    onnxbn_wino_geom *w = &g->wg;
+    *w = (onnxbn_wino_geom){.H = q->img[0], .W = q->img[1], .OH = q->grid[0], .OW = q->grid[1],
+                            .pt = q->pad[0], .pl = q->pad[1]};
+    w->TH = (w->OH + 1) / 2;
+    w->TW = (w->OW + 1) / 2;
+    const size_t threads = c->threads > 1 ? (size_t)c->threads : 1;
+    size_t per_row, rows, chunk, bufs;
+    if (w->TH < 1 || !onnxbn_mul_size(16 * (size_t)(g->Cg + g->M), (size_t)w->TW, &per_row) ||
+        per_row > ONNXBN_CONV_WINO_BUDGET / sizeof(float))
+        return;
+    rows = ONNXBN_CONV_WINO_BUDGET / sizeof(float) / per_row;
+    if (rows < 1)
+        rows = 1;
+    if (rows > (size_t)w->TH)
+        rows = (size_t)w->TH;
+    /* rows·TW ≤ the budget, so neither product below can overflow */
+    chunk = per_row * rows;
+    bufs = onnxbn_wino_rowbuf_floats(w, rows) * threads;
+    g->wino = true;
+    g->wino_rows = rows;
+    g->wino_rowbuf = onnxbn_wino_rowbuf_floats(w, rows);
+    g->wino_floats = chunk + bufs;
+}
+
 static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims)
 {
     onnxbn_status st;
@@ -359,8 +421,13 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
         g->pw_cols = g->Mg > 0 ? COL_BUDGET / (size_t)g->Mg : g->out_sz;
         if (g->pw_cols < MIN_COLS)
             g->pw_cols = MIN_COLS;
+        /* The direct kernel beat OpenBLAS on every MobileNet/EfficientNet 1x1 shape with 8 or
+         * more pixels (at 4 and fewer, SGEMM's matrix-vector code wins). */
+        g->pw_direct = !g->transpose && g->group == 1 && g->out_sz >= PW_MIN_N &&
+                       onnxbn_pw_packed_floats((size_t)g->M, (size_t)g->Cg) && onnxbn_pw_fast();
     } else if (!g->transpose && g->Cg == 1 && g->nsp <= 2) {
         g->path = PATH_DEPTHWISE;
+        g->dw_impl = onnxbn_dw_pick(&g->geom);
     } else {
         g->path = PATH_GEMM;
         /* scratch: (channels·Πk) × (rows·L) floats, channels = Cg (Conv) or Mg (ConvTranspose) */
@@ -381,6 +448,8 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
         if (!onnxbn_mul_size(per_row, nr, &g->col_floats) ||
             !onnxbn_mul_size(g->col_floats, sizeof(float), &bytes))
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
+        if (!g->transpose)
+            wino_configure(c, g);
     }
     return ONNXBN_OK;
 }
@@ -400,11 +469,24 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
     size_t slots = g.path == PATH_GEMM && !transpose ? (size_t)c->threads : 1;
     if (!onnxbn_mul_size(g.col_floats * sizeof(float), slots, &c->workspace))
         return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
+    /* Winograd runs only when prepare could transform W; the im2col fallback keeps its scratch */
+    if (g.wino && onnxbn_in(c, 1)->data && g.wino_floats * sizeof(float) > c->workspace)
+        c->workspace = g.wino_floats * sizeof(float);
     return ONNXBN_OK;
 }
 
 static onnxbn_status conv_infer(onnxbn_kctx *c) { return infer_common(c, false); }
 static onnxbn_status convt_infer(onnxbn_kctx *c) { return infer_common(c, true); }
+
+static void conv_free_state(void *state)
+{
+    conv_cfg *g = state;
+    if (g) {
+        free(g->wino_u);
+        free(g->pw_wp);
+    }
+    free(g);
+}
 
 static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
 {
@@ -417,6 +499,29 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
     if (st) {
         free(g);
         return st;
+    }
+    const float *w = onnxbn_in(c, 1)->data;
+    if (g->wino && w) {
+        /* 16/9 of W's own size, which the model already holds */
+        const size_t M = (size_t)g->M, C = (size_t)g->Cg, mc = M * C;
+        g->wino_u = malloc(16 * mc * sizeof(float));
+        if (!g->wino_u) {
+            free(g);
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the Winograd weights (%zu bytes)",
+                                    16 * mc * sizeof(float));
+        }
+        onnxbn_wino_weights_f32(w, M, C, g->wino_u);
+    }
+    if (g->pw_direct && w) {
+        /* W's own size again, rounded up to whole panels */
+        const size_t n = onnxbn_pw_packed_floats((size_t)g->M, (size_t)g->Cg);
+        g->pw_wp = malloc(n * sizeof(float));
+        if (!g->pw_wp) {
+            conv_free_state(g);
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the packed weights (%zu bytes)",
+                                    n * sizeof(float));
+        }
+        onnxbn_pw_pack((size_t)g->M, (size_t)g->Cg, w, g->pw_wp);
     }
     c->state = g;
     return ONNXBN_OK;
@@ -498,6 +603,9 @@ typedef struct conv_job {
     const float *x, *bias;
     float *y;
     size_t dw_block, dw_mult;
+    /* direct pointwise: output channel parts (pw_msplit) or column spans of pw_span */
+    bool pw_msplit;
+    size_t pw_span;
 } conv_job;
 
 static void chunk_task(void *arg, size_t t, int thread)
@@ -545,6 +653,27 @@ static void pointwise_task(void *arg, size_t t, int thread)
     epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, nc, j->osz, j->act);
 }
 
+/* Direct pointwise (group 1): task t is part t of the output channels, or column span t. */
+static void pw_direct_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const conv_job *j = arg;
+    const conv_cfg *g = j->g;
+    const size_t K = (size_t)g->Cg;
+    size_t m0 = 0, m1 = j->Mg, n0 = 0, n1 = j->osz;
+    if (j->pw_msplit) {
+        onnxbn_split(j->Mg, j->parts, t, ONNXBN_PW_MR, &m0, &m1);
+    } else {
+        n0 = t * j->pw_span;
+        n1 = j->osz - n0 < j->pw_span ? j->osz : n0 + j->pw_span;
+    }
+    if (m0 >= m1 || n0 >= n1)
+        return;
+    onnxbn_pw_f32(m1 - m0, n1 - n0, K, g->pw_wp + m0 * K, j->xg + n0, g->in_sz,
+                  j->bg ? j->bg + m0 : NULL, j->act.kind, j->act.lo, j->act.hi,
+                  j->yg + m0 * j->osz + n0, j->osz);
+}
+
 static void depthwise_task(void *arg, size_t t, int thread)
 {
     (void)thread;
@@ -554,10 +683,71 @@ static void depthwise_task(void *arg, size_t t, int thread)
     const size_t nm = M - m0 < j->dw_block ? M - m0 : j->dw_block;
     const float *x = j->x + (m0 / j->dw_mult) * g->in_sz;
     float *y = j->y + m0 * j->osz;
-    onnxbn_conv_depthwise_f32(&g->geom, nm, j->dw_mult, x, j->wg + m0 * g->ksize,
-                              j->bias ? j->bias + m0 : NULL, y);
-    if (j->act.kind != ONNXBN_ACT_NONE)
-        epilogue(y, NULL, nm, j->osz, j->osz, j->act);
+    onnxbn_dw_run_f32(g->dw_impl, &g->geom, nm, j->dw_mult, x, j->wg + m0 * g->ksize,
+                      j->bias ? j->bias + m0 : NULL, j->act.kind, j->act.lo, j->act.hi, y);
+}
+
+/* Winograd: one chunk of tile rows in three phases (input transform by channel blocks, the 16
+ * point SGEMMs, output transform by channel blocks), each phase split over the pool. */
+typedef struct wino_job {
+    const conv_cfg *g;
+    const float *x, *bias;
+    float *y, *V, *P, *rowbuf;
+    size_t r0, nr, nt, parts;
+    onnxbn_act act;
+} wino_job;
+
+static void wino_in_task(void *arg, size_t t, int thread)
+{
+    const wino_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split((size_t)j->g->Cg, j->parts, t, 1, &lo, &hi);
+    if (lo < hi)
+        onnxbn_wino_input_f32(&j->g->wg, j->x, lo, hi, j->r0, j->nr, j->V,
+                              (size_t)j->g->Cg * j->nt, j->rowbuf + (size_t)thread * j->g->wino_rowbuf);
+}
+
+static void wino_gemm_task(void *arg, size_t t, int thread)
+{
+    const wino_job *j = arg;
+    const size_t C = (size_t)j->g->Cg, M = (size_t)j->g->M;
+    (void)thread;
+    onnxbn_sgemm(false, false, M, j->nt, C, 1.0f, j->g->wino_u + t * M * C, C, j->V + t * C * j->nt,
+                 j->nt, 0.0f, j->P + t * M * j->nt, j->nt);
+}
+
+static void wino_out_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const wino_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split((size_t)j->g->M, j->parts, t, 1, &lo, &hi);
+    if (lo < hi)
+        onnxbn_wino_output_f32(&j->g->wg, j->P, (size_t)j->g->M * j->nt, lo, hi, j->r0, j->nr,
+                               j->bias, j->act.kind, j->act.lo, j->act.hi, j->y);
+}
+
+static void wino_forward(const conv_cfg *g, const float *x, const float *bias, float *y,
+                         float *scratch, onnxbn_act act, onnxbn_pool *pool)
+{
+    const size_t nth = (size_t)onnxbn_pool_threads(pool), TW = (size_t)g->wg.TW;
+    const size_t TH = (size_t)g->wg.TH, C = (size_t)g->Cg, M = (size_t)g->M;
+    /* a few tasks a thread, so that a slow thread does not hold the others up */
+    wino_job j = {.g = g, .bias = bias, .act = act, .parts = nth > 1 ? 4 * nth : 1};
+    for (int64_t n = 0; n < g->N; n++) {
+        j.x = x + (size_t)n * C * g->in_sz;
+        j.y = y + (size_t)n * M * g->out_sz;
+        for (j.r0 = 0; j.r0 < TH; j.r0 += g->wino_rows) {
+            j.nr = TH - j.r0 < g->wino_rows ? TH - j.r0 : g->wino_rows;
+            j.nt = j.nr * TW;
+            j.V = scratch;
+            j.P = scratch + 16 * C * j.nt;
+            j.rowbuf = j.P + 16 * M * j.nt;
+            onnxbn_pool_run(pool, j.parts, wino_in_task, &j);
+            onnxbn_pool_run(pool, 16, wino_gemm_task, &j);
+            onnxbn_pool_run(pool, j.parts, wino_out_task, &j);
+        }
+    }
 }
 
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
@@ -575,7 +765,7 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
         const float *xn = x + (size_t)n * (size_t)g->C * g->in_sz;
         float *yn = y + (size_t)n * (size_t)g->M * osz;
         if (g->path == PATH_DEPTHWISE) {
-            /* blocks of whole input channels whose output (~64 KiB) stays in L2 for the epilogue */
+            /* blocks of whole input channels (~64 KiB of output), several a thread */
             size_t mult = Mg, blk = osz ? (16384 / osz) / mult * mult : (size_t)g->M;
             if (blk < mult)
                 blk = mult;
@@ -596,6 +786,24 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
             if (K == 0) { /* no input channels: the bias alone */
                 fill_bias(j.yg, j.bg, Mg, osz, osz);
                 epilogue(j.yg, NULL, Mg, osz, osz, act);
+                continue;
+            }
+            if (g->path == PATH_POINTWISE && g->pw_wp) {
+                /* a few column spans a thread (whole 32-pixel tiles), or with too few
+                 * tiles to go round, the output channels shared out */
+                const size_t tiles = (osz + 31) / 32, want = 4 * nth;
+                size_t tasks = 1;
+                j.pw_msplit = false;
+                j.pw_span = osz;
+                if (nth > 1 && tiles >= want) {
+                    j.pw_span = (tiles + want - 1) / want * 32;
+                    tasks = (osz + j.pw_span - 1) / j.pw_span;
+                } else if (nth > 1) {
+                    j.pw_msplit = true;
+                    j.parts = tasks = nth;
+                }
+                onnxbn_pool_run(pool, tasks, pw_direct_task, &j);
+                j.parts = parts;
                 continue;
             }
             if (g->path == PATH_POINTWISE) {
@@ -680,6 +888,11 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     const float *bias = b ? b->data : NULL;
     if (transpose) {
         convt_forward(g, x, w, bias, y->data, c->scratch);
+    } else if (g->wino_u) {
+        if (!c->scratch || c->workspace < g->wino_floats * sizeof(float))
+            return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "was given %zu scratch bytes, needs %zu",
+                                    c->scratch ? c->workspace : 0, g->wino_floats * sizeof(float));
+        wino_forward(g, x, bias, y->data, c->scratch, c->act, c->pool);
     } else {
         const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;
         conv_forward(g, x, w, bias, y->data, c->scratch, slots, c->act, c->pool);
@@ -703,6 +916,7 @@ const onnxbn_op_def onnxbn_op_conv = {
     .infer = conv_infer,
     .prepare = conv_prepare,
     .run = conv_run,
+    .free_state = conv_free_state,
 };
 
 const onnxbn_op_def onnxbn_op_convtranspose = {
@@ -717,4 +931,5 @@ const onnxbn_op_def onnxbn_op_convtranspose = {
     .infer = convt_infer,
     .prepare = convt_prepare,
     .run = convt_run,
+    .free_state = conv_free_state,
 };

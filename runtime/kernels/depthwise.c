@@ -1,0 +1,421 @@
+/* depthwise.c — depthwise 2-D convolution: on AVX-512 CPUs, 16 outputs a vector (a row's input
+ * read once and shifted in registers, the border by masked loads); else conv.c's rows + activation. */
+#include "kernels/depthwise.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DW_X86 1
+#include <immintrin.h>
+#endif
+
+/* Output rows up to this many vectors wide take the fast loop: their load masks are kept on the
+ * stack (MAXVEC·5 words). Wider rows are far beyond any depthwise layer seen in practice. */
+enum { MAXVEC = 256 };
+
+/* act over n floats, exactly as the Relu and Clip kernels (NaN stays, -0 becomes +0 under Relu). */
+static void act_f32(float *y, size_t n, int kind, float lo, float hi)
+{
+    if (kind == 1) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = y[i] <= 0.0f ? 0.0f : y[i];
+    } else if (kind == 2) {
+        for (size_t i = 0; i < n; i++) {
+            float v = y[i] < lo ? lo : y[i];
+            y[i] = v > hi ? hi : v;
+        }
+    }
+}
+
+static void dw_portable(const onnxbn_conv_geom *g, size_t out_ch, size_t mult, const float *x,
+                        const float *w, const float *bias, int act_kind, float lo, float hi,
+                        float *y)
+{
+    size_t isz = 1, osz = 1, ksz = 1;
+    for (int d = 0; d < g->nsp; d++) {
+        isz *= (size_t)g->img[d];
+        osz *= (size_t)g->grid[d];
+        ksz *= (size_t)g->k[d];
+    }
+    /* a channel at a time, so the activation finds its output still in cache */
+    for (size_t m = 0; m < out_ch; m++) {
+        float *ym = y + m * osz;
+        onnxbn_conv_depthwise_f32(g, 1, 1, x + (m / mult) * isz, w + m * ksz,
+                                  bias ? bias + m : NULL, ym);
+        act_f32(ym, osz, act_kind, lo, hi);
+    }
+}
+
+#ifdef DW_X86
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* The lanes j < lanes of a load starting at image column c whose column c + j is inside [0, W):
+ * the others read as zero (and, being masked, are never touched). */
+static uint32_t lane_mask(int64_t c, int64_t W, int lanes)
+{
+    const int64_t a = c < 0 ? -c : 0;
+    int64_t b = W - c;
+    if (b > lanes)
+        b = lanes;
+    if (b <= a)
+        return 0;
+    return (uint32_t)((((uint64_t)1 << b) - 1) & ~(((uint64_t)1 << a) - 1));
+}
+
+/* v under act, with the same comparisons as the scalar kernels so NaN and -0 come out alike. */
+INLINE AVX512 __m512 act16(__m512 v, int kind, __m512 lo, __m512 hi)
+{
+    if (kind == 1)
+        return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLE_UQ), v);
+    if (kind == 2) {
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), lo);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
+    }
+    return v;
+}
+
+/* One output channel of a K x K kernel at horizontal stride S (both constants after inlining), for
+ * any horizontal dilation: a masked load per tap. masks[v·K + kw] is the load mask of vector v
+ * under kernel column kw (S·16 lanes). Stride 2 loads 32 columns and keeps the even ones. */
+INLINE AVX512 void dw_chan(const onnxbn_conv_geom *g, const int K, const int S, const float *xin,
+                           const float *wk, float b, const uint32_t *masks, int act, float lo,
+                           float hi, float *yo)
+{
+    const int64_t H = g->img[0], W = g->img[1], OH = g->grid[0], OW = g->grid[1];
+    const int64_t sh = g->stride[0], dh = g->dil[0], dw = g->dil[1], ph = g->pad[0],
+                  pw = g->pad[1];
+    const int64_t nvec = (OW + 15) / 16;
+    const __mmask16 tail = (__mmask16)((1u << (OW - (nvec - 1) * 16)) - 1);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512 bv = _mm512_set1_ps(b), lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
+    __m512 wv[25];
+#pragma GCC unroll 25
+    for (int t = 0; t < K * K; t++)
+        wv[t] = _mm512_set1_ps(wk[t]);
+    for (int64_t oh = 0; oh < OH; oh++) {
+        const float *rows[5];
+        const int64_t ih0 = oh * sh - ph;
+#pragma GCC unroll 5
+        for (int kh = 0; kh < K; kh++) {
+            const int64_t ih = ih0 + kh * dh;
+            rows[kh] = ih >= 0 && ih < H ? xin + ih * W - pw : NULL;
+        }
+        float *yrow = yo + oh * OW;
+        for (int64_t v = 0; v < nvec; v++) {
+            const int64_t c0 = v * 16 * S;
+            __mmask16 mlo[5], mhi[5];
+#pragma GCC unroll 5
+            for (int kw = 0; kw < K; kw++) {
+                mlo[kw] = (__mmask16)masks[v * K + kw];
+                mhi[kw] = (__mmask16)(masks[v * K + kw] >> 16);
+            }
+            /* one sum per kernel row, so that the K·K products are not one long chain */
+            __m512 part[5];
+#pragma GCC unroll 5
+            for (int kh = 0; kh < K; kh++) {
+                part[kh] = kh ? _mm512_setzero_ps() : bv;
+                if (!rows[kh])
+                    continue;
+#pragma GCC unroll 5
+                for (int kw = 0; kw < K; kw++) {
+                    const float *p = rows[kh] + c0 + kw * dw;
+                    __m512 xv;
+                    if (S == 1) {
+                        xv = _mm512_maskz_loadu_ps(mlo[kw], p);
+                    } else {
+                        const __m512 a = _mm512_maskz_loadu_ps(mlo[kw], p);
+                        const __m512 z = _mm512_maskz_loadu_ps(mhi[kw], p + 16);
+                        xv = _mm512_permutex2var_ps(a, even, z);
+                    }
+                    part[kh] = _mm512_fmadd_ps(wv[kh * K + kw], xv, part[kh]);
+                }
+            }
+            __m512 acc = part[0];
+#pragma GCC unroll 5
+            for (int kh = 1; kh < K; kh++)
+                acc = _mm512_add_ps(acc, part[kh]);
+            acc = act16(acc, act, lov, hiv);
+            if (v + 1 < nvec)
+                _mm512_storeu_ps(yrow + v * 16, acc);
+            else
+                _mm512_mask_storeu_ps(yrow + v * 16, tail, acc);
+        }
+    }
+}
+
+/* 16 lanes from p under mask m; whole vectors (the usual case) take the plain load, which is
+ * cheaper than a masked one when it straddles two cache lines, and blocks wholly outside the
+ * image (past the end of narrow rows) no load at all. */
+INLINE AVX512 __m512 load16(const float *p, __mmask16 m)
+{
+    if (m == 0xffff)
+        return _mm512_loadu_ps(p);
+    return m ? _mm512_maskz_loadu_ps(m, p) : _mm512_setzero_ps();
+}
+
+/* The same channel for horizontal dilation 1, each input row read once: block t of a row holds
+ * image columns [16·S·t − pw, +16·S) (S = 2: split into its even and odd columns), and kernel
+ * column kw of output vector v is block v (and v + 1) shifted by kw (kw / 2) lanes. bmask[t] is
+ * block t's load mask (S·16 lanes), t ≤ nvec. */
+INLINE AVX512 void dw_slide(const onnxbn_conv_geom *g, const int K, const int S, const float *xin,
+                            const float *wk, float b, const uint32_t *bmask, int act, float lo,
+                            float hi, float *yo)
+{
+    const int64_t H = g->img[0], W = g->img[1], OH = g->grid[0], OW = g->grid[1];
+    const int64_t sh = g->stride[0], dh = g->dil[0], ph = g->pad[0], pw = g->pad[1];
+    const int64_t nvec = (OW + 15) / 16;
+    const __mmask16 tail = (__mmask16)((1u << (OW - (nvec - 1) * 16)) - 1);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512 bv = _mm512_set1_ps(b), lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
+    for (int64_t oh = 0; oh < OH; oh++) {
+        const float *rows[5];
+        const int64_t ih0 = oh * sh - ph;
+        /* per row: the current block (S = 1), or its even and odd columns (S = 2) */
+        __m512 ce[5], co[5];
+#pragma GCC unroll 5
+        for (int kh = 0; kh < K; kh++) {
+            const int64_t ih = ih0 + kh * dh;
+            rows[kh] = ih >= 0 && ih < H ? xin + ih * W - pw : NULL;
+            ce[kh] = co[kh] = _mm512_setzero_ps();
+            if (!rows[kh])
+                continue;
+            if (S == 1) {
+                ce[kh] = load16(rows[kh], (__mmask16)bmask[0]);
+            } else {
+                const __m512 a = load16(rows[kh], (__mmask16)bmask[0]);
+                const __m512 z = load16(rows[kh] + 16, (__mmask16)(bmask[0] >> 16));
+                ce[kh] = _mm512_permutex2var_ps(a, even, z);
+                co[kh] = _mm512_permutex2var_ps(a, odd, z);
+            }
+        }
+        float *yrow = yo + oh * OW;
+        for (int64_t v = 0; v < nvec; v++) {
+            const uint32_t mn = bmask[v + 1];
+            const int64_t cn = (v + 1) * 16 * S;
+            /* one sum per kernel row, so that the K·K products are not one long chain */
+            __m512 part[5];
+#pragma GCC unroll 5
+            for (int kh = 0; kh < K; kh++) {
+                part[kh] = kh ? _mm512_setzero_ps() : bv;
+                if (!rows[kh])
+                    continue;
+                const float *wr = wk + kh * K;
+                if (S == 1) {
+                    const __m512i c = _mm512_castps_si512(ce[kh]);
+                    const __m512 nx = load16(rows[kh] + cn, (__mmask16)mn);
+                    const __m512i n = _mm512_castps_si512(nx);
+/* the shift is an instruction immediate, so it is spelled out */
+#define TAP(i)                                                                                     \
+    part[kh] = _mm512_fmadd_ps(_mm512_set1_ps(wr[i]),                                             \
+                               _mm512_castsi512_ps(_mm512_alignr_epi32(n, c, i)), part[kh])
+                    part[kh] = _mm512_fmadd_ps(_mm512_set1_ps(wr[0]), ce[kh], part[kh]);
+                    TAP(1);
+                    TAP(2);
+                    if (K == 5) {
+                        TAP(3);
+                        TAP(4);
+                    }
+#undef TAP
+                    ce[kh] = nx;
+                } else {
+                    __m512 ne = _mm512_setzero_ps(), no = ne;
+                    if (mn) { /* else past the end of a narrow row */
+                        const __m512 a = load16(rows[kh] + cn, (__mmask16)mn);
+                        const __m512 z = load16(rows[kh] + cn + 16, (__mmask16)(mn >> 16));
+                        ne = _mm512_permutex2var_ps(a, even, z);
+                        no = _mm512_permutex2var_ps(a, odd, z);
+                    }
+                    const __m512i e = _mm512_castps_si512(ce[kh]), o = _mm512_castps_si512(co[kh]);
+                    const __m512i nei = _mm512_castps_si512(ne), noi = _mm512_castps_si512(no);
+                    part[kh] = _mm512_fmadd_ps(_mm512_set1_ps(wr[0]), ce[kh], part[kh]);
+                    part[kh] = _mm512_fmadd_ps(_mm512_set1_ps(wr[1]), co[kh], part[kh]);
+                    part[kh] = _mm512_fmadd_ps(
+                        _mm512_set1_ps(wr[2]), _mm512_castsi512_ps(_mm512_alignr_epi32(nei, e, 1)),
+                        part[kh]);
+                    if (K == 5) {
+                        part[kh] = _mm512_fmadd_ps(
+                            _mm512_set1_ps(wr[3]),
+                            _mm512_castsi512_ps(_mm512_alignr_epi32(noi, o, 1)), part[kh]);
+                        part[kh] = _mm512_fmadd_ps(
+                            _mm512_set1_ps(wr[4]),
+                            _mm512_castsi512_ps(_mm512_alignr_epi32(nei, e, 2)), part[kh]);
+                    }
+                    ce[kh] = ne;
+                    co[kh] = no;
+                }
+            }
+            __m512 acc = part[0];
+#pragma GCC unroll 5
+            for (int kh = 1; kh < K; kh++)
+                acc = _mm512_add_ps(acc, part[kh]);
+            acc = act16(acc, act, lov, hiv);
+            if (v + 1 < nvec)
+                _mm512_storeu_ps(yrow + v * 16, acc);
+            else
+                _mm512_mask_storeu_ps(yrow + v * 16, tail, acc);
+        }
+    }
+}
+
+#define DW_SLIDE(K, S)                                                                             \
+    static AVX512 void dws_k##K##s##S(const onnxbn_conv_geom *g, const float *xin,                \
+                                      const float *wk, float b, const uint32_t *bmask, int act,   \
+                                      float lo, float hi, float *yo)                              \
+    {                                                                                              \
+        dw_slide(g, K, S, xin, wk, b, bmask, act, lo, hi, yo);                                     \
+    }
+DW_SLIDE(3, 1)
+DW_SLIDE(3, 2)
+DW_SLIDE(5, 1)
+DW_SLIDE(5, 2)
+
+/* Small images at stride 1 with the output as wide as the input (7x7): the channel is
+ * one flat run of pixels, so a vector covers several rows and tap (kh, kw) is the run shifted by
+ * (kh·dh − ph)·W + kw·dw − pw, its lanes outside the image masked off: fmask[v·K·K + tap]. */
+INLINE AVX512 void dw_flat(const onnxbn_conv_geom *g, const int K, const float *xin,
+                           const float *wk, float b, const uint16_t *fmask, int act, float lo,
+                           float hi, float *yo)
+{
+    const int64_t W = g->img[1], n = g->grid[0] * g->grid[1], nvec = (n + 15) / 16;
+    const int64_t dh = g->dil[0], dw = g->dil[1], ph = g->pad[0], pw = g->pad[1];
+    const __mmask16 tail = (__mmask16)((1u << (n - (nvec - 1) * 16)) - 1);
+    const __m512 bv = _mm512_set1_ps(b), lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
+    for (int64_t v = 0; v < nvec; v++) {
+        const uint16_t *mk = fmask + v * K * K;
+        __m512 part[5];
+#pragma GCC unroll 5
+        for (int kh = 0; kh < K; kh++) {
+            part[kh] = kh ? _mm512_setzero_ps() : bv;
+            const float *row = xin + v * 16 + (kh * dh - ph) * W - pw;
+#pragma GCC unroll 5
+            for (int kw = 0; kw < K; kw++) {
+                const __mmask16 m = mk[kh * K + kw];
+                if (m)
+                    part[kh] = _mm512_fmadd_ps(_mm512_set1_ps(wk[kh * K + kw]),
+                                               _mm512_maskz_loadu_ps(m, row + kw * dw), part[kh]);
+            }
+        }
+        __m512 acc = part[0];
+#pragma GCC unroll 5
+        for (int kh = 1; kh < K; kh++)
+            acc = _mm512_add_ps(acc, part[kh]);
+        acc = act16(acc, act, lov, hiv);
+        if (v + 1 < nvec)
+            _mm512_storeu_ps(yo + v * 16, acc);
+        else
+            _mm512_mask_storeu_ps(yo + v * 16, tail, acc);
+    }
+}
+
+static AVX512 void dwf_k3(const onnxbn_conv_geom *g, const float *xin, const float *wk, float b,
+                          const uint16_t *fmask, int act, float lo, float hi, float *yo)
+{
+    dw_flat(g, 3, xin, wk, b, fmask, act, lo, hi, yo);
+}
+
+static AVX512 void dwf_k5(const onnxbn_conv_geom *g, const float *xin, const float *wk, float b,
+                          const uint16_t *fmask, int act, float lo, float hi, float *yo)
+{
+    dw_flat(g, 5, xin, wk, b, fmask, act, lo, hi, yo);
+}
+
+/* Pixels up to which a stride-1 image takes the flat loop (its masks are FLAT_MAX/16·25 words):
+ * at 7x7 it does 4 vectors a channel instead of 7 rows; from 14x14 on the rows are faster. */
+enum { FLAT_MAX = 64 };
+
+#define DW_VARIANT(K, S)                                                                           \
+    static AVX512 void dw_k##K##s##S(const onnxbn_conv_geom *g, const float *xin, const float *wk, \
+                                     float b, const uint32_t *masks, int act, float lo, float hi,  \
+                                     float *yo)                                                    \
+    {                                                                                              \
+        dw_chan(g, K, S, xin, wk, b, masks, act, lo, hi, yo);                                      \
+    }
+DW_VARIANT(3, 1)
+DW_VARIANT(3, 2)
+DW_VARIANT(5, 1)
+DW_VARIANT(5, 2)
+
+static void dw_avx512(const onnxbn_conv_geom *g, size_t out_ch, size_t mult, const float *x,
+                      const float *w, const float *bias, int act, float lo, float hi, float *y)
+{
+    const int K = (int)g->k[0], S = (int)g->stride[1];
+    const int64_t OW = g->grid[1], nvec = (OW + 15) / 16;
+    const size_t isz = (size_t)(g->img[0] * g->img[1]), osz = (size_t)(g->grid[0] * OW);
+    const bool slide = g->dil[1] == 1;
+    uint32_t masks[MAXVEC * 5];
+    if (S == 1 && g->stride[0] == 1 && OW == g->img[1] && g->grid[0] * OW <= FLAT_MAX) {
+        uint16_t fmask[FLAT_MAX / 16 * 25];
+        const int64_t n = g->grid[0] * OW;
+        for (int64_t v = 0; v * 16 < n; v++)
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++) {
+                    uint16_t m = 0;
+                    for (int j = 0; j < 16 && v * 16 + j < n; j++) {
+                        const int64_t p = v * 16 + j, oh = p / OW, ow = p % OW;
+                        const int64_t ih = oh - g->pad[0] + kh * g->dil[0];
+                        const int64_t iw = ow - g->pad[1] + kw * g->dil[1];
+                        if (ih >= 0 && ih < g->img[0] && iw >= 0 && iw < g->img[1])
+                            m |= (uint16_t)(1u << j);
+                    }
+                    fmask[(v * K + kh) * K + kw] = m;
+                }
+        for (size_t m = 0; m < out_ch; m++)
+            (K == 3 ? dwf_k3 : dwf_k5)(g, x + (m / mult) * isz, w + m * (size_t)(K * K),
+                                       bias ? bias[m] : 0.0f, fmask, act, lo, hi, y + m * osz);
+        return;
+    }
+    if (slide) {
+        for (int64_t t = 0; t <= nvec; t++)
+            masks[t] = lane_mask(t * 16 * S - g->pad[1], g->img[1], 16 * S);
+    } else {
+        for (int64_t v = 0; v < nvec; v++)
+            for (int kw = 0; kw < K; kw++)
+                masks[v * K + kw] =
+                    lane_mask(v * 16 * S - g->pad[1] + kw * g->dil[1], g->img[1], 16 * S);
+    }
+    for (size_t m = 0; m < out_ch; m++) {
+        const float *xin = x + (m / mult) * isz, *wk = w + m * (size_t)(K * K);
+        const float b = bias ? bias[m] : 0.0f;
+        float *yo = y + m * osz;
+        if (slide && K == 3)
+            (S == 1 ? dws_k3s1 : dws_k3s2)(g, xin, wk, b, masks, act, lo, hi, yo);
+        else if (slide)
+            (S == 1 ? dws_k5s1 : dws_k5s2)(g, xin, wk, b, masks, act, lo, hi, yo);
+        else if (K == 3)
+            (S == 1 ? dw_k3s1 : dw_k3s2)(g, xin, wk, b, masks, act, lo, hi, yo);
+        else
+            (S == 1 ? dw_k5s1 : dw_k5s2)(g, xin, wk, b, masks, act, lo, hi, yo);
+    }
+}
+#endif
+
+onnxbn_dw_impl onnxbn_dw_pick(const onnxbn_conv_geom *g)
+{
+#ifdef DW_X86
+    if (g->nsp == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) &&
+        (g->stride[1] == 1 || g->stride[1] == 2) && g->grid[1] >= 1 &&
+        g->grid[1] <= 16 * (int64_t)MAXVEC && __builtin_cpu_supports("avx512f"))
+        return ONNXBN_DW_AVX512;
+#else
+    (void)g;
+#endif
+    return ONNXBN_DW_PORTABLE;
+}
+
+void onnxbn_dw_run_f32(onnxbn_dw_impl impl, const onnxbn_conv_geom *g, size_t out_ch, size_t mult,
+                       const float *x, const float *w, const float *bias, int act_kind, float lo,
+                       float hi, float *y)
+{
+#ifdef DW_X86
+    if (impl == ONNXBN_DW_AVX512) {
+        dw_avx512(g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
+        return;
+    }
+#else
+    (void)impl;
+#endif
+    dw_portable(g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
+}

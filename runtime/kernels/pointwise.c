@@ -1,0 +1,257 @@
+/* pointwise.c — Y = act(Wp·X + bias) for 1x1 convolutions: an 8-channel × 48-pixel register tile
+ * (AVX-512) sweeps X's rows in place, a chunk of X staying in cache across the channel panels. */
+#include "kernels/pointwise.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PW_X86 1
+#include <immintrin.h>
+#endif
+
+enum { MR = ONNXBN_PW_MR, NR = 32 };
+
+size_t onnxbn_pw_packed_floats(size_t M, size_t K)
+{
+    const size_t panels = (M + MR - 1) / MR;
+    if (K && panels > SIZE_MAX / MR / K / sizeof(float))
+        return 0;
+    return panels * MR * K;
+}
+
+void onnxbn_pw_pack(size_t M, size_t K, const float *W, float *Wp)
+{
+    for (size_t p = 0; p * MR < M; p++)
+        for (size_t r = 0; r < MR; r++) {
+            const size_t row = p * MR + r;
+            float *dst = Wp + p * K * MR + r;
+            for (size_t k = 0; k < K; k++)
+                dst[k * MR] = row < M ? W[row * K + k] : 0.0f;
+        }
+}
+
+static float act1(float v, int kind, float lo, float hi)
+{
+    if (kind == 1)
+        return v <= 0.0f ? 0.0f : v;
+    if (kind == 2) {
+        v = v < lo ? lo : v;
+        return v > hi ? hi : v;
+    }
+    return v;
+}
+
+/* One MR × nr tile (nr ≤ NR) in plain C: the j loop vectorises for whatever the target has. */
+static void tile_c(size_t K, const float *wp, const float *x, size_t ldx, const float *bias,
+                   size_t mr, size_t nr, int act, float lo, float hi, float *y, size_t ldy)
+{
+    float acc[MR][NR];
+    memset(acc, 0, sizeof acc);
+    for (size_t k = 0; k < K; k++) {
+        const float *xk = x + k * ldx, *w = wp + k * MR;
+        float xr[NR];
+        memcpy(xr, xk, nr * sizeof *xr);
+        for (size_t j = nr; j < NR; j++)
+            xr[j] = 0.0f;
+        for (int r = 0; r < MR; r++)
+            for (int j = 0; j < NR; j++)
+                acc[r][j] += w[r] * xr[j];
+    }
+    for (size_t r = 0; r < mr; r++) {
+        const float b = bias ? bias[r] : 0.0f;
+        for (size_t j = 0; j < nr; j++)
+            y[r * ldy + j] = act1(acc[r][j] + b, act, lo, hi);
+    }
+}
+
+void onnxbn_pw_portable_f32(size_t M, size_t N, size_t K, const float *Wp, const float *X,
+                            size_t ldx, const float *bias, int act_kind, float lo, float hi,
+                            float *Y, size_t ldy)
+{
+    for (size_t n0 = 0; n0 < N; n0 += NR)
+        for (size_t m0 = 0; m0 < M; m0 += MR)
+            tile_c(K, Wp + m0 * K, X + n0, ldx, bias ? bias + m0 : NULL,
+                   M - m0 < MR ? M - m0 : MR, N - n0 < NR ? N - n0 : NR, act_kind, lo, hi,
+                   Y + m0 * ldy + n0, ldy);
+}
+
+#ifdef PW_X86
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* v under act, with the comparisons of the scalar kernels so that NaN and -0 come out alike. */
+INLINE AVX512 __m512 act16(__m512 v, int kind, __m512 lo, __m512 hi)
+{
+    if (kind == 1)
+        return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLE_UQ), v);
+    if (kind == 2) {
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), lo);
+        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
+    }
+    return v;
+}
+
+/* Pixels per register tile: three vectors, 24 accumulators with the 8 output channels. */
+enum { TN = 48 };
+
+/* One MR × (16·NV) tile: 8·NV accumulators, W broadcast from the packed panel, the pixels of
+ * column vector i under mask mk[i]; rows past mr are computed but not stored. It fetches ahead
+ * the panel of W at pfw (the next one: the late layers' W comes from memory, and broadcasts use
+ * it too slowly for the hardware prefetcher to notice) and, with pfx, the next tile's pixels (X
+ * has a row stream per input channel, more than the hardware follows). */
+INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, const float *pfw,
+                        const float *x, size_t ldx, const float *bias, size_t mr,
+                        const __mmask16 *mk, int act, float lo, float hi, float *y, size_t ldy)
+{
+    __m512 acc[3][MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+        const __m512 b = _mm512_set1_ps(bias && (size_t)r < mr ? bias[r] : 0.0f);
+#pragma GCC unroll 3
+        for (int i = 0; i < NV; i++)
+            acc[i][r] = b;
+    }
+#pragma GCC unroll 2
+    for (size_t k = 0; k < K; k++) {
+        const float *xk = x + k * ldx, *w = wp + k * MR;
+        __m512 xv[3];
+#pragma GCC unroll 3
+        for (int i = 0; i < NV; i++)
+            xv[i] = _mm512_maskz_loadu_ps(mk[i], xk + 16 * i);
+        _mm_prefetch((const char *)(pfw + k * MR), _MM_HINT_T0);
+        if (pfx) {
+#pragma GCC unroll 3
+            for (int i = 0; i < NV; i++)
+                _mm_prefetch((const char *)(xk + TN + 16 * i), _MM_HINT_T0);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++) {
+            const __m512 wr = _mm512_set1_ps(w[r]);
+#pragma GCC unroll 3
+            for (int i = 0; i < NV; i++)
+                acc[i][r] = _mm512_fmadd_ps(wr, xv[i], acc[i][r]);
+        }
+    }
+    const __m512 lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+        if ((size_t)r >= mr)
+            break;
+#pragma GCC unroll 3
+        for (int i = 0; i < NV; i++)
+            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], act16(acc[i][r], act, lov, hiv));
+    }
+}
+
+#define TILE_VARIANT(name, NV, PFX)                                                                \
+    static AVX512 void name(size_t K, const float *wp, const float *pfw, const float *x,          \
+                            size_t ldx, const float *bias, size_t mr, const __mmask16 *mk,        \
+                            int act, float lo, float hi, float *y, size_t ldy)                    \
+    {                                                                                             \
+        tile(NV, PFX, K, wp, pfw, x, ldx, bias, mr, mk, act, lo, hi, y, ldy);                     \
+    }
+TILE_VARIANT(tile1, 1, 0)
+TILE_VARIANT(tile2, 2, 0)
+TILE_VARIANT(tile3, 3, 0)
+TILE_VARIANT(tile3x, 3, 1)
+
+/* The tile at output channel r0 over columns [n0, n0 + nr), nr ≤ TN. */
+static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
+                    const float *bias, int act, float lo, float hi, float *Y, size_t ldy,
+                    size_t r0, size_t n0, size_t nr)
+{
+    const size_t mr = M - r0 < MR ? M - r0 : MR;
+    __mmask16 mk[3];
+    for (size_t i = 0; i < 3; i++) {
+        const size_t left = nr > 16 * i ? nr - 16 * i : 0;
+        mk[i] = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+    }
+    const float *b = bias ? bias + r0 : NULL, *wp = Wp + r0 * K;
+    const float *pfw = r0 + MR < M ? wp + MR * K : wp;
+    float *y = Y + r0 * ldy + n0;
+    if (r0 == 0 && nr == TN && N - n0 > TN)
+        tile3x(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+    else if (nr > 32)
+        tile3(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+    else if (nr > 16)
+        tile2(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+    else
+        tile1(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+}
+
+/* Column n of Y for every output channel: 8 channels a 256-bit vector, four panels at once so
+ * that the sums are independent chains. For the one or two pixels past the last whole tile (7x7
+ * images: 49 = 48 + 1), where a 16-lane vector would be mostly padding. */
+static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, size_t ldx,
+                          const float *bias, int act, float lo, float hi, float *y, size_t ldy)
+{
+    for (size_t r0 = 0; r0 < M; r0 += 4 * MR) {
+        const size_t np = (M - r0 + MR - 1) / MR < 4 ? (M - r0 + MR - 1) / MR : 4;
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                         _mm256_setzero_ps()};
+        const float *wp = Wp + r0 * K;
+        for (size_t k = 0; k < K; k++) {
+            const __m256 xv = _mm256_set1_ps(x[k * ldx]);
+            for (size_t p = 0; p < np; p++)
+                acc[p] = _mm256_fmadd_ps(_mm256_loadu_ps(wp + (p * K + k) * MR), xv, acc[p]);
+        }
+        float v[4 * MR];
+        for (size_t p = 0; p < 4; p++)
+            _mm256_storeu_ps(v + p * MR, acc[p]);
+        const size_t nm = M - r0 < 4 * MR ? M - r0 : 4 * MR;
+        for (size_t i = 0; i < nm; i++)
+            y[(r0 + i) * ldy] = act1(v[i] + (bias ? bias[r0 + i] : 0.0f), act, lo, hi);
+    }
+}
+
+/* Columns are taken a chunk at a time, with the chunk's K×n block of X (up to X_L2 bytes) kept
+ * in L2 while every channel panel sweeps it: W (in the late layers larger than X, and read from
+ * memory) is then read once a chunk, and Y is written as MR long rows, which streams to memory
+ * much better than M short pieces. With few output channels and a large X, a chunk is one tile
+ * wide instead, its panel of X staying in L1 (measured on the MobileNet shapes). */
+#ifndef ONNXBN_PW_X_L2
+#define ONNXBN_PW_X_L2 (1024 << 10)
+#endif
+enum { X_L2 = ONNXBN_PW_X_L2, X_SMALL = 256 << 10, FEW_M = 64 };
+
+static void pw_avx512(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
+                      const float *bias, int act, float lo, float hi, float *Y, size_t ldy)
+{
+    /* whole tiles, then the rest: one or two columns alone, more as a (masked) tile */
+    const size_t rest = N % TN, Nt = rest && rest <= 2 && N > TN ? N - rest : N;
+    for (size_t n = Nt; n < N; n++)
+        column(M, K, Wp, X + n, ldx, bias, act, lo, hi, Y + n, ldy);
+    size_t chunk = K ? X_L2 / sizeof(float) / K / TN * TN : Nt;
+    if (chunk < TN || (M <= FEW_M && K * Nt > X_SMALL / sizeof(float)))
+        chunk = TN;
+    for (size_t c0 = 0; c0 < Nt; c0 += chunk) {
+        const size_t c1 = Nt - c0 < chunk ? Nt : c0 + chunk;
+        for (size_t r0 = 0; r0 < M; r0 += MR)
+            for (size_t n0 = c0; n0 < c1; n0 += TN)
+                tile_at(M, Nt, K, Wp, X, ldx, bias, act, lo, hi, Y, ldy, r0, n0,
+                        c1 - n0 < TN ? c1 - n0 : TN);
+    }
+}
+#endif
+
+bool onnxbn_pw_fast(void)
+{
+#ifdef PW_X86
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+void onnxbn_pw_f32(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
+                   const float *bias, int act_kind, float lo, float hi, float *Y, size_t ldy)
+{
+#ifdef PW_X86
+    if (onnxbn_pw_fast()) {
+        pw_avx512(M, N, K, Wp, X, ldx, bias, act_kind, lo, hi, Y, ldy);
+        return;
+    }
+#endif
+    onnxbn_pw_portable_f32(M, N, K, Wp, X, ldx, bias, act_kind, lo, hi, Y, ldy);
+}

@@ -1,0 +1,160 @@
+/* winograd.c — the two transforms of F(2x2, 3x3) over whole tile rows, written as loops over
+ * contiguous vectors of tiles so that they vectorise; the SGEMMs between them are the caller's. */
+#include "kernels/winograd.h"
+
+#include <string.h>
+
+void onnxbn_wino_weights_f32(const float *w, size_t M, size_t C, float *U)
+{
+    /* G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] */
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const size_t MC = M * C;
+    for (size_t mc = 0; mc < MC; mc++) {
+        const float *g = w + mc * 9;
+        double t[4][3]; /* G·g */
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 3; j++)
+                t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                U[(size_t)(i * 4 + j) * MC + mc] =
+                    (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+    }
+}
+
+/* Input row ir of one channel into dst[0, wp), shifted by the left pad, zero outside the image. */
+static void padded_row(const onnxbn_wino_geom *g, const float *xc, int64_t ir, size_t wp,
+                       float *dst)
+{
+    if (ir < 0 || ir >= g->H) {
+        memset(dst, 0, wp * sizeof *dst);
+        return;
+    }
+    int64_t lo = g->pl > 0 ? g->pl : 0, hi = g->W + g->pl;
+    if (lo > (int64_t)wp)
+        lo = (int64_t)wp;
+    if (hi > (int64_t)wp)
+        hi = (int64_t)wp;
+    if (hi < lo)
+        hi = lo;
+    memset(dst, 0, (size_t)lo * sizeof *dst);
+    memcpy(dst + lo, xc + ir * g->W + (lo - g->pl), (size_t)(hi - lo) * sizeof *dst);
+    memset(dst + hi, 0, (wp - (size_t)hi) * sizeof *dst);
+}
+
+size_t onnxbn_wino_rowbuf_floats(const onnxbn_wino_geom *g, size_t nr)
+{
+    return (2 * nr + 6) * (size_t)(2 * g->TW + 2);
+}
+
+void onnxbn_wino_input_f32(const onnxbn_wino_geom *g, const float *x, size_t c0, size_t c1,
+                           size_t r0, size_t nr, float *V, size_t pstride, float *rowbuf)
+{
+    const size_t TW = (size_t)g->TW, wp = 2 * TW + 2, nt = nr * TW;
+    /* the channel's rows under these tile rows, padded (each is read by two tile rows) */
+    float *pad = rowbuf + 4 * wp, *e[4], *o[4];
+    for (int k = 0; k < 4; k++) {
+        e[k] = rowbuf + (size_t)(2 * k) * (TW + 1);
+        o[k] = rowbuf + (size_t)(2 * k + 1) * (TW + 1);
+    }
+    for (size_t c = c0; c < c1; c++) {
+        const float *xc = x + c * (size_t)(g->H * g->W);
+        for (size_t q = 0; q < 2 * nr + 2; q++)
+            padded_row(g, xc, 2 * (int64_t)r0 - g->pt + (int64_t)q, wp, pad + q * wp);
+        for (size_t i = 0; i < nr; i++) {
+            const float *restrict a0 = pad + 2 * i * wp, *restrict a1 = a0 + wp,
+                                  *restrict a2 = a1 + wp, *restrict a3 = a2 + wp;
+            float *restrict e0 = e[0], *restrict e1 = e[1], *restrict e2 = e[2],
+                            *restrict e3 = e[3];
+            float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2],
+                            *restrict o3 = o[3];
+            /* Bᵀ·d down the columns, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], even and odd
+             * columns apart so that the step along the rows reads contiguous vectors */
+            for (size_t t = 0; t <= TW; t++) {
+                e0[t] = a0[2 * t] - a2[2 * t];
+                e1[t] = a1[2 * t] + a2[2 * t];
+                e2[t] = a2[2 * t] - a1[2 * t];
+                e3[t] = a1[2 * t] - a3[2 * t];
+                o0[t] = a0[2 * t + 1] - a2[2 * t + 1];
+                o1[t] = a1[2 * t + 1] + a2[2 * t + 1];
+                o2[t] = a2[2 * t + 1] - a1[2 * t + 1];
+                o3[t] = a1[2 * t + 1] - a3[2 * t + 1];
+            }
+            /* then ·B along each row: tile t spans columns 2t .. 2t+3 = e[t] o[t] e[t+1] o[t+1] */
+            const size_t off = c * nt + i * TW;
+            for (int k = 0; k < 4; k++) {
+                const float *restrict ek = e[k], *restrict ok = o[k];
+                float *restrict v0 = V + (size_t)(4 * k + 0) * pstride + off;
+                float *restrict v1 = V + (size_t)(4 * k + 1) * pstride + off;
+                float *restrict v2 = V + (size_t)(4 * k + 2) * pstride + off;
+                float *restrict v3 = V + (size_t)(4 * k + 3) * pstride + off;
+                for (size_t t = 0; t < TW; t++) {
+                    v0[t] = ek[t] - ek[t + 1];
+                    v1[t] = ok[t] + ek[t + 1];
+                    v2[t] = ek[t + 1] - ok[t];
+                    v3[t] = ok[t] - ok[t + 1];
+                }
+            }
+        }
+    }
+}
+
+/* The activations as the Relu and Clip kernels compute them (NaN stays; −0 becomes +0). */
+static void act_row(float *y, size_t n, int kind, float lo, float hi)
+{
+    if (kind == 1) {
+        for (size_t i = 0; i < n; i++)
+            y[i] = y[i] <= 0.0f ? 0.0f : y[i];
+    } else if (kind == 2) {
+        for (size_t i = 0; i < n; i++) {
+            float v = y[i] < lo ? lo : y[i];
+            y[i] = v > hi ? hi : v;
+        }
+    }
+}
+
+/* Tiles are turned into output a segment at a time, through a buffer that stays in L1. */
+enum { SEG = 64 };
+
+void onnxbn_wino_output_f32(const onnxbn_wino_geom *g, const float *P, size_t pstride, size_t m0,
+                            size_t m1, size_t r0, size_t nr, const float *bias, int act_kind,
+                            float lo, float hi, float *y)
+{
+    const size_t TW = (size_t)g->TW, OW = (size_t)g->OW, nt = nr * TW;
+    float q[2][2 * SEG]; /* output rows 0/1 of the segment, even/odd columns interleaved */
+    for (size_t m = m0; m < m1; m++) {
+        const float b = bias ? bias[m] : 0.0f;
+        float *ym = y + m * (size_t)(g->OH * g->OW);
+        for (size_t i = r0; i < r0 + nr; i++) {
+            const size_t base = m * nt + (i - r0) * TW;
+            const int64_t oy = 2 * (int64_t)i;
+            for (size_t t0 = 0; t0 < TW; t0 += SEG) {
+                const size_t n = TW - t0 < SEG ? TW - t0 : SEG;
+                const float *p[16];
+                for (int k = 0; k < 16; k++)
+                    p[k] = P + (size_t)k * pstride + base + t0;
+                float *restrict q0 = q[0], *restrict q1 = q[1];
+                /* Aᵀ·P·A, Aᵀ = [1 1 1 0; 0 1 −1 −1] */
+                for (size_t t = 0; t < n; t++) {
+                    float s0[4], s1[4];
+                    for (int k = 0; k < 4; k++) {
+                        s0[k] = p[k][t] + p[4 + k][t] + p[8 + k][t];
+                        s1[k] = p[4 + k][t] - p[8 + k][t] - p[12 + k][t];
+                    }
+                    q0[2 * t] = s0[0] + s0[1] + s0[2] + b;
+                    q0[2 * t + 1] = s0[1] - s0[2] - s0[3] + b;
+                    q1[2 * t] = s1[0] + s1[1] + s1[2] + b;
+                    q1[2 * t + 1] = s1[1] - s1[2] - s1[3] + b;
+                }
+                /* the last tile column of an odd width and the last tile row of an odd height
+                 * fall partly outside the output */
+                const size_t x0 = 2 * t0, w = x0 + 2 * n > OW ? OW - x0 : 2 * n;
+                for (int r = 0; r < 2 && oy + r < g->OH; r++) {
+                    float *dst = ym + (size_t)(oy + r) * OW + x0;
+                    memcpy(dst, q[r], w * sizeof *dst);
+                    act_row(dst, w, act_kind, lo, hi);
+                }
+            }
+        }
+    }
+}

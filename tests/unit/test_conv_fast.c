@@ -1,0 +1,453 @@
+/* test_conv_fast.c — the depthwise and 1x1 (pointwise) Conv kernels, fast and portable, and the
+ * Conv nodes that use them, against a double-precision reference on odd shapes. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernels/depthwise.h"
+#include "kernels/pointwise.h"
+#include "mkmodel.h"
+
+/* Unit roundoff of float. A sum of n float products (each exact under FMA, or rounded once)
+ * accumulated in any order is within (n + 1)·u·Σ|terms| of the exact sum (Higham, §3.1); the
+ * checks allow (n + 2)·u·Σ|terms|, the bound plus one rounding of slack, and nothing more. */
+#define U_F32 (1.0 / 16777216.0)
+
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_CLIP = 2 };
+static const float CLIP_LO = -0.25f, CLIP_HI = 0.5f;
+
+/* Deterministic values in [-1, 1). */
+static void fill(float *v, size_t n, uint32_t seed)
+{
+    uint32_t s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        v[i] = (float)(s >> 8) / (float)(1u << 23) - 1.0f;
+    }
+}
+
+static float *fresh(size_t n, uint32_t seed)
+{
+    float *v = malloc((n ? n : 1) * sizeof *v);
+    assert_non_null(v);
+    fill(v, n, seed);
+    return v;
+}
+
+static double act_d(double v, int act)
+{
+    if (act == ACT_RELU)
+        return v <= 0 ? 0 : v;
+    if (act == ACT_CLIP)
+        return v < CLIP_LO ? CLIP_LO : v > CLIP_HI ? CLIP_HI : v;
+    return v;
+}
+
+/* got[i] against ref[i] within (terms + 2)·u·mag[i] (act is 1-Lipschitz, so the bound holds after
+ * it too). */
+static void expect_close(const char *what, const float *got, const double *ref, const double *mag,
+                         size_t n, size_t terms)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double tol = (double)(terms + 2) * U_F32 * mag[i];
+        if (!(fabs((double)got[i] - ref[i]) <= tol))
+            fail_msg("%s: element %zu is %.9g, expected %.9g (tolerance %.3g)", what, i,
+                     (double)got[i], ref[i], tol);
+    }
+}
+
+/* ---- reference: 2-D convolution, N = 1, in double ---- */
+
+typedef struct conv_case {
+    int64_t C, M, group, H, W, kh, kw, sh, sw, dh, dw;
+    int64_t pt, pl, pb, pr;
+    bool bias;
+    int act;
+} conv_case;
+
+static int64_t out_h(const conv_case *k) { return (k->H + k->pt + k->pb - ((k->kh - 1) * k->dh + 1)) / k->sh + 1; }
+static int64_t out_w(const conv_case *k) { return (k->W + k->pl + k->pr - ((k->kw - 1) * k->dw + 1)) / k->sw + 1; }
+
+/* ref = act(conv), mag = Σ|terms| (bias included) per output. */
+static void conv_ref(const conv_case *k, const float *x, const float *w, const float *b,
+                     double *ref, double *mag)
+{
+    const int64_t OH = out_h(k), OW = out_w(k), Cg = k->C / k->group, Mg = k->M / k->group;
+    for (int64_t m = 0; m < k->M; m++)
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                double acc = b ? b[m] : 0.0, s = b ? fabs(b[m]) : 0.0;
+                for (int64_t ci = 0; ci < Cg; ci++) {
+                    const int64_t c = (m / Mg) * Cg + ci;
+                    for (int64_t i = 0; i < k->kh; i++)
+                        for (int64_t j = 0; j < k->kw; j++) {
+                            const int64_t ih = oh * k->sh - k->pt + i * k->dh;
+                            const int64_t iw = ow * k->sw - k->pl + j * k->dw;
+                            if (ih < 0 || ih >= k->H || iw < 0 || iw >= k->W)
+                                continue;
+                            const double p = (double)w[((m * Cg + ci) * k->kh + i) * k->kw + j] *
+                                             x[(c * k->H + ih) * k->W + iw];
+                            acc += p;
+                            s += fabs(p);
+                        }
+                }
+                ref[(m * OH + oh) * OW + ow] = act_d(acc, k->act);
+                mag[(m * OH + oh) * OW + ow] = s;
+            }
+}
+
+/* ---- depthwise kernel ---- */
+
+static onnxbn_conv_geom dw_geom(const conv_case *k)
+{
+    onnxbn_conv_geom g = {.nsp = 2};
+    g.img[0] = k->H;
+    g.img[1] = k->W;
+    g.grid[0] = out_h(k);
+    g.grid[1] = out_w(k);
+    g.k[0] = k->kh;
+    g.k[1] = k->kw;
+    g.stride[0] = k->sh;
+    g.stride[1] = k->sw;
+    g.dil[0] = k->dh;
+    g.dil[1] = k->dw;
+    g.pad[0] = k->pt;
+    g.pad[1] = k->pl;
+    return g;
+}
+
+static bool cpu_avx512(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+/* Runs one depthwise case through both loops (portable, and what onnxbn_dw_pick chooses) and
+ * checks them against the reference; `fast` says whether the case is one the AVX-512 loop
+ * must take on a CPU that has it. */
+static void dw_case(const conv_case *k, bool fast)
+{
+    const onnxbn_conv_geom g = dw_geom(k);
+    const size_t mult = (size_t)(k->M / k->C), taps = (size_t)(k->kh * k->kw);
+    const size_t osz = (size_t)(out_h(k) * out_w(k)), ny = (size_t)k->M * osz;
+    float *x = fresh((size_t)(k->C * k->H * k->W), 11), *w = fresh((size_t)k->M * taps, 12);
+    float *b = k->bias ? fresh((size_t)k->M, 13) : NULL, *y = malloc((ny + 1) * sizeof *y);
+    double *ref = malloc(ny * sizeof *ref), *mag = malloc(ny * sizeof *mag);
+    assert_true(y && ref && mag);
+    conv_ref(k, x, w, b, ref, mag);
+    const onnxbn_dw_impl picked = onnxbn_dw_pick(&g);
+    if (fast && cpu_avx512())
+        assert_int_equal(picked, ONNXBN_DW_AVX512);
+    const onnxbn_dw_impl impls[] = {ONNXBN_DW_PORTABLE, picked};
+    for (int i = 0; i < 2; i++) {
+        char what[160];
+        snprintf(what, sizeof what,
+                 "depthwise %s %lldx%lld k%lldx%lld s%lld,%lld d%lld,%lld pads %lld,%lld,%lld,%lld mult %zu act %d",
+                 impls[i] == ONNXBN_DW_AVX512 ? "avx512" : "portable", (long long)k->H,
+                 (long long)k->W, (long long)k->kh, (long long)k->kw, (long long)k->sh,
+                 (long long)k->sw, (long long)k->dh, (long long)k->dw, (long long)k->pt,
+                 (long long)k->pl, (long long)k->pb, (long long)k->pr, mult, k->act);
+        y[ny] = 12345.0f; /* nothing may be written past the output */
+        onnxbn_dw_run_f32(impls[i], &g, (size_t)k->M, mult, x, w, b, k->act, CLIP_LO, CLIP_HI, y);
+        expect_close(what, y, ref, mag, ny, taps + 1);
+        assert_true(y[ny] == 12345.0f);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(ref);
+    free(mag);
+}
+
+static void test_depthwise_kernels(void **state)
+{
+    (void)state;
+    /* C, M, group, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, bias, act */
+    static const conv_case fast[] = {
+        {5, 5, 5, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},      /* MobileNet 7x7 */
+        {4, 4, 4, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_RELU},    /* 14 -> 7, stride 2 */
+        {3, 3, 3, 17, 23, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, ACT_NONE},   /* odd sizes */
+        {3, 3, 3, 33, 45, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},    /* odd, stride 2 */
+        {2, 2, 2, 9, 40, 3, 3, 1, 2, 1, 1, 0, 0, 0, 0, true, ACT_NONE},     /* pads 0, 3 vectors */
+        {2, 2, 2, 11, 37, 3, 3, 2, 1, 1, 1, 0, 1, 2, 1, true, ACT_RELU},    /* asymmetric pads */
+        {2, 2, 2, 12, 50, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_NONE},    /* dilation 2 */
+        {2, 2, 2, 12, 50, 3, 3, 2, 2, 1, 3, 1, 3, 1, 3, false, ACT_CLIP},   /* dilation 3 across */
+        {3, 6, 3, 10, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU},    /* multiplier 2 */
+        {2, 6, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_NONE},      /* multiplier 3 */
+        {3, 3, 3, 19, 21, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, true, ACT_CLIP},    /* EfficientNet 5x5 */
+        {3, 3, 3, 15, 15, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, true, ACT_RELU},    /* 5x5 stride 2 */
+        {2, 2, 2, 14, 33, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, false, ACT_NONE},   /* 5x5 asymmetric */
+        {2, 2, 2, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_NONE},      /* 1x1 image */
+        {2, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, true, ACT_RELU},      /* pads over the image */
+        {1, 1, 1, 3, 70, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},     /* 35 wide, stride 2 */
+        {3, 3, 3, 8, 8, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, true, ACT_RELU},      /* 8x8: flat, 5x5 */
+        {2, 2, 2, 6, 7, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_CLIP},      /* flat, dilation 2 */
+        {2, 2, 2, 5, 4, 3, 3, 1, 1, 1, 1, 0, 1, 2, 1, false, ACT_NONE},     /* flat, taller out */
+    };
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
+        dw_case(&fast[i], true);
+    /* shapes the fast loop leaves to the portable one: they must still come out right */
+    static const conv_case other[] = {
+        {2, 2, 2, 13, 16, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, true, ACT_RELU},    /* stride 3 */
+        {2, 2, 2, 10, 12, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1, true, ACT_NONE},    /* 2x2 */
+        {2, 2, 2, 10, 12, 3, 5, 1, 1, 1, 1, 1, 2, 1, 2, true, ACT_CLIP},    /* 3x5 */
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        dw_case(&other[i], false);
+}
+
+/* ---- pointwise kernel ---- */
+
+/* Y = act(W·X + b) for W M×K, X K×N at row stride ldx, Y at row stride ldy: the fast and the
+ * portable kernel against the reference, with the gaps between Y's rows left untouched. */
+static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool bias, int act)
+{
+    float *w = fresh(M * K, 21), *x = fresh(K * ldx, 22), *b = bias ? fresh(M, 23) : NULL;
+    float *wp = malloc(onnxbn_pw_packed_floats(M, K) * sizeof *wp + 1);
+    float *y = malloc((M * ldy + 1) * sizeof *y), *yc = malloc(M * N * sizeof *yc);
+    double *ref = malloc(M * N * sizeof *ref), *mag = malloc(M * N * sizeof *mag);
+    assert_true(wp && y && yc && ref && mag);
+    for (size_t m = 0; m < M; m++)
+        for (size_t n = 0; n < N; n++) {
+            double acc = b ? b[m] : 0.0, s = b ? fabs(b[m]) : 0.0;
+            for (size_t k = 0; k < K; k++) {
+                const double p = (double)w[m * K + k] * x[k * ldx + n];
+                acc += p;
+                s += fabs(p);
+            }
+            ref[m * N + n] = act_d(acc, act);
+            mag[m * N + n] = s;
+        }
+    onnxbn_pw_pack(M, K, w, wp);
+    for (int fast = 0; fast < 2; fast++) {
+        for (size_t i = 0; i <= M * ldy; i++)
+            y[i] = 777.0f;
+        if (fast)
+            onnxbn_pw_f32(M, N, K, wp, x, ldx, b, act, CLIP_LO, CLIP_HI, y, ldy);
+        else
+            onnxbn_pw_portable_f32(M, N, K, wp, x, ldx, b, act, CLIP_LO, CLIP_HI, y, ldy);
+        for (size_t m = 0; m < M; m++) {
+            memcpy(yc + m * N, y + m * ldy, N * sizeof *yc);
+            for (size_t n = N; n < ldy; n++)
+                assert_true(y[m * ldy + n] == 777.0f);
+        }
+        assert_true(y[M * ldy] == 777.0f);
+        char what[120];
+        snprintf(what, sizeof what, "pointwise %s M %zu K %zu N %zu ldx %zu ldy %zu act %d",
+                 fast ? "fast" : "portable", M, K, N, ldx, ldy, act);
+        expect_close(what, yc, ref, mag, M * N, K + 1);
+    }
+    free(w);
+    free(x);
+    free(b);
+    free(wp);
+    free(y);
+    free(yc);
+    free(ref);
+    free(mag);
+}
+
+static void test_pointwise_kernels(void **state)
+{
+    (void)state;
+    pw_case(144, 24, 3136, 3136, 3136, true, ACT_CLIP); /* MobileNet shapes */
+    pw_case(16, 32, 12544, 12544, 12544, true, ACT_NONE);
+    pw_case(24, 144, 3136, 3136, 3136, true, ACT_NONE);   /* X too big for L2: pixel panels */
+    pw_case(160, 960, 49, 49, 49, true, ACT_NONE);        /* 7x7: channel panels */
+    pw_case(13, 7, 45, 45, 45, true, ACT_RELU);           /* M, N off the tile sizes */
+    pw_case(17, 100, 700, 700, 700, false, ACT_CLIP);     /* pixel panels, both tails */
+    pw_case(8, 1, 16, 16, 16, true, ACT_RELU);            /* K = 1 */
+    pw_case(5, 3, 1, 1, 1, true, ACT_NONE);               /* N = 1 */
+    pw_case(1, 300, 33, 33, 33, true, ACT_CLIP);          /* M = 1 */
+    pw_case(9, 20, 70, 75, 71, true, ACT_RELU);           /* sub-matrices (a column span) */
+    pw_case(11, 40, 2000, 2004, 2001, true, ACT_NONE);
+    pw_case(3, 5, 17, 17, 17, false, ACT_NONE);
+    pw_case(10, 6, 63, 63, 66, true, ACT_CLIP);           /* a 31-pixel tail, gaps in Y */
+    pw_case(13, 37, 97, 99, 98, true, ACT_RELU);          /* 2 tiles + a lone column */
+    pw_case(40, 9, 50, 50, 50, false, ACT_CLIP);          /* 1 tile + two lone columns */
+    pw_case(72, 100, 3000, 3000, 3000, true, ACT_RELU);   /* two column chunks */
+}
+
+/* ---- NaN and -0 through the in-register activation (as the Relu and Clip kernels) ---- */
+
+static void test_activation_special_values(void **state)
+{
+    (void)state;
+    /* depthwise 3x3 on 4x20 with every weight and the bias -0 over positive x: every output is
+     * a zero (the fast loop's is -0, which Relu must turn into +0); x has a NaN at (1, 5) */
+    conv_case k = {1, 1, 1, 4, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU};
+    const onnxbn_conv_geom g = dw_geom(&k);
+    float x[80], w[9], b = -0.0f, y[80];
+    for (int i = 0; i < 80; i++)
+        x[i] = 1.0f + (float)i;
+    x[25] = NAN;
+    for (int i = 0; i < 9; i++)
+        w[i] = -0.0f;
+    const onnxbn_dw_impl impls[] = {ONNXBN_DW_PORTABLE, onnxbn_dw_pick(&g)};
+    for (int a = 0; a < 2; a++)
+        for (int act = ACT_NONE; act <= ACT_CLIP; act++) {
+            onnxbn_dw_run_f32(impls[a], &g, 1, 1, x, w, &b, act, CLIP_LO, CLIP_HI, y);
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 20; c++) {
+                    const float v = y[r * 20 + c];
+                    const bool near_nan = r <= 2 && c >= 4 && c <= 6;
+                    if (near_nan) {
+                        if (!isnan(v))
+                            fail_msg("impl %d act %d: (%d,%d) is %g, expected NaN", a, act, r, c, (double)v);
+                        continue;
+                    }
+                    /* the sign of a zero sum is not the Conv's to promise, but Relu's +0 is */
+                    if (v != 0.0f || (act == ACT_RELU && signbit(v)))
+                        fail_msg("impl %d act %d: (%d,%d) is %s%g, expected %s0", a, act, r, c,
+                                 signbit(v) ? "-" : "+", (double)v, act == ACT_RELU ? "+" : "");
+                }
+        }
+    /* pointwise, 2 x 40 pixels, K 3: row 0 sums -0 products onto bias -0; pixel 7 has a NaN */
+    float xp[3 * 40], bp[2] = {-0.0f, 0.0f}, yp[2 * 40];
+    const float w2[2 * 3] = {-0.0f, -0.0f, -0.0f, 1.0f, 2.0f, -3.0f};
+    for (int i = 0; i < 120; i++)
+        xp[i] = 0.5f + (float)(i % 7);
+    xp[40 + 7] = NAN;
+    float *packed = malloc(onnxbn_pw_packed_floats(2, 3) * sizeof *packed);
+    assert_non_null(packed);
+    onnxbn_pw_pack(2, 3, w2, packed);
+    for (int fast = 0; fast < 2; fast++)
+        for (int act = ACT_NONE; act <= ACT_CLIP; act++) {
+            if (fast)
+                onnxbn_pw_f32(2, 40, 3, packed, xp, 40, bp, act, CLIP_LO, CLIP_HI, yp, 40);
+            else
+                onnxbn_pw_portable_f32(2, 40, 3, packed, xp, 40, bp, act, CLIP_LO, CLIP_HI, yp, 40);
+            for (int m = 0; m < 2; m++) {
+                if (!isnan(yp[m * 40 + 7]))
+                    fail_msg("fast %d act %d: row %d pixel 7 is %g, expected NaN", fast, act, m,
+                             (double)yp[m * 40 + 7]);
+            }
+            const float v = yp[3]; /* row 0: a zero, +0 under Relu */
+            if (v != 0.0f || (act == ACT_RELU && signbit(v)))
+                fail_msg("fast %d act %d: row 0 is %s%g", fast, act, signbit(v) ? "-" : "+", (double)v);
+        }
+    free(packed);
+}
+
+/* ---- the Conv node: 1 and 2 threads, fused Relu/Clip, constant and fed weights ---- */
+
+static onnxbn_status open_threads(const mk_model *m, int threads, onnxbn_session **out,
+                                  onnxbn_error *err)
+{
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    onnxbn_model *model;
+    onnxbn_options opt = {.threads = threads};
+    onnxbn_status st = onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, err);
+    free(buf);
+    return st ? st : onnxbn_session_new(model, &opt, out, err);
+}
+
+/* Conv (then Relu or Clip, which the planner fuses) on X [1, C, H, W]; W is an initializer, or a
+ * graph input when w_fed. */
+static void node_case(const conv_case *k, bool w_fed)
+{
+    const int64_t OH = out_h(k), OW = out_w(k), Cg = k->C / k->group;
+    const int64_t xd[] = {1, k->C, k->H, k->W}, wd[] = {k->M, Cg, k->kh, k->kw}, bd[] = {k->M};
+    const int64_t yd[] = {1, k->M, OH, OW}, sc[] = {0};
+    const size_t nx = (size_t)(k->C * k->H * k->W), nw = (size_t)(k->M * Cg * k->kh * k->kw);
+    const size_t ny = (size_t)(k->M * OH * OW);
+    float *x = fresh(nx, 31), *w = fresh(nw, 32), *b = k->bias ? fresh((size_t)k->M, 33) : NULL;
+    double *ref = malloc(ny * sizeof *ref), *mag = malloc(ny * sizeof *mag);
+    assert_true(ref && mag);
+    conv_ref(k, x, w, b, ref, mag);
+    const float lo = CLIP_LO, hi = CLIP_HI;
+    const int64_t pads[] = {k->pt, k->pl, k->pb, k->pr}, strides[] = {k->sh, k->sw},
+                  dil[] = {k->dh, k->dw};
+    for (int threads = 1; threads <= 2; threads++) {
+        mk_model *m = mk_new(13);
+        mk_input(m, "X", ONNXBN_FLOAT, 4, xd);
+        if (w_fed)
+            mk_input(m, "W", ONNXBN_FLOAT, 4, wd);
+        else
+            mk_init_f32(m, "W", 4, wd, w);
+        if (b)
+            mk_init_f32(m, "B", 1, bd, b);
+        const char *out = k->act ? "C" : "Y";
+        mk_node *n = mk_node_add(m, "Conv", "conv", b ? "X,W,B" : "X,W", out);
+        mk_attr_i(n, "group", k->group);
+        mk_attr_ints(n, "pads", 4, pads);
+        mk_attr_ints(n, "strides", 2, strides);
+        mk_attr_ints(n, "dilations", 2, dil);
+        if (k->act == ACT_RELU) {
+            mk_node_add(m, "Relu", "relu", "C", "Y");
+        } else if (k->act == ACT_CLIP) {
+            mk_init_f32(m, "lo", 0, sc, &lo);
+            mk_init_f32(m, "hi", 0, sc, &hi);
+            mk_node_add(m, "Clip", "clip", "C,lo,hi", "Y");
+        }
+        mk_output(m, "Y", ONNXBN_FLOAT, 4, yd);
+        onnxbn_session *s = NULL;
+        onnxbn_error err = {0};
+        if (open_threads(m, threads, &s, &err))
+            fail_msg("open: %s", err.msg);
+        mk_feed feeds[] = {{"X", 0, 4, xd, x}, {"W", 0, 4, wd, w}};
+        /* twice: the second run goes through the plan the first one made */
+        for (int rep = 0; rep < 2; rep++)
+            if (mk_run(s, w_fed ? 2 : 1, feeds, &err))
+                fail_msg("run: %s", err.msg);
+        const onnxbn_tensor *t = onnxbn_session_output(s, 0);
+        assert_int_equal(onnxbn_tensor_numel(t), (int64_t)ny);
+        char what[120];
+        snprintf(what, sizeof what, "Conv node C %lld M %lld group %lld %lldx%lld, %d threads%s",
+                 (long long)k->C, (long long)k->M, (long long)k->group, (long long)k->H,
+                 (long long)k->W, threads, w_fed ? ", W fed" : "");
+        expect_close(what, onnxbn_tensor_cdata(t), ref, mag, ny,
+                     (size_t)(Cg * k->kh * k->kw) + 1);
+        onnxbn_session_free(s);
+        mk_free(m);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(ref);
+    free(mag);
+}
+
+static void test_conv_nodes(void **state)
+{
+    (void)state;
+    /* C, M, group, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, bias, act */
+    static const conv_case cases[] = {
+        {24, 48, 24, 29, 31, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},  /* depthwise, mult 2 */
+        {24, 24, 24, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU},
+        {16, 16, 16, 15, 15, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, false, ACT_NONE},
+        {12, 20, 1, 15, 17, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},   /* pointwise */
+        {33, 70, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_CLIP},   /* column spans */
+        {96, 36, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_NONE},     /* channel parts */
+        {40, 24, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},     /* 4 pixels: SGEMM */
+        {7, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, ACT_NONE},      /* 1 pixel */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        node_case(&cases[i], false);
+    node_case(&cases[3], true); /* fed W: no packing, SGEMM */
+    node_case(&cases[0], true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_depthwise_kernels),
+        cmocka_unit_test(test_pointwise_kernels),
+        cmocka_unit_test(test_activation_special_values),
+        cmocka_unit_test(test_conv_nodes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
