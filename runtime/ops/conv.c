@@ -51,11 +51,15 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #endif
 #define COL_BUDGET ((size_t)(ONNXBN_CONV_COL_BUDGET))
 /* Winograd F(2x2,3x3) takes 3x3 stride-1 convolutions with at least WINO_MIN_CH input and output
- * channels (below that the transforms cost more than the 2.25x fewer products save). Its scratch
+ * channels (below that the transforms cost more than the 2.25x fewer products save) and at least
+ * WINO_MIN_TILES 2x2 output tiles an image. Its scratch
  * (transformed input and products, 16·(C+M) floats a tile) is filled a chunk of tile rows at a
  * time, about WINO_BUDGET bytes. */
 #ifndef ONNXBN_CONV_WINO_MIN_CH
 #define ONNXBN_CONV_WINO_MIN_CH 16
+#endif
+#ifndef ONNXBN_CONV_WINO_MIN_TILES
+#define ONNXBN_CONV_WINO_MIN_TILES 32
 #endif
 #ifndef ONNXBN_CONV_WINO_BUDGET
 #define ONNXBN_CONV_WINO_BUDGET (4 << 20)
@@ -374,6 +378,10 @@ static void wino_configure(const onnxbn_kctx *c, conv_cfg *g)
                             .pt = q->pad[0], .pl = q->pad[1]};
     w->TH = (w->OH + 1) / 2;
     w->TW = (w->OW + 1) / 2;
+    /* With few tiles an image the 16 SGEMMs are too thin to pay (ResNet's 7x7 layers, 16 tiles,
+     * measured slower than im2col); its 14x14 layers (49 tiles) gain. */
+    if (w->TH * w->TW < ONNXBN_CONV_WINO_MIN_TILES)
+        return;
     const size_t threads = c->threads > 1 ? (size_t)c->threads : 1;
     size_t per_row, rows, chunk, bufs;
     if (w->TH < 1 || !onnxbn_mul_size(16 * (size_t)(g->Cg + g->M), (size_t)w->TW, &per_row) ||
@@ -450,6 +458,12 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
         if (!g->transpose)
             wino_configure(c, g);
+#ifndef ONNXBN_CONV_NO_PW_GEMM
+        /* the im2col columns are K rows of contiguous pixels, just what the 1x1 kernel reads */
+        g->pw_direct = !g->transpose && !g->wino && g->group == 1 && g->out_sz >= PW_MIN_N &&
+                       onnxbn_pw_fast() &&
+                       onnxbn_pw_packed_floats((size_t)g->M, K);
+#endif
     }
     return ONNXBN_OK;
 }
@@ -514,14 +528,15 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
     }
     if (g->pw_direct && w) {
         /* W's own size again, rounded up to whole panels */
-        const size_t n = onnxbn_pw_packed_floats((size_t)g->M, (size_t)g->Cg);
+        const size_t K = (size_t)g->Cg * (g->path == PATH_GEMM ? g->ksize : 1);
+        const size_t n = onnxbn_pw_packed_floats((size_t)g->M, K);
         g->pw_wp = malloc(n * sizeof(float));
         if (!g->pw_wp) {
             conv_free_state(g);
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the packed weights (%zu bytes)",
                                     n * sizeof(float));
         }
-        onnxbn_pw_pack((size_t)g->M, (size_t)g->Cg, w, g->pw_wp);
+        onnxbn_pw_pack((size_t)g->M, K, w, g->pw_wp);
     }
     c->state = g;
     return ONNXBN_OK;
@@ -616,6 +631,11 @@ static void chunk_task(void *arg, size_t t, int thread)
     const size_t nr = j->rows - r0 < g->chunk_rows ? j->rows - r0 : g->chunk_rows;
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
+    if (g->pw_wp) {
+        onnxbn_pw_f32(j->Mg, nr * j->L, j->K, g->pw_wp, col, nr * j->L, j->bg, j->act.kind,
+                      j->act.lo, j->act.hi, j->yg + r0 * j->L, j->osz);
+        return;
+    }
     onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
                  j->yg + r0 * j->L, j->osz);
     epilogue(j->yg + r0 * j->L, j->bg, j->Mg, nr * j->L, j->osz, j->act);
@@ -630,6 +650,11 @@ static void mblock_task(void *arg, size_t t, int thread)
     if (lo == hi)
         return;
     float *y = j->yg + lo * j->osz + j->j0;
+    if (j->g->pw_wp) { /* M_ALIGN is a multiple of the packed panels' ONNXBN_PW_MR */
+        onnxbn_pw_f32(hi - lo, j->nc, j->K, j->g->pw_wp + lo * j->K, j->B, j->ldb,
+                      j->bg ? j->bg + lo : NULL, j->act.kind, j->act.lo, j->act.hi, y, j->osz);
+        return;
+    }
     onnxbn_sgemm(false, false, hi - lo, j->nc, j->K, 1.0f, j->wg + lo * j->K, j->K, j->B, j->ldb,
                  0.0f, y, j->osz);
     epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, j->nc, j->osz, j->act);

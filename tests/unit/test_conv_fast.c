@@ -434,11 +434,18 @@ static void test_conv_nodes(void **state)
         {96, 36, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_NONE},     /* channel parts */
         {40, 24, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},     /* 4 pixels: SGEMM */
         {7, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, ACT_NONE},      /* 1 pixel */
+        /* im2col columns through the 1x1 kernel: many chunks (conv1 of ResNet), output-channel
+         * parts of one chunk on 2 threads, a 3x3 too small for Winograd, dilation */
+        {3, 64, 1, 45, 47, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, true, ACT_RELU},
+        {64, 48, 1, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},
+        {20, 40, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, ACT_NONE},
+        {12, 20, 1, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_RELU},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         node_case(&cases[i], false);
     node_case(&cases[3], true); /* fed W: no packing, SGEMM */
     node_case(&cases[0], true);
+    node_case(&cases[9], true); /* fed W: im2col + SGEMM */
 }
 
 int main(void)
