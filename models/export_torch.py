@@ -99,6 +99,24 @@ class TinyResNet(nn.Module):
         return self.fc(torch.flatten(self.gap(x), 1))
 
 
+class TinyVgg(nn.Module):
+    """Plain 3x3 stacks at 32x32 and 16x16 with 16-32 channels: the layer shapes onnxbn runs by
+    Winograd F(2x2,3x3) (3x3 stride 1, >= 16 channels, >= 32 tiles), then a strided 3x3 (im2col)."""
+
+    def __init__(self):
+        super().__init__()
+
+        def cbr(cin, cout, stride):
+            return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        self.features = nn.Sequential(*cbr(3, 16, 1), *cbr(16, 16, 1), nn.MaxPool2d(2),
+                                      *cbr(16, 32, 1), *cbr(32, 32, 2))
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.gap(self.features(x)), 1))
+
+
 class InvertedResidual(nn.Module):
     """MobileNetV2 block: 1x1 expand-bn-relu6, 3x3 depthwise-bn-relu6, 1x1 project-bn, and the
     residual Add when stride 1 keeps the shape. ReLU6 exports as Clip(0, 6)."""
@@ -206,6 +224,7 @@ SMALL = {
     "mlp_bn_after_relu": (MlpBnAfterRelu, (16,), (3, 1), "strong", [has_op("Gemm")]),
     "tiny_resnet": (TinyResNet, (3, 32, 32), (3, 1), "strong",
                     [has_op("Add"), has_op("MaxPool"), has_op("GlobalAveragePool"), has_op("Flatten")]),
+    "tiny_vgg": (TinyVgg, (3, 32, 32), (3, 1), "strong", [has_op("MaxPool")]),
     "tiny_mobilenet": (TinyMobileNet, (3, 32, 32), (3, 1), "strong",
                        [has_op("Clip"), has_op("Conv", depthwise), has_op("Add")]),
     "conv1d_bn": (Conv1dBn, (4, 32), (3, 1), "strong", [has_op("Conv")]),
