@@ -220,12 +220,24 @@ static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int
         if (max && sw == 1) {
             for (int64_t ow = lo; ow < hi; ow++)
                 yr[ow] = src[ow + off] > yr[ow] ? src[ow + off] : yr[ow];
+        } else if (max && sw == 2) {
+            /* the stride as a constant: the compiler vectorises it with shuffles (the 3x3/2
+             * MaxPool after a ResNet stem) */
+            const float *restrict sp = src + off;
+            float *restrict yo = yr;
+            for (int64_t ow = lo; ow < hi; ow++)
+                yo[ow] = sp[2 * ow] > yo[ow] ? sp[2 * ow] : yo[ow];
         } else if (max) {
             for (int64_t ow = lo; ow < hi; ow++)
                 yr[ow] = src[ow * sw + off] > yr[ow] ? src[ow * sw + off] : yr[ow];
         } else if (sw == 1) {
             for (int64_t ow = lo; ow < hi; ow++)
                 yr[ow] += src[ow + off];
+        } else if (sw == 2) {
+            const float *restrict sp = src + off;
+            float *restrict yo = yr;
+            for (int64_t ow = lo; ow < hi; ow++)
+                yo[ow] += sp[2 * ow];
         } else {
             for (int64_t ow = lo; ow < hi; ow++)
                 yr[ow] += src[ow * sw + off];
