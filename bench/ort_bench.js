@@ -61,6 +61,18 @@ async function main() {
   }
   const events = JSON.parse(fs.readFileSync(file, 'utf8'));
   fs.unlinkSync(file);
+  if (process.env.ORT_NODE_PROFILE) { // per node, in execution order: ms per run (all runs)
+    const order = [], agg = {};
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+      const k = e.name.slice(0, -'_kernel_time'.length);
+      if (!(k in agg)) { order.push(k); agg[k] = { name: k, op: (e.args && e.args.op_name) || '', us: 0 }; }
+      agg[k].us += e.dur;
+    }
+    const runsAll = events.filter((e) => e.name === 'model_run').length || 1;
+    fs.writeFileSync(process.env.ORT_NODE_PROFILE, JSON.stringify(
+      order.map((k) => ({ name: k, op: agg[k].op, ms: agg[k].us / 1000 / runsAll }))));
+  }
   const runs = events.filter((e) => e.name === 'model_run').map((e) => e.dur / 1000);
   const prof = stats(runs.slice(warmup));
   const w = stats(wall), cu = stats(cpu);
