@@ -92,6 +92,7 @@ typedef struct conv_cfg {
     onnxbn_wino_geom wg;
     size_t wino_rows, wino_floats, wino_rowbuf;
     float *wino_u;
+    bool wino_pw; /* wino_u is packed for the direct 1x1 kernel (else plain, for SGEMM) */
 } conv_cfg;
 
 static const char *const in_names[] = {"X", "W", "B"};
@@ -525,6 +526,17 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
                                     16 * mc * sizeof(float));
         }
         onnxbn_wino_weights_f32(w, M, C, g->wino_u);
+        /* The 16 point products are 1x1 convolutions over the tiles: on CPUs where the direct
+         * 1x1 kernel runs, U is packed for it (10-15% faster than SGEMM on ResNet's layers). */
+        const size_t pk = onnxbn_pw_packed_floats(M, C);
+        float *p = onnxbn_pw_fast() && pk ? malloc(16 * pk * sizeof(float)) : NULL;
+        if (p) {
+            for (size_t i = 0; i < 16; i++)
+                onnxbn_pw_pack(M, C, g->wino_u + i * mc, p + i * pk);
+            free(g->wino_u);
+            g->wino_u = p;
+            g->wino_pw = true;
+        }
     }
     if (g->pw_direct && w) {
         /* W's own size again, rounded up to whole panels */
@@ -737,6 +749,11 @@ static void wino_gemm_task(void *arg, size_t t, int thread)
     const wino_job *j = arg;
     const size_t C = (size_t)j->g->Cg, M = (size_t)j->g->M;
     (void)thread;
+    if (j->g->wino_pw) {
+        onnxbn_pw_f32(M, j->nt, C, j->g->wino_u + t * onnxbn_pw_packed_floats(M, C),
+                      j->V + t * C * j->nt, j->nt, NULL, 0, 0.0f, 0.0f, j->P + t * M * j->nt, j->nt);
+        return;
+    }
     onnxbn_sgemm(false, false, M, j->nt, C, 1.0f, j->g->wino_u + t * M * C, C, j->V + t * C * j->nt,
                  j->nt, 0.0f, j->P + t * M * j->nt, j->nt);
 }
