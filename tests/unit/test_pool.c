@@ -288,6 +288,14 @@ static void test_maxpool_empty_window(void **state)
     s = pool_ok("MaxPool", 12, &a, ONNXBN_INT8, 3, xd, (const int8_t[]){-7, 3}, false);
     expect_vals(s, 0, ONNXBN_INT8, 3, (const double[]){-128, -7, 3}, 0);
     onnxbn_session_free(s);
+    /* float without Indices takes the row-at-a-time kernel: the empty window at either end */
+    s = pool_ok("MaxPool", 12, &a, ONNXBN_FLOAT, 3, xd, (const float[]){1, 2}, false);
+    mk_expect_f32(s, 0, 3, yd, (const float[]){-FLT_MAX, 1, 2}, 0, 0);
+    onnxbn_session_free(s);
+    set_ints(a.pads, &a.has_pads, 2, (const int64_t[]){0, 2});
+    s = pool_ok("MaxPool", 12, &a, ONNXBN_FLOAT, 3, xd, (const float[]){1, 2}, false);
+    mk_expect_f32(s, 0, 3, yd, (const float[]){2, 2, -FLT_MAX}, 0, 0);
+    onnxbn_session_free(s);
 }
 
 /* MaxPool-12 takes int8 and uint8 (compared exactly); earlier versions refuse them. */
