@@ -220,17 +220,22 @@ static void pw_avx512(size_t M, size_t N, size_t K, const float *Wp, const float
 {
     /* whole tiles, then the rest: one or two columns alone, more as a (masked) tile */
     const size_t rest = N % TN, Nt = rest && rest <= 2 && N > TN ? N - rest : N;
-    for (size_t n = Nt; n < N; n++)
-        column(M, K, Wp, X + n, ldx, bias, act, lo, hi, Y + n, ldy);
     size_t chunk = K ? X_L2 / sizeof(float) / K / TN * TN : Nt;
     if (chunk < TN || (M <= FEW_M && K * Nt > X_SMALL / sizeof(float)))
         chunk = TN;
     for (size_t c0 = 0; c0 < Nt; c0 += chunk) {
         const size_t c1 = Nt - c0 < chunk ? Nt : c0 + chunk;
-        for (size_t r0 = 0; r0 < M; r0 += MR)
+        for (size_t r0 = 0; r0 < M; r0 += MR) {
             for (size_t n0 = c0; n0 < c1; n0 += TN)
                 tile_at(M, Nt, K, Wp, X, ldx, bias, act, lo, hi, Y, ldy, r0, n0,
                         c1 - n0 < TN ? c1 - n0 : TN);
+            /* the leftover columns with the panel the tiles just read (still in cache): a
+             * separate pass would read all of W once more, from memory in the late layers */
+            if (c1 == Nt)
+                for (size_t n = Nt; n < N; n++)
+                    column(M - r0 < MR ? M - r0 : MR, K, Wp + r0 * K, X + n, ldx,
+                           bias ? bias + r0 : NULL, act, lo, hi, Y + r0 * ldy + n, ldy);
+        }
     }
 }
 #endif
