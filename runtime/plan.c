@@ -456,22 +456,41 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
     for (int i = 0; i < g->n_outputs; i++)
         last[root_of(parent, g->outputs[i])] = p->n_steps;
     share_inplace(p, parent, last);
+    /* Every sum the layout makes is at most the sum of all spans; bounding that (and each span by
+     * the budget, before rounding) keeps sizes like 2^64 − 16 bytes from wrapping to a small
+     * arena. */
+    size_t all = 0;
     for (int s = 0; s < p->n_steps; s++) {
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
-        for (int k = 0; k < nd->n_out; k++) {
-            if (nd->out[k] < 0)
+        for (int k = 0; k < nd->n_out + 1; k++) {
+            size_t size;
+            int r = -1;
+            if (k < nd->n_out) {
+                if (nd->out[k] < 0)
+                    continue;
+                r = root_of(parent, nd->out[k]);
+                if (first[r] >= 0 || p->kind[r] != VAL_ARENA)
+                    continue;
+                size = p->vals[r].nbytes;
+            } else if (!(size = p->ctx[nd->index].workspace)) {
                 continue;
-            const int r = root_of(parent, nd->out[k]);
-            if (first[r] < 0 && p->kind[r] == VAL_ARENA) {
+            }
+            if (size > budget || size > SIZE_MAX / 4 || !onnxbn_add_size(all, ALIGN_UP(size), &all) ||
+                all > SIZE_MAX / 4) {
+                st = onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                                 "node '%s' (%s): %s needs %zu bytes, over the memory limit of the session",
+                                 onnxbn_node_name(nd), onnxbn_node_op_type(nd),
+                                 r >= 0 ? "an output" : "its scratch", size);
+                goto done;
+            }
+            if (r >= 0) {
                 first[r] = n_spans;
-                spans[n_spans++] = (span){.id = r, .size = ALIGN_UP(p->vals[r].nbytes),
-                                          .first = s, .last = last[r]};
+                spans[n_spans++] = (span){.id = r, .size = ALIGN_UP(size), .first = s, .last = last[r]};
+            } else {
+                spans[n_spans++] = (span){.id = -1 - nd->index, .size = ALIGN_UP(size), .first = s,
+                                          .last = s};
             }
         }
-        const size_t ws = p->ctx[nd->index].workspace;
-        if (ws)
-            spans[n_spans++] = (span){.id = -1 - nd->index, .size = ALIGN_UP(ws), .first = s,
-                                      .last = s};
     }
     size_t total = 0;
     if ((st = layout(spans, n_spans, p->n_steps, &total, &p->arena_lower_bound, err)))

@@ -301,6 +301,25 @@ static void test_bundled_models_within_1_2(void **state)
     check_dir(ONNXBN_SOURCE_DIR "/models/big"); /* git-ignored: made by models/make_big.sh */
 }
 
+/* A buffer of 2^64 − 16 bytes fits size_t but not the arena: rounding it up to the alignment
+ * wrapped to a 64-byte arena that Pad then wrote past (found by fuzz_run). Pad [2,3] by
+ * [0, −5, 0, 2^61] gives [2, 2^61 − 2] floats. */
+static void test_huge_buffer_refused(void **state)
+{
+    (void)state;
+    const int64_t xd[] = {2, 3}, pd[] = {4}, pads[] = {0, -5, 0, INT64_C(1) << 61};
+    mk_model *m = mk_new(13);
+    mk_input(m, "x", ONNXBN_FLOAT, 2, xd);
+    mk_init(m, "pads", ONNXBN_INT64, 1, pd, pads);
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_node_add(m, "Pad", "pd", "x,pads", "y");
+    const float x[6] = {0};
+    mk_feed f = {"x", 0, 2, xd, x};
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_LIMIT,
+                   "node 'pd' (Pad): an output needs 18446744073709551600 bytes, over the memory limit");
+    mk_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_scratch_shares_the_arena),
         cmocka_unit_test(test_no_plan_no_numbers),
         cmocka_unit_test(test_bundled_models_within_1_2),
+        cmocka_unit_test(test_huge_buffer_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
