@@ -6,10 +6,13 @@
 #include "fold.h"
 #include "model.h"
 
-/* A set of strings (owned copies), for names in use and names read inside subgraphs. */
+/* A set of strings (owned copies), for names in use and names read inside subgraphs. Hashed as
+ * the graph index hashes, from a seed drawn when the set first allocates: the names come from the
+ * file. Nothing walks the slots in order, so the seed never shows in what the converter writes. */
 typedef struct fz_names {
     char **slot;
     size_t cap, n;
+    uint64_t seed;
 } fz_names;
 
 bool fz_names_has(const fz_names *s, const char *name);

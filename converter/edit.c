@@ -31,19 +31,11 @@ fz_res fz_nomem(fz *z) { return fz_fail(z, ONNXBN_ERR_NOMEM, "out of memory"); }
 
 /* ---- name sets ---- */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 bool fz_names_has(const fz_names *s, const char *name)
 {
     if (!s->cap || !name)
         return false;
-    for (size_t i = hash_str(name) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    for (size_t i = onnxbn_hash_str(s->seed, name) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (!s->slot[i])
             return false;
         if (!strcmp(s->slot[i], name))
@@ -51,9 +43,9 @@ bool fz_names_has(const fz_names *s, const char *name)
     }
 }
 
-static void put(char **slot, size_t cap, char *copy)
+static void put(char **slot, size_t cap, uint64_t seed, char *copy)
 {
-    size_t i = hash_str(copy) & (cap - 1);
+    size_t i = onnxbn_hash_str(seed, copy) & (cap - 1);
     while (slot[i])
         i = (i + 1) & (cap - 1);
     slot[i] = copy;
@@ -68,9 +60,11 @@ bool fz_names_add(fz_names *s, const char *name)
         char **slot = calloc(cap, sizeof *slot);
         if (!slot)
             return false;
+        if (!s->cap)
+            s->seed = onnxbn_hash_seed(s);
         for (size_t i = 0; i < s->cap; i++)
             if (s->slot[i])
-                put(slot, cap, s->slot[i]);
+                put(slot, cap, s->seed, s->slot[i]);
         free(s->slot);
         s->slot = slot;
         s->cap = cap;
@@ -78,7 +72,7 @@ bool fz_names_add(fz_names *s, const char *name)
     char *copy = strdup(name);
     if (!copy)
         return false;
-    put(s->slot, s->cap, copy);
+    put(s->slot, s->cap, s->seed, copy);
     s->n++;
     return true;
 }

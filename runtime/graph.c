@@ -11,7 +11,7 @@
 /* FNV-1a from a random start, then a full mix: the low bits FNV alone gives depend only on the
  * low bits of each step, so names whose slots collide would be cheap to make, and a file full of
  * them would turn every lookup into a scan of the table. */
-static uint64_t hash_str(uint64_t seed, const char *s)
+uint64_t onnxbn_hash_str(uint64_t seed, const char *s)
 {
     uint64_t h = 1469598103934665603ull ^ seed;
     for (; *s; s++)
@@ -23,7 +23,7 @@ static uint64_t hash_str(uint64_t seed, const char *s)
     return h ^ (h >> 33);
 }
 
-static uint64_t random_seed(const void *salt)
+uint64_t onnxbn_hash_seed(const void *salt)
 {
     uint64_t s;
     if (getrandom(&s, sizeof s, GRND_NONBLOCK) == (ssize_t)sizeof s)
@@ -38,7 +38,7 @@ int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
     if (!name || !*name || !g->hash_cap)
         return -1;
     size_t mask = g->hash_cap - 1;
-    for (size_t i = hash_str(g->hash_seed, name) & mask;; i = (i + 1) & mask) {
+    for (size_t i = onnxbn_hash_str(g->hash_seed, name) & mask;; i = (i + 1) & mask) {
         int id = g->hash[i];
         if (id < 0)
             return -1;
@@ -51,7 +51,7 @@ int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
 static int intern(onnxbn_graph *g, const char *name)
 {
     size_t mask = g->hash_cap - 1;
-    size_t i = hash_str(g->hash_seed, name) & mask;
+    size_t i = onnxbn_hash_str(g->hash_seed, name) & mask;
     for (;; i = (i + 1) & mask) {
         int id = g->hash[i];
         if (id < 0)
@@ -254,7 +254,7 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool requ
     }
     if (names > INT32_MAX / 4)
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
-    g->hash_seed = random_seed(g);
+    g->hash_seed = onnxbn_hash_seed(g);
     g->hash_cap = 16;
     while (g->hash_cap < 2 * names)
         g->hash_cap *= 2;

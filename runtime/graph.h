@@ -56,6 +56,11 @@ onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, boo
                                  onnxbn_error *err);
 void onnxbn_graph_free(onnxbn_graph *g);
 int onnxbn_graph_find(const onnxbn_graph *g, const char *name); /* value id or -1 */
+/* The index's string hash, for any table of names read from a file: seeded at random per table
+ * (salt, e.g. the table's address, only counts when the system has no randomness to give), so
+ * that names crafted to collide cannot turn lookups into scans. */
+uint64_t onnxbn_hash_seed(const void *salt);
+uint64_t onnxbn_hash_str(uint64_t seed, const char *s);
 /* "node 'name' (Op)" or "node #3 (Op)" into buf. */
 const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap);
 #define ONNXBN_LABEL_MAX 160

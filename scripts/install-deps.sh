@@ -8,7 +8,8 @@
 #              (tests/converter/ort_check.sh; it skips without it)
 #
 # The ASan+UBSan build uses gcc, whose runtimes (libasan8, libubsan1) come with gcc on Debian 12
-# through libgcc-12-dev, so the sanitizer build needs nothing beyond the base list.
+# through libgcc-12-dev; the fuzz targets use clang 14 with libFuzzer and its sanitizer runtimes
+# from libclang-rt-14-dev (Debian 12's clang is 14).
 set -euo pipefail
 
 base=(
@@ -17,7 +18,8 @@ base=(
     libonnx-dev                          # /usr/include/onnx/onnx.proto, the schema we generate from
     libopenblas-dev                      # SGEMM
     libcmocka-dev                        # unit tests
-    valgrind                             # the malformed corpus, unit and node tests under memcheck
+    valgrind                             # test.sh's valgrind stage: every ctest under memcheck
+    clang libclang-rt-14-dev             # test.sh's fuzz stage: libFuzzer (fuzz/build.sh)
     libonnx-testdata                     # conformance tests: the ONNX backend test data
     python3-onnx python3-numpy python3-pytest # independent references in tests/models
 )

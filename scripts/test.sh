@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# test.sh — the whole test suite: installs the Debian packages, builds a Release build into build/
-# and runs every ctest, then the same again built with ASan+UBSan into build-asan/.
+# test.sh — the whole test suite: installs the Debian packages, then runs four stages, each timed:
+#   release   Release build in build/, every ctest
+#   asan      ASan+UBSan build in build-asan/, every ctest
+#   valgrind  build in build-valgrind/ with -DONNXBN_VALGRIND=ON: every ctest, with every onnxbn
+#             program the tests start (CLI, unit tests, fuzz replays, examples, the Python
+#             interpreter that loads libonnxbn) under valgrind memcheck (tests/valgrind)
+#   fuzz      each libFuzzer target for $FUZZ_SECONDS (60) s from the seed corpus (build-fuzz-ci/)
 #
-# Usage: bash scripts/test.sh   (exits non-zero when any build or test fails; CI runs exactly this)
+# Usage: bash scripts/test.sh [STAGE...]   (default: all four; CI runs exactly `bash scripts/test.sh`)
+# Exits non-zero when any build, test or fuzz run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc)
 start=$SECONDS
 failed=()
+times=()
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(release asan valgrind fuzz)
+for s in "${stages[@]}"; do
+    case "$s" in
+        release|asan|valgrind|fuzz) ;;
+        *) echo "test.sh: unknown stage '$s' (expected release, asan, valgrind, fuzz)" >&2; exit 2 ;;
+    esac
+done
 
 bash scripts/install-deps.sh
 # onnxruntime (npm) for the converter's cross-check; without it that test skips, so a registry
@@ -16,25 +31,70 @@ bash scripts/install-deps.sh
 bash scripts/install-deps.sh --ort ||
     echo "test.sh: warning: onnxruntime-node not installed; converter.onnxruntime will skip" >&2
 
-echo "== Release build (build/)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONNXBN_SANITIZE=OFF
-cmake --build build -j"$jobs"
-# A failing test does not stop the script: the sanitizer run below may say why it fails.
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300 || failed+=("Release ctest")
+stage_release() {
+    echo "== Release build (build/)"
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONNXBN_SANITIZE=OFF -DONNXBN_VALGRIND=OFF
+    cmake --build build -j"$jobs"
+    # A failing test does not stop the script: the other stages may say why it fails.
+    ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300 || failed+=("Release ctest")
+}
 
-echo "== ASan+UBSan build (build-asan/)"
-# Without OpenBLAS: the Release run covers the OpenBLAS path, this one the portable SGEMM kernel,
-# where the sanitizers can see the loads and stores (they cannot inside OpenBLAS's assembly).
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DONNXBN_SANITIZE=ON -DONNXBN_USE_OPENBLAS=OFF
-cmake --build build-asan -j"$jobs"
-# Any report fails the test: leaks included; UBSan stops at the first finding (the build uses
-# -fno-sanitize-recover=all). allocator_may_return_null lets an over-large allocation reach the
-# library's ONNXBN_ERR_NOMEM path, as it would with the system allocator, instead of aborting.
-ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 || failed+=("ASan+UBSan ctest")
+stage_asan() {
+    echo "== ASan+UBSan build (build-asan/)"
+    # Without OpenBLAS: the Release and valgrind runs cover the OpenBLAS path, this one the portable
+    # SGEMM kernel, where the sanitizers see the loads and stores (not inside OpenBLAS's assembly).
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DONNXBN_SANITIZE=ON -DONNXBN_USE_OPENBLAS=OFF
+    cmake --build build-asan -j"$jobs"
+    # Any report fails the test: leaks included; UBSan stops at the first finding (the build uses
+    # -fno-sanitize-recover=all). allocator_may_return_null lets an over-large allocation reach the
+    # library's ONNXBN_ERR_NOMEM path, as it would with the system allocator, instead of aborting.
+    ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 || failed+=("ASan+UBSan ctest")
+}
+
+stage_valgrind() {
+    echo "== valgrind build (build-valgrind/): every ctest under memcheck"
+    # The Release code as shipped (with OpenBLAS), plus -g so that reports name lines.
+    cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g -DONNXBN_SANITIZE=OFF \
+        -DONNXBN_VALGRIND=ON
+    cmake --build build-valgrind -j"$jobs"
+    # Per-test timeouts are 10x the normal ones (tests/valgrind/valgrind.cmake); this is for the rest.
+    ctest --test-dir build-valgrind --output-on-failure -j"$jobs" --timeout 3000 || failed+=("valgrind ctest")
+}
+
+stage_fuzz() {
+    local secs=${FUZZ_SECONDS:-60} dir=build-fuzz-ci
+    echo "== fuzz smoke ($dir/): each libFuzzer target for $secs s"
+    bash fuzz/build.sh "$dir" >/dev/null
+    # A bounded run: from the seeds alone (ONNX test data, models/, tests/malformed,
+    # fuzz/regressions), not from what an earlier run grew.
+    rm -rf "$dir/corpus" "$dir/artifacts" "$dir/logs"
+    bash fuzz/make_corpus.sh "$dir/seeds"
+    local targets=(fuzz_load fuzz_run fuzz_tensor fuzz_fuse) pids=() names=() k
+    # As many at once as there are cores; run.sh exits non-zero on a crash, leak, timeout or OOM.
+    for ((k = 0; k < ${#targets[@]}; k++)); do
+        FUZZ_DIR=$dir bash fuzz/run.sh "${targets[k]}" "$secs" >"$dir/${targets[k]}.out" 2>&1 &
+        pids+=($!)
+        names+=("${targets[k]}")
+        if [ ${#pids[@]} -ge "$jobs" ] || [ $k -eq $((${#targets[@]} - 1)) ]; then
+            for ((j = 0; j < ${#pids[@]}; j++)); do
+                wait "${pids[j]}" || failed+=("fuzz ${names[j]}")
+                cat "$dir/${names[j]}.out"
+            done
+            pids=() names=()
+        fi
+    done
+}
+
+for s in "${stages[@]}"; do
+    t0=$SECONDS
+    "stage_$s"
+    times+=("$s $((SECONDS - t0)) s")
+done
 
 elapsed=$((SECONDS - start))
+echo "== stage times: $(IFS=,; echo "${times[*]}" | sed 's/,/, /g'); total $elapsed s"
 if [ ${#failed[@]} -ne 0 ]; then
     printf '== FAILED: %s (%d s)\n' "$(IFS=,; echo "${failed[*]}" | sed 's/,/, /g')" "$elapsed" >&2
     exit 1

@@ -12,6 +12,13 @@ failures=0
 # A sanitized library needs the sanitizer runtime in the program too.
 san_flags=()
 [ "$SAN" = ON ] && san_flags=(-fsanitize=address,undefined)
+# The onnxbn programs this script runs (installed, built out of tree, the examples) go through
+# $ONNXBN_TEST_WRAP when set: tests/valgrind/run_test.sh sets it to memcheck.sh in valgrind mode.
+wrap=() pywrap=()
+if [ -n "${ONNXBN_TEST_WRAP:-}" ]; then
+    wrap=(bash "$ONNXBN_TEST_WRAP")
+    pywrap=(bash "$ONNXBN_TEST_WRAP" --python)
+fi
 
 fail() {
     echo "FAILED: $*"
@@ -44,7 +51,7 @@ install_prefix() {
 # The simple example on relu.onnx (y = Relu(x), x [2,3]) fills x with (i % 7) - 3 = -3..2.
 RELU_LINE="output 'y': float [2,3]: 0 0 0 0 1 2"
 check_simple() {
-    run_ok "$1" "$SRC/tests/cli/data/relu.onnx"
+    run_ok "${wrap[@]}" "$1" "$SRC/tests/cli/data/relu.onnx"
     has_line "$RELU_LINE"
 }
 
@@ -71,9 +78,9 @@ int main(void) { return onnxbn_version()[0] == 0; }' >"$WORK/h.c"
         g++ -Wall -Wextra -Werror -fsyntax-only -x c++ -I"$PREFIX/include" "$WORK/h.c" \
             >"$OUT" 2>"$ERR" || fail "onnxbn.h does not compile as C++"
     fi
-    run_ok "$PREFIX/bin/onnxbn" --version
+    run_ok "${wrap[@]}" "$PREFIX/bin/onnxbn" --version
     has_line "onnxbn $v"
-    run_ok "$PREFIX/bin/onnxbn" info "$SRC/tests/cli/data/relu.onnx"
+    run_ok "${wrap[@]}" "$PREFIX/bin/onnxbn" info "$SRC/tests/cli/data/relu.onnx"
     has_line "  Relu                     1"
 }
 
@@ -155,7 +162,7 @@ case_example_simple() {
     local simple=$BUILD/examples/simple
     check_simple "$simple"
     has_line "onnxbn $(sed -n 's/^project(onnxbn VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")"
-    run_ok "$simple" "$SRC/models/mlp_bn/model.onnx"
+    run_ok "${wrap[@]}" "$simple" "$SRC/models/mlp_bn/model.onnx"
     "$PY" - "$SRC/models/mlp_bn/model.onnx" "$OUT" <<'EOF' >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "mlp_bn output differs from numpy"; }
 # Gemm -> BatchNormalization -> Relu -> Gemm in float64 from the model's own weights.
 import sys, numpy as np, onnx
@@ -187,12 +194,12 @@ np.testing.assert_allclose(got, exp, rtol=1e-5, atol=1e-5)
 assert np.abs(exp).max() > 0.1  # the check is not against a zero output
 EOF
     # Errors: one line naming the file, exit 1; usage: exit 2.
-    "$simple" "$WORK/none.onnx" >"$OUT" 2>"$ERR"
+    "${wrap[@]}" "$simple" "$WORK/none.onnx" >"$OUT" 2>"$ERR"
     [ $? -eq 1 ] && [ "$(wc -l <"$ERR")" -eq 1 ] && grep -q "none.onnx" "$ERR" || fail "missing model"
-    "$simple" "$SRC/tests/cli/data/unknown_op.onnx" >"$OUT" 2>"$ERR"
+    "${wrap[@]}" "$simple" "$SRC/tests/cli/data/unknown_op.onnx" >"$OUT" 2>"$ERR"
     [ $? -eq 1 ] && grep -q "FrobnicateTensor" "$ERR" && grep -q "ONNXBN_ERR_UNSUPPORTED\|unsupported" "$ERR" \
         || fail "unsupported operator"
-    "$simple" >"$OUT" 2>"$ERR"
+    "${wrap[@]}" "$simple" >"$OUT" 2>"$ERR"
     [ $? -eq 2 ] || fail "no argument: exit 2 expected"
 }
 
@@ -202,7 +209,7 @@ case_example_fold() {
     local fold=$BUILD/examples/fold model=$SRC/models/tiny_resnet
     [ -f "$model/model.onnx" ] || { echo "models/tiny_resnet missing: skipped"; exit 77; }
     mkdir -p "$WORK/case"
-    run_ok "$fold" "$model/model.onnx" "$WORK/case/model.onnx"
+    run_ok "${wrap[@]}" "$fold" "$model/model.onnx" "$WORK/case/model.onnx"
     has_line "BatchNormalization: 6 -> 0 (6 folded, 0 left); nodes: 23 -> 17"
     grep -qE "^folded +Conv\+BN +/stem/stem.1/BatchNormalization -> /stem/stem.0/Conv$" "$OUT" \
         || fail "report line of the stem fold"
@@ -214,9 +221,9 @@ ops = [n.op_type for n in m.graph.node]
 assert 'BatchNormalization' not in ops and ops.count('Conv') == 6, ops
 " "$WORK/case/model.onnx" >"$OUT" 2>"$ERR" || fail "the folded file"
     cp -r "$model"/test_data_set_* "$WORK/case/"
-    run_ok "$BUILD/onnxbn" test "$WORK/case"
+    run_ok "${wrap[@]}" "$BUILD/onnxbn" test "$WORK/case"
     has_line "PASS case"
-    "$fold" "$WORK/none.onnx" "$WORK/x.onnx" >"$OUT" 2>"$ERR"
+    "${wrap[@]}" "$fold" "$WORK/none.onnx" "$WORK/x.onnx" >"$OUT" 2>"$ERR"
     [ $? -eq 1 ] && grep -q "none.onnx" "$ERR" || fail "missing model"
 }
 
@@ -226,33 +233,33 @@ case_guide() {
     local bin=$BUILD/onnxbn
     cd "$WORK" || exit 1
     run_ok "$PY" "$SRC/examples/export_pytorch.py" smallnet
-    run_ok "$bin" info smallnet/model.onnx
+    run_ok "${wrap[@]}" "$bin" info smallnet/model.onnx
     has_line "  input: float [N,3,32,32]"
     has_line "  output: float [N,10]"
     has_line "nodes: 11"
     has_line "  BatchNormalization       1"
-    run_ok "$bin" info smallnet/model.onnx --dot
+    run_ok "${wrap[@]}" "$bin" info smallnet/model.onnx --dot
     grep -q "folds into /head/head.0/Gemm" "$OUT" || fail "the guide's orange BN"
-    run_ok "$bin" run smallnet/model.onnx
+    run_ok "${wrap[@]}" "$bin" run smallnet/model.onnx
     grep -q "^output 'output': float \[1,10\] = " "$OUT" || fail "run"
-    run_ok "$bin" run smallnet/model.onnx input=smallnet/test_data_set_0/input_0.pb -o out/ --npy
+    run_ok "${wrap[@]}" "$bin" run smallnet/model.onnx input=smallnet/test_data_set_0/input_0.pb -o out/ --npy
     [ -f out/output_0.npy ] || fail "run -o out/ --npy wrote nothing"
-    run_ok "$bin" test smallnet
+    run_ok "${wrap[@]}" "$bin" test smallnet
     has_line "PASS smallnet"
-    run_ok "$bin" fuse smallnet/model.onnx smallnet_fused.onnx --verify smallnet
+    run_ok "${wrap[@]}" "$bin" fuse smallnet/model.onnx smallnet_fused.onnx --verify smallnet
     grep -qE "^folded +Gemm\+BN +'/head/head.1/BatchNormalization' into '/head/head.0/Gemm'$" "$OUT" || fail "fuse report"
     grep -q "^verify on smallnet/test_data_set_0:" "$OUT" || fail "fuse --verify"
-    run_ok "$bin" info smallnet/model.onnx --dot --fused
+    run_ok "${wrap[@]}" "$bin" info smallnet/model.onnx --dot --fused
     grep -q "+ BatchNormalization /head/head.1/BatchNormalization" "$OUT" || fail "the guide's green Gemm"
-    run_ok "$bin" bench smallnet_fused.onnx --dim N=1 --iters 5 --json
+    run_ok "${wrap[@]}" "$bin" bench smallnet_fused.onnx --dim N=1 --iters 5 --json
     "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['iters'] == 5" "$OUT" || fail "bench --json"
     # The C example on the folded model equals the CLI on the original, same input ((i % 7) - 3).
-    run_ok "$BUILD/examples/simple" smallnet_fused.onnx
+    run_ok "${wrap[@]}" "$BUILD/examples/simple" smallnet_fused.onnx
     cp "$OUT" simple.out
     "$PY" -c "
 import numpy as np
 np.save('x.npy', (np.arange(3 * 32 * 32) % 7 - 3).astype(np.float32).reshape(1, 3, 32, 32))"
-    run_ok "$bin" run smallnet/model.onnx input=x.npy -o ref/ --npy
+    run_ok "${wrap[@]}" "$bin" run smallnet/model.onnx input=x.npy -o ref/ --npy
     "$PY" -c "
 import numpy as np
 line = [l for l in open('simple.out') if l.startswith(\"output 'output': float [1,10]:\")][0]
@@ -266,7 +273,7 @@ assert np.abs(exp).max() > 0.05
 # scripts/gen-operator-table.py: rows from the registry through the C API, counts from the node suite.
 case_operator_table() {
     [ -d /usr/share/libonnx-testdata/data/node ] || { echo "ONNX test data not installed: skipped"; exit 77; }
-    run_ok /usr/bin/python3 "$SRC/scripts/gen-operator-table.py" "$BUILD" -o "$WORK/operators.md"
+    run_ok "${pywrap[@]}" /usr/bin/python3 "$SRC/scripts/gen-operator-table.py" "$BUILD" -o "$WORK/operators.md"
     local t=$WORK/operators.md
     cp "$t" "$OUT"
     # Versions as the operator files declare them (BN: runtime/ops/batchnorm.c; Gemm 1-13).
@@ -275,10 +282,11 @@ case_operator_table() {
     grep -qE '^## Not implemented \([0-9]+\)$' "$t" || fail "not-implemented list"
     # Every operator the library runs is a row, and the pass counts add up to the suite's.
     "$PY" - "$t" "$BUILD/onnxbn" <<'PYEOF' >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "table vs onnxbn test --json"; }
-import json, re, subprocess, sys
+import json, os, re, subprocess, sys
+wrap = ["bash", os.environ["ONNXBN_TEST_WRAP"]] if os.environ.get("ONNXBN_TEST_WRAP") else []
 rows = [l.split("|")[1:-1] for l in open(sys.argv[1]) if re.match(r"^\| [A-Z]", l)]
 ops = {r[0].strip(): r[3].strip() for r in rows}
-j = json.loads(subprocess.run([sys.argv[2], "test", "--json", "/usr/share/libonnx-testdata/data/node"],
+j = json.loads(subprocess.run(wrap + [sys.argv[2], "test", "--json", "/usr/share/libonnx-testdata/data/node"],
                               capture_output=True, text=True).stdout)
 for op, c in j["ops"].items():
     if op in ops:

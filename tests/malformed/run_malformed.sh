@@ -3,8 +3,9 @@
 # and that the one-line error holds the expected fragment exactly. Never a crash or a hang.
 #
 # Usage: run_malformed.sh ONNXBN [--valgrind]
-#   --valgrind: each command under valgrind (memory errors and definite/indirect leaks fail);
-#               skips (exit 77) when valgrind is not installed.
+#   --valgrind: each command under valgrind (tests/valgrind/memcheck.sh: memory errors and
+#               definite/indirect leaks fail); skips (exit 77) when valgrind is not installed.
+#               ctest's valgrind mode (-DONNXBN_VALGRIND=ON) passes a memcheck ONNXBN instead.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "$1")
@@ -14,8 +15,7 @@ if [ "${2:-}" = --valgrind ]; then
         echo "run_malformed.sh: valgrind is not installed: skipped"
         exit 77
     fi
-    wrap=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
-          --show-leak-kinds=definite,indirect)
+    wrap=(bash "$here/../valgrind/memcheck.sh")
 fi
 cd "$here"
 out=$(mktemp -d)
