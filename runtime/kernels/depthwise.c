@@ -76,6 +76,22 @@ INLINE AVX512 __m512 act16(__m512 v, int kind, __m512 lo, __m512 hi)
     return v;
 }
 
+/* The end of one output vector: the K row sums added up, the activation, and the store (masked
+ * for the last vector of a row). */
+INLINE AVX512 void finish(const __m512 *part, int K, int act, __m512 lo, __m512 hi, float *dst,
+                          bool last, __mmask16 tail)
+{
+    __m512 acc = part[0];
+#pragma GCC unroll 5
+    for (int kh = 1; kh < K; kh++)
+        acc = _mm512_add_ps(acc, part[kh]);
+    acc = act16(acc, act, lo, hi);
+    if (!last)
+        _mm512_storeu_ps(dst, acc);
+    else
+        _mm512_mask_storeu_ps(dst, tail, acc);
+}
+
 /* One output channel of a K x K kernel at horizontal stride S (both constants after inlining), for
  * any horizontal dilation: a masked load per tap. masks[v·K + kw] is the load mask of vector v
  * under kernel column kw (S·16 lanes). Stride 2 loads 32 columns and keeps the even ones. */
@@ -132,15 +148,7 @@ INLINE AVX512 void dw_chan(const onnxbn_conv_geom *g, const int K, const int S, 
                     part[kh] = _mm512_fmadd_ps(wv[kh * K + kw], xv, part[kh]);
                 }
             }
-            __m512 acc = part[0];
-#pragma GCC unroll 5
-            for (int kh = 1; kh < K; kh++)
-                acc = _mm512_add_ps(acc, part[kh]);
-            acc = act16(acc, act, lov, hiv);
-            if (v + 1 < nvec)
-                _mm512_storeu_ps(yrow + v * 16, acc);
-            else
-                _mm512_mask_storeu_ps(yrow + v * 16, tail, acc);
+            finish(part, K, act, lov, hiv, yrow + v * 16, v + 1 == nvec, tail);
         }
     }
 }
@@ -247,15 +255,7 @@ INLINE AVX512 void dw_slide(const onnxbn_conv_geom *g, const int K, const int S,
                     co[kh] = no;
                 }
             }
-            __m512 acc = part[0];
-#pragma GCC unroll 5
-            for (int kh = 1; kh < K; kh++)
-                acc = _mm512_add_ps(acc, part[kh]);
-            acc = act16(acc, act, lov, hiv);
-            if (v + 1 < nvec)
-                _mm512_storeu_ps(yrow + v * 16, acc);
-            else
-                _mm512_mask_storeu_ps(yrow + v * 16, tail, acc);
+            finish(part, K, act, lov, hiv, yrow + v * 16, v + 1 == nvec, tail);
         }
     }
 }
@@ -298,15 +298,7 @@ INLINE AVX512 void dw_flat(const onnxbn_conv_geom *g, const int K, const float *
                                                _mm512_maskz_loadu_ps(m, row + kw * dw), part[kh]);
             }
         }
-        __m512 acc = part[0];
-#pragma GCC unroll 5
-        for (int kh = 1; kh < K; kh++)
-            acc = _mm512_add_ps(acc, part[kh]);
-        acc = act16(acc, act, lov, hiv);
-        if (v + 1 < nvec)
-            _mm512_storeu_ps(yo + v * 16, acc);
-        else
-            _mm512_mask_storeu_ps(yo + v * 16, tail, acc);
+        finish(part, K, act, lov, hiv, yo + v * 16, v + 1 == nvec, tail);
     }
 }
 
