@@ -1,13 +1,31 @@
-/* threadpool.c — the session's worker threads: a job is published under a mutex with a generation
- * number; tasks are claimed from a counter tagged with that generation, and the caller waits for
- * the tasks to finish, not for every worker to wake (a worker the OS has not scheduled yet must not
- * hold up the job). */
+/* threadpool.c — the session's worker threads. Between jobs a worker spins for a short while on
+ * the job counter before it sleeps on a condition variable: a session runs its nodes back to back,
+ * tens of microseconds apart, and waking a sleeping thread (futex + IPI, dearer under a hypervisor)
+ * costs about as much as a small node, so without the spin a second thread slows small nodes down.
+ * A job is published under a mutex with a generation number; tasks are claimed from a counter
+ * tagged with that generation, and the caller waits for the tasks to finish, not for every worker
+ * to wake (a worker the OS has not scheduled yet must not hold up the job). */
 #include "threadpool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+/* How long a worker (or the caller waiting for the last task) spins before it blocks: longer than
+ * the gap between two parallel nodes of a run (a serial node between them, typically under 0.5 ms),
+ * short enough that an idle session gives its cores back almost at once. */
+#define SPIN_NS 2000000L
 
 typedef struct worker_slot {
     pthread_t tid;
@@ -20,7 +38,9 @@ struct onnxbn_pool {
     worker_slot *workers;
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    uint32_t gen;          /* bumped per job (under mu) */
+    atomic_uint gen;       /* bumped per job (under mu); read without mu by spinning workers */
+    atomic_int sleepers;   /* workers blocked, or about to block, on wake */
+    atomic_bool waiting;   /* the caller is blocked, or about to block, on done */
     bool stop;
     /* the current job, written under mu before gen is bumped */
     onnxbn_pool_fn fn;
@@ -39,6 +59,13 @@ typedef struct job {
     size_t n;
 } job;
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static bool claim(onnxbn_pool *p, const job *j, size_t *task)
 {
     uint_least64_t v = atomic_load_explicit(&p->next, memory_order_relaxed);
@@ -53,17 +80,31 @@ static bool claim(onnxbn_pool *p, const job *j, size_t *task)
     }
 }
 
-/* Runs tasks of job j until none is left; the one that completes the last task wakes the caller. */
+/* Runs tasks of job j until none is left; the one that completes the last task wakes the caller
+ * if it has stopped spinning. */
 static void drain(onnxbn_pool *p, const job *j, int thread)
 {
     size_t t;
     while (claim(p, j, &t)) {
         j->fn(j->arg, t, thread);
-        if (atomic_fetch_add_explicit(&p->finished, 1, memory_order_acq_rel) + 1 == j->n) {
+        if (atomic_fetch_add(&p->finished, 1) + 1 == j->n && atomic_load(&p->waiting)) {
             pthread_mutex_lock(&p->mu);
             pthread_cond_signal(&p->done);
             pthread_mutex_unlock(&p->mu);
         }
+    }
+}
+
+/* Spins until gen differs from seen or the spin time is up; true if it changed. */
+static bool spin_for_job(onnxbn_pool *p, uint32_t seen)
+{
+    const int64_t end = now_ns() + SPIN_NS;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&p->gen, memory_order_relaxed) != seen)
+            return true;
+        cpu_relax();
+        if (!(i & 255) && now_ns() > end)
+            return false;
     }
 }
 
@@ -72,20 +113,25 @@ static void *worker(void *v)
     const worker_slot *w = v;
     onnxbn_pool *p = w->pool;
     uint32_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->gen == seen)
+        spin_for_job(p, seen);
+        pthread_mutex_lock(&p->mu);
+        /* Announced before gen is checked (both sequentially consistent), so that a caller who
+         * bumps gen after this check sees a sleeper and broadcasts. */
+        atomic_fetch_add(&p->sleepers, 1);
+        while (!p->stop && atomic_load(&p->gen) == seen)
             pthread_cond_wait(&p->wake, &p->mu);
-        if (p->stop)
+        atomic_fetch_sub(&p->sleepers, 1);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
             break;
+        }
         /* the job as it is now: if the caller has moved on, this is the newer one */
-        const job j = {.gen = p->gen, .fn = p->fn, .arg = p->arg, .n = p->n};
+        const job j = {.gen = atomic_load(&p->gen), .fn = p->fn, .arg = p->arg, .n = p->n};
         seen = j.gen;
         pthread_mutex_unlock(&p->mu);
         drain(p, &j, w->index);
-        pthread_mutex_lock(&p->mu);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -107,6 +153,9 @@ onnxbn_status onnxbn_pool_new(int threads, onnxbn_pool **out, onnxbn_error *err)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->gen, 0);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->waiting, false);
     atomic_init(&p->next, 0);
     atomic_init(&p->finished, 0);
     for (int i = 0; i < threads - 1; i++) {
@@ -129,6 +178,7 @@ void onnxbn_pool_free(onnxbn_pool *p)
         return;
     pthread_mutex_lock(&p->mu);
     p->stop = true;
+    atomic_fetch_add(&p->gen, 1); /* ends the spin of a worker that has not gone to sleep yet */
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->n_workers; i++)
@@ -150,22 +200,33 @@ void onnxbn_pool_run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    const job j = {.gen = ++p->gen, .fn = fn, .arg = arg, .n = n};
+    const job j = {.gen = atomic_load(&p->gen) + 1, .fn = fn, .arg = arg, .n = n};
     p->fn = fn;
     p->arg = arg;
     p->n = n;
     atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
     atomic_store_explicit(&p->next, (uint_least64_t)j.gen << 32, memory_order_release);
-    pthread_cond_broadcast(&p->wake);
+    atomic_store(&p->gen, j.gen);
+    if (atomic_load(&p->sleepers))
+        pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     drain(p, &j, 0);
-    /* Tasks another thread claimed may still be running; the one finishing last signals. */
-    pthread_mutex_lock(&p->mu);
-    while (atomic_load_explicit(&p->finished, memory_order_acquire) < n)
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    /* Tasks another thread claimed may still be running; spin a while for them, then sleep until
+     * the one finishing last signals. */
+    const int64_t end = now_ns() + SPIN_NS;
+    for (unsigned i = 1; atomic_load_explicit(&p->finished, memory_order_acquire) < n; i++) {
+        cpu_relax();
+        if (!(i & 255) && now_ns() > end) {
+            pthread_mutex_lock(&p->mu);
+            atomic_store(&p->waiting, true);
+            while (atomic_load(&p->finished) < n)
+                pthread_cond_wait(&p->done, &p->mu);
+            atomic_store(&p->waiting, false);
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+    }
 }
-
 void onnxbn_split(size_t n, size_t parts, size_t i, size_t align, size_t *lo, size_t *hi)
 {
     if (!parts)
