@@ -46,6 +46,7 @@ struct onnxbn_pool {
     onnxbn_pool_fn fn;
     void *arg;
     size_t n;
+    bool fixed; /* task i runs on thread i (onnxbn_pool_run_fixed) */
     /* (generation << 32) | next task index: a worker holding an older job's copy cannot claim a
      * task of the current one */
     atomic_uint_least64_t next;
@@ -57,6 +58,7 @@ typedef struct job {
     onnxbn_pool_fn fn;
     void *arg;
     size_t n;
+    bool fixed;
 } job;
 
 static int64_t now_ns(void)
@@ -82,16 +84,28 @@ static bool claim(onnxbn_pool *p, const job *j, size_t *task)
 
 /* Runs tasks of job j until none is left; the one that completes the last task wakes the caller
  * if it has stopped spinning. */
+static void finish_one(onnxbn_pool *p, const job *j)
+{
+    if (atomic_fetch_add(&p->finished, 1) + 1 == j->n && atomic_load(&p->waiting)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
 static void drain(onnxbn_pool *p, const job *j, int thread)
 {
     size_t t;
+    if (j->fixed) {
+        if ((size_t)thread < j->n) {
+            j->fn(j->arg, (size_t)thread, thread);
+            finish_one(p, j);
+        }
+        return;
+    }
     while (claim(p, j, &t)) {
         j->fn(j->arg, t, thread);
-        if (atomic_fetch_add(&p->finished, 1) + 1 == j->n && atomic_load(&p->waiting)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        finish_one(p, j);
     }
 }
 
@@ -127,7 +141,8 @@ static void *worker(void *v)
             break;
         }
         /* the job as it is now: if the caller has moved on, this is the newer one */
-        const job j = {.gen = atomic_load(&p->gen), .fn = p->fn, .arg = p->arg, .n = p->n};
+        const job j = {.gen = atomic_load(&p->gen), .fn = p->fn, .arg = p->arg, .n = p->n,
+                       .fixed = p->fixed};
         seen = j.gen;
         pthread_mutex_unlock(&p->mu);
         drain(p, &j, w->index);
@@ -192,18 +207,14 @@ void onnxbn_pool_free(onnxbn_pool *p)
 
 int onnxbn_pool_threads(const onnxbn_pool *p) { return p ? p->n_workers + 1 : 1; }
 
-void onnxbn_pool_run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg)
+static void run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg, bool fixed)
 {
-    if (!p || n <= 1 || n > 0xffffffffu) {
-        for (size_t t = 0; t < n; t++)
-            fn(arg, t, 0);
-        return;
-    }
     pthread_mutex_lock(&p->mu);
-    const job j = {.gen = atomic_load(&p->gen) + 1, .fn = fn, .arg = arg, .n = n};
+    const job j = {.gen = atomic_load(&p->gen) + 1, .fn = fn, .arg = arg, .n = n, .fixed = fixed};
     p->fn = fn;
     p->arg = arg;
     p->n = n;
+    p->fixed = fixed;
     atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
     atomic_store_explicit(&p->next, (uint_least64_t)j.gen << 32, memory_order_release);
     atomic_store(&p->gen, j.gen);
@@ -227,6 +238,25 @@ void onnxbn_pool_run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg)
         }
     }
 }
+void onnxbn_pool_run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg)
+{
+    if (!p || n <= 1 || n > 0xffffffffu) {
+        for (size_t t = 0; t < n; t++)
+            fn(arg, t, 0);
+        return;
+    }
+    run(p, n, fn, arg, false);
+}
+
+void onnxbn_pool_run_fixed(onnxbn_pool *p, onnxbn_pool_fn fn, void *arg)
+{
+    if (!p) {
+        fn(arg, 0, 0);
+        return;
+    }
+    run(p, (size_t)p->n_workers + 1, fn, arg, true);
+}
+
 void onnxbn_split(size_t n, size_t parts, size_t i, size_t align, size_t *lo, size_t *hi)
 {
     if (!parts)

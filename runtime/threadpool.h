@@ -24,6 +24,11 @@ int onnxbn_pool_threads(const onnxbn_pool *p); /* 1 for NULL */
  * handed out one at a time, so uneven tasks balance. Not reentrant: a task must not call it. */
 void onnxbn_pool_run(onnxbn_pool *p, size_t n, onnxbn_pool_fn fn, void *arg);
 
+/* Runs fn for tasks 0 .. threads-1, task i on thread i (0 is the caller), and returns when all
+ * are done. For kernels that split a tensor the same way node after node: each thread then finds
+ * its part of the input in its own core's cache, where the part the previous node wrote. */
+void onnxbn_pool_run_fixed(onnxbn_pool *p, onnxbn_pool_fn fn, void *arg);
+
 /* [*lo, *hi): part `i` of `parts` near-equal parts of n items, each boundary a multiple of
  * `align` (except n itself). */
 void onnxbn_split(size_t n, size_t parts, size_t i, size_t align, size_t *lo, size_t *hi);
