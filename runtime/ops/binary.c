@@ -7,6 +7,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/elementwise.h"
 #include "op.h"
+#include "threadpool.h"
 
 #define M(t) (1u << (t))
 #define T_FLT (M(ONNXBN_FLOAT16) | M(ONNXBN_FLOAT) | M(ONNXBN_DOUBLE))
@@ -229,6 +230,7 @@ static onnxbn_status bin_infer(onnxbn_kctx *c, const bin_kind *k)
 typedef struct {
     onnxbn_binop op;
     int64_t sa[ONNXBN_MAX_RANK], sb[ONNXBN_MAX_RANK];
+    bool flat; /* A and B both laid out as Y: one run over n elements, splittable anywhere */
 } bin_state;
 
 static onnxbn_status bin_prepare(onnxbn_kctx *c, const bin_kind *k)
@@ -240,7 +242,43 @@ static onnxbn_status bin_prepare(onnxbn_kctx *c, const bin_kind *k)
     int rank;
     int64_t dims[ONNXBN_MAX_RANK];
     onnxbn_status st = resolve_op(c, k, &s->op);
-    return st ? st : bin_shape(c, k, &rank, dims, s->sa, s->sb);
+    if (st || (st = bin_shape(c, k, &rank, dims, s->sa, s->sb)))
+        return st;
+    int64_t ds[ONNXBN_MAX_RANK];
+    dense_strides(rank, dims, ds);
+    s->flat = true;
+    for (int i = 0; i < rank; i++)
+        s->flat &= dims[i] == 1 || (s->sa[i] == ds[i] && s->sb[i] == ds[i]);
+    return ONNXBN_OK;
+}
+
+/* Chunks of a flat float op: 16 Ki elements (64 KiB a stream) keep Y in L1/L2 for the fused
+ * activation, and a tensor under two chunks is not worth waking the pool for. */
+#define CHUNK 16384
+
+typedef struct {
+    const bin_state *s;
+    const float *a, *b;
+    float *y;
+    size_t n, parts;
+    onnxbn_act act;
+} flat_job;
+
+/* Part t of nth on thread t: contiguous, so that it covers the channels a Conv split by output
+ * channels left in the same core's cache; chunk by chunk within it. */
+static void flat_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const flat_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split(j->n, j->parts, t, 16, &lo, &hi);
+    for (; lo < hi; lo += CHUNK) {
+        const size_t len = hi - lo < CHUNK ? hi - lo : CHUNK;
+        const int64_t dims[1] = {(int64_t)len}, one[1] = {1};
+        onnxbn_binary(j->s->op, ONNXBN_FLOAT, ONNXBN_FLOAT, 1, dims, j->a + lo, one, j->b + lo,
+                      one, j->y + lo);
+        onnxbn_act_f32(j->act, j->y + lo, len);
+    }
 }
 
 static onnxbn_status bin_run(onnxbn_kctx *c)
@@ -248,8 +286,21 @@ static onnxbn_status bin_run(onnxbn_kctx *c)
     const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
     onnxbn_tensor *y = onnxbn_out(c, 0);
     const bin_state *s = c->state;
+    if (s->flat && a->dtype == ONNXBN_FLOAT && b->dtype == ONNXBN_FLOAT &&
+        y->dtype == ONNXBN_FLOAT) {
+        flat_job j = {s, a->data, b->data, y->data, (size_t)y->numel, 1, c->act};
+        if (j.n < 2 * CHUNK) {
+            flat_task(&j, 0, 0);
+        } else {
+            j.parts = (size_t)onnxbn_pool_threads(c->pool);
+            onnxbn_pool_run_fixed(c->pool, flat_task, &j);
+        }
+        return ONNXBN_OK;
+    }
     onnxbn_binary(s->op, a->dtype, b->dtype, y->rank, y->dims, a->data, s->sa, b->data, s->sb,
                   y->data);
+    if (y->dtype == ONNXBN_FLOAT)
+        onnxbn_act_f32(c->act, y->data, (size_t)y->numel);
     return ONNXBN_OK;
 }
 
@@ -266,7 +317,8 @@ static onnxbn_status bin_run(onnxbn_kctx *c)
         .min_outputs = 1,                                                                         \
         .max_outputs = 1,                                                                         \
         .attrs = ATTRS,                                                                           \
-        .flags = ONNXBN_OP_INPLACE, /* per-index loops: y may be an input of y's layout */       \
+        /* per-index loops: y may be an input of y's layout; a float result takes a Relu/Clip */ \
+        .flags = ONNXBN_OP_INPLACE | ONNXBN_OP_FUSE_ACT,                                          \
         .infer = SYM##_infer,                                                                     \
         .prepare = SYM##_prepare,                                                                 \
         .run = bin_run,                                                                           \

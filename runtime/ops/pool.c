@@ -7,6 +7,7 @@
 #include "kernels/pool.h"
 #include "op.h"
 #include "ops/autopad.h"
+#include "threadpool.h"
 
 /* Attribute values and sizes are kept below 2^31 so that the geometry (a product of two such
  * values plus a few terms) cannot overflow int64. */
@@ -294,8 +295,8 @@ static onnxbn_status scratch_size(const onnxbn_kctx *c, const pool_cfg *cfg, siz
     const onnxbn_tensor *x = onnxbn_in(c, 0), *y = onnxbn_out(c, 0);
     size_t n;
     *bytes = 0;
-    if (x->dtype == ONNXBN_FLOAT && !cfg->global)
-        *bytes = onnxbn_pool_scratch(&cfg->g);
+    if (x->dtype == ONNXBN_FLOAT && !cfg->global) /* a row buffer per thread */
+        *bytes = (onnxbn_pool_scratch(&cfg->g) + 63) / 64 * 64 * (size_t)(c->threads > 1 ? c->threads : 1);
     else if (via_f64(x->dtype) &&
              (!onnxbn_add_size((size_t)x->numel, (size_t)y->numel, &n) ||
               !onnxbn_mul_size(n, sizeof(double), bytes)))
@@ -335,12 +336,47 @@ static onnxbn_status pool_prepare(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
-static void run_f32(const pool_cfg *cfg, const float *x, float *y, int64_t *ind, void *scratch)
+/* Windowed float pooling split by planes over the pool. Each task is whole planes, so the result
+ * does not depend on the split; indices are flat over all of X, so a run with them stays whole. */
+typedef struct {
+    const pool_cfg *cfg;
+    const float *x;
+    float *y;
+    char *scratch;
+    size_t parts, in_sz, out_sz, row_bytes;
+} plane_job;
+
+static void plane_task(void *arg, size_t t, int thread)
 {
-    if (cfg->global)
+    const plane_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split((size_t)j->cfg->g.planes, j->parts, t, 1, &lo, &hi);
+    if (lo == hi)
+        return;
+    onnxbn_pool_params g = j->cfg->g;
+    g.planes = (int64_t)(hi - lo);
+    onnxbn_pool_f32(&g, j->x + lo * j->in_sz, j->y + lo * j->out_sz, NULL,
+                    j->row_bytes ? j->scratch + (size_t)thread * j->row_bytes : NULL);
+}
+
+static void run_f32(const onnxbn_kctx *c, const pool_cfg *cfg, const float *x, float *y,
+                    int64_t *ind, void *scratch)
+{
+    if (cfg->global) {
         onnxbn_global_pool_f32(cfg->g.kind, x, y, cfg->g.planes, cfg->size, cfg->g.p);
-    else
+        return;
+    }
+    const size_t planes = (size_t)cfg->g.planes, out_sz = (size_t)onnxbn_out(c, 0)->numel / planes;
+    const size_t threads = (size_t)onnxbn_pool_threads(c->pool);
+    /* a few tasks a thread, and not for a layer too small to repay waking the others */
+    if (ind || threads < 2 || planes < 2 || planes * out_sz < 16384) {
         onnxbn_pool_f32(&cfg->g, x, y, ind, scratch);
+        return;
+    }
+    plane_job j = {cfg, x, y, scratch, planes < 4 * threads ? planes : 4 * threads,
+                   (size_t)onnxbn_in(c, 0)->numel / planes, out_sz,
+                   (onnxbn_pool_scratch(&cfg->g) + 63) / 64 * 64};
+    onnxbn_pool_run(c->pool, j.parts, plane_task, &j);
 }
 
 static void run_f64(const pool_cfg *cfg, const double *x, double *y, int64_t *ind)
@@ -369,7 +405,7 @@ static onnxbn_status pool_run(onnxbn_kctx *c)
         return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "scratch of %zu bytes given, %zu needed",
                                 c->workspace, need);
     if (x->dtype == ONNXBN_FLOAT) {
-        run_f32(cfg, x->data, y->data, ind, c->scratch);
+        run_f32(c, cfg, x->data, y->data, ind, c->scratch);
         return ONNXBN_OK;
     }
     if (x->dtype == ONNXBN_DOUBLE) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -374,6 +375,82 @@ static void test_bn_streaming_matches_plain(void **state)
     free(y);
 }
 
+/* ---- element-wise and pooling nodes split over the threads ----
+ * Add -> Relu (fused into the Add, the flat split: 5·C·H·W ≥ two 16 Ki chunks), Mul by a
+ * per-channel scale -> Clip (broadcast: no split, the Clip still fused), MaxPool 3x3/2 pad 1 (by
+ * planes), each against plain loops in float: the same operations in the same order, so every
+ * element must match exactly, with 1, 2 and 3 threads. */
+enum { EC = 6, EH = 61, EW = 67, EOH = 31, EOW = 34 };
+
+static void test_elementwise_and_pool_threads(void **state)
+{
+    (void)state;
+    const int64_t xd[] = {1, EC, EH, EW}, sd[] = {EC, 1, 1}, yd[] = {1, EC, EOH, EOW}, sc[] = {0};
+    const int64_t k3[] = {3, 3}, s2[] = {2, 2}, p1[] = {1, 1, 1, 1};
+    const size_t n = EC * EH * EW, no = EC * EOH * EOW;
+    float *x = malloc(n * sizeof *x), *z = malloc(n * sizeof *z), *add = malloc(n * sizeof *add),
+          *mul = malloc(n * sizeof *mul), *mp = malloc(no * sizeof *mp), scale[EC];
+    assert_true(x && z && add && mul && mp);
+    fill(x, n, 41);
+    fill(z, n, 42);
+    fill(scale, EC, 43);
+    const float lo = -0.3f, hi = 0.4f;
+    for (size_t i = 0; i < n; i++) {
+        const float a = x[i] + z[i], m = x[i] * scale[i / (EH * EW)];
+        add[i] = a <= 0.0f ? 0.0f : a;
+        mul[i] = m < lo ? lo : m > hi ? hi : m;
+    }
+    for (int c = 0; c < EC; c++)
+        for (int i = 0; i < EOH; i++)
+            for (int j = 0; j < EOW; j++) {
+                float v = -INFINITY;
+                for (int ki = 0; ki < 3; ki++)
+                    for (int kj = 0; kj < 3; kj++) {
+                        const int ii = 2 * i - 1 + ki, jj = 2 * j - 1 + kj;
+                        if (ii >= 0 && jj >= 0 && ii < EH && jj < EW && x[(c * EH + ii) * EW + jj] > v)
+                            v = x[(c * EH + ii) * EW + jj];
+                    }
+                mp[(c * EOH + i) * EOW + j] = v;
+            }
+    for (int threads = 1; threads <= 3; threads++) {
+        mk_model *m = mk_new(13);
+        mk_input(m, "x", ONNXBN_FLOAT, 4, xd);
+        mk_input(m, "z", ONNXBN_FLOAT, 4, xd);
+        mk_init_f32(m, "scale", 3, sd, scale);
+        mk_init_f32(m, "lo", 0, sc, &lo);
+        mk_init_f32(m, "hi", 0, sc, &hi);
+        mk_node_add(m, "Add", "add", "x,z", "s");
+        mk_node_add(m, "Relu", "relu", "s", "add");
+        mk_node_add(m, "Mul", "mul", "x,scale", "p");
+        mk_node_add(m, "Clip", "clip", "p,lo,hi", "mul");
+        mk_node *mpn = mk_node_add(m, "MaxPool", "pool", "x", "mp");
+        mk_attr_ints(mpn, "kernel_shape", 2, k3);
+        mk_attr_ints(mpn, "strides", 2, s2);
+        mk_attr_ints(mpn, "pads", 4, p1);
+        mk_output(m, "add", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "mul", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "mp", ONNXBN_FLOAT, -1, NULL);
+        onnxbn_session *ses = NULL;
+        onnxbn_error err = {0};
+        if (open_opts(m, threads, &ses, &err))
+            fail_msg("open: %s", err.msg);
+        const mk_feed feeds[] = {{"x", ONNXBN_FLOAT, 4, xd, x}, {"z", ONNXBN_FLOAT, 4, xd, z}};
+        for (int rep = 0; rep < 2; rep++)
+            if (mk_run(ses, 2, feeds, &err))
+                fail_msg("run: %s", err.msg);
+        mk_expect_bytes(ses, 0, ONNXBN_FLOAT, 4, xd, add);
+        mk_expect_bytes(ses, 1, ONNXBN_FLOAT, 4, xd, mul);
+        mk_expect_bytes(ses, 2, ONNXBN_FLOAT, 4, yd, mp);
+        onnxbn_session_free(ses);
+        mk_free(m);
+    }
+    free(x);
+    free(z);
+    free(add);
+    free(mul);
+    free(mp);
+}
+
 /* The pool: many short jobs back to back (workers often wake late, after the caller has done
  * every task and moved on); each task of each job runs exactly once, on a valid thread index. */
 typedef struct count_job {
@@ -388,6 +465,17 @@ static void count_task(void *arg, size_t t, int thread)
     j->counts[t]++; /* each task index is run by one thread only */
     if (thread < 0 || thread >= j->threads)
         j->bad_thread = 1;
+}
+
+typedef struct fixed_job {
+    int counts[8], thread[8];
+} fixed_job;
+
+static void fixed_task(void *arg, size_t t, int thread)
+{
+    fixed_job *j = arg;
+    j->counts[t]++;
+    j->thread[t] = thread;
 }
 
 static void test_pool_runs_each_task_once(void **state)
@@ -409,6 +497,19 @@ static void test_pool_runs_each_task_once(void **state)
                     fail_msg("%d threads, job %d of %zu tasks: task %zu ran %d times", threads, rep, n,
                              t, j.counts[t]);
             assert_int_equal(j.bad_thread, 0);
+            /* fixed: task i on thread i, once each */
+            fixed_job f;
+            memset(&f, 0, sizeof f);
+            onnxbn_pool_run_fixed(pool, fixed_task, &f);
+            for (int t = 0; t < 8; t++)
+                if (f.counts[t] != (t < threads) || (t < threads && f.thread[t] != t))
+                    fail_msg("%d threads, fixed job %d: task %d ran %d times, on thread %d", threads,
+                             rep, t, f.counts[t], f.thread[t]);
+            /* now and then idle past the workers' spin, so that they sleep and must be woken */
+            if (rep % 1000 == 999) {
+                const struct timespec idle = {0, 5000000};
+                nanosleep(&idle, NULL);
+            }
         }
         onnxbn_pool_free(pool);
     }
@@ -427,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_threads_match_one_thread),
         cmocka_unit_test(test_threads_on_exported_models),
         cmocka_unit_test(test_bn_streaming_matches_plain),
+        cmocka_unit_test(test_elementwise_and_pool_threads),
         cmocka_unit_test(test_pool_runs_each_task_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
