@@ -66,6 +66,12 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #endif
 #define MIN_COLS ((size_t)(ONNXBN_CONV_MIN_COLS))
 
+/* Threads take whole im2col chunks of at least this many columns rather than share one. */
+#ifndef ONNXBN_CONV_CHUNK_MIN_COLS
+#define ONNXBN_CONV_CHUNK_MIN_COLS 128
+#endif
+#define CHUNK_MIN_COLS ((size_t)(ONNXBN_CONV_CHUNK_MIN_COLS))
+
 enum path { PATH_GEMM, PATH_POINTWISE, PATH_DEPTHWISE };
 enum { PW_MIN_N = 8 }; /* pixels from which the direct 1x1 kernel beats SGEMM (see configure) */
 
@@ -621,8 +627,10 @@ typedef struct conv_job {
     float *yg, *col;
     onnxbn_act act;
     size_t K, Mg, osz, L, rows;
-    /* PATH_GEMM chunk tasks */
-    size_t col_floats;
+    /* PATH_GEMM chunk tasks: grid rows per chunk (at most g->chunk_rows) */
+    size_t col_floats, chunk_rows;
+    /* parallel im2col of one chunk: rows [r0, r0 + nr), input channels in `parts` parts */
+    size_t r0, nr, col_parts;
     /* channel-block tasks: columns [j0, j0 + nc) of B (row stride ldb) */
     const float *B;
     size_t ldb, j0, nc, parts;
@@ -639,8 +647,8 @@ static void chunk_task(void *arg, size_t t, int thread)
 {
     const conv_job *j = arg;
     const conv_cfg *g = j->g;
-    const size_t r0 = t * g->chunk_rows;
-    const size_t nr = j->rows - r0 < g->chunk_rows ? j->rows - r0 : g->chunk_rows;
+    const size_t r0 = t * j->chunk_rows;
+    const size_t nr = j->rows - r0 < j->chunk_rows ? j->rows - r0 : j->chunk_rows;
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
     if (g->pw_wp) {
@@ -651,6 +659,18 @@ static void chunk_task(void *arg, size_t t, int thread)
     onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
                  j->yg + r0 * j->L, j->osz);
     epilogue(j->yg + r0 * j->L, j->bg, j->Mg, nr * j->L, j->osz, j->act);
+}
+
+static void im2col_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const conv_job *j = arg;
+    const conv_cfg *g = j->g;
+    size_t lo, hi;
+    onnxbn_split((size_t)g->Cg, j->col_parts, t, 1, &lo, &hi);
+    if (lo < hi)
+        onnxbn_im2col_f32(&g->geom, hi - lo, j->xg + lo * g->in_sz, j->r0, j->nr,
+                          j->col + lo * g->ksize * j->nr * j->L);
 }
 
 static void mblock_task(void *arg, size_t t, int thread)
@@ -722,6 +742,22 @@ static void depthwise_task(void *arg, size_t t, int thread)
     float *y = j->y + m0 * j->osz;
     onnxbn_dw_run_f32(g->dw_impl, &g->geom, nm, j->dw_mult, x, j->wg + m0 * g->ksize,
                       j->bias ? j->bias + m0 : NULL, j->act.kind, j->act.lo, j->act.hi, y);
+}
+
+/* Depthwise with one output channel a group: part t of the channels on thread t, split as the
+ * direct 1x1 kernel splits output channels, so that after an expanding 1x1 layer each thread
+ * reads the channels its own core just wrote. */
+static void depthwise_fixed_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const conv_job *j = arg;
+    const conv_cfg *g = j->g;
+    size_t m0, m1;
+    onnxbn_split((size_t)g->M, j->parts, t, ONNXBN_PW_MR, &m0, &m1);
+    if (m0 < m1)
+        onnxbn_dw_run_f32(g->dw_impl, &g->geom, m1 - m0, 1, j->x + m0 * g->in_sz,
+                          j->wg + m0 * g->ksize, j->bias ? j->bias + m0 : NULL, j->act.kind,
+                          j->act.lo, j->act.hi, j->y + m0 * j->osz);
 }
 
 /* Winograd: one chunk of tile rows in three phases (input transform by channel blocks, the 16
@@ -817,6 +853,12 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
             j.bias = bias;
             j.dw_block = blk;
             j.dw_mult = mult;
+            if (nth > 1 && mult == 1 && (size_t)g->M >= 2 * ONNXBN_PW_MR * nth) {
+                j.parts = nth;
+                onnxbn_pool_run_fixed(pool, depthwise_fixed_task, &j);
+                j.parts = parts;
+                continue;
+            }
             onnxbn_pool_run(pool, ((size_t)g->M + blk - 1) / blk, depthwise_task, &j);
             continue;
         }
@@ -837,6 +879,14 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 size_t tasks = 1;
                 j.pw_msplit = false;
                 j.pw_span = osz;
+                if (nth > 1 && Mg >= 2 * ONNXBN_PW_MR * nth) {
+                    /* expanding: output channels, part t on thread t (depthwise_fixed_task) */
+                    j.pw_msplit = true;
+                    j.parts = nth;
+                    onnxbn_pool_run_fixed(pool, pw_direct_task, &j);
+                    j.parts = parts;
+                    continue;
+                }
                 if (nth > 1 && tiles >= want) {
                     j.pw_span = (tiles + want - 1) / want * 32;
                     tasks = (osz + j.pw_span - 1) / j.pw_span;
@@ -855,7 +905,19 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 j.parts = parts;
                 continue;
             }
-            const size_t chunks = (rows + g->chunk_rows - 1) / g->chunk_rows;
+            /* Whole chunks a thread when there are enough to go round; with too few, smaller
+             * chunks while each keeps CHUNK_MIN_COLS columns (the 1x1 kernel's tiles stay full);
+             * else the threads share each chunk: im2col by input channels, then output
+             * channels. */
+            j.chunk_rows = g->chunk_rows;
+            size_t chunks = (rows + j.chunk_rows - 1) / j.chunk_rows;
+            if (nth > 1 && chunks < 2 * nth && col_slots >= nth) {
+                const size_t nr = (rows + 2 * nth - 1) / (2 * nth);
+                if (nr * L >= CHUNK_MIN_COLS) {
+                    j.chunk_rows = nr;
+                    chunks = (rows + nr - 1) / nr;
+                }
+            }
             if (nth == 1 || (chunks >= 2 * nth && col_slots >= nth) || parts == 1) {
                 if (col_slots >= nth)
                     onnxbn_pool_run(pool, chunks, chunk_task, &j);
@@ -866,7 +928,10 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
             }
             for (size_t r0 = 0; r0 < rows; r0 += g->chunk_rows) {
                 const size_t nr = rows - r0 < g->chunk_rows ? rows - r0 : g->chunk_rows;
-                onnxbn_im2col_f32(&g->geom, Cg, j.xg, r0, nr, col);
+                j.r0 = r0;
+                j.nr = nr;
+                j.col_parts = Cg >= 2 * nth ? 2 * nth : 1;
+                onnxbn_pool_run(pool, j.col_parts, im2col_task, &j);
                 j.B = col;
                 j.ldb = nr * L;
                 j.j0 = r0 * L;

@@ -430,7 +430,9 @@ static void test_conv_nodes(void **state)
         {24, 24, 24, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU},
         {16, 16, 16, 15, 15, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, false, ACT_NONE},
         {12, 20, 1, 15, 17, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},   /* pointwise */
-        {33, 70, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_CLIP},   /* column spans */
+        {33, 70, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_CLIP},   /* channel part a thread */
+        {12, 24, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},   /* column spans */
+        {40, 40, 40, 21, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},  /* depthwise, a part a thread */
         {96, 36, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_NONE},     /* channel parts */
         {40, 24, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},     /* 4 pixels: SGEMM */
         {7, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, ACT_NONE},      /* 1 pixel */
@@ -438,6 +440,7 @@ static void test_conv_nodes(void **state)
          * parts of one chunk on 2 threads, a 3x3 too small for Winograd, dilation */
         {3, 64, 1, 45, 47, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, true, ACT_RELU},
         {64, 48, 1, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},
+        {16, 32, 1, 90, 90, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_RELU}, /* smaller chunks */
         {20, 40, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, ACT_NONE},
         {12, 20, 1, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_RELU},
     };
@@ -445,7 +448,7 @@ static void test_conv_nodes(void **state)
         node_case(&cases[i], false);
     node_case(&cases[3], true); /* fed W: no packing, SGEMM */
     node_case(&cases[0], true);
-    node_case(&cases[9], true); /* fed W: im2col + SGEMM */
+    node_case(&cases[11], true); /* fed W: im2col + SGEMM */
 }
 
 int main(void)
