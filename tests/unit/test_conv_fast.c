@@ -277,6 +277,8 @@ static void test_pointwise_kernels(void **state)
     pw_case(10, 6, 63, 63, 66, true, ACT_CLIP);           /* a 31-pixel tail, gaps in Y */
     pw_case(13, 37, 97, 99, 98, true, ACT_RELU);          /* 2 tiles + a lone column */
     pw_case(40, 9, 50, 50, 50, false, ACT_CLIP);          /* 1 tile + two lone columns */
+    pw_case(24, 4607, 49, 49, 49, true, ACT_NONE);        /* layer4-like: the lone column buffered */
+    pw_case(20, 4200, 98, 101, 99, true, ACT_RELU);       /* two lone columns too long to buffer */
     pw_case(72, 100, 3000, 3000, 3000, true, ACT_RELU);   /* two column chunks */
 }
 
