@@ -6,6 +6,10 @@
 
 #include "kernels/pool.h"
 
+/* The larger of a and m, NaN if either is (as torch and numpy): a NaN in a window is the
+ * window's maximum, whatever its place. Element by element, so that it vectorises. */
+#define MAXNAN(a, m) ((a) > (m) || (a) != (a) ? (a) : (m))
+
 /* The taps of one window on one axis that land inside the input: [*lo, *hi) of j in [0, k), with
  * *start the input position of tap 0. *lo >= *hi when the window is all padding on that axis. */
 static inline void taps(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t dil, int64_t in,
@@ -115,7 +119,7 @@ static void pool_nd(const onnxbn_pool_params *g, const void *x, void *y, int64_t
                     for (int64_t t = lo[last]; t < hi[last]; t++, pos += g->dil[last]) {
                         const double v = ld(x, xo + pos, f64);
                         if (g->kind == ONNXBN_POOL_MAX) {
-                            if (v > acc) {
+                            if (v > acc || (v != v && acc == acc)) { /* first NaN wins */
                                 acc = v;
                                 best = pos;
                             }
@@ -186,11 +190,19 @@ static inline void tap_cols(const geo2 *q, int64_t j, int64_t *lo, int64_t *hi)
     *hi = b <= 0 ? 0 : min64((b + q->sw - 1) / q->sw, q->ow);
 }
 
+/* The loops below are plain C that GCC vectorises for the baseline (SSE2, 4 lanes) the library
+ * is built for; on x86-64 GCC also makes AVX2 and AVX-512 copies and picks one at load (ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
 /* One output row from the input rows [hs, he): first the rows are reduced column by column into
  * v (contiguous, vectorisable), then each kernel tap j is applied along the whole output row
  * (a fixed input stride, no per-window bounds). A row that is all padding gives −inf or 0. */
-static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he, bool max,
-                      float *v)
+CLONES static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
+                             bool max, float *v)
 {
     for (int64_t ow = 0; ow < q->ow; ow++)
         yr[ow] = max ? -INFINITY : 0.0f;
@@ -203,7 +215,7 @@ static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int
             const float *r = xp + h * q->w;
             if (max)
                 for (int64_t w = 0; w < q->w; w++)
-                    v[w] = r[w] > v[w] ? r[w] : v[w];
+                    v[w] = MAXNAN(r[w], v[w]);
             else
                 for (int64_t w = 0; w < q->w; w++)
                     v[w] += r[w];
@@ -219,17 +231,17 @@ static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int
         const int64_t off = j - q->pw, sw = q->sw; /* the tap reads src[ow·sw + off] */
         if (max && sw == 1) {
             for (int64_t ow = lo; ow < hi; ow++)
-                yr[ow] = src[ow + off] > yr[ow] ? src[ow + off] : yr[ow];
+                yr[ow] = MAXNAN(src[ow + off], yr[ow]);
         } else if (max && sw == 2) {
             /* the stride as a constant: the compiler vectorises it with shuffles (the 3x3/2
              * MaxPool after a ResNet stem) */
             const float *restrict sp = src + off;
             float *restrict yo = yr;
             for (int64_t ow = lo; ow < hi; ow++)
-                yo[ow] = sp[2 * ow] > yo[ow] ? sp[2 * ow] : yo[ow];
+                yo[ow] = MAXNAN(sp[2 * ow], yo[ow]);
         } else if (max) {
             for (int64_t ow = lo; ow < hi; ow++)
-                yr[ow] = src[ow * sw + off] > yr[ow] ? src[ow * sw + off] : yr[ow];
+                yr[ow] = MAXNAN(src[ow * sw + off], yr[ow]);
         } else if (sw == 1) {
             for (int64_t ow = lo; ow < hi; ow++)
                 yr[ow] += src[ow + off];
@@ -245,9 +257,52 @@ static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int
     }
 }
 
+/* Max over a 3-wide window at stride 2 (ResNet's pool after the stem), one output row: the rows
+ * [hs, he) reduced into v[0 .. w) with −inf at v[−1] and v[w], then every output column is one
+ * branch-free max of three (the general taps loop pays a setup per tap on rows this short). */
+CLONES static void max_k3s2_row(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
+                                float *v)
+{
+    const float *r0 = xp + hs * q->w;
+    for (int64_t w = 0; w < q->w; w++)
+        v[w] = r0[w];
+    for (int64_t h = hs + 1; h < he; h++) {
+        const float *r = xp + h * q->w;
+        for (int64_t w = 0; w < q->w; w++)
+            v[w] = MAXNAN(r[w], v[w]);
+    }
+    const float *restrict src = v - q->pw; /* window of ow: src[2·ow .. 2·ow + 2] */
+    float *restrict out = yr;
+    for (int64_t ow = 0; ow < q->ow; ow++) {
+        const float m = MAXNAN(src[2 * ow + 1], src[2 * ow]);
+        out[ow] = MAXNAN(src[2 * ow + 2], m);
+    }
+}
+
+/* Whether max_k3s2_row applies: every window inside v[−1 .. w] (pads of at most 1), no empty row
+ * window (pads below the kernel height), float comparisons as the general loop makes them. */
+static bool k3s2(const geo2 *q)
+{
+    return q->kw == 3 && q->sw == 2 && q->pw <= 1 && 2 * (q->ow - 1) + 2 - q->pw <= q->w &&
+           q->ph < q->kh && (q->oh - 1) * q->sh - q->ph < q->h;
+}
+
 static void max2d_f32(const onnxbn_pool_params *g, const float *x, float *y, float *v)
 {
     const geo2 q = as_2d(g);
+    if (k3s2(&q)) {
+        const int64_t isz = q.h * q.w, osz = q.oh * q.ow;
+        float *vp = v + 1; /* v holds w + 2 floats: the pads either side */
+        vp[-1] = -INFINITY;
+        vp[q.w] = -INFINITY;
+        for (int64_t pl = 0; pl < g->planes; pl++)
+            for (int64_t oh = 0; oh < q.oh; oh++) {
+                const int64_t h0 = oh * q.sh - q.ph;
+                max_k3s2_row(&q, x + pl * isz, y + pl * osz + oh * q.ow, max64(h0, 0),
+                             min64(h0 + q.kh, q.h), vp);
+            }
+        return;
+    }
     const int64_t isz = q.h * q.w, osz = q.oh * q.ow;
     const float empty = (float)g->empty;
     /* every window reaches into the row when the first and the last one do (window starts only
@@ -298,7 +353,7 @@ static void max2d_ind_f32(const onnxbn_pool_params *g, const float *x, float *y,
                 for (int64_t h = hs; h < he; h++) {
                     const float *r = xp + h * q.w;
                     for (int64_t w = ws; w < we; w++)
-                        if (r[w] > m) {
+                        if (r[w] > m || (r[w] != r[w] && m == m)) { /* first NaN wins */
                             m = r[w];
                             b = h * q.w + w;
                         }
@@ -343,7 +398,7 @@ static bool fast_2d(const onnxbn_pool_params *g)
 
 size_t onnxbn_pool_scratch(const onnxbn_pool_params *g)
 {
-    return fast_2d(g) ? sizeof(float) * (size_t)g->in[g->nsp - 1] : 0;
+    return fast_2d(g) ? sizeof(float) * ((size_t)g->in[g->nsp - 1] + 2) : 0;
 }
 
 void onnxbn_pool_f32(const onnxbn_pool_params *g, const float *x, float *y, int64_t *ind,
@@ -385,11 +440,11 @@ static float max_f32(const float *x, int64_t n)
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (int l = 0; l < 8; l++)
-            m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
+            m[l] = MAXNAN(x[i + l], m[l]);
     for (; i < n; i++)
-        m[0] = x[i] > m[0] ? x[i] : m[0];
+        m[0] = MAXNAN(x[i], m[0]);
     for (int l = 1; l < 8; l++)
-        m[0] = m[l] > m[0] ? m[l] : m[0];
+        m[0] = MAXNAN(m[l], m[0]);
     return m[0];
 }
 
@@ -403,7 +458,7 @@ static double global_one(onnxbn_pool_kind kind, const void *x, int64_t n, double
     for (int64_t i = 0; i < n; i++) {
         const double v = ld(x, i, f64);
         if (kind == ONNXBN_POOL_MAX)
-            acc = v > acc ? v : acc;
+            acc = MAXNAN(v, acc);
         else
             acc += kind == ONNXBN_POOL_AVG ? v : lp_term(v, p);
     }

@@ -29,9 +29,10 @@ typedef struct onnxbn_pool_params {
     double empty;    /* MAX: the value of a window holding no input element (all padding) */
 } onnxbn_pool_params;
 
-/* x is planes × Π in, y is planes × Π out. ind (MAX only, may be NULL) receives for each output
- * the index of its maximum in x flattened (N, C row-major; the spatial part per col_major), or −1
- * for a window that holds no input element. An AVG window with no input element gives NaN (0/0)
+/* x is planes × Π in, y is planes × Π out. A NaN in a MAX window makes that output NaN (as torch
+ * and numpy). ind (MAX only, may be NULL) receives for each output the index of its maximum (its
+ * first NaN) in x flattened (N, C row-major; the spatial part per col_major), or −1 for a window
+ * that holds no input element. An AVG window with no input element gives NaN (0/0)
  * unless count_pad. The float version needs onnxbn_pool_scratch(g) bytes of scratch (4-byte
  * aligned; NULL when that is 0). */
 size_t onnxbn_pool_scratch(const onnxbn_pool_params *g);

@@ -346,6 +346,28 @@ typedef struct {
     size_t parts, in_sz, out_sz, row_bytes;
 } plane_job;
 
+/* 2-D: thread t's block of output rows in every plane (onnxbn_pool_run_fixed), so that after a
+ * Conv that split its output rows the same way each core reads the rows it wrote. Each call
+ * takes one plane, its rows shifted by moving the top pad (the window of output row oh starts at
+ * input row oh·stride − pad either way). */
+static void rows_task(void *arg, size_t t, int thread)
+{
+    const plane_job *j = arg;
+    const onnxbn_pool_params *g0 = &j->cfg->g;
+    size_t lo, hi;
+    onnxbn_split((size_t)g0->out[0], j->parts, t, 1, &lo, &hi);
+    if (lo == hi)
+        return;
+    onnxbn_pool_params g = *g0;
+    g.planes = 1;
+    g.out[0] = (int64_t)(hi - lo);
+    g.pad[0] = g0->pad[0] - (int64_t)lo * g0->stride[0];
+    float *row = j->row_bytes ? (float *)(j->scratch + (size_t)thread * j->row_bytes) : NULL;
+    for (int64_t pl = 0; pl < g0->planes; pl++)
+        onnxbn_pool_f32(&g, j->x + (size_t)pl * j->in_sz,
+                        j->y + (size_t)pl * j->out_sz + lo * (size_t)g0->out[1], NULL, row);
+}
+
 static void plane_task(void *arg, size_t t, int thread)
 {
     const plane_job *j = arg;
@@ -376,6 +398,11 @@ static void run_f32(const onnxbn_kctx *c, const pool_cfg *cfg, const float *x, f
     plane_job j = {cfg, x, y, scratch, planes < 4 * threads ? planes : 4 * threads,
                    (size_t)onnxbn_in(c, 0)->numel / planes, out_sz,
                    (onnxbn_pool_scratch(&cfg->g) + 63) / 64 * 64};
+    if (cfg->g.nsp == 2 && (size_t)cfg->g.out[0] >= 4 * threads) {
+        j.parts = threads;
+        onnxbn_pool_run_fixed(c->pool, rows_task, &j);
+        return;
+    }
     onnxbn_pool_run(c->pool, j.parts, plane_task, &j);
 }
 

@@ -184,6 +184,23 @@ static void test_maxpool_indices(void **state)
             expect_i64(s, 1, 12, so ? col : row);
             onnxbn_session_free(s);
         }
+    /* a NaN is its window's maximum, and Indices points at it (the first NaN) */
+    x[2] = NAN; /* window (0, 1): {0, NaN} */
+    x[5] = NAN; /* window (1, 1): {NaN, 2, 10, -3}, the 10 after it */
+    a.storage_order = 0;
+    onnxbn_session *sn = pool_ok("MaxPool", 12, &a, ONNXBN_FLOAT, 4, xd, x, true);
+    const float *yn = onnxbn_tensor_cdata(onnxbn_session_output(sn, 0));
+    const int64_t *in = onnxbn_tensor_cdata(onnxbn_session_output(sn, 1));
+    assert_true(isnan(yn[1]) && isnan(yn[4]) && yn[0] == 3 && yn[3] == 7 && yn[5] == 8);
+    assert_int_equal(in[1], 2);
+    assert_int_equal(in[4], 5);
+    onnxbn_session_free(sn);
+    sn = pool_ok("MaxPool", 12, &a, ONNXBN_FLOAT, 4, xd, x, false); /* the row loop */
+    yn = onnxbn_tensor_cdata(onnxbn_session_output(sn, 0));
+    assert_true(isnan(yn[1]) && isnan(yn[4]) && yn[0] == 3 && yn[3] == 7 && yn[5] == 8);
+    onnxbn_session_free(sn);
+    x[2] = plane[2];
+    x[5] = plane[5];
     /* without the Indices output, and in MaxPool-1 (no storage_order) */
     a.storage_order = -1;
     onnxbn_session *s = pool_ok("MaxPool", 1, &a, ONNXBN_FLOAT, 4, xd, x, false);
@@ -196,6 +213,56 @@ static void test_maxpool_indices(void **state)
  *   [12  3 10  1]   →  [14 15]  at flat 2, 9
  *   [ 8 15  6 13]      [12 11]  at flat 4, 13
  *   [ 4 11  2  9] */
+/* MaxPool 3 wide at stride 2 (the ResNet pool, which has its own row loop) against windows
+ * walked one by one: heights 3 and 2, pads 0 and 1 on either side, ceil mode, odd and even widths,
+ * with NaN and -inf among the values (a NaN in a window makes the output NaN). */
+static void test_maxpool_k3s2(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][2] = {{9, 11}, {8, 8}, {5, 3}, {12, 17}};
+    static const int64_t geo[][6] = {/* kh, sh, pt, pl, pb, pr */
+                                     {3, 2, 1, 1, 1, 1}, {3, 2, 0, 0, 0, 0}, {2, 1, 0, 1, 1, 0},
+                                     {3, 2, 1, 0, 0, 1}, {3, 1, 1, 1, 1, 1}};
+    for (size_t si = 0; si < COUNT(shapes); si++)
+        for (size_t gi = 0; gi < COUNT(geo); gi++)
+            for (int ceil = 0; ceil <= 1; ceil++) {
+                const int64_t H = shapes[si][0], W = shapes[si][1], *q = geo[gi];
+                const int64_t k[] = {q[0], 3}, dims[] = {1, 2, H, W};
+                float x[2 * 12 * 17];
+                for (int64_t i = 0; i < 2 * H * W; i++)
+                    x[i] = (float)((i * 37) % 23) - 11.0f;
+                x[3] = NAN;
+                x[H * W - 1] = -INFINITY;
+                x[H * W + W] = NAN;
+                pool_attrs a = attrs(2, k);
+                const int64_t st[] = {q[1], 2}, pads[] = {q[2], q[3], q[4], q[5]};
+                set_ints(a.strides, &a.has_strides, 2, st);
+                set_ints(a.pads, &a.has_pads, 4, pads);
+                a.ceil_mode = ceil;
+                onnxbn_session *s = pool_ok("MaxPool", 12, &a, ONNXBN_FLOAT, 4, dims, x, false);
+                const onnxbn_tensor *y = onnxbn_session_output(s, 0);
+                const int64_t OH = onnxbn_tensor_dims(y)[2], OW = onnxbn_tensor_dims(y)[3];
+                const float *got = onnxbn_tensor_cdata(y);
+                for (int64_t c = 0; c < 2; c++)
+                    for (int64_t oh = 0; oh < OH; oh++)
+                        for (int64_t ow = 0; ow < OW; ow++) {
+                            float m = -INFINITY;
+                            for (int64_t i = oh * q[1] - q[2]; i < oh * q[1] - q[2] + q[0]; i++)
+                                for (int64_t j = ow * 2 - q[3]; j < ow * 2 - q[3] + 3; j++)
+                                    if (i >= 0 && i < H && j >= 0 && j < W &&
+                                        (x[(c * H + i) * W + j] > m || isnan(x[(c * H + i) * W + j])))
+                                        m = isnan(m) ? m : x[(c * H + i) * W + j];
+                            const float v = got[(c * OH + oh) * OW + ow];
+                            if (memcmp(&v, &m, sizeof v))
+                                fail_msg("%lldx%lld, geometry %zu, ceil %d: y[%lld][%lld][%lld] is "
+                                         "%g, expected %g", (long long)H, (long long)W, gi, ceil,
+                                         (long long)c, (long long)oh, (long long)ow, (double)v,
+                                         (double)m);
+                        }
+                onnxbn_session_free(s);
+            }
+}
+
 static void test_maxpool_dilations(void **state)
 {
     (void)state;
@@ -450,6 +517,13 @@ static void test_global_pools(void **state)
                 (const double[]){1, 2, 3, 4, -1, -5, 0, 2}, false);
     expect_vals(s, 0, ONNXBN_DOUBLE, 2, (const double[]){2.5, -1}, 0);
     onnxbn_session_free(s);
+    /* a NaN anywhere in a plane (the 8-lane body or the tail) is its maximum */
+    x3[2] = NAN;
+    x3[17] = NAN;
+    s = pool_ok("GlobalMaxPool", 1, NULL, ONNXBN_FLOAT, 5, x3d, x3, false);
+    const float *g = onnxbn_tensor_cdata(onnxbn_session_output(s, 0));
+    assert_true(isnan(g[0]) && isnan(g[1]));
+    onnxbn_session_free(s);
 }
 
 /* ---- errors ---- */
@@ -498,6 +572,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maxpool_indices),
+        cmocka_unit_test(test_maxpool_k3s2),
         cmocka_unit_test(test_maxpool_dilations),
         cmocka_unit_test(test_maxpool_ceil),
         cmocka_unit_test(test_maxpool_auto_pad),
