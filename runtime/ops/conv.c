@@ -643,12 +643,11 @@ typedef struct conv_job {
     size_t pw_span;
 } conv_job;
 
-static void chunk_task(void *arg, size_t t, int thread)
+/* Grid rows [r0, r0 + nr) (nr at most the chunk rows the scratch is sized for): im2col into the
+ * thread's own scratch, then all output channels. */
+static void do_chunk(const conv_job *j, size_t r0, size_t nr, int thread)
 {
-    const conv_job *j = arg;
     const conv_cfg *g = j->g;
-    const size_t r0 = t * j->chunk_rows;
-    const size_t nr = j->rows - r0 < j->chunk_rows ? j->rows - r0 : j->chunk_rows;
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
     if (g->pw_wp) {
@@ -659,6 +658,27 @@ static void chunk_task(void *arg, size_t t, int thread)
     onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
                  j->yg + r0 * j->L, j->osz);
     epilogue(j->yg + r0 * j->L, j->bg, j->Mg, nr * j->L, j->osz, j->act);
+}
+
+static void chunk_task(void *arg, size_t t, int thread)
+{
+    const conv_job *j = arg;
+    const size_t r0 = t * j->chunk_rows;
+    do_chunk(j, r0, j->rows - r0 < j->chunk_rows ? j->rows - r0 : j->chunk_rows, thread);
+}
+
+/* Thread t's contiguous block of grid rows, in even chunks: balanced to the row, and the rows a
+ * thread writes are the ones the next node (split the same way) reads on that core. */
+static void rows_task(void *arg, size_t t, int thread)
+{
+    const conv_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split(j->rows, j->parts, t, 1, &lo, &hi);
+    if (lo == hi)
+        return;
+    const size_t n = (hi - lo + j->chunk_rows - 1) / j->chunk_rows, nr = (hi - lo + n - 1) / n;
+    for (size_t r0 = lo; r0 < hi; r0 += nr)
+        do_chunk(j, r0, hi - r0 < nr ? hi - r0 : nr, thread);
 }
 
 static void im2col_task(void *arg, size_t t, int thread)
@@ -919,7 +939,11 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 }
             }
             if (nth == 1 || (chunks >= 2 * nth && col_slots >= nth) || parts == 1) {
-                if (col_slots >= nth)
+                if (nth > 1 && col_slots >= nth) {
+                    j.parts = nth;
+                    onnxbn_pool_run_fixed(pool, rows_task, &j);
+                    j.parts = parts;
+                } else if (col_slots >= nth)
                     onnxbn_pool_run(pool, chunks, chunk_task, &j);
                 else
                     for (size_t t = 0; t < chunks; t++)
