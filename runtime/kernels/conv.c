@@ -1,5 +1,6 @@
 /* conv.c — the inner loops of Conv and ConvTranspose: im2col/col2im a grid row at a time (innermost
  * a plain copy or strided gather, no bounds tests there) and direct depthwise rows. */
+#include "kernels/clones.h"
 #include "kernels/conv.h"
 
 #include <stdbool.h>
@@ -92,8 +93,8 @@ static size_t img_size(const onnxbn_conv_geom *g)
  * small stack buffer holds them for a batch of rows at a time. */
 enum { ROWBATCH = 256 };
 
-void onnxbn_im2col_f32(const onnxbn_conv_geom *g, size_t channels, const float *img, size_t row0,
-                       size_t nrows, float *col)
+ONNXBN_CLONES void onnxbn_im2col_f32(const onnxbn_conv_geom *g, size_t channels, const float *img,
+                                     size_t row0, size_t nrows, float *col)
 {
     const int last = g->nsp - 1;
     const int64_t L = g->grid[last], s = g->stride[last], n_img = g->img[last];

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "kernels/clones.h"
 #include "kernels/pool.h"
 
 /* The larger of a and m, NaN if either is (as torch and numpy): a NaN in a window is the
@@ -190,18 +191,10 @@ static inline void tap_cols(const geo2 *q, int64_t j, int64_t *lo, int64_t *hi)
     *hi = b <= 0 ? 0 : min64((b + q->sw - 1) / q->sw, q->ow);
 }
 
-/* The loops below are plain C that GCC vectorises for the baseline (SSE2, 4 lanes) the library
- * is built for; on x86-64 GCC also makes AVX2 and AVX-512 copies and picks one at load (ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
-
 /* One output row from the input rows [hs, he): first the rows are reduced column by column into
  * v (contiguous, vectorisable), then each kernel tap j is applied along the whole output row
  * (a fixed input stride, no per-window bounds). A row that is all padding gives −inf or 0. */
-CLONES static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
+ONNXBN_CLONES static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
                              bool max, float *v)
 {
     for (int64_t ow = 0; ow < q->ow; ow++)
@@ -260,7 +253,7 @@ CLONES static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t 
 /* Max over a 3-wide window at stride 2 (ResNet's pool after the stem), one output row: the rows
  * [hs, he) reduced into v[0 .. w) with −inf at v[−1] and v[w], then every output column is one
  * branch-free max of three (the general taps loop pays a setup per tap on rows this short). */
-CLONES static void max_k3s2_row(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
+ONNXBN_CLONES static void max_k3s2_row(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
                                 float *v)
 {
     const float *r0 = xp + hs * q->w;
