@@ -74,6 +74,7 @@ static const onnxbn_attr_spec convt_attrs[] = {
 
 enum path { PATH_GEMM, PATH_POINTWISE, PATH_DEPTHWISE };
 enum { PW_MIN_N = 8 }; /* pixels from which the direct 1x1 kernel beats SGEMM (see configure) */
+enum { PW_FIXED_MAX = 4096 }; /* pixels up to which a 1x1 layer splits them a part a thread */
 
 /* The node as run() needs it. Conv: geom.img is the input, geom.grid the output; ConvTranspose:
  * geom.img is the output, geom.grid the input (see kernels/conv.h). */
@@ -730,7 +731,8 @@ static void pointwise_task(void *arg, size_t t, int thread)
     epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, nc, j->osz, j->act);
 }
 
-/* Direct pointwise (group 1): task t is part t of the output channels, or column span t. */
+/* Direct pointwise (group 1): task t is part t of the output channels, part t of the pixels
+ * (pw_span 0), or column span t. */
 static void pw_direct_task(void *arg, size_t t, int thread)
 {
     (void)thread;
@@ -740,6 +742,8 @@ static void pw_direct_task(void *arg, size_t t, int thread)
     size_t m0 = 0, m1 = j->Mg, n0 = 0, n1 = j->osz;
     if (j->pw_msplit) {
         onnxbn_split(j->Mg, j->parts, t, ONNXBN_PW_MR, &m0, &m1);
+    } else if (!j->pw_span) { /* part t of the pixels, cut at cache lines */
+        onnxbn_split(j->osz, j->parts, t, 16, &n0, &n1);
     } else {
         n0 = t * j->pw_span;
         n1 = j->osz - n0 < j->pw_span ? j->osz : n0 + j->pw_span;
@@ -893,28 +897,33 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 continue;
             }
             if (g->path == PATH_POINTWISE && g->pw_wp) {
-                /* a few column spans a thread (whole 32-pixel tiles), or with too few
-                 * tiles to go round, the output channels shared out */
-                const size_t tiles = (osz + 31) / 32, want = 4 * nth;
-                size_t tasks = 1;
+                /* Each thread one part, so that it reads what its core wrote: an expanding
+                 * layer splits its output channels (the depthwise layer after it takes the
+                 * same ones, depthwise_fixed_task; its small input is read whole by both),
+                 * another its pixels (the channels of its input come half from each core
+                 * either way, and by pixels each thread reads half of them). Too few pixels
+                 * for that (7x7): output channels. */
                 j.pw_msplit = false;
-                j.pw_span = osz;
-                if (nth > 1 && Mg >= 2 * ONNXBN_PW_MR * nth) {
-                    /* expanding: output channels, part t on thread t (depthwise_fixed_task) */
+                j.pw_span = 0;
+                j.parts = nth;
+                if (nth > 1 && Mg > Cg && Mg >= 2 * ONNXBN_PW_MR * nth) {
                     j.pw_msplit = true;
-                    j.parts = nth;
                     onnxbn_pool_run_fixed(pool, pw_direct_task, &j);
-                    j.parts = parts;
-                    continue;
-                }
-                if (nth > 1 && tiles >= want) {
+                } else if (nth > 1 && osz >= 64 * nth && osz <= PW_FIXED_MAX) {
+                    onnxbn_pool_run_fixed(pool, pw_direct_task, &j);
+                } else if (nth > 1 && osz > PW_FIXED_MAX) {
+                    /* a large image (MobileNet's 112x112 layer): a few spans a thread, taken
+                     * in turn (measured faster for the expanding layer after it) */
+                    const size_t tiles = (osz + 31) / 32, want = 4 * nth;
                     j.pw_span = (tiles + want - 1) / want * 32;
-                    tasks = (osz + j.pw_span - 1) / j.pw_span;
+                    onnxbn_pool_run(pool, (osz + j.pw_span - 1) / j.pw_span, pw_direct_task, &j);
                 } else if (nth > 1) {
                     j.pw_msplit = true;
-                    j.parts = tasks = nth;
+                    onnxbn_pool_run(pool, nth, pw_direct_task, &j);
+                } else {
+                    j.pw_span = osz;
+                    onnxbn_pool_run(pool, 1, pw_direct_task, &j);
                 }
-                onnxbn_pool_run(pool, tasks, pw_direct_task, &j);
                 j.parts = parts;
                 continue;
             }

@@ -381,15 +381,34 @@ static void plane_task(void *arg, size_t t, int thread)
                     j->row_bytes ? j->scratch + (size_t)thread * j->row_bytes : NULL);
 }
 
+static void global_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const plane_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split((size_t)j->cfg->g.planes, j->parts, t, 1, &lo, &hi);
+    if (lo < hi)
+        onnxbn_global_pool_f32(j->cfg->g.kind, j->x + lo * (size_t)j->cfg->size, j->y + lo,
+                               (int64_t)(hi - lo), j->cfg->size, j->cfg->g.p);
+}
+
 static void run_f32(const onnxbn_kctx *c, const pool_cfg *cfg, const float *x, float *y,
                     int64_t *ind, void *scratch)
 {
+    const size_t threads = (size_t)onnxbn_pool_threads(c->pool);
     if (cfg->global) {
+        /* planes in one contiguous part a thread: the channels a Conv split by output channels
+         * left in that core's cache */
+        if (threads >= 2 && (size_t)cfg->g.planes >= 2 * threads &&
+            (size_t)cfg->g.planes * (size_t)cfg->size >= 4096) {
+            plane_job j = {.cfg = cfg, .x = x, .y = y, .parts = threads};
+            onnxbn_pool_run_fixed(c->pool, global_task, &j);
+            return;
+        }
         onnxbn_global_pool_f32(cfg->g.kind, x, y, cfg->g.planes, cfg->size, cfg->g.p);
         return;
     }
     const size_t planes = (size_t)cfg->g.planes, out_sz = (size_t)onnxbn_out(c, 0)->numel / planes;
-    const size_t threads = (size_t)onnxbn_pool_threads(c->pool);
     /* a few tasks a thread, and not for a layer too small to repay waking the others */
     if (ind || threads < 2 || planes < 2 || planes * out_sz < 16384) {
         onnxbn_pool_f32(&cfg->g, x, y, ind, scratch);

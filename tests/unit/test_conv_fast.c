@@ -433,7 +433,8 @@ static void test_conv_nodes(void **state)
         {16, 16, 16, 15, 15, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, false, ACT_NONE},
         {12, 20, 1, 15, 17, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},   /* pointwise */
         {33, 70, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_CLIP},   /* channel part a thread */
-        {12, 24, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},   /* column spans */
+        {12, 24, 1, 30, 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},   /* pixels, a part a thread */
+        {8, 16, 1, 70, 71, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, ACT_CLIP},   /* large: column spans */
         {40, 40, 40, 21, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},  /* depthwise, a part a thread */
         {96, 36, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_NONE},     /* channel parts */
         {40, 24, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},     /* 4 pixels: SGEMM */
@@ -450,7 +451,7 @@ static void test_conv_nodes(void **state)
         node_case(&cases[i], false);
     node_case(&cases[3], true); /* fed W: no packing, SGEMM */
     node_case(&cases[0], true);
-    node_case(&cases[11], true); /* fed W: im2col + SGEMM */
+    node_case(&cases[12], true); /* fed W: im2col + SGEMM */
 }
 
 int main(void)
