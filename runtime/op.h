@@ -41,7 +41,11 @@ enum {
     ONNXBN_OP_INPLACE = 8,
     /* run() applies c->act to output 0 (Conv, Gemm, MatMul on float): the planner may fold a
      * following Relu or Clip into the node. */
-    ONNXBN_OP_FUSE_ACT = 16
+    ONNXBN_OP_FUSE_ACT = 16,
+    /* run() adds c->res (when set: float, output 0's shape, never output 0's storage) to output
+     * 0 before c->act (Conv): the planner may fold a following Add of the same shape into the
+     * node, the residual connection of ResNet-style blocks. */
+    ONNXBN_OP_FUSE_ADD = 32
 };
 
 /* An activation a producer applies to its output while it is in cache (ONNXBN_OP_FUSE_ACT). */
@@ -113,6 +117,7 @@ struct onnxbn_kctx {
     int threads;                 /* the session's thread count (for sizing scratch in infer) */
     onnxbn_pool *pool;           /* at run: the session's pool, or NULL (serial) */
     onnxbn_act act;              /* set by the planner for ONNXBN_OP_FUSE_ACT ops */
+    const onnxbn_tensor *res;    /* set by the planner for ONNXBN_OP_FUSE_ADD ops, or NULL */
 };
 
 /* Input i or NULL when it is absent (also past n_in). */

@@ -258,11 +258,49 @@ static bool fusable_act(const onnxbn_plan *p, const onnxbn_node *cn, onnxbn_act 
     return true;
 }
 
+/* The step that runs node `index`, searching from `from`, or -1. */
+static int step_of(const onnxbn_plan *p, int index, int from)
+{
+    for (int t = from; t < p->n_steps; t++)
+        if (p->steps[t] == index)
+            return t;
+    return -1;
+}
+
+/* An Add that the producer of its input x (at step s) can take over: plain float Add of two
+ * same-shape inputs, x not read twice, and the other input z ready before step s (a constant, a
+ * graph input, or a value an earlier step makes). Returns z, or -1. */
+static int fusable_add(const onnxbn_plan *p, const onnxbn_node *an, int x, int s)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    if (!an->def || *onnxbn_str(an->proto->domain) || strcmp(an->proto->op_type, "Add") ||
+        an->n_in != 2 || an->n_out != 1 || an->out[0] < 0 || an->in[0] < 0 || an->in[1] < 0 ||
+        an->in[0] == an->in[1])
+        return -1;
+    const int z = an->in[0] == x ? an->in[1] : an->in[0];
+    const onnxbn_tensor *tx = &p->vals[x], *tz = &p->vals[z], *ty = &p->vals[an->out[0]];
+    if (tx->dtype != ONNXBN_FLOAT || tz->dtype != ONNXBN_FLOAT || ty->dtype != ONNXBN_FLOAT ||
+        tx->rank != ty->rank || tz->rank != ty->rank || !same_bytes(tx, ty) || !same_bytes(tz, ty))
+        return -1;
+    for (int d = 0; d < ty->rank; d++)
+        if (tx->dims[d] != ty->dims[d] || tz->dims[d] != ty->dims[d])
+            return -1;
+    const int pr = g->values[z].producer;
+    if (pr >= 0 && p->kind[z] != VAL_CONST) {
+        const int t = step_of(p, pr, 0);
+        if (t < 0 || t >= s)
+            return -1;
+    }
+    return z;
+}
+
 /* Views and fused activations: decided per step, before lifetimes are known. Marks skip[s]. */
 static void share_views(onnxbn_plan *p, int *parent, bool *skip)
 {
     const onnxbn_graph *g = &p->model->graph;
     for (int s = 0; s < p->n_steps; s++) {
+        if (skip[s])
+            continue;
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
         const int flags = nd->def->flags;
         if ((flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 && nd->out[0] >= 0) {
@@ -281,21 +319,32 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
         }
         if (!(flags & ONNXBN_OP_FUSE_ACT) || nd->n_out < 1 || nd->out[0] < 0)
             continue;
-        const int x = nd->out[0];
+        int x = nd->out[0];
         const onnxbn_value *v = &g->values[x];
         if (v->n_consumers != 1 || v->output_index >= 0 || p->vals[x].dtype != ONNXBN_FLOAT)
             continue;
         const onnxbn_node *cn = &g->nodes[v->consumers[0]];
+        int z, t;
+        if ((flags & ONNXBN_OP_FUSE_ADD) && (z = fusable_add(p, cn, x, s)) >= 0 &&
+            (t = step_of(p, cn->index, s + 1)) >= 0) {
+            /* the Add's result is written where x would be; then an activation after it */
+            p->ctx[nd->index].res = &p->vals[z];
+            parent[cn->out[0]] = nd->out[0];
+            skip[t] = true;
+            x = cn->out[0];
+            v = &g->values[x];
+            if (v->n_consumers != 1 || v->output_index >= 0)
+                continue;
+            cn = &g->nodes[v->consumers[0]];
+        }
         onnxbn_act act;
         if (cn->in[0] != x || !fusable_act(p, cn, &act) || !same_bytes(&p->vals[x], &p->vals[cn->out[0]]))
             continue;
-        for (int t = s + 1; t < p->n_steps; t++)
-            if (p->steps[t] == cn->index) {
-                p->ctx[nd->index].act = act;
-                parent[cn->out[0]] = x;
-                skip[t] = true;
-                break;
-            }
+        if ((t = step_of(p, cn->index, s + 1)) >= 0) {
+            p->ctx[nd->index].act = act;
+            parent[cn->out[0]] = nd->out[0];
+            skip[t] = true;
+        }
     }
 }
 
@@ -452,6 +501,10 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
             if (id >= 0)
                 last[root_of(parent, id)] = s;
         }
+        /* a fused Add's other input is read here, its own step gone */
+        const onnxbn_tensor *res = p->ctx[nd->index].res;
+        if (res)
+            last[root_of(parent, (int)(res - p->vals))] = s;
     }
     for (int i = 0; i < g->n_outputs; i++)
         last[root_of(parent, g->outputs[i])] = p->n_steps;

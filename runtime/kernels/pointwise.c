@@ -44,7 +44,8 @@ static float act1(float v, int kind, float lo, float hi)
 
 /* One MR × nr tile (nr ≤ NR) in plain C: the j loop vectorises for whatever the target has. */
 static void tile_c(size_t K, const float *wp, const float *x, size_t ldx, const float *bias,
-                   size_t mr, size_t nr, int act, float lo, float hi, float *y, size_t ldy)
+                   const float *res, size_t mr, size_t nr, int act, float lo, float hi, float *y,
+                   size_t ldy)
 {
     float acc[MR][NR];
     memset(acc, 0, sizeof acc);
@@ -61,19 +62,19 @@ static void tile_c(size_t K, const float *wp, const float *x, size_t ldx, const 
     for (size_t r = 0; r < mr; r++) {
         const float b = bias ? bias[r] : 0.0f;
         for (size_t j = 0; j < nr; j++)
-            y[r * ldy + j] = act1(acc[r][j] + b, act, lo, hi);
+            y[r * ldy + j] = act1(acc[r][j] + b + (res ? res[r * ldy + j] : 0.0f), act, lo, hi);
     }
 }
 
 void onnxbn_pw_portable_f32(size_t M, size_t N, size_t K, const float *Wp, const float *X,
-                            size_t ldx, const float *bias, int act_kind, float lo, float hi,
-                            float *Y, size_t ldy)
+                            size_t ldx, const float *bias, const float *R, int act_kind, float lo,
+                            float hi, float *Y, size_t ldy)
 {
     for (size_t n0 = 0; n0 < N; n0 += NR)
         for (size_t m0 = 0; m0 < M; m0 += MR)
             tile_c(K, Wp + m0 * K, X + n0, ldx, bias ? bias + m0 : NULL,
-                   M - m0 < MR ? M - m0 : MR, N - n0 < NR ? N - n0 : NR, act_kind, lo, hi,
-                   Y + m0 * ldy + n0, ldy);
+                   R ? R + m0 * ldy + n0 : NULL, M - m0 < MR ? M - m0 : MR,
+                   N - n0 < NR ? N - n0 : NR, act_kind, lo, hi, Y + m0 * ldy + n0, ldy);
 }
 
 #ifdef PW_X86
@@ -101,7 +102,7 @@ enum { TN = 48 };
  * it too slowly for the hardware prefetcher to notice) and, with pfx, the next tile's pixels (X
  * has a row stream per input channel, more than the hardware follows). */
 INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, const float *pfw,
-                        const float *x, size_t ldx, const float *bias, size_t mr,
+                        const float *x, size_t ldx, const float *bias, const float *res, size_t mr,
                         const __mmask16 *mk, int act, float lo, float hi, float *y, size_t ldy)
 {
     __m512 acc[3][MR];
@@ -139,17 +140,22 @@ INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, 
         if ((size_t)r >= mr)
             break;
 #pragma GCC unroll 3
-        for (int i = 0; i < NV; i++)
-            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], act16(acc[i][r], act, lov, hiv));
+        for (int i = 0; i < NV; i++) {
+            __m512 v = acc[i][r];
+            if (res)
+                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk[i], res + r * ldy + 16 * i));
+            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], act16(v, act, lov, hiv));
+        }
     }
 }
 
 #define TILE_VARIANT(name, NV, PFX)                                                                \
     static AVX512 void name(size_t K, const float *wp, const float *pfw, const float *x,          \
-                            size_t ldx, const float *bias, size_t mr, const __mmask16 *mk,        \
-                            int act, float lo, float hi, float *y, size_t ldy)                    \
+                            size_t ldx, const float *bias, const float *res, size_t mr,           \
+                            const __mmask16 *mk, int act, float lo, float hi, float *y,           \
+                            size_t ldy)                                                           \
     {                                                                                             \
-        tile(NV, PFX, K, wp, pfw, x, ldx, bias, mr, mk, act, lo, hi, y, ldy);                     \
+        tile(NV, PFX, K, wp, pfw, x, ldx, bias, res, mr, mk, act, lo, hi, y, ldy);                \
     }
 TILE_VARIANT(tile1, 1, 0)
 TILE_VARIANT(tile2, 2, 0)
@@ -158,8 +164,8 @@ TILE_VARIANT(tile3x, 3, 1)
 
 /* The tile at output channel r0 over columns [n0, n0 + nr), nr ≤ TN. */
 static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
-                    const float *bias, int act, float lo, float hi, float *Y, size_t ldy,
-                    size_t r0, size_t n0, size_t nr)
+                    const float *bias, const float *R, int act, float lo, float hi, float *Y,
+                    size_t ldy, size_t r0, size_t n0, size_t nr)
 {
     const size_t mr = M - r0 < MR ? M - r0 : MR;
     __mmask16 mk[3];
@@ -170,14 +176,15 @@ static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *
     const float *b = bias ? bias + r0 : NULL, *wp = Wp + r0 * K;
     const float *pfw = r0 + MR < M ? wp + MR * K : wp;
     float *y = Y + r0 * ldy + n0;
+    const float *res = R ? R + r0 * ldy + n0 : NULL;
     if (r0 == 0 && nr == TN && N - n0 > TN)
-        tile3x(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+        tile3x(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else if (nr > 32)
-        tile3(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+        tile3(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else if (nr > 16)
-        tile2(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+        tile2(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else
-        tile1(K, wp, pfw, X + n0, ldx, b, mr, mk, act, lo, hi, y, ldy);
+        tile1(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
 }
 
 /* Column n of Y for every output channel, one panel (8 channels, a 256-bit vector) at a time:
@@ -186,7 +193,8 @@ static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *
  * independent chains (one chain waits out the FMA latency at every k: on layer4 of ResNet that
  * made this one column a sixth of the layer's time). */
 static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, size_t ldx,
-                          const float *bias, int act, float lo, float hi, float *y, size_t ldy)
+                          const float *bias, const float *res, int act, float lo, float hi,
+                          float *y, size_t ldy)
 {
     for (size_t r0 = 0; r0 < M; r0 += MR) {
         __m256 acc[8];
@@ -209,7 +217,9 @@ static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, s
         _mm256_storeu_ps(v, s);
         const size_t nm = M - r0 < MR ? M - r0 : MR;
         for (size_t i = 0; i < nm; i++)
-            y[(r0 + i) * ldy] = act1(v[i] + (bias ? bias[r0 + i] : 0.0f), act, lo, hi);
+            y[(r0 + i) * ldy] = act1(v[i] + (bias ? bias[r0 + i] : 0.0f) +
+                                         (res ? res[(r0 + i) * ldy] : 0.0f),
+                                     act, lo, hi);
     }
 }
 
@@ -224,7 +234,8 @@ static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, s
 enum { X_L2 = ONNXBN_PW_X_L2, X_SMALL = 256 << 10, FEW_M = 64, COL_BUF = 8192 };
 
 static void pw_avx512(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
-                      const float *bias, int act, float lo, float hi, float *Y, size_t ldy)
+                      const float *bias, const float *R, int act, float lo, float hi, float *Y,
+                      size_t ldy)
 {
     /* whole tiles, then the rest: one or two columns alone, more as a (masked) tile */
     const size_t rest = N % TN, Nt = rest && rest <= 2 && N > TN ? N - rest : N;
@@ -248,14 +259,15 @@ static void pw_avx512(size_t M, size_t N, size_t K, const float *Wp, const float
         const size_t c1 = Nt - c0 < chunk ? Nt : c0 + chunk;
         for (size_t r0 = 0; r0 < M; r0 += MR) {
             for (size_t n0 = c0; n0 < c1; n0 += TN)
-                tile_at(M, Nt, K, Wp, X, ldx, bias, act, lo, hi, Y, ldy, r0, n0,
+                tile_at(M, Nt, K, Wp, X, ldx, bias, R, act, lo, hi, Y, ldy, r0, n0,
                         c1 - n0 < TN ? c1 - n0 : TN);
             /* the leftover columns with the panel the tiles just read (still in cache): a
              * separate pass would read all of W once more, from memory in the late layers */
             if (c1 == Nt)
                 for (size_t n = Nt; n < N; n++)
                     column(M - r0 < MR ? M - r0 : MR, K, Wp + r0 * K, xr + (n - Nt) * step, ldr,
-                           bias ? bias + r0 : NULL, act, lo, hi, Y + r0 * ldy + n, ldy);
+                           bias ? bias + r0 : NULL, R ? R + r0 * ldy + n : NULL, act, lo, hi,
+                           Y + r0 * ldy + n, ldy);
         }
     }
 }
@@ -271,13 +283,14 @@ bool onnxbn_pw_fast(void)
 }
 
 void onnxbn_pw_f32(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
-                   const float *bias, int act_kind, float lo, float hi, float *Y, size_t ldy)
+                   const float *bias, const float *R, int act_kind, float lo, float hi, float *Y,
+                   size_t ldy)
 {
 #ifdef PW_X86
     if (onnxbn_pw_fast()) {
-        pw_avx512(M, N, K, Wp, X, ldx, bias, act_kind, lo, hi, Y, ldy);
+        pw_avx512(M, N, K, Wp, X, ldx, bias, R, act_kind, lo, hi, Y, ldy);
         return;
     }
 #endif
-    onnxbn_pw_portable_f32(M, N, K, Wp, X, ldx, bias, act_kind, lo, hi, Y, ldy);
+    onnxbn_pw_portable_f32(M, N, K, Wp, X, ldx, bias, R, act_kind, lo, hi, Y, ldy);
 }

@@ -21,15 +21,17 @@ void onnxbn_pw_pack(size_t M, size_t K, const float *W, float *Wp);
  * which is correct but slower than SGEMM). */
 bool onnxbn_pw_fast(void);
 
-/* Y[m][n] = act(bias[m] + Σk W[m][k]·X[k][n]) for m < M, n < N: Wp packed by onnxbn_pw_pack, X
- * at row stride ldx, Y at row stride ldy (Y must not overlap X); bias NULL reads as zero;
- * act_kind/lo/hi as onnxbn_act (0 none, 1 Relu, 2 Clip, exactly as those kernels). */
+/* Y[m][n] = act(bias[m] + Σk W[m][k]·X[k][n] + R[m][n]) for m < M, n < N: Wp packed by
+ * onnxbn_pw_pack, X at row stride ldx, Y and R (a residual, as Y's layout) at row stride ldy (Y
+ * must not overlap X or R); bias and R NULL read as zero; act_kind/lo/hi as onnxbn_act (0 none,
+ * 1 Relu, 2 Clip, exactly as those kernels). */
 void onnxbn_pw_f32(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
-                   const float *bias, int act_kind, float lo, float hi, float *Y, size_t ldy);
+                   const float *bias, const float *R, int act_kind, float lo, float hi, float *Y,
+                   size_t ldy);
 
 /* The same through the portable loop only, so tests can check it on AVX-512 machines too. */
 void onnxbn_pw_portable_f32(size_t M, size_t N, size_t K, const float *Wp, const float *X,
-                            size_t ldx, const float *bias, int act_kind, float lo, float hi,
-                            float *Y, size_t ldy);
+                            size_t ldx, const float *bias, const float *R, int act_kind, float lo,
+                            float hi, float *Y, size_t ldy);
 
 #endif

@@ -124,15 +124,21 @@ static void act_row(float *y, size_t n, int kind, float lo, float hi)
 /* Tiles are turned into output a segment at a time, through a buffer that stays in L1. */
 enum { SEG = 64 };
 
+/* dst[i] += res[i] (separate for the restrict qualifiers: then it vectorises). */
+static void add_row(float *restrict dst, const float *restrict res, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] += res[i];
+}
+
 void onnxbn_wino_output_f32(const onnxbn_wino_geom *g, const float *P, size_t pstride, size_t m0,
-                            size_t m1, size_t r0, size_t nr, const float *bias, int act_kind,
-                            float lo, float hi, float *y)
+                            size_t m1, size_t r0, size_t nr, const float *bias, const float *res,
+                            int act_kind, float lo, float hi, float *y)
 {
     const size_t TW = (size_t)g->TW, OW = (size_t)g->OW, nt = nr * TW;
     float q[2][2 * SEG]; /* output rows 0/1 of the segment, even/odd columns interleaved */
     for (size_t m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;
-        float *ym = y + m * (size_t)(g->OH * g->OW);
         for (size_t i = r0; i < r0 + nr; i++) {
             const size_t base = m * nt + (i - r0) * TW;
             const int64_t oy = 2 * (int64_t)i;
@@ -158,8 +164,11 @@ void onnxbn_wino_output_f32(const onnxbn_wino_geom *g, const float *P, size_t ps
                  * fall partly outside the output */
                 const size_t x0 = 2 * t0, w = x0 + 2 * n > OW ? OW - x0 : 2 * n;
                 for (int r = 0; r < 2 && oy + r < g->OH; r++) {
-                    float *dst = ym + (size_t)(oy + r) * OW + x0;
+                    const size_t at = m * (size_t)(g->OH * g->OW) + (size_t)(oy + r) * OW + x0;
+                    float *dst = y + at;
                     memcpy(dst, q[r], w * sizeof *dst);
+                    if (res)
+                        add_row(dst, res + at, w);
                     act_row(dst, w, act_kind, lo, hi);
                 }
             }

@@ -29,10 +29,11 @@ void onnxbn_wino_input_f32(const onnxbn_wino_geom *g, const float *x, size_t c0,
                            size_t r0, size_t nr, float *V, size_t pstride, float *rowbuf);
 
 /* The inverse for output channels [m0, m1): y[m] rows of tile rows [r0, r0 + nr) get
- * Aᵀ·P·A + bias[m] (bias may be NULL) under act (kind/lo/hi as onnxbn_act). P's point p starts at
- * P + p·pstride, channel m at + m·nt. y is M images of OH×OW. */
+ * Aᵀ·P·A + bias[m] + res (bias and res may be NULL; res a residual laid out as y) under act
+ * (kind/lo/hi as onnxbn_act). P's point p starts at P + p·pstride, channel m at + m·nt. y is M
+ * images of OH×OW. */
 void onnxbn_wino_output_f32(const onnxbn_wino_geom *g, const float *P, size_t pstride, size_t m0,
-                            size_t m1, size_t r0, size_t nr, const float *bias, int act_kind,
-                            float lo, float hi, float *y);
+                            size_t m1, size_t r0, size_t nr, const float *bias, const float *res,
+                            int act_kind, float lo, float hi, float *y);
 
 #endif

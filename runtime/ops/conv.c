@@ -588,8 +588,20 @@ static void add_bias(float *y, const float *bias, size_t rows, size_t n, size_t 
 
 /* rows × n floats at row stride ld: row m = act(row m + bias[m]) (bias may be NULL). The
  * epilogue of every GEMM-shaped piece of a Conv, run while the piece is still in cache. */
-static void epilogue(float *y, const float *bias, size_t rows, size_t n, size_t ld, onnxbn_act act)
+static void add_res(float *restrict r, const float *restrict z, float b, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        r[i] += b + z[i];
+}
+
+static void epilogue(float *y, const float *bias, const float *res, size_t rows, size_t n,
+                     size_t ld, onnxbn_act act)
+{
+    if (res) { /* a fused Add: bias and residual in one pass, then the activation alone */
+        for (size_t m = 0; m < rows; m++)
+            add_res(y + m * ld, res + m * ld, bias ? bias[m] : 0.0f, n);
+        bias = NULL;
+    }
     if (act.kind == ONNXBN_ACT_NONE) {
         if (bias)
             add_bias(y, bias, rows, n, ld);
@@ -625,6 +637,7 @@ enum { M_ALIGN = 16 };
 typedef struct conv_job {
     const conv_cfg *g;
     const float *xg, *wg, *bg;
+    const float *rg, *res; /* a fused Add's other input: this group's, this image's (or NULL) */
     float *yg, *col;
     onnxbn_act act;
     size_t K, Mg, osz, L, rows;
@@ -652,13 +665,15 @@ static void do_chunk(const conv_job *j, size_t r0, size_t nr, int thread)
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
     if (g->pw_wp) {
-        onnxbn_pw_f32(j->Mg, nr * j->L, j->K, g->pw_wp, col, nr * j->L, j->bg, j->act.kind,
+        onnxbn_pw_f32(j->Mg, nr * j->L, j->K, g->pw_wp, col, nr * j->L, j->bg,
+                      j->rg ? j->rg + r0 * j->L : NULL, j->act.kind,
                       j->act.lo, j->act.hi, j->yg + r0 * j->L, j->osz);
         return;
     }
     onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
                  j->yg + r0 * j->L, j->osz);
-    epilogue(j->yg + r0 * j->L, j->bg, j->Mg, nr * j->L, j->osz, j->act);
+    epilogue(j->yg + r0 * j->L, j->bg, j->rg ? j->rg + r0 * j->L : NULL, j->Mg, nr * j->L, j->osz,
+             j->act);
 }
 
 static void chunk_task(void *arg, size_t t, int thread)
@@ -705,12 +720,14 @@ static void mblock_task(void *arg, size_t t, int thread)
     float *y = j->yg + lo * j->osz + j->j0;
     if (j->g->pw_wp) { /* M_ALIGN is a multiple of the packed panels' ONNXBN_PW_MR */
         onnxbn_pw_f32(hi - lo, j->nc, j->K, j->g->pw_wp + lo * j->K, j->B, j->ldb,
-                      j->bg ? j->bg + lo : NULL, j->act.kind, j->act.lo, j->act.hi, y, j->osz);
+                      j->bg ? j->bg + lo : NULL, j->rg ? j->rg + lo * j->osz + j->j0 : NULL,
+                      j->act.kind, j->act.lo, j->act.hi, y, j->osz);
         return;
     }
     onnxbn_sgemm(false, false, hi - lo, j->nc, j->K, 1.0f, j->wg + lo * j->K, j->K, j->B, j->ldb,
                  0.0f, y, j->osz);
-    epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, j->nc, j->osz, j->act);
+    epilogue(y, j->bg ? j->bg + lo : NULL, j->rg ? j->rg + lo * j->osz + j->j0 : NULL, hi - lo,
+             j->nc, j->osz, j->act);
 }
 
 /* Pointwise: task t is column chunk t / parts, channel block t % parts. */
@@ -728,7 +745,8 @@ static void pointwise_task(void *arg, size_t t, int thread)
     float *y = j->yg + lo * j->osz + j0;
     onnxbn_sgemm(false, false, hi - lo, nc, (size_t)g->Cg, 1.0f, j->wg + lo * (size_t)g->Cg,
                  (size_t)g->Cg, j->xg + j0, g->in_sz, 0.0f, y, j->osz);
-    epilogue(y, j->bg ? j->bg + lo : NULL, hi - lo, nc, j->osz, j->act);
+    epilogue(y, j->bg ? j->bg + lo : NULL, j->rg ? j->rg + lo * j->osz + j0 : NULL, hi - lo, nc,
+             j->osz, j->act);
 }
 
 /* Direct pointwise (group 1): task t is part t of the output channels, part t of the pixels
@@ -751,8 +769,20 @@ static void pw_direct_task(void *arg, size_t t, int thread)
     if (m0 >= m1 || n0 >= n1)
         return;
     onnxbn_pw_f32(m1 - m0, n1 - n0, K, g->pw_wp + m0 * K, j->xg + n0, g->in_sz,
-                  j->bg ? j->bg + m0 : NULL, j->act.kind, j->act.lo, j->act.hi,
-                  j->yg + m0 * j->osz + n0, j->osz);
+                  j->bg ? j->bg + m0 : NULL, j->rg ? j->rg + m0 * j->osz + n0 : NULL,
+                  j->act.kind, j->act.lo, j->act.hi, j->yg + m0 * j->osz + n0, j->osz);
+}
+
+/* Output channels [m0, m0 + nm) of a depthwise layer; a fused Add goes in after the kernel, with
+ * the activation (the kernel applies its own before it could). */
+static void dw_block(const conv_job *j, size_t m0, size_t nm, size_t mult, const float *x, float *y)
+{
+    const conv_cfg *g = j->g;
+    const onnxbn_act none = {ONNXBN_ACT_NONE, 0.0f, 0.0f}, act = j->res ? none : j->act;
+    onnxbn_dw_run_f32(g->dw_impl, &g->geom, nm, mult, x, j->wg + m0 * g->ksize,
+                      j->bias ? j->bias + m0 : NULL, act.kind, act.lo, act.hi, y);
+    if (j->res)
+        epilogue(y, NULL, j->res + m0 * j->osz, nm, j->osz, j->osz, j->act);
 }
 
 static void depthwise_task(void *arg, size_t t, int thread)
@@ -764,8 +794,7 @@ static void depthwise_task(void *arg, size_t t, int thread)
     const size_t nm = M - m0 < j->dw_block ? M - m0 : j->dw_block;
     const float *x = j->x + (m0 / j->dw_mult) * g->in_sz;
     float *y = j->y + m0 * j->osz;
-    onnxbn_dw_run_f32(g->dw_impl, &g->geom, nm, j->dw_mult, x, j->wg + m0 * g->ksize,
-                      j->bias ? j->bias + m0 : NULL, j->act.kind, j->act.lo, j->act.hi, y);
+    dw_block(j, m0, nm, j->dw_mult, x, y);
 }
 
 /* Depthwise with one output channel a group: part t of the channels on thread t, split as the
@@ -779,16 +808,14 @@ static void depthwise_fixed_task(void *arg, size_t t, int thread)
     size_t m0, m1;
     onnxbn_split((size_t)g->M, j->parts, t, ONNXBN_PW_MR, &m0, &m1);
     if (m0 < m1)
-        onnxbn_dw_run_f32(g->dw_impl, &g->geom, m1 - m0, 1, j->x + m0 * g->in_sz,
-                          j->wg + m0 * g->ksize, j->bias ? j->bias + m0 : NULL, j->act.kind,
-                          j->act.lo, j->act.hi, j->y + m0 * j->osz);
+        dw_block(j, m0, m1 - m0, 1, j->x + m0 * g->in_sz, j->y + m0 * j->osz);
 }
 
 /* Winograd: one chunk of tile rows in three phases (input transform by channel blocks, the 16
  * point SGEMMs, output transform by channel blocks), each phase split over the pool. */
 typedef struct wino_job {
     const conv_cfg *g;
-    const float *x, *bias;
+    const float *x, *bias, *res;
     float *y, *V, *P, *rowbuf;
     size_t r0, nr, nt, parts;
     onnxbn_act act;
@@ -811,7 +838,7 @@ static void wino_gemm_task(void *arg, size_t t, int thread)
     (void)thread;
     if (j->g->wino_pw) {
         onnxbn_pw_f32(M, j->nt, C, j->g->wino_u + t * onnxbn_pw_packed_floats(M, C),
-                      j->V + t * C * j->nt, j->nt, NULL, 0, 0.0f, 0.0f, j->P + t * M * j->nt, j->nt);
+                      j->V + t * C * j->nt, j->nt, NULL, NULL, 0, 0.0f, 0.0f, j->P + t * M * j->nt, j->nt);
         return;
     }
     onnxbn_sgemm(false, false, M, j->nt, C, 1.0f, j->g->wino_u + t * M * C, C, j->V + t * C * j->nt,
@@ -826,11 +853,11 @@ static void wino_out_task(void *arg, size_t t, int thread)
     onnxbn_split((size_t)j->g->M, j->parts, t, 1, &lo, &hi);
     if (lo < hi)
         onnxbn_wino_output_f32(&j->g->wg, j->P, (size_t)j->g->M * j->nt, lo, hi, j->r0, j->nr,
-                               j->bias, j->act.kind, j->act.lo, j->act.hi, j->y);
+                               j->bias, j->res, j->act.kind, j->act.lo, j->act.hi, j->y);
 }
 
-static void wino_forward(const conv_cfg *g, const float *x, const float *bias, float *y,
-                         float *scratch, onnxbn_act act, onnxbn_pool *pool)
+static void wino_forward(const conv_cfg *g, const float *x, const float *bias, const float *res,
+                         float *y, float *scratch, onnxbn_act act, onnxbn_pool *pool)
 {
     const size_t nth = (size_t)onnxbn_pool_threads(pool), TW = (size_t)g->wg.TW;
     const size_t TH = (size_t)g->wg.TH, C = (size_t)g->Cg, M = (size_t)g->M;
@@ -839,6 +866,7 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, f
     for (int64_t n = 0; n < g->N; n++) {
         j.x = x + (size_t)n * C * g->in_sz;
         j.y = y + (size_t)n * M * g->out_sz;
+        j.res = res ? res + (size_t)n * M * g->out_sz : NULL;
         for (j.r0 = 0; j.r0 < TH; j.r0 += g->wino_rows) {
             j.nr = TH - j.r0 < g->wino_rows ? TH - j.r0 : g->wino_rows;
             j.nt = j.nr * TW;
@@ -853,7 +881,8 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, f
 }
 
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
-                         float *y, float *col, size_t col_slots, onnxbn_act act, onnxbn_pool *pool)
+                         const float *res, float *y, float *col, size_t col_slots, onnxbn_act act,
+                         onnxbn_pool *pool)
 {
     const size_t Cg = (size_t)g->Cg, Mg = (size_t)g->Mg, K = Cg * g->ksize;
     const size_t rows = onnxbn_conv_grid_rows(&g->geom), L = (size_t)g->geom.grid[g->nsp - 1];
@@ -866,6 +895,7 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
     for (int64_t n = 0; n < g->N; n++) {
         const float *xn = x + (size_t)n * (size_t)g->C * g->in_sz;
         float *yn = y + (size_t)n * (size_t)g->M * osz;
+        j.res = res ? res + (size_t)n * (size_t)g->M * osz : NULL;
         if (g->path == PATH_DEPTHWISE) {
             /* blocks of whole input channels (~64 KiB of output), several a thread */
             size_t mult = Mg, blk = osz ? (16384 / osz) / mult * mult : (size_t)g->M;
@@ -891,9 +921,10 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
             j.wg = w + (size_t)gi * Mg * K;
             j.bg = bias ? bias + (size_t)gi * Mg : NULL;
             j.yg = yn + (size_t)gi * Mg * osz;
+            j.rg = j.res ? j.res + (size_t)gi * Mg * osz : NULL;
             if (K == 0) { /* no input channels: the bias alone */
                 fill_bias(j.yg, j.bg, Mg, osz, osz);
-                epilogue(j.yg, NULL, Mg, osz, osz, act);
+                epilogue(j.yg, NULL, j.rg, Mg, osz, osz, act);
                 continue;
             }
             if (g->path == PATH_POINTWISE && g->pw_wp) {
@@ -1026,16 +1057,17 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     const onnxbn_tensor *b = onnxbn_in(c, 2);
     const float *x = onnxbn_in(c, 0)->data, *w = onnxbn_in(c, 1)->data;
     const float *bias = b ? b->data : NULL;
+    const float *res = c->res ? c->res->data : NULL; /* a fused Add (Conv only) */
     if (transpose) {
         convt_forward(g, x, w, bias, y->data, c->scratch);
     } else if (g->wino_u) {
         if (!c->scratch || c->workspace < g->wino_floats * sizeof(float))
             return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "was given %zu scratch bytes, needs %zu",
                                     c->scratch ? c->workspace : 0, g->wino_floats * sizeof(float));
-        wino_forward(g, x, bias, y->data, c->scratch, c->act, c->pool);
+        wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool);
     } else {
         const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;
-        conv_forward(g, x, w, bias, y->data, c->scratch, slots, c->act, c->pool);
+        conv_forward(g, x, w, bias, res, y->data, c->scratch, slots, c->act, c->pool);
     }
     return ONNXBN_OK;
 }
@@ -1052,7 +1084,7 @@ const onnxbn_op_def onnxbn_op_conv = {
     .min_outputs = 1,
     .max_outputs = 1,
     .attrs = conv_attrs,
-    .flags = ONNXBN_OP_FUSE_ACT,
+    .flags = ONNXBN_OP_FUSE_ACT | ONNXBN_OP_FUSE_ADD,
     .infer = conv_infer,
     .prepare = conv_prepare,
     .run = conv_run,

@@ -212,9 +212,12 @@ static void test_depthwise_kernels(void **state)
 
 /* Y = act(W·X + b) for W M×K, X K×N at row stride ldx, Y at row stride ldy: the fast and the
  * portable kernel against the reference, with the gaps between Y's rows left untouched. */
-static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool bias, int act)
+/* With resid, a residual R (Y's layout) goes in before the activation: a fused Add. */
+static void pw_case_r(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool bias, int act,
+                      bool resid)
 {
     float *w = fresh(M * K, 21), *x = fresh(K * ldx, 22), *b = bias ? fresh(M, 23) : NULL;
+    float *r = resid ? fresh(M * ldy, 24) : NULL;
     float *wp = malloc(onnxbn_pw_packed_floats(M, K) * sizeof *wp + 1);
     float *y = malloc((M * ldy + 1) * sizeof *y), *yc = malloc(M * N * sizeof *yc);
     double *ref = malloc(M * N * sizeof *ref), *mag = malloc(M * N * sizeof *mag);
@@ -227,6 +230,10 @@ static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool b
                 acc += p;
                 s += fabs(p);
             }
+            if (r) {
+                acc += r[m * ldy + n];
+                s += fabs(r[m * ldy + n]);
+            }
             ref[m * N + n] = act_d(acc, act);
             mag[m * N + n] = s;
         }
@@ -235,9 +242,9 @@ static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool b
         for (size_t i = 0; i <= M * ldy; i++)
             y[i] = 777.0f;
         if (fast)
-            onnxbn_pw_f32(M, N, K, wp, x, ldx, b, act, CLIP_LO, CLIP_HI, y, ldy);
+            onnxbn_pw_f32(M, N, K, wp, x, ldx, b, r, act, CLIP_LO, CLIP_HI, y, ldy);
         else
-            onnxbn_pw_portable_f32(M, N, K, wp, x, ldx, b, act, CLIP_LO, CLIP_HI, y, ldy);
+            onnxbn_pw_portable_f32(M, N, K, wp, x, ldx, b, r, act, CLIP_LO, CLIP_HI, y, ldy);
         for (size_t m = 0; m < M; m++) {
             memcpy(yc + m * N, y + m * ldy, N * sizeof *yc);
             for (size_t n = N; n < ldy; n++)
@@ -245,10 +252,11 @@ static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool b
         }
         assert_true(y[M * ldy] == 777.0f);
         char what[120];
-        snprintf(what, sizeof what, "pointwise %s M %zu K %zu N %zu ldx %zu ldy %zu act %d",
-                 fast ? "fast" : "portable", M, K, N, ldx, ldy, act);
-        expect_close(what, yc, ref, mag, M * N, K + 1);
+        snprintf(what, sizeof what, "pointwise %s M %zu K %zu N %zu ldx %zu ldy %zu act %d%s",
+                 fast ? "fast" : "portable", M, K, N, ldx, ldy, act, r ? " residual" : "");
+        expect_close(what, yc, ref, mag, M * N, K + 1 + (r != NULL));
     }
+    free(r);
     free(w);
     free(x);
     free(b);
@@ -259,9 +267,18 @@ static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool b
     free(mag);
 }
 
+static void pw_case(size_t M, size_t K, size_t N, size_t ldx, size_t ldy, bool bias, int act)
+{
+    pw_case_r(M, K, N, ldx, ldy, bias, act, false);
+}
+
 static void test_pointwise_kernels(void **state)
 {
     (void)state;
+    /* with a residual: whole tiles, partial tiles, a lone column, gaps in Y */
+    pw_case_r(13, 37, 97, 99, 98, true, ACT_RELU, true);
+    pw_case_r(24, 70, 49, 49, 49, false, ACT_CLIP, true);
+    pw_case_r(10, 6, 63, 63, 66, true, ACT_NONE, true);
     pw_case(144, 24, 3136, 3136, 3136, true, ACT_CLIP); /* MobileNet shapes */
     pw_case(16, 32, 12544, 12544, 12544, true, ACT_NONE);
     pw_case(24, 144, 3136, 3136, 3136, true, ACT_NONE);   /* X too big for L2: pixel panels */
@@ -328,9 +345,10 @@ static void test_activation_special_values(void **state)
     for (int fast = 0; fast < 2; fast++)
         for (int act = ACT_NONE; act <= ACT_CLIP; act++) {
             if (fast)
-                onnxbn_pw_f32(2, 40, 3, packed, xp, 40, bp, act, CLIP_LO, CLIP_HI, yp, 40);
+                onnxbn_pw_f32(2, 40, 3, packed, xp, 40, bp, NULL, act, CLIP_LO, CLIP_HI, yp, 40);
             else
-                onnxbn_pw_portable_f32(2, 40, 3, packed, xp, 40, bp, act, CLIP_LO, CLIP_HI, yp, 40);
+                onnxbn_pw_portable_f32(2, 40, 3, packed, xp, 40, bp, NULL, act, CLIP_LO, CLIP_HI, yp,
+                                       40);
             for (int m = 0; m < 2; m++) {
                 if (!isnan(yp[m * 40 + 7]))
                     fail_msg("fast %d act %d: row %d pixel 7 is %g, expected NaN", fast, act, m,
@@ -358,8 +376,9 @@ static onnxbn_status open_threads(const mk_model *m, int threads, onnxbn_session
 }
 
 /* Conv (then Relu or Clip, which the planner fuses) on X [1, C, H, W]; W is an initializer, or a
- * graph input when w_fed. */
-static void node_case(const conv_case *k, bool w_fed)
+ * graph input when w_fed. With resid, Add(Conv, Z) sits between them (Z a graph input), which
+ * the planner also folds into the Conv. */
+static void node_case_r(const conv_case *k, bool w_fed, bool resid)
 {
     const int64_t OH = out_h(k), OW = out_w(k), Cg = k->C / k->group;
     const int64_t xd[] = {1, k->C, k->H, k->W}, wd[] = {k->M, Cg, k->kh, k->kw}, bd[] = {k->M};
@@ -368,8 +387,19 @@ static void node_case(const conv_case *k, bool w_fed)
     const size_t ny = (size_t)(k->M * OH * OW);
     float *x = fresh(nx, 31), *w = fresh(nw, 32), *b = k->bias ? fresh((size_t)k->M, 33) : NULL;
     double *ref = malloc(ny * sizeof *ref), *mag = malloc(ny * sizeof *mag);
+    float *z = resid ? fresh(ny, 34) : NULL;
     assert_true(ref && mag);
-    conv_ref(k, x, w, b, ref, mag);
+    if (z) { /* act(conv + z): the reference without its activation, then both */
+        conv_case lin = *k;
+        lin.act = ACT_NONE;
+        conv_ref(&lin, x, w, b, ref, mag);
+        for (size_t i = 0; i < ny; i++) {
+            ref[i] = act_d(ref[i] + z[i], k->act);
+            mag[i] += fabs(z[i]);
+        }
+    } else {
+        conv_ref(k, x, w, b, ref, mag);
+    }
     const float lo = CLIP_LO, hi = CLIP_HI;
     const int64_t pads[] = {k->pt, k->pl, k->pb, k->pr}, strides[] = {k->sh, k->sw},
                   dil[] = {k->dh, k->dw};
@@ -383,6 +413,11 @@ static void node_case(const conv_case *k, bool w_fed)
         if (b)
             mk_init_f32(m, "B", 1, bd, b);
         const char *out = k->act ? "C" : "Y";
+        if (z) {
+            mk_input(m, "Z", ONNXBN_FLOAT, 4, yd);
+            mk_node_add(m, "Add", "res", "Z,R", out); /* Z first: either order is found */
+            out = "R";
+        }
         mk_node *n = mk_node_add(m, "Conv", "conv", b ? "X,W,B" : "X,W", out);
         mk_attr_i(n, "group", k->group);
         mk_attr_ints(n, "pads", 4, pads);
@@ -400,28 +435,33 @@ static void node_case(const conv_case *k, bool w_fed)
         onnxbn_error err = {0};
         if (open_threads(m, threads, &s, &err))
             fail_msg("open: %s", err.msg);
-        mk_feed feeds[] = {{"X", 0, 4, xd, x}, {"W", 0, 4, wd, w}};
+        mk_feed feeds[] = {{"X", 0, 4, xd, x}, {"W", 0, 4, wd, w}, {"Z", 0, 4, yd, z}};
+        if (!w_fed)
+            feeds[1] = feeds[2];
         /* twice: the second run goes through the plan the first one made */
         for (int rep = 0; rep < 2; rep++)
-            if (mk_run(s, w_fed ? 2 : 1, feeds, &err))
+            if (mk_run(s, (w_fed ? 2 : 1) + (z != NULL), feeds, &err))
                 fail_msg("run: %s", err.msg);
         const onnxbn_tensor *t = onnxbn_session_output(s, 0);
         assert_int_equal(onnxbn_tensor_numel(t), (int64_t)ny);
         char what[120];
-        snprintf(what, sizeof what, "Conv node C %lld M %lld group %lld %lldx%lld, %d threads%s",
+        snprintf(what, sizeof what, "Conv node C %lld M %lld group %lld %lldx%lld, %d threads%s%s",
                  (long long)k->C, (long long)k->M, (long long)k->group, (long long)k->H,
-                 (long long)k->W, threads, w_fed ? ", W fed" : "");
+                 (long long)k->W, threads, w_fed ? ", W fed" : "", z ? ", + Z" : "");
         expect_close(what, onnxbn_tensor_cdata(t), ref, mag, ny,
-                     (size_t)(Cg * k->kh * k->kw) + 1);
+                     (size_t)(Cg * k->kh * k->kw) + 1 + (z != NULL));
         onnxbn_session_free(s);
         mk_free(m);
     }
     free(x);
     free(w);
     free(b);
+    free(z);
     free(ref);
     free(mag);
 }
+
+static void node_case(const conv_case *k, bool w_fed) { node_case_r(k, w_fed, false); }
 
 static void test_conv_nodes(void **state)
 {
@@ -452,6 +492,14 @@ static void test_conv_nodes(void **state)
     node_case(&cases[3], true); /* fed W: no packing, SGEMM */
     node_case(&cases[0], true);
     node_case(&cases[12], true); /* fed W: im2col + SGEMM */
+    /* a fused Add on every path: each case, and Winograd, fed W (SGEMM epilogues) */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        node_case_r(&cases[i], false, true);
+    static const conv_case wino = {16, 24, 1, 16, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU};
+    node_case_r(&wino, false, false);
+    node_case_r(&wino, false, true);
+    node_case_r(&cases[3], true, true);
+    node_case_r(&cases[12], true, true);
 }
 
 int main(void)

@@ -451,6 +451,82 @@ static void test_elementwise_and_pool_threads(void **state)
     free(mp);
 }
 
+/* ---- a fused Add (residual) and the order of steps ----
+ * x -> ConvA (3x3) -> a; x -> ConvB (1x1) -> b; Add(a, b) -> s; Relu(s) -> y; and Add(b, b) -> d.
+ * a is made before b, so the Add can go into ConvB (reading a) but not into ConvA (b is not made
+ * yet); d adds b to itself, which no Conv can take. Against the same graph with a and b exposed
+ * as outputs (nothing fused), at 1 and 2 threads. */
+static mk_model *residual_model(const float *wa, const float *wb, const float *bias, bool expose)
+{
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {1, 16, 20, 20}, wad[] = {16, 16, 3, 3}, wbd[] = {16, 16, 1, 1},
+                  bd[] = {16}, p1[] = {1, 1, 1, 1};
+    mk_input(m, "x", ONNXBN_FLOAT, 4, xd);
+    mk_init_f32(m, "wa", 4, wad, wa);
+    mk_init_f32(m, "wb", 4, wbd, wb);
+    mk_init_f32(m, "bias", 1, bd, bias);
+    mk_attr_ints(mk_node_add(m, "Conv", "convA", "x,wa,bias", "a"), "pads", 4, p1);
+    mk_node_add(m, "Conv", "convB", "x,wb,bias", "b");
+    mk_node_add(m, "Add", "add", "a,b", "s");
+    mk_node_add(m, "Relu", "relu", "s", "y");
+    mk_node_add(m, "Add", "twice", "b,b", "d");
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "d", ONNXBN_FLOAT, -1, NULL);
+    if (expose) {
+        mk_output(m, "a", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "b", ONNXBN_FLOAT, -1, NULL);
+    }
+    return m;
+}
+
+static void test_residual_add(void **state)
+{
+    (void)state;
+    enum { N = 16 * 20 * 20 };
+    static float wa[16 * 16 * 9], wb[16 * 16], bias[16], x[N], x0[N], ref[2][N];
+    fill(wa, COUNT(wa), 51);
+    fill(wb, COUNT(wb), 52);
+    fill(bias, COUNT(bias), 53);
+    fill(x, COUNT(x), 54);
+    fill(x0, COUNT(x0), 55);
+    const int64_t xd[] = {1, 16, 20, 20};
+    /* first another input, so that a value read before it is made holds the wrong numbers */
+    const mk_feed feed0 = {"x", ONNXBN_FLOAT, 4, xd, x0}, feed = {"x", ONNXBN_FLOAT, 4, xd, x};
+    for (int variant = 0; variant < 3; variant++) {
+        /* 0: unfused reference, 1: fused at 1 thread, 2: fused at 2 threads */
+        mk_model *m = residual_model(wa, wb, bias, variant == 0);
+        onnxbn_session *ses = NULL;
+        onnxbn_error err = {0};
+        if (open_opts(m, variant == 2 ? 2 : 1, &ses, &err))
+            fail_msg("open: %s", err.msg);
+        for (int rep = 0; rep < 2; rep++)
+            if (mk_run(ses, 1, rep ? &feed : &feed0, &err))
+                fail_msg("run: %s", err.msg);
+        if (variant == 0) { /* d = b + b exactly */
+            const float *d = onnxbn_tensor_cdata(onnxbn_session_output(ses, 1));
+            const float *b = onnxbn_tensor_cdata(onnxbn_session_output(ses, 3));
+            for (size_t i = 0; i < N; i++)
+                assert_true(d[i] == b[i] + b[i]);
+        }
+        for (int o = 0; o < 2; o++) {
+            const float *v = onnxbn_tensor_cdata(onnxbn_session_output(ses, (size_t)o));
+            if (variant == 0) {
+                memcpy(ref[o], v, sizeof ref[o]);
+                continue;
+            }
+            for (size_t i = 0; i < N; i++)
+                if (!(fabsf(v[i] - ref[o][i]) <= 1e-5f * (1.0f + fabsf(ref[o][i]))))
+                    fail_msg("variant %d, output %d, element %zu: %.9g, unfused %.9g", variant, o,
+                             i, (double)v[i], (double)ref[o][i]);
+        }
+        onnxbn_session_free(ses);
+        mk_free(m);
+    }
+    /* the reference itself: y = relu(a + b) >= 0 everywhere */
+    for (size_t i = 0; i < N; i++)
+        assert_true(ref[0][i] >= 0.0f);
+}
+
 /* The pool: many short jobs back to back (workers often wake late, after the caller has done
  * every task and moved on); each task of each job runs exactly once, on a valid thread index. */
 typedef struct count_job {
@@ -529,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_threads_on_exported_models),
         cmocka_unit_test(test_bn_streaming_matches_plain),
         cmocka_unit_test(test_elementwise_and_pool_threads),
+        cmocka_unit_test(test_residual_add),
         cmocka_unit_test(test_pool_runs_each_task_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
