@@ -856,11 +856,68 @@ static void wino_out_task(void *arg, size_t t, int thread)
                                j->bias, j->res, j->act.kind, j->act.lo, j->act.hi, j->y);
 }
 
+/* Thread t's block of tile rows, all three phases on that thread in chunks that fit its share of
+ * the scratch (slot floats): no barrier between phases, and the tiles it transforms, multiplies
+ * and writes back stay in its core's cache. */
+typedef struct wino_rows_job {
+    const conv_cfg *g;
+    const float *x, *bias, *res;
+    float *y, *scratch;
+    size_t slot, rows, parts;
+    onnxbn_act act;
+} wino_rows_job;
+
+static void wino_rows_task(void *arg, size_t t, int thread)
+{
+    const wino_rows_job *r = arg;
+    const conv_cfg *g = r->g;
+    const size_t TW = (size_t)g->wg.TW, C = (size_t)g->Cg, M = (size_t)g->M;
+    size_t lo, hi;
+    onnxbn_split((size_t)g->wg.TH, r->parts, t, 1, &lo, &hi);
+    if (lo == hi)
+        return;
+    const size_t n = (hi - lo + r->rows - 1) / r->rows, per = (hi - lo + n - 1) / n;
+    float *base = r->scratch + (size_t)thread * r->slot;
+    wino_job j = {.g = g, .x = r->x, .bias = r->bias, .res = r->res, .y = r->y, .parts = 1,
+                  .act = r->act};
+    for (j.r0 = lo; j.r0 < hi; j.r0 += per) {
+        j.nr = hi - j.r0 < per ? hi - j.r0 : per;
+        j.nt = j.nr * TW;
+        j.V = base;
+        j.P = base + 16 * C * j.nt;
+        j.rowbuf = j.P + 16 * M * j.nt; /* thread 0's row buffer: this slot's own */
+        wino_in_task(&j, 0, 0);
+        for (size_t p = 0; p < 16; p++)
+            wino_gemm_task(&j, p, 0);
+        wino_out_task(&j, 0, 0);
+    }
+}
+
 static void wino_forward(const conv_cfg *g, const float *x, const float *bias, const float *res,
                          float *y, float *scratch, onnxbn_act act, onnxbn_pool *pool)
 {
     const size_t nth = (size_t)onnxbn_pool_threads(pool), TW = (size_t)g->wg.TW;
     const size_t TH = (size_t)g->wg.TH, C = (size_t)g->Cg, M = (size_t)g->M;
+    /* Tile rows a block a thread when they divide well (ResNet's 56x56 and 28x28 layers) and
+     * each thread's share of the scratch holds a chunk of at least 2 rows; else each phase split
+     * over the pool. */
+    if (nth > 1 && (TH % nth == 0 || TH >= 8 * nth)) {
+        const size_t slot = g->wino_floats / nth, per_row = 16 * (C + M) * TW;
+        size_t rows = TH / nth + 1;
+        while (rows > 0 && per_row * rows + onnxbn_wino_rowbuf_floats(&g->wg, rows) > slot)
+            rows--;
+        if (rows >= 2) {
+            wino_rows_job r = {.g = g, .bias = bias, .scratch = scratch, .slot = slot,
+                               .rows = rows, .parts = nth, .act = act};
+            for (int64_t n = 0; n < g->N; n++) {
+                r.x = x + (size_t)n * C * g->in_sz;
+                r.y = y + (size_t)n * M * g->out_sz;
+                r.res = res ? res + (size_t)n * M * g->out_sz : NULL;
+                onnxbn_pool_run_fixed(pool, wino_rows_task, &r);
+            }
+            return;
+        }
+    }
     /* a few tasks a thread, so that a slow thread does not hold the others up */
     wino_job j = {.g = g, .bias = bias, .act = act, .parts = nth > 1 ? 4 * nth : 1};
     for (int64_t n = 0; n < g->N; n++) {

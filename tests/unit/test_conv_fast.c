@@ -495,9 +495,13 @@ static void test_conv_nodes(void **state)
     /* a fused Add on every path: each case, and Winograd, fed W (SGEMM epilogues) */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         node_case_r(&cases[i], false, true);
+    /* Winograd: 8 tile rows (a block a thread), 7 (each phase split over the threads) */
     static const conv_case wino = {16, 24, 1, 16, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU};
+    static const conv_case wino7 = {24, 16, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_CLIP};
     node_case_r(&wino, false, false);
     node_case_r(&wino, false, true);
+    node_case_r(&wino7, false, false);
+    node_case_r(&wino7, false, true);
     node_case_r(&cases[3], true, true);
     node_case_r(&cases[12], true, true);
 }
