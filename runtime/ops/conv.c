@@ -1036,15 +1036,16 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 }
             }
             if (nth == 1 || (chunks >= 2 * nth && col_slots >= nth) || parts == 1) {
-                if (nth > 1 && col_slots >= nth) {
+                /* even chunks also on one thread: 28 rows as 14 + 14, not 19 + 9 (ResNet's
+                 * first strided 3x3, 0.86 -> 0.8 ms) */
+                if (col_slots >= nth) {
                     j.parts = nth;
                     onnxbn_pool_run_fixed(pool, rows_task, &j);
                     j.parts = parts;
-                } else if (col_slots >= nth)
-                    onnxbn_pool_run(pool, chunks, chunk_task, &j);
-                else
+                } else {
                     for (size_t t = 0; t < chunks; t++)
                         chunk_task(&j, t, 0);
+                }
                 continue;
             }
             for (size_t r0 = 0; r0 < rows; r0 += g->chunk_rows) {
