@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# test.sh — the whole test suite: installs the Debian packages, then runs four stages, each timed:
+# test.sh — the whole test suite: installs the Debian packages, then runs five stages, each timed:
 #   release   Release build in build/, every ctest
 #   asan      ASan+UBSan build in build-asan/, every ctest
+#   tsan      ThreadSanitizer build in build-tsan/, the unit tests (the thread pool, and every
+#             kernel that splits over threads, at 1 to 3 threads; any report fails)
 #   valgrind  build in build-valgrind/ with -DONNXBN_VALGRIND=ON: every ctest, with every onnxbn
 #             program the tests start (CLI, unit tests, fuzz replays, examples, the Python
 #             interpreter that loads libonnxbn) under valgrind memcheck (tests/valgrind)
 #   fuzz      each libFuzzer target for $FUZZ_SECONDS (60) s from the seed corpus (build-fuzz-ci/)
 #
-# Usage: bash scripts/test.sh [STAGE...]   (default: all four; CI runs exactly `bash scripts/test.sh`)
+# Usage: bash scripts/test.sh [STAGE...]   (default: all five; CI runs exactly `bash scripts/test.sh`)
 # Exits non-zero when any build, test or fuzz run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +19,11 @@ start=$SECONDS
 failed=()
 times=()
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(release asan valgrind fuzz)
+[ ${#stages[@]} -eq 0 ] && stages=(release asan tsan valgrind fuzz)
 for s in "${stages[@]}"; do
     case "$s" in
-        release|asan|valgrind|fuzz) ;;
-        *) echo "test.sh: unknown stage '$s' (expected release, asan, valgrind, fuzz)" >&2; exit 2 ;;
+        release|asan|tsan|valgrind|fuzz) ;;
+        *) echo "test.sh: unknown stage '$s' (expected release, asan, tsan, valgrind, fuzz)" >&2; exit 2 ;;
     esac
 done
 
@@ -51,6 +53,20 @@ stage_asan() {
     ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:allocator_may_return_null=1:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900 || failed+=("ASan+UBSan ctest")
+}
+
+stage_tsan() {
+    echo "== ThreadSanitizer build (build-tsan/): the unit tests"
+    # Without OpenBLAS: its own threads are not instrumented, so TSan would report their
+    # synchronisation as races; the sessions run OpenBLAS single-threaded anyway.
+    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNXBN_SANITIZE=OFF \
+        -DONNXBN_VALGRIND=OFF -DONNXBN_USE_OPENBLAS=OFF -DONNXBN_EXAMPLES=OFF \
+        -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
+        -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread
+    cmake --build build-tsan -j"$jobs"
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 -R '^unit\.' ||
+        failed+=("TSan unit tests")
 }
 
 stage_valgrind() {
