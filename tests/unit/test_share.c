@@ -527,6 +527,97 @@ static void test_residual_add(void **state)
         assert_true(ref[0][i] >= 0.0f);
 }
 
+/* ---- Gemm and MatMul off the packed kernel, split by columns over the threads ----
+ * y1 = Relu(x·Wᵀ + c) (Gemm, transB, M = 1: BLAS's GEMV), y2 = aᵀ·W2 + c2 (Gemm, transA: not
+ * packed, M = 3), y3 = x·B (MatMul, M = 1); against double loops at 1, 2 and 3 threads, within
+ * (K + 2)·u·Σ|terms|. */
+enum { GK = 300, GN = 1000, GM2 = 3, MN = 520 };
+
+static void expect_gemm(const char *what, const float *got, const double *ref, const double *mag,
+                        size_t n, int threads)
+{
+    const double u = 1.0 / 16777216.0;
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs((double)got[i] - ref[i]) <= (GK + 2) * u * mag[i]))
+            fail_msg("%s, %d threads: element %zu is %.9g, expected %.9g", what, threads, i,
+                     (double)got[i], ref[i]);
+}
+
+static void test_gemm_columns_threads(void **state)
+{
+    (void)state;
+    static float x[GK], w[GN * GK], c[GN], a[GK * GM2], c2[GN], b[GK * MN];
+    static double r1[GN], m1[GN], r2[GM2 * GN], m2[GM2 * GN], r3[MN], m3[MN];
+    fill(x, GK, 61);
+    fill(w, COUNT(w), 62);
+    fill(c, GN, 63);
+    fill(a, COUNT(a), 64);
+    fill(c2, GN, 65);
+    fill(b, COUNT(b), 66);
+    for (int n = 0; n < GN; n++) {
+        double s = c[n], m = fabs(c[n]);
+        for (int k = 0; k < GK; k++) {
+            s += (double)x[k] * w[n * GK + k];
+            m += fabs((double)x[k] * w[n * GK + k]);
+        }
+        r1[n] = s > 0 ? s : 0;
+        m1[n] = m;
+        for (int i = 0; i < GM2; i++) {
+            double t = c2[n], q = fabs(c2[n]);
+            for (int k = 0; k < GK; k++) {
+                t += (double)a[k * GM2 + i] * w[n * GK + k];
+                q += fabs((double)a[k * GM2 + i] * w[n * GK + k]);
+            }
+            r2[i * GN + n] = t;
+            m2[i * GN + n] = q;
+        }
+    }
+    for (int n = 0; n < MN; n++) {
+        double s = 0, m = 0;
+        for (int k = 0; k < GK; k++) {
+            s += (double)x[k] * b[k * MN + n];
+            m += fabs((double)x[k] * b[k * MN + n]);
+        }
+        r3[n] = s;
+        m3[n] = m;
+    }
+    const int64_t xd[] = {1, GK}, wd[] = {GN, GK}, cd[] = {GN}, ad[] = {GK, GM2}, bd[] = {GK, MN};
+    for (int threads = 1; threads <= 3; threads++) {
+        mk_model *m = mk_new(13);
+        mk_input(m, "x", ONNXBN_FLOAT, 2, xd);
+        mk_input(m, "a", ONNXBN_FLOAT, 2, ad);
+        mk_init_f32(m, "w", 2, wd, w);
+        mk_init_f32(m, "c", 1, cd, c);
+        mk_init_f32(m, "c2", 1, cd, c2);
+        mk_init_f32(m, "b", 2, bd, b);
+        mk_attr_i(mk_node_add(m, "Gemm", "fc", "x,w,c", "g1"), "transB", 1);
+        mk_node_add(m, "Relu", "relu", "g1", "y1");
+        mk_node *g2 = mk_node_add(m, "Gemm", "fcT", "a,w,c2", "y2");
+        mk_attr_i(g2, "transA", 1);
+        mk_attr_i(g2, "transB", 1);
+        mk_node_add(m, "MatMul", "mm", "x,b", "y3");
+        mk_output(m, "y1", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "y2", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "y3", ONNXBN_FLOAT, -1, NULL);
+        onnxbn_session *ses = NULL;
+        onnxbn_error err = {0};
+        if (open_opts(m, threads, &ses, &err))
+            fail_msg("open: %s", err.msg);
+        const mk_feed feeds[] = {{"x", ONNXBN_FLOAT, 2, xd, x}, {"a", ONNXBN_FLOAT, 2, ad, a}};
+        for (int rep = 0; rep < 2; rep++)
+            if (mk_run(ses, 2, feeds, &err))
+                fail_msg("run: %s", err.msg);
+        expect_gemm("Gemm M=1 + Relu", onnxbn_tensor_cdata(onnxbn_session_output(ses, 0)), r1, m1,
+                    GN, threads);
+        expect_gemm("Gemm transA M=3", onnxbn_tensor_cdata(onnxbn_session_output(ses, 1)), r2, m2,
+                    GM2 * GN, threads);
+        expect_gemm("MatMul M=1", onnxbn_tensor_cdata(onnxbn_session_output(ses, 2)), r3, m3, MN,
+                    threads);
+        onnxbn_session_free(ses);
+        mk_free(m);
+    }
+}
+
 /* The pool: many short jobs back to back (workers often wake late, after the caller has done
  * every task and moved on); each task of each job runs exactly once, on a valid thread index. */
 typedef struct count_job {
@@ -606,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_bn_streaming_matches_plain),
         cmocka_unit_test(test_elementwise_and_pool_threads),
         cmocka_unit_test(test_residual_add),
+        cmocka_unit_test(test_gemm_columns_threads),
         cmocka_unit_test(test_pool_runs_each_task_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
