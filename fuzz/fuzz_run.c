@@ -42,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&opt, 0, sizeof opt);
     opt.max_memory = 32u << 20;
     opt.no_fold = (int)(size & 1); /* sessions fold BatchNormalization at open unless told not to */
+    /* half the inputs on 2 threads: the kernels split their work and scratch per thread then */
+    opt.threads = 1 + (int)((size >> 1) & 1);
     onnxbn_error err;
     onnxbn_model *m = NULL;
     if (onnxbn_model_load_buffer(data, size, NULL, &opt, &m, &err) != ONNXBN_OK)
