@@ -4,8 +4,12 @@
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
+
+# interleaved runs of each side per case (BENCH_ROUNDS)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -36,15 +40,19 @@ def main():
     spin = [js([os.path.join(tools, "spin")], env)["speedup_2_threads"]]
     core = js([ob, os.path.join(cache, "mlp_256_512_512_10.onnx"), "1,256", "1", "3", "1"], env)["blas_core"]
 
+    def mid(xs, key):
+        return statistics.median(x[key] for x in xs)
+
     def pair(label, onnxbn_model, ort_model, shape, threads, n, gflop=None, ort_threads=None):
-        # interleaved: onnxbn, onnxruntime, onnxbn, onnxruntime; the median of each side's runs
+        # interleaved rounds (onnxbn, onnxruntime, onnxbn, onnxruntime ...); per side the median
+        # over the rounds of each run's median: one lucky or unlucky run moves neither side
         a, b = [], []
-        for _ in range(2):
+        for _ in range(ROUNDS):
             a.append(js([ob, onnxbn_model, shape, str(threads), str(n), "5"], env))
             b.append(js(ort + [ort_model, shape, str(ort_threads or threads), str(n), "5"], env))
         r = {"case": label, "threads": threads,
-             "onnxbn_ms": min(x["median_ms"] for x in a), "ort_ms": min(x["median_ms"] for x in b),
-             "onnxbn_cpu": min(x["cpu_median_ms"] for x in a), "ort_cpu": min(x["cpu_median_ms"] for x in b),
+             "onnxbn_ms": mid(a, "median_ms"), "ort_ms": mid(b, "median_ms"),
+             "onnxbn_cpu": mid(a, "cpu_median_ms"), "ort_cpu": mid(b, "cpu_median_ms"),
              "onnxbn_open": min(x["open_ms"] for x in a), "ort_open": min(x["open_ms"] for x in b),
              "onnxbn_rss": max(x["max_rss_mb"] for x in a), "ort_rss": max(x["max_rss_mb"] for x in b),
              "node_rss": max(x["node_rss_mb"] for x in b)}
@@ -130,9 +138,10 @@ def main():
                 "intra-op threads as in the table, timed by its profiler's `model_run` events; "
                 "onnxbn timed through the C API (bench/onnxbn_bench.c) on the model as "
                 "`onnxbn fuse` writes it (BatchNormalization folded).\n")
-        f.write("- each side ran twice, interleaved (onnxbn, onnxruntime, onnxbn, onnxruntime); "
-                "the table gives the lower of the two medians. `cpu` columns are the process CPU "
-                "time per run (median), which a loaded machine inflates much less than wall time.\n\n")
+        f.write(f"- each side ran {ROUNDS} times, interleaved (onnxbn, onnxruntime, onnxbn, "
+                "onnxruntime ...); the table gives the median of the runs' medians. `cpu` columns "
+                "are the process CPU time per run (median), which a loaded machine inflates much "
+                "less than wall time.\n\n")
         f.write("| case | threads | onnxbn ms | onnxruntime ms | ratio | onnxbn cpu ms | onnxruntime cpu ms | cpu ratio | onnxbn GFLOP/s (cpu) |\n")
         f.write("|---|---|---|---|---|---|---|---|---|\n")
         for r in rows:
