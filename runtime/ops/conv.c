@@ -1052,13 +1052,21 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 const size_t nr = rows - r0 < g->chunk_rows ? rows - r0 : g->chunk_rows;
                 j.r0 = r0;
                 j.nr = nr;
-                j.col_parts = Cg >= 2 * nth ? 2 * nth : 1;
-                onnxbn_pool_run(pool, j.col_parts, im2col_task, &j);
+                /* one part a thread, the same parts every time: each thread lays out the
+                 * input channels it wrote as the previous layer's output channels */
+                j.col_parts = Cg >= nth ? nth : 1;
+                if (j.col_parts > 1)
+                    onnxbn_pool_run_fixed(pool, im2col_task, &j);
+                else
+                    im2col_task(&j, 0, 0);
                 j.B = col;
                 j.ldb = nr * L;
                 j.j0 = r0 * L;
                 j.nc = nr * L;
-                onnxbn_pool_run(pool, parts, mblock_task, &j);
+                if (parts == nth)
+                    onnxbn_pool_run_fixed(pool, mblock_task, &j);
+                else
+                    onnxbn_pool_run(pool, parts, mblock_task, &j);
             }
         }
     }
