@@ -7,6 +7,7 @@
 
 #include "kernels/gemm.h"
 #include "op.h"
+#include "ops/gemm_cols.h"
 #include "threadpool.h"
 
 static const onnxbn_attr_spec gemm_attrs[] = {
@@ -339,34 +340,6 @@ static void packed_task(void *arg, size_t t, int thread)
                         lo * ONNXBN_SGEMM_PANEL, hi * ONNXBN_SGEMM_PANEL);
 }
 
-/* Columns [n0, n1) of Y = act(alpha·A·B + beta·C), C already in Y: part t of `parts`, cut at
- * cache lines. */
-typedef struct cols_call {
-    const gemm_cfg *g;
-    const float *a, *b;
-    float *y;
-    size_t lda, ldb;
-    onnxbn_act act;
-    size_t parts;
-} cols_call;
-
-enum { SPLIT_MIN_MACS = 1 << 16 };
-
-static void cols_task(void *arg, size_t t, int thread)
-{
-    (void)thread;
-    const cols_call *k = arg;
-    const gemm_cfg *g = k->g;
-    size_t n0, n1;
-    onnxbn_split(g->N, k->parts, t, 16, &n0, &n1);
-    if (n0 == n1)
-        return;
-    onnxbn_sgemm(g->ta, g->tb, g->M, n1 - n0, g->K, g->alpha, k->a, k->lda,
-                 k->b + (g->tb ? n0 * k->ldb : n0), k->ldb, g->C ? g->beta : 0.0f, k->y + n0, g->N);
-    for (size_t i = 0; i < g->M; i++) /* a fused Relu/Clip (op.h) */
-        onnxbn_act_f32(k->act, k->y + i * g->N + n0, n1 - n0);
-}
-
 static onnxbn_status gemm_run(onnxbn_kctx *c)
 {
     const gemm_packed *s = c->state;
@@ -392,16 +365,9 @@ static onnxbn_status gemm_run(onnxbn_kctx *c)
     case ONNXBN_FLOAT: {
         if (g.C)
             fill_c(&g, g.C->data, y->data, sizeof(float));
-        /* BLAS runs single-threaded in a session: with more threads, each takes a block of
-         * columns (a classifier at batch 1 is a GEMV that streams B, 5 MB in MobileNetV2) */
-        const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
-        cols_call k = {&g, a->data, b->data, y->data, lda, ldb, c->act, 1};
-        if (nth > 1 && g.N >= 64 * nth && g.M * g.N * g.K >= SPLIT_MIN_MACS) {
-            k.parts = nth;
-            onnxbn_pool_run_fixed(c->pool, cols_task, &k);
-        } else {
-            cols_task(&k, 0, 0);
-        }
+        /* a classifier at batch 1 is a GEMV that streams B (5 MB in MobileNetV2): split */
+        onnxbn_sgemm_cols(c->pool, g.ta, g.tb, g.M, g.N, g.K, g.alpha, a->data, lda, b->data, ldb,
+                          g.C ? g.beta : 0.0f, y->data, g.N, c->act);
         return ONNXBN_OK;
     }
     case ONNXBN_DOUBLE:

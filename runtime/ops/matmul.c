@@ -7,6 +7,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/gemm.h"
 #include "op.h"
+#include "ops/gemm_cols.h"
 #include "threadpool.h"
 
 /* The node as run() needs it, worked out once per plan. Batch strides count whole matrices and
@@ -271,31 +272,6 @@ MM_INT(mm_i64, int64_t)
 MM_INT(mm_u32, uint32_t)
 MM_INT(mm_u64, uint64_t)
 
-/* One GEMM (A's batches as rows), columns part t of `parts`, cut at cache lines. */
-typedef struct cols_call {
-    const mm_cfg *g;
-    const float *a, *b;
-    float *y;
-    onnxbn_act act;
-    size_t parts;
-} cols_call;
-
-static void cols_task(void *arg, size_t t, int thread)
-{
-    (void)thread;
-    const cols_call *k = arg;
-    const mm_cfg *g = k->g;
-    const size_t rows = g->nbatch * g->M;
-    size_t n0, n1;
-    onnxbn_split(g->N, k->parts, t, 16, &n0, &n1);
-    if (n0 == n1)
-        return;
-    onnxbn_sgemm(false, false, rows, n1 - n0, g->K, 1.0f, k->a, g->K, k->b + n0, g->N, 0.0f,
-                 k->y + n0, g->N);
-    for (size_t i = 0; i < rows; i++)
-        onnxbn_act_f32(k->act, k->y + i * g->N + n0, n1 - n0);
-}
-
 static onnxbn_status mm_run(onnxbn_kctx *c)
 {
     const mm_cfg *g = c->state;
@@ -312,20 +288,15 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
         return ONNXBN_OK;
     }
     switch (a->dtype) {
-    case ONNXBN_FLOAT: {
-        /* BLAS runs single-threaded in a session: with more threads and one GEMM, each takes a
-         * block of columns (at batch 1 a GEMV that streams B) */
-        const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
-        if (g->one_gemm && nth > 1 && g->N >= 64 * nth &&
-            g->nbatch * g->M * g->N * g->K >= (1u << 16)) {
-            cols_call k = {g, a->data, b->data, y->data, c->act, nth};
-            onnxbn_pool_run_fixed(c->pool, cols_task, &k);
+    case ONNXBN_FLOAT:
+        if (g->one_gemm) { /* A's batches are contiguous rows, all against the same B */
+            onnxbn_sgemm_cols(c->pool, false, false, g->nbatch * g->M, g->N, g->K, 1.0f, a->data,
+                              g->K, b->data, g->N, 0.0f, y->data, g->N, c->act);
             break;
         }
         run_f32(g, a->data, b->data, y->data);
         onnxbn_act_f32(c->act, y->data, (size_t)y->numel); /* a fused Relu/Clip (op.h) */
         break;
-    }
     case ONNXBN_DOUBLE: run_f64(g, a->data, b->data, y->data); break;
     case ONNXBN_FLOAT16:
     case ONNXBN_BFLOAT16: run_half(g, a, b, y, c->scratch); break;
