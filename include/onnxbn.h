@@ -25,7 +25,8 @@ typedef enum onnxbn_status {
     ONNXBN_ERR_SHAPE,       /* shapes that do not fit an operator or the model's declared inputs */
     ONNXBN_ERR_TYPE,        /* element types that do not fit */
     ONNXBN_ERR_NOMEM,       /* out of memory */
-    ONNXBN_ERR_LIMIT        /* over a limit (onnxbn_options.max_memory, sizes that overflow) */
+    ONNXBN_ERR_LIMIT,       /* over a limit (onnxbn_options.max_memory, sizes that overflow) */
+    ONNXBN_ERR_INTERNAL     /* a bug in onnxbn: an invariant that cannot fail did (file:line in msg) */
 } onnxbn_status;
 
 /* Filled by a failing call: the status again and one line saying what and where. */

@@ -22,6 +22,7 @@ const char *onnxbn_status_name(onnxbn_status s)
     case ONNXBN_ERR_TYPE: return "type error";
     case ONNXBN_ERR_NOMEM: return "out of memory";
     case ONNXBN_ERR_LIMIT: return "limit exceeded";
+    case ONNXBN_ERR_INTERNAL: return "internal error";
     }
     return "unknown status";
 }
@@ -78,6 +79,20 @@ void onnxbn_err_prefix(onnxbn_error *err, const char *fmt, ...)
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", pre, old);
+}
+
+onnxbn_status onnxbn_internal_error(onnxbn_error *err, const char *file, int line, const char *cond)
+{
+    /* __FILE__ is the absolute path the build used; the message wants the path in the tree. */
+    static const char *const tops[] = {"/runtime/", "/converter/", "/cli/", "/tests/"};
+    const char *rel = file ? file : "?";
+    for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
+        for (const char *p = file ? strstr(file, tops[i]) : NULL; p; p = strstr(p + 1, tops[i]))
+            if (p + 1 > rel)
+                rel = p + 1;
+    }
+    return onnxbn_fail(err, ONNXBN_ERR_INTERNAL, "internal error at %s:%d: %s", rel, line,
+                       cond ? cond : "?");
 }
 
 void *onnxbn_alloc(size_t n)

@@ -38,6 +38,20 @@ onnxbn_status onnxbn_vfail(onnxbn_error *err, onnxbn_status st, const char *fmt,
 /* Puts "prefix: " in front of the message already in err (for adding context on the way up). */
 void onnxbn_err_prefix(onnxbn_error *err, const char *fmt, ...) ONNXBN_PRINTF(2, 3);
 
+/* An invariant of onnxbn itself (never a check of the caller's input, which gets its own error):
+ * when cond is false the enclosing function returns ONNXBN_ERR_INTERNAL with "internal error at
+ * runtime/plan.c:123: <cond>" in err. Always compiled in, Release too, and it never aborts: a
+ * broken invariant is a bug to report, not a reason to read past a buffer, compute garbage
+ * silently, or take the caller's process down. Use it only in functions returning onnxbn_status. */
+#define ONNXBN_CHECK(cond, err)                                                                    \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return onnxbn_internal_error((err), __FILE__, __LINE__, #cond);                        \
+    } while (0)
+/* What ONNXBN_CHECK calls: fills err (when not NULL), with `file` shortened to the part from the
+ * project's top folder (runtime/, converter/ ...), and returns ONNXBN_ERR_INTERNAL. */
+onnxbn_status onnxbn_internal_error(onnxbn_error *err, const char *file, int line, const char *cond);
+
 void *onnxbn_alloc(size_t n);          /* 64-byte aligned; NULL on failure or n == 0 → 1 byte */
 void *onnxbn_calloc_aligned(size_t n); /* the same, zero-filled */
 void onnxbn_free(void *p);

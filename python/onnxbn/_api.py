@@ -23,6 +23,7 @@ class Status(enum.IntEnum):
     TYPE = 7         # element types that do not fit
     NOMEM = 8        # out of memory
     LIMIT = 9        # over a limit (max_memory, sizes that overflow)
+    INTERNAL = 10    # a bug in onnxbn: an invariant failed (file and line in the message)
 
 
 class Error(Exception):
