@@ -1,62 +1,22 @@
 /* binary.c — the two-input element-wise operators (Add, Sub, Mul, Div, Pow, Mod, BitShift, the
  * comparisons, And/Or/Xor) plus Where and Not: types per version, broadcasting rules, one kernel call. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/broadcast.h"
 #include "kernels/elementwise.h"
 #include "op.h"
+#include "ops/types.h"
 #include "threadpool.h"
 
-#define M(t) (1u << (t))
-#define T_FLT (M(ONNXBN_FLOAT16) | M(ONNXBN_FLOAT) | M(ONNXBN_DOUBLE))
-#define T_BF M(ONNXBN_BFLOAT16)
-#define T_I32_64 (M(ONNXBN_INT32) | M(ONNXBN_INT64))
-#define T_U32_64 (M(ONNXBN_UINT32) | M(ONNXBN_UINT64))
+#define M(t) ONNXBN_TM(t)
+#define T_FLT ONNXBN_TM_FLT
+#define T_BF ONNXBN_TM_BF
+#define T_I32_64 ONNXBN_TM_I32_64
+#define T_U32_64 ONNXBN_TM_U32_64
 #define T_SMALL (M(ONNXBN_INT8) | M(ONNXBN_INT16) | M(ONNXBN_UINT8) | M(ONNXBN_UINT16))
 #define T_INT (T_I32_64 | T_U32_64 | T_SMALL)
 #define T_BOOL M(ONNXBN_BOOL)
-
-/* The element types a version takes: the entry with the newest `since` not above it. */
-typedef struct {
-    int since;
-    uint32_t mask;
-} type_rule;
-
-static uint32_t mask_at(const type_rule *r, int version)
-{
-    uint32_t m = 0;
-    for (; r->since; r++)
-        if (r->since <= version)
-            m = r->mask;
-    return m;
-}
-
-/* "float16, float or double" for messages. */
-static const char *mask_str(uint32_t m, char *buf, size_t cap)
-{
-    static const onnxbn_dtype order[] = {
-        ONNXBN_BOOL, ONNXBN_FLOAT16, ONNXBN_FLOAT, ONNXBN_DOUBLE, ONNXBN_BFLOAT16, ONNXBN_INT8,
-        ONNXBN_INT16, ONNXBN_INT32, ONNXBN_INT64, ONNXBN_UINT8, ONNXBN_UINT16, ONNXBN_UINT32,
-        ONNXBN_UINT64, ONNXBN_COMPLEX64, ONNXBN_COMPLEX128};
-    int total = 0, k = 0;
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        total += (m & M(order[i])) != 0;
-    size_t len = 0;
-    buf[0] = 0;
-    for (size_t i = 0; i < sizeof order / sizeof order[0] && len < cap; i++) {
-        if (!(m & M(order[i])))
-            continue;
-        k++;
-        const char *sep = k == 1 ? "" : k == total ? " or " : ", ";
-        int w = snprintf(buf + len, cap - len, "%s%s", sep, onnxbn_dtype_name(order[i]));
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    return buf;
-}
 
 static void dense_strides(int rank, const int64_t *dims, int64_t *st)
 {
@@ -65,18 +25,6 @@ static void dense_strides(int rank, const int64_t *dims, int64_t *st)
         st[i] = s;
         s *= dims[i];
     }
-}
-
-/* Element type of input i against a rule; fails naming the input and what the version takes. */
-static onnxbn_status check_type(const onnxbn_kctx *c, int i, const char *formal, uint32_t mask)
-{
-    const onnxbn_tensor *t = onnxbn_in(c, i);
-    if ((unsigned)t->dtype < 32 && (mask & M(t->dtype)))
-        return ONNXBN_OK;
-    char buf[200];
-    return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input '%s' ('%s') is %s, %s-%d takes %s", formal,
-                            onnxbn_node_input_name(c->node, i), onnxbn_dtype_name(t->dtype),
-                            onnxbn_node_op_type(c->node), c->version, mask_str(mask, buf, sizeof buf));
 }
 
 static onnxbn_status need_inputs(const onnxbn_kctx *c, int n, const char *const *formal)
@@ -90,11 +38,11 @@ static onnxbn_status need_inputs(const onnxbn_kctx *c, int n, const char *const 
 /* ---- two inputs ---- */
 
 typedef struct bin_kind {
-    onnxbn_binop op;          /* Mod and BitShift pick theirs from the attributes */
-    const char *names[2];     /* the inputs' names in the spec, for messages */
-    const type_rule *types;   /* first input */
-    const type_rule *types_b; /* second input; NULL: the same type as the first */
-    int legacy_until;         /* versions up to this one broadcast by `broadcast`/`axis` (0: none) */
+    onnxbn_binop op;                 /* Mod and BitShift pick theirs from the attributes */
+    const char *names[2];            /* the inputs' names in the spec, for messages */
+    const onnxbn_type_rule *types;   /* first input */
+    const onnxbn_type_rule *types_b; /* second input; NULL: the same type as the first */
+    int legacy_until; /* versions up to this one broadcast by `broadcast`/`axis` (0: none) */
 } bin_kind;
 
 static onnxbn_status resolve_op(const onnxbn_kctx *c, const bin_kind *k, onnxbn_binop *op)
@@ -200,10 +148,12 @@ static onnxbn_status bin_infer(onnxbn_kctx *c, const bin_kind *k)
     if ((st = need_inputs(c, 2, k->names)))
         return st;
     const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
-    if ((st = check_type(c, 0, k->names[0], mask_at(k->types, c->version))))
+    if ((st = onnxbn_check_input_type(c, 0, k->names[0],
+                                      onnxbn_type_mask_at(k->types, c->version))))
         return st;
     if (k->types_b && c->version >= 12) {
-        if ((st = check_type(c, 1, k->names[1], mask_at(k->types_b, c->version))))
+        if ((st = onnxbn_check_input_type(c, 1, k->names[1],
+                                          onnxbn_type_mask_at(k->types_b, c->version))))
             return st;
     } else if (a->dtype != b->dtype) {
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE,
@@ -334,7 +284,7 @@ static const onnxbn_attr_spec arith_attrs[] = {
     {"consumed_inputs", ONNXBN_ATTR_INTS, false, 1, 1}, /* legacy hint: accepted, unused */
     {NULL, 0, false, 0, 0},
 };
-static const type_rule arith_types[] = {
+static const onnxbn_type_rule arith_types[] = {
     {1, T_FLT},
     {6, T_FLT | T_I32_64 | T_U32_64},
     {13, T_FLT | T_BF | T_I32_64 | T_U32_64},
@@ -357,13 +307,13 @@ static const onnxbn_attr_spec legacy1_attrs[] = {
     {"broadcast", ONNXBN_ATTR_INT, false, 1, 1},
     {NULL, 0, false, 0, 0},
 };
-static const type_rule pow_types[] = {
+static const onnxbn_type_rule pow_types[] = {
     {1, T_FLT},
     {12, T_FLT | T_I32_64},
     {13, T_FLT | T_BF | T_I32_64},
     {0, 0},
 };
-static const type_rule pow_exp_types[] = {
+static const onnxbn_type_rule pow_exp_types[] = {
     {12, T_FLT | T_INT},
     {15, T_FLT | T_BF | T_INT},
     {0, 0},
@@ -376,7 +326,7 @@ static const onnxbn_attr_spec mod_attrs[] = {
     {"fmod", ONNXBN_ATTR_INT, false, 10, 0},
     {NULL, 0, false, 0, 0},
 };
-static const type_rule mod_types[] = {{10, T_FLT | T_INT}, {13, T_FLT | T_BF | T_INT}, {0, 0}};
+static const onnxbn_type_rule mod_types[] = {{10, T_FLT | T_INT}, {13, T_FLT | T_BF | T_INT}, {0, 0}};
 static const bin_kind k_mod = {ONNXBN_BIN_MOD, {"A", "B"}, mod_types, NULL, 0};
 BIN_DEF(mod, "Mod", k_mod, mod_attrs, 10, 13)
 
@@ -384,7 +334,7 @@ static const onnxbn_attr_spec shift_attrs[] = {
     {"direction", ONNXBN_ATTR_STRING, true, 11, 0},
     {NULL, 0, false, 0, 0},
 };
-static const type_rule shift_types[] = {
+static const onnxbn_type_rule shift_types[] = {
     {11, M(ONNXBN_UINT8) | M(ONNXBN_UINT16) | T_U32_64},
     {0, 0},
 };
@@ -393,19 +343,19 @@ BIN_DEF(bitshift, "BitShift", k_shift, shift_attrs, 11)
 
 /* Comparisons → bool. Equal takes bool and 32/64-bit integers until 11 adds everything numeric;
  * Less/Greater take float types until 9 adds the integers; 13 (16 for the -OrEqual pair) bfloat16. */
-static const type_rule eq_types[] = {
+static const onnxbn_type_rule eq_types[] = {
     {1, T_BOOL | T_I32_64},
     {11, T_BOOL | T_FLT | T_INT},
     {13, T_BOOL | T_FLT | T_BF | T_INT},
     {0, 0},
 };
-static const type_rule order_types[] = {
+static const onnxbn_type_rule order_types[] = {
     {1, T_FLT},
     {9, T_FLT | T_INT},
     {13, T_FLT | T_BF | T_INT},
     {0, 0},
 };
-static const type_rule order_eq_types[] = {{12, T_FLT | T_INT}, {16, T_FLT | T_BF | T_INT}, {0, 0}};
+static const onnxbn_type_rule order_eq_types[] = {{12, T_FLT | T_INT}, {16, T_FLT | T_BF | T_INT}, {0, 0}};
 static const bin_kind k_eq = {ONNXBN_BIN_EQ, {"A", "B"}, eq_types, NULL, 1};
 static const bin_kind k_lt = {ONNXBN_BIN_LT, {"A", "B"}, order_types, NULL, 1};
 static const bin_kind k_gt = {ONNXBN_BIN_GT, {"A", "B"}, order_types, NULL, 1};
@@ -417,7 +367,7 @@ BIN_DEF(greater, "Greater", k_gt, legacy1_attrs, 1, 7, 9, 13)
 BIN_DEF(less_or_equal, "LessOrEqual", k_le, NULL, 12, 16)
 BIN_DEF(greater_or_equal, "GreaterOrEqual", k_ge, NULL, 12, 16)
 
-static const type_rule bool_types[] = {{1, T_BOOL}, {0, 0}};
+static const onnxbn_type_rule bool_types[] = {{1, T_BOOL}, {0, 0}};
 static const bin_kind k_and = {ONNXBN_BIN_AND, {"A", "B"}, bool_types, NULL, 1};
 static const bin_kind k_or = {ONNXBN_BIN_OR, {"A", "B"}, bool_types, NULL, 1};
 static const bin_kind k_xor = {ONNXBN_BIN_XOR, {"A", "B"}, bool_types, NULL, 1};
@@ -431,7 +381,7 @@ static onnxbn_status not_infer(onnxbn_kctx *c)
 {
     static const char *const names[] = {"X"};
     onnxbn_status st;
-    if ((st = need_inputs(c, 1, names)) || (st = check_type(c, 0, "X", T_BOOL)))
+    if ((st = need_inputs(c, 1, names)) || (st = onnxbn_check_input_type(c, 0, "X", T_BOOL)))
         return st;
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     return onnxbn_tensor_set_shape(onnxbn_out(c, 0), ONNXBN_BOOL, x->rank, x->dims, c->err);
@@ -459,7 +409,7 @@ const onnxbn_op_def onnxbn_op_not = {
 /* ---- Where: bool condition, X and Y of any one type (strings aside), all three broadcast ---- */
 
 #define T_ANY (T_BOOL | T_FLT | T_INT | M(ONNXBN_COMPLEX64) | M(ONNXBN_COMPLEX128))
-static const type_rule where_types[] = {{9, T_ANY}, {16, T_ANY | T_BF}, {0, 0}};
+static const onnxbn_type_rule where_types[] = {{9, T_ANY}, {16, T_ANY | T_BF}, {0, 0}};
 static const char *const where_names[] = {"condition", "X", "Y"};
 
 typedef struct {
@@ -485,12 +435,13 @@ static onnxbn_status where_shape(const onnxbn_kctx *c, int *rank, int64_t *dims)
 static onnxbn_status where_infer(onnxbn_kctx *c)
 {
     onnxbn_status st;
-    if ((st = need_inputs(c, 3, where_names)) || (st = check_type(c, 0, "condition", T_BOOL)))
+    if ((st = need_inputs(c, 3, where_names)) ||
+        (st = onnxbn_check_input_type(c, 0, "condition", T_BOOL)))
         return st;
     const onnxbn_tensor *x = onnxbn_in(c, 1), *y = onnxbn_in(c, 2);
     if (x->dtype == ONNXBN_STRING) /* valid ONNX, but onnxbn has no string tensors */
         return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "string inputs are not supported");
-    if ((st = check_type(c, 1, "X", mask_at(where_types, c->version))))
+    if ((st = onnxbn_check_input_type(c, 1, "X", onnxbn_type_mask_at(where_types, c->version))))
         return st;
     if (x->dtype != y->dtype)
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'X' ('%s') is %s and input 'Y' ('%s') is %s: "

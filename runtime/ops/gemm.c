@@ -8,6 +8,7 @@
 #include "kernels/gemm.h"
 #include "op.h"
 #include "ops/gemm_cols.h"
+#include "ops/types.h"
 #include "threadpool.h"
 
 static const onnxbn_attr_spec gemm_attrs[] = {
@@ -28,27 +29,6 @@ typedef struct gemm_cfg {
     const onnxbn_tensor *C; /* NULL when absent or when beta is 0 */
     size_t crs, ccs;
 } gemm_cfg;
-
-static bool type_ok(onnxbn_dtype t, int version)
-{
-    switch (t) {
-    case ONNXBN_FLOAT: case ONNXBN_DOUBLE: case ONNXBN_FLOAT16:
-        return true;
-    case ONNXBN_INT32: case ONNXBN_INT64: case ONNXBN_UINT32: case ONNXBN_UINT64:
-        return version >= 9;
-    case ONNXBN_BFLOAT16:
-        return version >= 13;
-    default:
-        return false;
-    }
-}
-
-static const char *type_list(int version)
-{
-    return version >= 13 ? "float16, float, double, bfloat16, int32, int64, uint32 or uint64"
-         : version >= 9  ? "float16, float, double, int32, int64, uint32 or uint64"
-                         : "float16, float or double";
-}
 
 /* How C reaches (M, N). Gemm-1/6 without `broadcast` want C exactly (M, N); with it, or from
  * Gemm-7 on, C broadcasts unidirectionally (numpy rules, rank ≤ 2) — which is also how the ONNX
@@ -108,10 +88,8 @@ static onnxbn_status gemm_config(const onnxbn_kctx *c, gemm_cfg *g)
         return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
                                 "input 'C' is missing; it is optional only from Gemm-11 on (this is Gemm-%d)",
                                 c->version);
-    if (!type_ok(a->dtype, c->version))
-        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'A' ('%s') is %s, Gemm-%d takes %s",
-                                onnxbn_node_input_name(c->node, 0), onnxbn_dtype_name(a->dtype),
-                                c->version, type_list(c->version));
+    if ((st = onnxbn_check_input_type(c, 0, "A", onnxbn_type_mask_at(onnxbn_matmul_types, c->version))))
+        return st;
     for (int i = 1; i < 3; i++) {
         const onnxbn_tensor *t = onnxbn_in(c, i);
         if (t && t->dtype != a->dtype)

@@ -8,6 +8,7 @@
 #include "kernels/gemm.h"
 #include "op.h"
 #include "ops/gemm_cols.h"
+#include "ops/types.h"
 #include "threadpool.h"
 
 /* The node as run() needs it, worked out once per plan. Batch strides count whole matrices and
@@ -31,37 +32,16 @@ static void mm_free_state(void *state)
     }
 }
 
-static bool type_ok(onnxbn_dtype t, int version)
-{
-    switch (t) {
-    case ONNXBN_FLOAT: case ONNXBN_DOUBLE: case ONNXBN_FLOAT16:
-        return true;
-    case ONNXBN_INT32: case ONNXBN_INT64: case ONNXBN_UINT32: case ONNXBN_UINT64:
-        return version >= 9;
-    case ONNXBN_BFLOAT16:
-        return version >= 13;
-    default:
-        return false;
-    }
-}
-
-static const char *type_list(int version)
-{
-    return version >= 13 ? "float16, float, double, bfloat16, int32, int64, uint32 or uint64"
-         : version >= 9  ? "float16, float, double, int32, int64, uint32 or uint64"
-                         : "float16, float or double";
-}
-
 /* Types and shapes; fills g and, when out_dims is not NULL, the output shape. */
 static onnxbn_status mm_config(const onnxbn_kctx *c, mm_cfg *g, int *out_rank, int64_t *out_dims)
 {
     const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
     char sa[ONNXBN_SHAPE_STR_MAX], sb[ONNXBN_SHAPE_STR_MAX];
     memset(g, 0, sizeof *g);
-    if (!type_ok(a->dtype, c->version))
-        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'A' ('%s') is %s, MatMul-%d takes %s",
-                                onnxbn_node_input_name(c->node, 0), onnxbn_dtype_name(a->dtype),
-                                c->version, type_list(c->version));
+    onnxbn_status st =
+        onnxbn_check_input_type(c, 0, "A", onnxbn_type_mask_at(onnxbn_matmul_types, c->version));
+    if (st)
+        return st;
     if (b->dtype != a->dtype)
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'B' ('%s') is %s, expected %s like 'A'",
                                 onnxbn_node_input_name(c->node, 1), onnxbn_dtype_name(b->dtype),

@@ -2,36 +2,26 @@
  * versions differ only in the types they take (bfloat16 from 13, signed integers from 14). */
 #include "kernels/elementwise.h"
 #include "op.h"
+#include "ops/types.h"
 
 static const onnxbn_attr_spec relu_attrs[] = {
     {"consumed_inputs", ONNXBN_ATTR_INTS, false, 1, 1}, /* Relu-1's legacy hint: accepted, unused */
     {NULL, 0, false, 0, 0},
 };
 
-static bool type_ok(onnxbn_dtype t, int version)
-{
-    switch (t) {
-    case ONNXBN_FLOAT: case ONNXBN_DOUBLE: case ONNXBN_FLOAT16:
-        return true;
-    case ONNXBN_BFLOAT16:
-        return version >= 13;
-    case ONNXBN_INT8: case ONNXBN_INT16: case ONNXBN_INT32: case ONNXBN_INT64:
-        return version >= 14;
-    default:
-        return false;
-    }
-}
+static const onnxbn_type_rule relu_types[] = {
+    {1, ONNXBN_TM_FLT},
+    {13, ONNXBN_TM_FLT | ONNXBN_TM_BF},
+    {14, ONNXBN_TM_FLT | ONNXBN_TM_BF | ONNXBN_TM_SINT},
+    {0, 0},
+};
 
 static onnxbn_status relu_infer(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
-    if (!type_ok(x->dtype, c->version))
-        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'X' ('%s') is %s, Relu-%d takes %s",
-                                onnxbn_node_input_name(c->node, 0), onnxbn_dtype_name(x->dtype),
-                                c->version,
-                                c->version >= 14   ? "float16, float, double, bfloat16, int8, int16, int32 or int64"
-                                : c->version >= 13 ? "float16, float, double or bfloat16"
-                                                   : "float16, float or double");
+    onnxbn_status st = onnxbn_check_input_type(c, 0, "X", onnxbn_type_mask_at(relu_types, c->version));
+    if (st)
+        return st;
     return onnxbn_tensor_set_shape(onnxbn_out(c, 0), x->dtype, x->rank, x->dims, c->err);
 }
 

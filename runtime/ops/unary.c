@@ -3,58 +3,9 @@
 #include "ops/unary.h"
 
 #include <float.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---- shared plumbing ---- */
-
-uint32_t onnxbn_type_mask_at(const onnxbn_type_rule *r, int version)
-{
-    uint32_t m = 0;
-    for (; r->since; r++)
-        if (r->since <= version)
-            m = r->mask;
-    return m;
-}
-
-/* "float16, float or double" for messages. */
-static const char *mask_str(uint32_t m, char *buf, size_t cap)
-{
-    static const onnxbn_dtype order[] = {
-        ONNXBN_BOOL, ONNXBN_FLOAT16, ONNXBN_FLOAT, ONNXBN_DOUBLE, ONNXBN_BFLOAT16, ONNXBN_INT8,
-        ONNXBN_INT16, ONNXBN_INT32, ONNXBN_INT64, ONNXBN_UINT8, ONNXBN_UINT16, ONNXBN_UINT32,
-        ONNXBN_UINT64};
-    const size_t count = sizeof order / sizeof order[0];
-    int total = 0, k = 0;
-    for (size_t i = 0; i < count; i++)
-        total += (m & ONNXBN_TM(order[i])) != 0;
-    size_t len = 0;
-    buf[0] = 0;
-    for (size_t i = 0; i < count && len < cap; i++) {
-        if (!(m & ONNXBN_TM(order[i])))
-            continue;
-        k++;
-        const char *sep = k == 1 ? "" : k == total ? " or " : ", ";
-        int w = snprintf(buf + len, cap - len, "%s%s", sep, onnxbn_dtype_name(order[i]));
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    return buf;
-}
-
-onnxbn_status onnxbn_check_input_type(const onnxbn_kctx *c, int i, const char *formal, uint32_t mask)
-{
-    const onnxbn_tensor *t = onnxbn_in(c, i);
-    if (!t)
-        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "input '%s' is missing", formal);
-    if ((unsigned)t->dtype < 32 && (mask & ONNXBN_TM(t->dtype)))
-        return ONNXBN_OK;
-    char buf[200];
-    return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input '%s' ('%s') is %s, %s-%d takes %s", formal,
-                            onnxbn_node_input_name(c->node, i), onnxbn_dtype_name(t->dtype),
-                            onnxbn_node_op_type(c->node), c->version, mask_str(mask, buf, sizeof buf));
-}
 
 /* The kernel parameters from the attributes (or the defaults of the version in force). */
 static onnxbn_status unary_params(const onnxbn_kctx *c, const onnxbn_unary_kind *k, float *a,
