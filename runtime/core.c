@@ -363,8 +363,12 @@ bool onnxbn_dtype_is_numeric(onnxbn_dtype t)
 
 double onnxbn_get_f64(const onnxbn_tensor *t, int64_t i)
 {
-    const void *p = t->data;
-    switch (t->dtype) {
+    return onnxbn_load_f64(t->dtype, t->data, i);
+}
+
+double onnxbn_load_f64(onnxbn_dtype t, const void *p, int64_t i)
+{
+    switch (t) {
     case ONNXBN_FLOAT: return ((const float *)p)[i];
     case ONNXBN_DOUBLE: return ((const double *)p)[i];
     case ONNXBN_FLOAT16: return onnxbn_half_to_float(((const uint16_t *)p)[i]);

@@ -76,6 +76,8 @@ void onnxbn_tensor_release(onnxbn_tensor *t); /* frees owned data of an embedded
 /* Element conversion of any numeric tensor (float, double, float16, bfloat16, integers, bool). */
 bool onnxbn_dtype_is_numeric(onnxbn_dtype t);
 double onnxbn_get_f64(const onnxbn_tensor *t, int64_t i);
+/* The same on a plain buffer of type t (kernels have no tensors): element i as a double. */
+double onnxbn_load_f64(onnxbn_dtype t, const void *data, int64_t i);
 void onnxbn_set_f64(onnxbn_tensor *t, int64_t i, double v);
 int64_t onnxbn_get_i64(const onnxbn_tensor *t, int64_t i); /* integers and bool; floats truncated */
 float onnxbn_half_to_float(uint16_t h);

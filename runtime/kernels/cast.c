@@ -17,18 +17,7 @@ typedef union carrier {
     uint64_t u[CHUNK];
 } carrier;
 
-bool onnxbn_cast_supported(onnxbn_dtype t)
-{
-    switch (t) {
-    case ONNXBN_FLOAT: case ONNXBN_DOUBLE: case ONNXBN_FLOAT16: case ONNXBN_BFLOAT16:
-    case ONNXBN_INT8: case ONNXBN_INT16: case ONNXBN_INT32: case ONNXBN_INT64:
-    case ONNXBN_UINT8: case ONNXBN_UINT16: case ONNXBN_UINT32: case ONNXBN_UINT64:
-    case ONNXBN_BOOL:
-        return true;
-    default:
-        return false;
-    }
-}
+bool onnxbn_cast_supported(onnxbn_dtype t) { return onnxbn_dtype_is_numeric(t); }
 
 static int carry_of(onnxbn_dtype t)
 {

@@ -9,7 +9,7 @@
 #include "onnxbn.h"
 
 /* True for the types onnxbn_cast converts: float16, bfloat16, float, double, the signed and
- * unsigned integers of 8 to 64 bits, and bool. */
+ * unsigned integers of 8 to 64 bits, and bool, i.e. onnxbn_dtype_is_numeric (core.h). */
 bool onnxbn_cast_supported(onnxbn_dtype t);
 
 /* n elements of type `from` at src to type `to` at dst (the buffers must not overlap).

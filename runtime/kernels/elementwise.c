@@ -402,25 +402,6 @@ static bool is_int(onnxbn_dtype t)
     }
 }
 
-static double get_f(onnxbn_dtype t, const void *p, size_t i)
-{
-    switch (t) {
-    case ONNXBN_FLOAT: return ((const float *)p)[i];
-    case ONNXBN_DOUBLE: return ((const double *)p)[i];
-    case ONNXBN_FLOAT16: return onnxbn_half_to_float(((const uint16_t *)p)[i]);
-    case ONNXBN_BFLOAT16: return onnxbn_bf16_to_float(((const uint16_t *)p)[i]);
-    case ONNXBN_INT8: return ((const int8_t *)p)[i];
-    case ONNXBN_INT16: return ((const int16_t *)p)[i];
-    case ONNXBN_INT32: return ((const int32_t *)p)[i];
-    case ONNXBN_INT64: return (double)((const int64_t *)p)[i];
-    case ONNXBN_UINT8: return ((const uint8_t *)p)[i];
-    case ONNXBN_UINT16: return ((const uint16_t *)p)[i];
-    case ONNXBN_UINT32: return ((const uint32_t *)p)[i];
-    case ONNXBN_UINT64: return (double)((const uint64_t *)p)[i];
-    default: return 0;
-    }
-}
-
 /* An integer element as sign and magnitude, so uint64 above INT64_MAX stays exact. */
 static uint64_t get_u(onnxbn_dtype t, const void *p, size_t i, bool *neg)
 {
@@ -490,7 +471,9 @@ static void pow_mixed(const void *const *in, void *py, size_t n, unsigned scalar
             int64_t base = nb ? (int64_t)(0 - ub) : (int64_t)ub;
             put(m->ta, py, i, 0, ipow(base, ne, ue), true);
         } else {
-            put(m->ta, py, i, pow(get_f(m->ta, in[0], ia), get_f(m->tb, in[1], ib)), 0, false);
+            put(m->ta, py, i,
+                pow(onnxbn_load_f64(m->ta, in[0], (int64_t)ia), onnxbn_load_f64(m->tb, in[1], (int64_t)ib)),
+                0, false);
         }
     }
 }
