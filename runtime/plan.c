@@ -205,6 +205,22 @@ done:
     return st;
 }
 
+/* The arena's one promise: every buffer lies inside it and shares no byte with a buffer live at
+ * one of the same steps. The greedy placement is tuned often, so the result is checked, not
+ * trusted: a broken layout would have one node silently overwrite another's input. */
+static onnxbn_status check_layout(const span *s, int n, size_t total, onnxbn_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        ONNXBN_CHECK(s[i].off <= total && s[i].size <= total - s[i].off, err);
+        for (int j = i + 1; j < n; j++) {
+            const bool together = s[i].first <= s[j].last && s[j].first <= s[i].last;
+            const bool overlap = s[i].off < s[j].off + s[j].size && s[j].off < s[i].off + s[i].size;
+            ONNXBN_CHECK(!(together && overlap), err);
+        }
+    }
+    return ONNXBN_OK;
+}
+
 /* ---- storage sharing: views, fused activations, in place ----
  * parent[id] names the value whose storage `id` uses (itself when it has its own); the chain
  * ends at a root, and only roots get arena spans. */
@@ -546,7 +562,8 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
         }
     }
     size_t total = 0;
-    if ((st = layout(spans, n_spans, p->n_steps, &total, &p->arena_lower_bound, err)))
+    if ((st = layout(spans, n_spans, p->n_steps, &total, &p->arena_lower_bound, err)) ||
+        (st = check_layout(spans, n_spans, total, err)))
         goto done;
     if (total > budget) {
         st = onnxbn_fail(err, ONNXBN_ERR_LIMIT,

@@ -154,6 +154,7 @@ static onnxbn_status prelu_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0), *s = onnxbn_in(c, 1);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    ONNXBN_CHECK(onnxbn_prelu_supported(x->dtype) && s->dtype == x->dtype, c->err);
     int64_t ss[ONNXBN_MAX_RANK];
     onnxbn_status st = prelu_strides(c, ss);
     if (st || !y)

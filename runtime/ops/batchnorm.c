@@ -386,9 +386,7 @@ static onnxbn_status bn_run(onnxbn_kctx *c)
     size_t need;
     if ((st = bn_workspace(c, &g, &need)) != ONNXBN_OK)
         return st;
-    if (need > c->workspace || (need && !c->scratch))
-        return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "scratch of %zu bytes given, %zu needed",
-                                c->workspace, need);
+    ONNXBN_CHECK(need <= c->workspace && (!need || c->scratch), c->err); /* infer asked for it */
     double *a64 = c->scratch, *t64 = a64 + g.ch, *mean = t64 + g.ch, *var = mean + g.ch;
     float *a32 = (float *)(var + g.ch), *t32 = a32 + g.ch;
     if (g.training) {

@@ -238,6 +238,8 @@ static onnxbn_status bin_run(onnxbn_kctx *c)
     const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
     onnxbn_tensor *y = onnxbn_out(c, 0);
     const bin_state *s = c->state;
+    /* prepare made s; infer refused the pairs the kernel table has no loop for (a NULL call) */
+    ONNXBN_CHECK(s && onnxbn_binary_supported(s->op, a->dtype, b->dtype), c->err);
     if (s->flat && a->dtype == ONNXBN_FLOAT && b->dtype == ONNXBN_FLOAT &&
         y->dtype == ONNXBN_FLOAT) {
         flat_job j = {s, a->data, b->data, y->data, (size_t)y->numel, 1, c->act};

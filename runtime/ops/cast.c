@@ -78,6 +78,8 @@ static onnxbn_status cast_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    /* the kernel would leave y unwritten for any other type */
+    ONNXBN_CHECK(onnxbn_cast_supported(x->dtype) && onnxbn_cast_supported(y->dtype), c->err);
     onnxbn_cast(x->data, x->dtype, y->data, y->dtype, (size_t)x->numel);
     return ONNXBN_OK;
 }

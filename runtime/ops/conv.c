@@ -1117,9 +1117,9 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     onnxbn_tensor *y = onnxbn_out(c, 0);
     if (y->numel == 0)
         return ONNXBN_OK;
-    if (g->col_floats && (!c->scratch || c->workspace < g->col_floats * sizeof(float)))
-        return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "was given %zu scratch bytes, needs %zu",
-                                c->scratch ? c->workspace : 0, g->col_floats * sizeof(float));
+    /* infer sized the scratch for the path prepare chose */
+    ONNXBN_CHECK(!g->col_floats || (c->scratch && c->workspace >= g->col_floats * sizeof(float)),
+                 c->err);
     const onnxbn_tensor *b = onnxbn_in(c, 2);
     const float *x = onnxbn_in(c, 0)->data, *w = onnxbn_in(c, 1)->data;
     const float *bias = b ? b->data : NULL;
@@ -1127,9 +1127,7 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     if (transpose) {
         convt_forward(g, x, w, bias, y->data, c->scratch);
     } else if (g->wino_u) {
-        if (!c->scratch || c->workspace < g->wino_floats * sizeof(float))
-            return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "was given %zu scratch bytes, needs %zu",
-                                    c->scratch ? c->workspace : 0, g->wino_floats * sizeof(float));
+        ONNXBN_CHECK(c->scratch && c->workspace >= g->wino_floats * sizeof(float), c->err);
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool);
     } else {
         const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;

@@ -356,6 +356,9 @@ static onnxbn_status gemm_run(onnxbn_kctx *c)
         return ONNXBN_OK;
     case ONNXBN_FLOAT16:
     case ONNXBN_BFLOAT16:
+        /* infer sized the scratch for float copies of A, B and Y */
+        ONNXBN_CHECK(c->scratch && c->workspace / sizeof(float) >= g.M * g.K + g.K * g.N + g.M * g.N,
+                     c->err);
         run_half(&g, a, b, y, c->scratch);
         return ONNXBN_OK;
     case ONNXBN_INT32:

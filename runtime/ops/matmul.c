@@ -279,7 +279,13 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
         break;
     case ONNXBN_DOUBLE: run_f64(g, a->data, b->data, y->data); break;
     case ONNXBN_FLOAT16:
-    case ONNXBN_BFLOAT16: run_half(g, a, b, y, c->scratch); break;
+    case ONNXBN_BFLOAT16:
+        /* infer sized the scratch for float copies of A, B and Y */
+        ONNXBN_CHECK(c->scratch && c->workspace / sizeof(float) >=
+                                       (size_t)a->numel + (size_t)b->numel + (size_t)y->numel,
+                     c->err);
+        run_half(g, a, b, y, c->scratch);
+        break;
     case ONNXBN_INT32: mm_i32(g, a->data, b->data, y->data); break;
     case ONNXBN_INT64: mm_i64(g, a->data, b->data, y->data); break;
     case ONNXBN_UINT32: mm_u32(g, a->data, b->data, y->data); break;

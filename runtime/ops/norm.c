@@ -112,9 +112,7 @@ static onnxbn_status need_scratch(const onnxbn_kctx *c, size_t extra)
     onnxbn_status st = scratch_size(c, extra, &need);
     if (st)
         return st;
-    if (need > c->workspace || !c->scratch)
-        return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "scratch of %zu bytes given, %zu needed",
-                                c->workspace, need);
+    ONNXBN_CHECK(need <= c->workspace && c->scratch, c->err); /* infer asked for `need` */
     return ONNXBN_OK;
 }
 

@@ -46,6 +46,8 @@ onnxbn_status onnxbn_unary_run(onnxbn_kctx *c, const onnxbn_unary_kind *k)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    /* infer refused every other type; the kernel would silently write nothing */
+    ONNXBN_CHECK(x && onnxbn_unary_supported(k->op, x->dtype), c->err);
     float a, b;
     onnxbn_status st = unary_params(c, k, &a, &b);
     if (st || !y)
@@ -154,6 +156,8 @@ static onnxbn_status isnan_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    /* the kernel reads any other type as 16-bit halves, past the end of an 8-bit buffer */
+    ONNXBN_CHECK(onnxbn_isnan_supported(x->dtype), c->err);
     if (y)
         onnxbn_isnan(x->dtype, x->data, y->data, (size_t)x->numel);
     return ONNXBN_OK;
@@ -201,6 +205,7 @@ static onnxbn_status isinf_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    ONNXBN_CHECK(onnxbn_isnan_supported(x->dtype), c->err); /* IsInf takes the same types */
     bool neg = true, pos = true;
     onnxbn_status st = isinf_flags(c, &neg, &pos);
     if (!st && y)
@@ -284,6 +289,8 @@ static onnxbn_status clip_legacy_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    /* Clip-1/6 take float types only, the ones bound_as can write */
+    ONNXBN_CHECK(onnxbn_type_mask_at(clip_types, c->version) & ONNXBN_TM(x->dtype), c->err);
     float lo, hi;
     onnxbn_status st = clip_attr_bounds(c, &lo, &hi);
     if (st || !y)
@@ -341,6 +348,7 @@ static onnxbn_status clip_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0), *lo = onnxbn_in(c, 1), *hi = onnxbn_in(c, 2);
     onnxbn_tensor *y = onnxbn_out(c, 0);
+    ONNXBN_CHECK(onnxbn_clip_supported(x->dtype), c->err); /* else the kernel writes nothing */
     if (y)
         onnxbn_clip(x->dtype, x->data, y->data, (size_t)x->numel, lo ? lo->data : NULL,
                     hi ? hi->data : NULL);
