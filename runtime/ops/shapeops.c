@@ -5,31 +5,6 @@
 
 #include "shapeops.h"
 
-/* "float16, float or double" from a set of types. */
-static const char *type_list(uint32_t allowed, char *buf, size_t cap)
-{
-    const int order[] = {ONNXBN_FLOAT16, ONNXBN_FLOAT, ONNXBN_DOUBLE, ONNXBN_BFLOAT16,
-                         ONNXBN_INT8, ONNXBN_INT16, ONNXBN_INT32, ONNXBN_INT64, ONNXBN_UINT8,
-                         ONNXBN_UINT16, ONNXBN_UINT32, ONNXBN_UINT64, ONNXBN_BOOL,
-                         ONNXBN_STRING, ONNXBN_COMPLEX64, ONNXBN_COMPLEX128};
-    int n = 0, total = 0;
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        total += (allowed & MV_T(order[k])) != 0;
-    size_t len = 0;
-    buf[0] = 0;
-    for (size_t k = 0; k < sizeof order / sizeof order[0] && len < cap; k++) {
-        if (!(allowed & MV_T(order[k])))
-            continue;
-        n++;
-        const char *sep = n == 1 ? "" : n == total ? " or " : ", ";
-        int w = snprintf(buf + len, cap - len, "%s%s", sep, onnxbn_dtype_name((onnxbn_dtype)order[k]));
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    return buf;
-}
-
 onnxbn_status onnxbn_mv_check_dtype(const onnxbn_kctx *c, onnxbn_dtype t, const char *what,
                                     uint32_t allowed)
 {
@@ -37,7 +12,7 @@ onnxbn_status onnxbn_mv_check_dtype(const onnxbn_kctx *c, onnxbn_dtype t, const 
     if ((unsigned)t > 31 || !(allowed & MV_T(t)))
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "%s is %s, %s-%d takes %s", what,
                                 onnxbn_dtype_name(t), onnxbn_node_op_type(c->node), c->version,
-                                type_list(allowed, list, sizeof list));
+                                onnxbn_type_list(allowed, list, sizeof list));
     if (onnxbn_dtype_size(t) == 0)
         return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "%s is %s, which onnxbn does not support",
                                 what, onnxbn_dtype_name(t));

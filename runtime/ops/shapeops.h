@@ -4,9 +4,10 @@
 #define ONNXBN_OPS_SHAPEOPS_H
 
 #include "op.h"
+#include "ops/types.h"
 
 /* Sets of element types, one bit per onnxbn_dtype. */
-#define MV_T(t) (1u << (t))
+#define MV_T(t) ONNXBN_TM(t)
 #define MV_FLOATS (MV_T(ONNXBN_FLOAT16) | MV_T(ONNXBN_FLOAT) | MV_T(ONNXBN_DOUBLE))
 #define MV_SIGNED (MV_T(ONNXBN_INT8) | MV_T(ONNXBN_INT16) | MV_T(ONNXBN_INT32) | MV_T(ONNXBN_INT64))
 #define MV_UNSIGNED \
