@@ -296,38 +296,12 @@ static onnxbn_status gemm_prepare(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
-typedef struct packed_call {
-    const gemm_cfg *g;
-    const gemm_packed *s;
-    const float *a;
-    float *y;
-    onnxbn_act act;
-    size_t tasks;
-} packed_call;
-
-/* Task t: its share of the column panels. */
-static void packed_task(void *arg, size_t t, int thread)
-{
-    (void)thread;
-    const packed_call *p = arg;
-    const size_t panels = (p->g->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
-    size_t lo, hi;
-    onnxbn_split(panels, p->tasks, t, 1, &lo, &hi);
-    onnxbn_sgemm_packed(p->g->M, p->g->N, p->g->K, p->a, p->g->K, p->s->bp, p->s->bias,
-                        p->act.kind, p->act.lo, p->act.hi, p->y, p->g->N,
-                        lo * ONNXBN_SGEMM_PANEL, hi * ONNXBN_SGEMM_PANEL);
-}
-
 static onnxbn_status gemm_run(onnxbn_kctx *c)
 {
     const gemm_packed *s = c->state;
     if (s) {
-        const size_t panels = (s->g.N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
-        const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
-        packed_call p = {.g = &s->g, .s = s, .a = onnxbn_in(c, 0)->data,
-                         .y = onnxbn_out(c, 0)->data, .act = c->act,
-                         .tasks = panels < nth ? panels : nth};
-        onnxbn_pool_run(c->pool, p.tasks, packed_task, &p);
+        onnxbn_sgemm_packed_cols(c->pool, s->g.M, s->g.N, s->g.K, onnxbn_in(c, 0)->data, s->g.K,
+                                 s->bp, s->bias, onnxbn_out(c, 0)->data, s->g.N, c->act);
         return ONNXBN_OK;
     }
     gemm_cfg g;

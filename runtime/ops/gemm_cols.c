@@ -1,5 +1,5 @@
-/* gemm_cols.c — the column split behind onnxbn_sgemm_cols: one BLAS call per thread on its block
- * of columns, the fused activation applied to the block while it is in cache. */
+/* gemm_cols.c — the column splits behind onnxbn_sgemm_cols (one BLAS call per thread on its block
+ * of columns, the fused activation applied while it is in cache) and onnxbn_sgemm_packed_cols. */
 #include "ops/gemm_cols.h"
 
 #include "kernels/gemm.h"
@@ -44,4 +44,33 @@ void onnxbn_sgemm_cols(onnxbn_pool *pool, bool trans_a, bool trans_b, size_t M, 
         return;
     }
     cols_task(&j, 0, 0);
+}
+
+typedef struct packed_job {
+    size_t M, N, K, lda, ldc, tasks;
+    const float *A, *Bp, *bias;
+    float *C;
+    onnxbn_act act;
+} packed_job;
+
+/* Task t: its share of the column panels. */
+static void packed_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const packed_job *j = arg;
+    const size_t panels = (j->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
+    size_t lo, hi;
+    onnxbn_split(panels, j->tasks, t, 1, &lo, &hi);
+    onnxbn_sgemm_packed(j->M, j->N, j->K, j->A, j->lda, j->Bp, j->bias, j->act.kind, j->act.lo,
+                        j->act.hi, j->C, j->ldc, lo * ONNXBN_SGEMM_PANEL, hi * ONNXBN_SGEMM_PANEL);
+}
+
+void onnxbn_sgemm_packed_cols(onnxbn_pool *pool, size_t M, size_t N, size_t K, const float *A,
+                              size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
+                              onnxbn_act act)
+{
+    const size_t panels = (N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
+    const size_t nth = (size_t)onnxbn_pool_threads(pool);
+    packed_job j = {M, N, K, lda, ldc, panels < nth ? panels : nth, A, Bp, bias, C, act};
+    onnxbn_pool_run(pool, j.tasks, packed_task, &j);
 }

@@ -1,6 +1,6 @@
-/* gemm_cols.h — a float GEMM through BLAS on the session's threads: BLAS itself runs
- * single-threaded in a session (its own threads would fight the pool), so Gemm and MatMul split
- * the columns of C over the pool when each thread gets enough of them. */
+/* gemm_cols.h — a float GEMM on the session's threads, for Gemm and MatMul: BLAS itself runs
+ * single-threaded in a session (its own threads would fight the pool), and so does the packed
+ * kernel, so both are split by columns of C over the pool. */
 #ifndef ONNXBN_OPS_GEMM_COLS_H
 #define ONNXBN_OPS_GEMM_COLS_H
 
@@ -14,5 +14,11 @@
 void onnxbn_sgemm_cols(onnxbn_pool *pool, bool trans_a, bool trans_b, size_t M, size_t N, size_t K,
                        float alpha, const float *A, size_t lda, const float *B, size_t ldb,
                        float beta, float *C, size_t ldc, onnxbn_act act);
+
+/* C = act(A·Bp + bias) with a B packed once (onnxbn_sgemm_packed, kernels/gemm.h), its column
+ * panels shared out over the pool (NULL: one thread). bias has N values or is NULL. */
+void onnxbn_sgemm_packed_cols(onnxbn_pool *pool, size_t M, size_t N, size_t K, const float *A,
+                              size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
+                              onnxbn_act act);
 
 #endif

@@ -142,28 +142,6 @@ static onnxbn_status mm_prepare(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
-typedef struct packed_call {
-    const mm_cfg *g;
-    const float *a;
-    float *y;
-    onnxbn_act act;
-    size_t tasks;
-} packed_call;
-
-/* Task t: its share of the column panels. */
-static void packed_task(void *arg, size_t t, int thread)
-{
-    (void)thread;
-    const packed_call *p = arg;
-    const mm_cfg *g = p->g;
-    const size_t panels = (g->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
-    size_t lo, hi;
-    onnxbn_split(panels, p->tasks, t, 1, &lo, &hi);
-    onnxbn_sgemm_packed(g->nbatch * g->M, g->N, g->K, p->a, g->K, g->bp, NULL, p->act.kind,
-                        p->act.lo, p->act.hi, p->y, g->N, lo * ONNXBN_SGEMM_PANEL,
-                        hi * ONNXBN_SGEMM_PANEL);
-}
-
 /* Matrix indices into A and B of output batch `o` (row-major over the output batch dims). */
 static void batch_index(const mm_cfg *g, size_t o, size_t *ai, size_t *bi)
 {
@@ -259,12 +237,9 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
     onnxbn_tensor *y = onnxbn_out(c, 0);
     if (y->numel == 0)
         return ONNXBN_OK;
-    if (g->bp) {
-        const size_t panels = (g->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
-        const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
-        packed_call p = {.g = g, .a = a->data, .y = y->data, .act = c->act,
-                         .tasks = panels < nth ? panels : nth};
-        onnxbn_pool_run(c->pool, p.tasks, packed_task, &p);
+    if (g->bp) { /* one_gemm: A's batches are contiguous rows, all against the same B */
+        onnxbn_sgemm_packed_cols(c->pool, g->nbatch * g->M, g->N, g->K, a->data, g->K, g->bp, NULL,
+                                 y->data, g->N, c->act);
         return ONNXBN_OK;
     }
     switch (a->dtype) {
