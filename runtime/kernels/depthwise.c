@@ -2,6 +2,8 @@
  * read once and shifted in registers, the border by masked loads); else conv.c's rows + activation. */
 #include "kernels/depthwise.h"
 
+#include "kernels/act.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -13,20 +15,6 @@
 /* Output rows up to this many vectors wide take the fast loop: their load masks are kept on the
  * stack (MAXVEC·5 words). Wider rows are far beyond any depthwise layer seen in practice. */
 enum { MAXVEC = 256 };
-
-/* act over n floats, exactly as the Relu and Clip kernels (NaN stays, -0 becomes +0 under Relu). */
-static void act_f32(float *y, size_t n, int kind, float lo, float hi)
-{
-    if (kind == 1) {
-        for (size_t i = 0; i < n; i++)
-            y[i] = y[i] <= 0.0f ? 0.0f : y[i];
-    } else if (kind == 2) {
-        for (size_t i = 0; i < n; i++) {
-            float v = y[i] < lo ? lo : y[i];
-            y[i] = v > hi ? hi : v;
-        }
-    }
-}
 
 static void dw_portable(const onnxbn_conv_geom *g, size_t out_ch, size_t mult, const float *x,
                         const float *w, const float *bias, int act_kind, float lo, float hi,
@@ -43,7 +31,7 @@ static void dw_portable(const onnxbn_conv_geom *g, size_t out_ch, size_t mult, c
         float *ym = y + m * osz;
         onnxbn_conv_depthwise_f32(g, 1, 1, x + (m / mult) * isz, w + m * ksz,
                                   bias ? bias + m : NULL, ym);
-        act_f32(ym, osz, act_kind, lo, hi);
+        onnxbn_act_row(ym, osz, act_kind, lo, hi);
     }
 }
 
@@ -64,18 +52,6 @@ static uint32_t lane_mask(int64_t c, int64_t W, int lanes)
     return (uint32_t)((((uint64_t)1 << b) - 1) & ~(((uint64_t)1 << a) - 1));
 }
 
-/* v under act, with the same comparisons as the scalar kernels so NaN and -0 come out alike. */
-INLINE AVX512 __m512 act16(__m512 v, int kind, __m512 lo, __m512 hi)
-{
-    if (kind == 1)
-        return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLE_UQ), v);
-    if (kind == 2) {
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), lo);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
-    }
-    return v;
-}
-
 /* The end of one output vector: the K row sums added up, the activation, and the store (masked
  * for the last vector of a row). */
 INLINE AVX512 void finish(const __m512 *part, int K, int act, __m512 lo, __m512 hi, float *dst,
@@ -85,7 +61,7 @@ INLINE AVX512 void finish(const __m512 *part, int K, int act, __m512 lo, __m512 
 #pragma GCC unroll 5
     for (int kh = 1; kh < K; kh++)
         acc = _mm512_add_ps(acc, part[kh]);
-    acc = act16(acc, act, lo, hi);
+    acc = onnxbn_act16(acc, act, lo, hi);
     if (!last)
         _mm512_storeu_ps(dst, acc);
     else

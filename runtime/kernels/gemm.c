@@ -3,6 +3,8 @@
 #include "kernels/gemm.h"
 #include "onnxbn.h"
 
+#include "kernels/act.h"
+
 #include <limits.h>
 #include <string.h>
 
@@ -322,17 +324,6 @@ void onnxbn_sgemm_pack_b(bool trans_b, size_t K, size_t N, const float *B, size_
     }
 }
 
-static inline float act1(int kind, float lo, float hi, float v)
-{
-    if (kind == 1)
-        return v <= 0.0f ? 0.0f : v;
-    if (kind == 2) {
-        v = v < lo ? lo : v;
-        return v > hi ? hi : v;
-    }
-    return v;
-}
-
 /* What one panel's tiles share. */
 typedef struct ptile {
     size_t ldc, nr;      /* nr: the panel's real columns */
@@ -354,25 +345,13 @@ static void panel_c(size_t M, size_t K, const float *A, size_t lda, const float 
                 acc[j] += av * b[j];
         }
         for (size_t j = 0; j < e->nr; j++)
-            C[i * e->ldc + j] = act1(e->act, e->lo, e->hi, acc[j] + (e->bias ? e->bias[j] : 0.0f));
+            C[i * e->ldc + j] =
+                onnxbn_act1(acc[j] + (e->bias ? e->bias[j] : 0.0f), e->act, e->lo, e->hi);
     }
 }
 
 #ifdef HAVE_X86
 #define AVX512 __attribute__((target("avx512f")))
-
-AVX512 static inline __m512 act16(int kind, __m512 v, float lo, float hi)
-{
-    const __m512 z = _mm512_setzero_ps();
-    if (kind == 1)
-        return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, z, _CMP_LE_OQ), z);
-    if (kind == 2) {
-        const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, l, _CMP_LT_OQ), l);
-        return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, h, _CMP_GT_OQ), h);
-    }
-    return v;
-}
 
 /* R rows × W vectors (compile-time constants after inlining) over kc steps of k: starts from 0
  * (first) or from the partial sums in C, ends with bias and activation (last) or partial sums. */
@@ -398,13 +377,14 @@ tile_rw(const int R, const int W, size_t kc, const float *A, size_t lda, const f
                 c[r][w] = _mm512_fmadd_ps(a, b[w], c[r][w]);
         }
     }
+    const __m512 lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
     for (int w = 0; w < W; w++) {
         const __m512 bias = last && e->bias ? _mm512_maskz_loadu_ps(m[w], e->bias + 16 * w)
                                             : _mm512_setzero_ps();
         for (int r = 0; r < R; r++) {
             __m512 v = c[r][w];
             if (last)
-                v = act16(e->act, _mm512_add_ps(v, bias), e->lo, e->hi);
+                v = onnxbn_act16(_mm512_add_ps(v, bias), e->act, lo, hi);
             _mm512_mask_storeu_ps(C + r * e->ldc + 16 * w, m[w], v);
         }
     }

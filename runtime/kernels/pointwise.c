@@ -2,6 +2,8 @@
  * (AVX-512) sweeps X's rows in place, a chunk of X staying in cache across the channel panels. */
 #include "kernels/pointwise.h"
 
+#include "kernels/act.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -31,17 +33,6 @@ void onnxbn_pw_pack(size_t M, size_t K, const float *W, float *Wp)
         }
 }
 
-static float act1(float v, int kind, float lo, float hi)
-{
-    if (kind == 1)
-        return v <= 0.0f ? 0.0f : v;
-    if (kind == 2) {
-        v = v < lo ? lo : v;
-        return v > hi ? hi : v;
-    }
-    return v;
-}
-
 /* One MR × nr tile (nr ≤ NR) in plain C: the j loop vectorises for whatever the target has. */
 static void tile_c(size_t K, const float *wp, const float *x, size_t ldx, const float *bias,
                    const float *res, size_t mr, size_t nr, int act, float lo, float hi, float *y,
@@ -62,7 +53,8 @@ static void tile_c(size_t K, const float *wp, const float *x, size_t ldx, const 
     for (size_t r = 0; r < mr; r++) {
         const float b = bias ? bias[r] : 0.0f;
         for (size_t j = 0; j < nr; j++)
-            y[r * ldy + j] = act1(acc[r][j] + b + (res ? res[r * ldy + j] : 0.0f), act, lo, hi);
+            y[r * ldy + j] =
+                onnxbn_act1(acc[r][j] + b + (res ? res[r * ldy + j] : 0.0f), act, lo, hi);
     }
 }
 
@@ -80,18 +72,6 @@ void onnxbn_pw_portable_f32(size_t M, size_t N, size_t K, const float *Wp, const
 #ifdef PW_X86
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline))
-
-/* v under act, with the comparisons of the scalar kernels so that NaN and -0 come out alike. */
-INLINE AVX512 __m512 act16(__m512 v, int kind, __m512 lo, __m512 hi)
-{
-    if (kind == 1)
-        return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLE_UQ), v);
-    if (kind == 2) {
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), lo);
-        v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
-    }
-    return v;
-}
 
 /* Pixels per register tile: three vectors, 24 accumulators with the 8 output channels. */
 enum { TN = 48 };
@@ -144,7 +124,7 @@ INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, 
             __m512 v = acc[i][r];
             if (res)
                 v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk[i], res + r * ldy + 16 * i));
-            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], act16(v, act, lov, hiv));
+            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], onnxbn_act16(v, act, lov, hiv));
         }
     }
 }
@@ -217,7 +197,7 @@ static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, s
         _mm256_storeu_ps(v, s);
         const size_t nm = M - r0 < MR ? M - r0 : MR;
         for (size_t i = 0; i < nm; i++)
-            y[(r0 + i) * ldy] = act1(v[i] + (bias ? bias[r0 + i] : 0.0f) +
+            y[(r0 + i) * ldy] = onnxbn_act1(v[i] + (bias ? bias[r0 + i] : 0.0f) +
                                          (res ? res[(r0 + i) * ldy] : 0.0f),
                                      act, lo, hi);
     }

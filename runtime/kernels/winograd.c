@@ -2,6 +2,8 @@
  * contiguous vectors of tiles so that they vectorise; the SGEMMs between them are the caller's. */
 #include "kernels/winograd.h"
 
+#include "kernels/act.h"
+
 #include <string.h>
 
 void onnxbn_wino_weights_f32(const float *w, size_t M, size_t C, float *U)
@@ -107,20 +109,6 @@ void onnxbn_wino_input_f32(const onnxbn_wino_geom *g, const float *x, size_t c0,
     }
 }
 
-/* The activations as the Relu and Clip kernels compute them (NaN stays; −0 becomes +0). */
-static void act_row(float *y, size_t n, int kind, float lo, float hi)
-{
-    if (kind == 1) {
-        for (size_t i = 0; i < n; i++)
-            y[i] = y[i] <= 0.0f ? 0.0f : y[i];
-    } else if (kind == 2) {
-        for (size_t i = 0; i < n; i++) {
-            float v = y[i] < lo ? lo : y[i];
-            y[i] = v > hi ? hi : v;
-        }
-    }
-}
-
 /* Tiles are turned into output a segment at a time, through a buffer that stays in L1. */
 enum { SEG = 64 };
 
@@ -169,7 +157,7 @@ void onnxbn_wino_output_f32(const onnxbn_wino_geom *g, const float *P, size_t ps
                     memcpy(dst, q[r], w * sizeof *dst);
                     if (res)
                         add_row(dst, res + at, w);
-                    act_row(dst, w, act_kind, lo, hi);
+                    onnxbn_act_row(dst, w, act_kind, lo, hi);
                 }
             }
         }
