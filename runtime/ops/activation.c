@@ -6,9 +6,6 @@
 
 #define END_ATTRS {NULL, 0, false, 0, 0}
 
-static const onnxbn_type_rule flt[] = {{1, ONNXBN_TM_FLT}, {0, 0}};
-static const onnxbn_type_rule flt13[] = {
-    {1, ONNXBN_TM_FLT}, {13, ONNXBN_TM_FLT | ONNXBN_TM_BF}, {0, 0}};
 static const onnxbn_type_rule flt16[] = {
     {1, ONNXBN_TM_FLT}, {16, ONNXBN_TM_FLT | ONNXBN_TM_BF}, {0, 0}};
 static const onnxbn_type_rule celu_types[] = {{12, ONNXBN_TM(ONNXBN_FLOAT)}, {0, 0}};
@@ -32,34 +29,34 @@ static const onnxbn_attr_spec shrink_attrs[] = {
     {"lambd", ONNXBN_ATTR_FLOAT, false, 0, 0}, {"bias", ONNXBN_ATTR_FLOAT, false, 0, 0}, END_ATTRS};
 
 /* One kind per operator; the defaults are the schemas' float values. */
-#define PLAIN(NAME, OP, INPUT, TYPES) \
-    static const onnxbn_unary_kind NAME = {.op = OP, .input = INPUT, .types = TYPES};
-PLAIN(k_sigmoid, ONNXBN_UN_SIGMOID, "X", flt13)
-PLAIN(k_tanh, ONNXBN_UN_TANH, "input", flt13)
-PLAIN(k_softplus, ONNXBN_UN_SOFTPLUS, "X", flt)
-PLAIN(k_softsign, ONNXBN_UN_SOFTSIGN, "input", flt)
-PLAIN(k_hardswish, ONNXBN_UN_HARDSWISH, "X", flt)
-PLAIN(k_mish, ONNXBN_UN_MISH, "X", flt)
+ONNXBN_UNARY_KIND(k_sigmoid, ONNXBN_UN_SIGMOID, "X", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_tanh, ONNXBN_UN_TANH, "input", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_softplus, ONNXBN_UN_SOFTPLUS, "X", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_softsign, ONNXBN_UN_SOFTSIGN, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_hardswish, ONNXBN_UN_HARDSWISH, "X", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_mish, ONNXBN_UN_MISH, "X", onnxbn_types_float)
 static const onnxbn_unary_kind k_leakyrelu = {
     .op = ONNXBN_UN_LEAKYRELU, .input = "X", .types = flt16, .attr_a = "alpha", .def_a = 0.01f};
 static const onnxbn_unary_kind k_hardsigmoid = {
-    .op = ONNXBN_UN_HARDSIGMOID, .input = "X", .types = flt,
+    .op = ONNXBN_UN_HARDSIGMOID, .input = "X", .types = onnxbn_types_float,
     .attr_a = "alpha", .def_a = 0.2f, .attr_b = "beta", .def_b = 0.5f};
 static const onnxbn_unary_kind k_elu = {
-    .op = ONNXBN_UN_ELU, .input = "X", .types = flt, .attr_a = "alpha", .def_a = 1.0f};
+    .op = ONNXBN_UN_ELU, .input = "X", .types = onnxbn_types_float,
+    .attr_a = "alpha", .def_a = 1.0f};
 /* Selu-1 documents 1.6732 and 1.0507; Selu-6 the constants of the SELU paper. */
 static const onnxbn_unary_kind k_selu1 = {
-    .op = ONNXBN_UN_SELU, .input = "X", .types = flt,
+    .op = ONNXBN_UN_SELU, .input = "X", .types = onnxbn_types_float,
     .attr_a = "alpha", .def_a = 1.6732f, .attr_b = "gamma", .def_b = 1.0507f};
 static const onnxbn_unary_kind k_selu = {
-    .op = ONNXBN_UN_SELU, .input = "X", .types = flt,
+    .op = ONNXBN_UN_SELU, .input = "X", .types = onnxbn_types_float,
     .attr_a = "alpha", .def_a = 1.67326319217681884765625f,
     .attr_b = "gamma", .def_b = 1.05070102214813232421875f, .v1 = &k_selu1};
 static const onnxbn_unary_kind k_celu = {
     .op = ONNXBN_UN_CELU, .input = "X", .types = celu_types,
     .attr_a = "alpha", .def_a = 1.0f, .a_nonzero = true};
 static const onnxbn_unary_kind k_thresholdedrelu = {
-    .op = ONNXBN_UN_THRESHOLDEDRELU, .input = "X", .types = flt, .attr_a = "alpha", .def_a = 1.0f};
+    .op = ONNXBN_UN_THRESHOLDEDRELU, .input = "X", .types = onnxbn_types_float,
+    .attr_a = "alpha", .def_a = 1.0f};
 static const onnxbn_unary_kind k_shrink = {
     .op = ONNXBN_UN_SHRINK, .input = "input", .types = shrink_types,
     .attr_a = "lambd", .def_a = 0.5f, .attr_b = "bias", .def_b = 0.0f};

@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 
+const onnxbn_type_rule onnxbn_types_float[] = {{1, ONNXBN_TM_FLT}, {0, 0}};
+const onnxbn_type_rule onnxbn_types_float_bf13[] = {
+    {1, ONNXBN_TM_FLT}, {13, ONNXBN_TM_FLT | ONNXBN_TM_BF}, {0, 0}};
 const onnxbn_type_rule onnxbn_matmul_types[] = {
     {1, ONNXBN_TM_FLT},
     {9, ONNXBN_TM_FLT | ONNXBN_TM_I32_64 | ONNXBN_TM_U32_64},

@@ -35,7 +35,10 @@ const char *onnxbn_type_list(uint32_t mask, char *buf, size_t cap);
 onnxbn_status onnxbn_check_input_type(const onnxbn_kctx *c, int i, const char *formal,
                                       uint32_t mask);
 
-/* Gemm and MatMul take the same types in the same versions. */
+/* Rules many operators share: float16, float and double in every version; the same with
+ * bfloat16 from version 13; and Gemm's and MatMul's (integers from 9, bfloat16 from 13). */
+extern const onnxbn_type_rule onnxbn_types_float[];
+extern const onnxbn_type_rule onnxbn_types_float_bf13[];
 extern const onnxbn_type_rule onnxbn_matmul_types[];
 
 #endif

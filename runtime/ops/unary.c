@@ -63,11 +63,8 @@ static const onnxbn_attr_spec legacy_attrs[] = {
     {NULL, 0, false, 0, 0},
 };
 
-/* Float types, bfloat16 from 13 (Sqrt, Exp, Log, Reciprocal, Floor, Ceil). */
-static const onnxbn_type_rule flt13[] = {
-    {1, ONNXBN_TM_FLT}, {13, ONNXBN_TM_FLT | ONNXBN_TM_BF}, {0, 0}};
-/* Float types only (Round, the trigonometric and hyperbolic functions). */
-static const onnxbn_type_rule flt[] = {{1, ONNXBN_TM_FLT}, {0, 0}};
+/* Sqrt, Exp, Log, Reciprocal, Floor and Ceil take onnxbn_types_float_bf13, Round and the
+ * trigonometric and hyperbolic functions onnxbn_types_float (ops/types.h). */
 static const onnxbn_type_rule neg_types[] = {
     {1, ONNXBN_TM_FLT},
     {6, ONNXBN_TM_FLT | ONNXBN_TM_SINT},
@@ -84,31 +81,28 @@ static const onnxbn_type_rule num_types[] = {
     {13, ONNXBN_TM_FLT | ONNXBN_TM_BF | ONNXBN_TM_SINT | ONNXBN_TM_UINT},
     {0, 0}};
 
-#define KIND(NAME, OP, INPUT, TYPES)                                                               \
-    static const onnxbn_unary_kind NAME = {.op = OP, .input = INPUT, .types = TYPES};
-
-KIND(k_sqrt, ONNXBN_UN_SQRT, "X", flt13)
-KIND(k_exp, ONNXBN_UN_EXP, "input", flt13)
-KIND(k_log, ONNXBN_UN_LOG, "input", flt13)
-KIND(k_neg, ONNXBN_UN_NEG, "X", neg_types)
-KIND(k_abs, ONNXBN_UN_ABS, "X", abs_types)
-KIND(k_reciprocal, ONNXBN_UN_RECIPROCAL, "X", flt13)
-KIND(k_floor, ONNXBN_UN_FLOOR, "X", flt13)
-KIND(k_ceil, ONNXBN_UN_CEIL, "X", flt13)
-KIND(k_round, ONNXBN_UN_ROUND, "X", flt)
-KIND(k_sign, ONNXBN_UN_SIGN, "input", num_types)
-KIND(k_sin, ONNXBN_UN_SIN, "input", flt)
-KIND(k_cos, ONNXBN_UN_COS, "input", flt)
-KIND(k_tan, ONNXBN_UN_TAN, "input", flt)
-KIND(k_asin, ONNXBN_UN_ASIN, "input", flt)
-KIND(k_acos, ONNXBN_UN_ACOS, "input", flt)
-KIND(k_atan, ONNXBN_UN_ATAN, "input", flt)
-KIND(k_sinh, ONNXBN_UN_SINH, "input", flt)
-KIND(k_cosh, ONNXBN_UN_COSH, "input", flt)
-KIND(k_asinh, ONNXBN_UN_ASINH, "input", flt)
-KIND(k_acosh, ONNXBN_UN_ACOSH, "input", flt)
-KIND(k_atanh, ONNXBN_UN_ATANH, "input", flt)
-KIND(k_erf, ONNXBN_UN_ERF, "input", num_types)
+ONNXBN_UNARY_KIND(k_sqrt, ONNXBN_UN_SQRT, "X", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_exp, ONNXBN_UN_EXP, "input", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_log, ONNXBN_UN_LOG, "input", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_neg, ONNXBN_UN_NEG, "X", neg_types)
+ONNXBN_UNARY_KIND(k_abs, ONNXBN_UN_ABS, "X", abs_types)
+ONNXBN_UNARY_KIND(k_reciprocal, ONNXBN_UN_RECIPROCAL, "X", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_floor, ONNXBN_UN_FLOOR, "X", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_ceil, ONNXBN_UN_CEIL, "X", onnxbn_types_float_bf13)
+ONNXBN_UNARY_KIND(k_round, ONNXBN_UN_ROUND, "X", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_sign, ONNXBN_UN_SIGN, "input", num_types)
+ONNXBN_UNARY_KIND(k_sin, ONNXBN_UN_SIN, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_cos, ONNXBN_UN_COS, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_tan, ONNXBN_UN_TAN, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_asin, ONNXBN_UN_ASIN, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_acos, ONNXBN_UN_ACOS, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_atan, ONNXBN_UN_ATAN, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_sinh, ONNXBN_UN_SINH, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_cosh, ONNXBN_UN_COSH, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_asinh, ONNXBN_UN_ASINH, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_acosh, ONNXBN_UN_ACOSH, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_atanh, ONNXBN_UN_ATANH, "input", onnxbn_types_float)
+ONNXBN_UNARY_KIND(k_erf, ONNXBN_UN_ERF, "input", num_types)
 
 ONNXBN_UNARY_DEF(sqrt, "Sqrt", k_sqrt, legacy_attrs, 1, 6, 13)
 ONNXBN_UNARY_DEF(exp, "Exp", k_exp, legacy_attrs, 1, 6, 13)

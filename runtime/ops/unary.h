@@ -18,6 +18,10 @@ typedef struct onnxbn_unary_kind {
     const struct onnxbn_unary_kind *v1; /* the kind for version 1 when its defaults differ */
 } onnxbn_unary_kind;
 
+/* A kind without parameters: the kernel op, the input's name in the spec, its type rule. */
+#define ONNXBN_UNARY_KIND(NAME, OP, INPUT, TYPES)                                                 \
+    static const onnxbn_unary_kind NAME = {.op = OP, .input = INPUT, .types = TYPES};
+
 onnxbn_status onnxbn_unary_infer(onnxbn_kctx *c, const onnxbn_unary_kind *k);
 onnxbn_status onnxbn_unary_run(onnxbn_kctx *c, const onnxbn_unary_kind *k);
 
