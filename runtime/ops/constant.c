@@ -284,6 +284,9 @@ static onnxbn_status range_run(onnxbn_kctx *c)
     const onnxbn_tensor *t0 = onnxbn_in(c, 0), *t2 = onnxbn_in(c, 2);
     onnxbn_tensor *y = onnxbn_out(c, 0);
     const int64_t n = y->numel;
+    /* infer took only these; the loops below write int64 for any other, past a narrower y */
+    ONNXBN_CHECK(y->dtype == t0->dtype && (unsigned)y->dtype < 32 && (RANGE_TYPES & MV_T(y->dtype)),
+                 c->err);
     if (is_int(t0->dtype)) {
         const uint64_t s = (uint64_t)onnxbn_get_i64(t0, 0), d = (uint64_t)onnxbn_get_i64(t2, 0);
         for (int64_t i = 0; i < n; i++) {

@@ -31,7 +31,7 @@ static const red_kind *kind_of(const onnxbn_kctx *c)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (!strcmp(kinds[i].op_type, c->def->op_type))
             return &kinds[i];
-    return &kinds[0]; /* not reached: every def below is in the table */
+    return NULL; /* every def below is in the table: red_config checks */
 }
 
 /* The node as run() needs it. */
@@ -95,6 +95,7 @@ static onnxbn_status mark_axes(const onnxbn_kctx *c, const char *what, const int
 static onnxbn_status red_config(const onnxbn_kctx *c, red_cfg *r)
 {
     const red_kind *k = kind_of(c);
+    ONNXBN_CHECK(k, c->err); /* else a ReduceX def missing from kinds[] ran as ReduceSum */
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     const bool minmax = k->op == ONNXBN_REDUCE_MAX || k->op == ONNXBN_REDUCE_MIN;
     const bool axes_input = c->version >= k->axes_input_since;
