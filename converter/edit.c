@@ -388,7 +388,7 @@ fz_res fz_rebuild(fz *z)
     onnxbn_graph_free(&z->g);
     free(z->rank);
     z->rank = NULL;
-    if (onnxbn_graph_build(&z->g, z->mp, false, &z->err) != ONNXBN_OK)
+    if (onnxbn_graph_build(&z->g, z->mp, &z->err) != ONNXBN_OK)
         return FZ_ERR;
     z->rank = malloc(((size_t)z->g.n_values + 1) * sizeof *z->rank);
     if (!z->rank)
