@@ -517,7 +517,7 @@ out:
 static bool quiet_const(const fz *z, int vid)
 {
     const onnxbn_value *v = &z->g.values[vid];
-    return v->init || (v->producer >= 0 && fz_is_op(z, &z->g.nodes[v->producer], "Constant"));
+    return v->init || (v->producer >= 0 && fz_is_op(z, &z->g.nodes[v->producer], ONNXBN_OP_Constant));
 }
 
 /* MatMul → Add(constant) → BN: the MatMul's weight and the Add's constant take the BN. */
@@ -535,7 +535,7 @@ static fz_res back_matmul_add(fz *z, const onnxbn_node *bn, const onnxbn_node *a
     int side = -1;
     for (int s = 0; s < 2 && side < 0; s++) {
         const onnxbn_value *m = &z->g.values[add->in[s]];
-        if (m->producer >= 0 && fz_is_op(z, &z->g.nodes[m->producer], "MatMul") &&
+        if (m->producer >= 0 && fz_is_op(z, &z->g.nodes[m->producer], ONNXBN_OP_MatMul) &&
             quiet_const(z, add->in[1 - s]))
             side = s;
     }
@@ -598,8 +598,8 @@ static fz_res fold_back(fz *z, const onnxbn_node *bn, const bnp *p, bool *applie
                        x->name);
     const onnxbn_node *l = &z->g.nodes[x->producer];
     fz_label(l, lb, sizeof lb);
-    bool conv = fz_is_op(z, l, "Conv"), convt = fz_is_op(z, l, "ConvTranspose");
-    bool gemm = fz_is_op(z, l, "Gemm"), mm = fz_is_op(z, l, "MatMul"), add = fz_is_op(z, l, "Add");
+    bool conv = fz_is_op(z, l, ONNXBN_OP_Conv), convt = fz_is_op(z, l, ONNXBN_OP_ConvTranspose);
+    bool gemm = fz_is_op(z, l, ONNXBN_OP_Gemm), mm = fz_is_op(z, l, ONNXBN_OP_MatMul), add = fz_is_op(z, l, ONNXBN_OP_Add);
     if (!conv && !convt && !gemm && !mm && !add)
         return fz_skip(z, "the layer before it, %s, is not Conv, ConvTranspose, Gemm or MatMul", lb);
     if (fz_uses(z, p->x) != 1 || x->n_consumers != 1)
@@ -824,13 +824,13 @@ static fz_res fold_fwd(fz *z, const onnxbn_node *bn, const bnp *p, bool *applied
             return fz_skip(z, "%s reads its output as input %d, not as data", lb, k);
     if (l->in[0] != p->y)
         return fz_skip(z, "%s does not read its output as data", lb);
-    if (fz_is_op(z, l, "Gemm"))
+    if (fz_is_op(z, l, ONNXBN_OP_Gemm))
         return fwd_gemm(z, bn, l, p, applied);
-    if (fz_is_op(z, l, "MatMul"))
+    if (fz_is_op(z, l, ONNXBN_OP_MatMul))
         return fwd_matmul(z, bn, l, p, applied);
-    if (fz_is_op(z, l, "Conv"))
+    if (fz_is_op(z, l, ONNXBN_OP_Conv))
         return fwd_conv(z, bn, l, p, applied);
-    if (fz_is_op(z, l, "ConvTranspose"))
+    if (fz_is_op(z, l, ONNXBN_OP_ConvTranspose))
         return fz_skip(z, "the layer after it, %s, is a ConvTranspose, whose outputs sum a varying "
                           "number of inputs: the shift would not be exact",
                        lb);
@@ -964,7 +964,7 @@ fz_res fz_pass_fold_bn(fz *z)
          * nothing. The BNs still there are then final, with their reasons. */
         for (int k = 0; k < z->g.n_nodes && !applied; k++) {
             const onnxbn_node *bn = &z->g.nodes[z->g.order[k]];
-            if (!fz_is_op(z, bn, "BatchNormalization"))
+            if (!fz_is_op(z, bn, ONNXBN_OP_BatchNormalization))
                 continue;
             r = try_bn(z, bn, &applied);
             if (r == FZ_ERR)

@@ -127,7 +127,7 @@ static fz_res sweep(fz *z, fz_res (*step)(fz *, const onnxbn_node *, bool *), in
 
 static fz_res identity_step(fz *z, const onnxbn_node *nd, bool *changed)
 {
-    if (!fz_is_op(z, nd, "Identity") || nd->n_in < 1 || nd->in[0] < 0 || nd->n_out < 1 ||
+    if (!fz_is_op(z, nd, ONNXBN_OP_Identity) || nd->n_in < 1 || nd->in[0] < 0 || nd->n_out < 1 ||
         nd->out[0] < 0)
         return FZ_SKIP;
     fz_res r = bypass(z, nd, nd->in[0], nd->out[0]);
@@ -144,7 +144,7 @@ fz_res fz_pass_remove_identity(fz *z)
  * from 12 when training_mode is absent or a constant false. Its mask must be unused. */
 static fz_res dropout_step(fz *z, const onnxbn_node *nd, bool *changed)
 {
-    if (!fz_is_op(z, nd, "Dropout") || nd->n_in < 1 || nd->in[0] < 0 || nd->n_out < 1 ||
+    if (!fz_is_op(z, nd, ONNXBN_OP_Dropout) || nd->n_in < 1 || nd->in[0] < 0 || nd->n_out < 1 ||
         nd->out[0] < 0)
         return FZ_SKIP;
     for (int k = 1; k < nd->n_out; k++)
@@ -260,7 +260,7 @@ static Onnx__ValueInfoProto *tensor_vi(const Onnx__TensorProto *t, const char *n
 
 static fz_res constant_step(fz *z, const onnxbn_node *nd, bool *changed)
 {
-    if (!fz_is_op(z, nd, "Constant") || nd->n_out != 1 || nd->out[0] < 0)
+    if (!fz_is_op(z, nd, ONNXBN_OP_Constant) || nd->n_out != 1 || nd->out[0] < 0)
         return FZ_SKIP;
     int y = nd->out[0];
     if (z->g.values[y].output_index >= 0)

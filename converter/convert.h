@@ -5,6 +5,7 @@
 
 #include "fold.h"
 #include "model.h"
+#include "opschema.h"
 
 /* A set of strings (owned copies), for names in use and names read inside subgraphs. Hashed as
  * the graph index hashes, from a seed drawn when the set first allocates: the names come from the
@@ -63,7 +64,7 @@ void fz_release(fz *z);
 fz_res fz_rebuild(fz *z);
 
 /* ---- looking at nodes and values ---- */
-bool fz_is_op(const fz *z, const onnxbn_node *n, const char *op_type); /* default domain */
+bool fz_is_op(const fz *z, const onnxbn_node *n, onnxbn_op_id op); /* schema/ops.def id */
 const char *fz_label(const onnxbn_node *n, char *buf, size_t cap);     /* "'conv1' (Conv)" */
 #define FZ_LABEL_MAX 200
 const Onnx__AttributeProto *fz_attr(const Onnx__NodeProto *np, const char *name);

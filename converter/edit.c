@@ -182,11 +182,10 @@ void fz_release(fz *z)
 
 /* ---- nodes and attributes ---- */
 
-bool fz_is_op(const fz *z, const onnxbn_node *n, const char *op_type)
+bool fz_is_op(const fz *z, const onnxbn_node *n, onnxbn_op_id op)
 {
     (void)z;
-    const char *d = onnxbn_str(n->proto->domain);
-    return (!*d || !strcmp(d, "ai.onnx")) && !strcmp(onnxbn_str(n->proto->op_type), op_type);
+    return onnxbn_op_lookup(onnxbn_str(n->proto->domain), onnxbn_str(n->proto->op_type)) == op;
 }
 
 const char *fz_label(const onnxbn_node *n, char *buf, size_t cap)
@@ -295,47 +294,23 @@ onnxbn_dtype fz_dtype(const fz *z, int vid)
     return ONNXBN_UNDEFINED;
 }
 
-/* Operators whose first output has the rank of their first input. */
-static const char *const same_rank_ops[] = {
-    "Abs", "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "AveragePool", "BatchNormalization",
-    "Cast", "CastLike", "Ceil", "Celu", "Clip", "Conv", "ConvTranspose", "Cos", "Cosh",
-    "CumSum", "DepthToSpace", "Dropout", "Elu", "Erf", "Exp", "Floor", "Gelu", "GlobalAveragePool",
-    "GlobalLpPool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
-    "InstanceNormalization", "IsInf", "IsNaN", "LRN", "LayerNormalization", "LeakyRelu", "Log",
-    "LogSoftmax", "LpNormalization", "LpPool", "MaxPool", "MeanVarianceNormalization", "Mish",
-    "Neg", "Not", "PRelu", "Reciprocal", "Relu", "Resize", "Round", "Selu", "Shrink", "Sigmoid",
-    "Sign", "Sin", "Sinh", "Softmax", "Softplus", "Softsign", "SpaceToDepth", "Sqrt", "Tan",
-    "Tanh", "ThresholdedRelu", "Transpose", "Upsample", "Concat", "Pad", "Slice", "Tile",
-    "GroupNormalization", NULL};
-
-static const char *const broadcast_ops[] = {
-    "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
-    "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Where", "Mod", "BitShift", NULL};
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (!strcmp(*list, s))
-            return true;
-    return false;
-}
-
+/* Output 0's rank from the operator table's flags (schema/ops.def: SAME_RANK, BROADCAST) and
+ * the few operators with a rank rule of their own. */
 static int node_out_rank(const fz *z, const onnxbn_node *n)
 {
-    const char *op = onnxbn_str(n->proto->op_type);
-    const char *d = onnxbn_str(n->proto->domain);
-    if (*d && strcmp(d, "ai.onnx"))
+    const onnxbn_op_id op = onnxbn_op_lookup(onnxbn_str(n->proto->domain), onnxbn_str(n->proto->op_type));
+    if (op == ONNXBN_OP_UNKNOWN)
         return -1;
     int r0 = n->n_in > 0 && n->in[0] >= 0 ? z->rank[n->in[0]] : -1;
-    if (in_list(same_rank_ops, op))
+    if (onnxbn_op_has(op, ONNXBN_OP_SAME_RANK))
         return r0;
-    if (!strcmp(op, "Gemm") || !strcmp(op, "Flatten"))
+    if (op == ONNXBN_OP_Gemm || op == ONNXBN_OP_Flatten)
         return 2;
-    if (!strcmp(op, "Shape"))
+    if (op == ONNXBN_OP_Shape)
         return 1;
-    if (!strcmp(op, "Size"))
+    if (op == ONNXBN_OP_Size)
         return 0;
-    if (in_list(broadcast_ops, op)) {
+    if (onnxbn_op_has(op, ONNXBN_OP_BROADCAST)) {
         int r = 0;
         for (int k = 0; k < n->n_in; k++) {
             int rk = n->in[k] >= 0 ? z->rank[n->in[k]] : -1;
@@ -346,7 +321,7 @@ static int node_out_rank(const fz *z, const onnxbn_node *n)
         }
         return r;
     }
-    if (!strcmp(op, "MatMul") && n->n_in == 2 && n->in[1] >= 0) {
+    if (op == ONNXBN_OP_MatMul && n->n_in == 2 && n->in[1] >= 0) {
         int ra = r0, rb = z->rank[n->in[1]];
         if (ra < 1 || rb < 1)
             return -1;
@@ -358,7 +333,7 @@ static int node_out_rank(const fz *z, const onnxbn_node *n)
             return ra - 1;
         return ra > rb ? ra : rb;
     }
-    if (!strcmp(op, "Reshape") && n->n_in >= 2 && n->in[1] >= 0) {
+    if (op == ONNXBN_OP_Reshape && n->n_in >= 2 && n->in[1] >= 0) {
         const onnxbn_value *s = &z->g.values[n->in[1]];
         if (s->init && s->init->n_dims == 1 && s->init->dims[0] <= ONNXBN_MAX_RANK)
             return (int)s->init->dims[0];
@@ -388,7 +363,7 @@ fz_res fz_rebuild(fz *z)
     onnxbn_graph_free(&z->g);
     free(z->rank);
     z->rank = NULL;
-    if (onnxbn_graph_build(&z->g, z->mp, false, &z->err) != ONNXBN_OK)
+    if (onnxbn_graph_build(&z->g, z->mp, &z->err) != ONNXBN_OK)
         return FZ_ERR;
     z->rank = malloc(((size_t)z->g.n_values + 1) * sizeof *z->rank);
     if (!z->rank)
@@ -431,7 +406,7 @@ fz_res fz_is_const(fz *z, int vid, const char *what)
     if (v->producer >= 0) {
         const onnxbn_node *p = &z->g.nodes[v->producer];
         char lb[FZ_LABEL_MAX];
-        if (fz_is_op(z, p, "Constant")) {
+        if (fz_is_op(z, p, ONNXBN_OP_Constant)) {
             if (constant_attr(p->proto))
                 return FZ_OK;
             return fz_skip(z, "%s ('%.100s') comes from Constant %s in a form not read here", what,
@@ -981,7 +956,7 @@ int fz_delete_if_unused(fz *z, char *const *names, int n)
             in_input[n_doomed] = v->input_index >= 0;
             keep[n_doomed] = i;
             doomed[n_doomed++] = v->init;
-        } else if (v->producer >= 0 && fz_is_op(z, &z->g.nodes[v->producer], "Constant") &&
+        } else if (v->producer >= 0 && fz_is_op(z, &z->g.nodes[v->producer], ONNXBN_OP_Constant) &&
                    z->g.nodes[v->producer].n_out == 1) {
             is_node[n_doomed] = true;
             keep[n_doomed] = i;

@@ -204,7 +204,7 @@ static void count(const fz *z, int *bn, int *nodes, int *inits)
 {
     *bn = 0;
     for (int i = 0; i < z->g.n_nodes; i++)
-        *bn += fz_is_op(z, &z->g.nodes[i], "BatchNormalization");
+        *bn += fz_is_op(z, &z->g.nodes[i], ONNXBN_OP_BatchNormalization);
     *nodes = (int)z->gp->n_node;
     *inits = (int)z->gp->n_initializer;
 }

@@ -24,7 +24,7 @@ fi
 
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 flags=(-std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700
-       -I"$root/include" -I"$root/runtime" -I"$root/converter" -I"$out/gen" "${san[@]}")
+       -I"$root/include" -I"$root/runtime" -I"$root/converter" -I"$root/schema" -I"$out/gen" "${san[@]}")
 
 # An object is rebuilt when its source or a header it includes (from its .d file) is newer.
 [ "${FORCE:-0}" = 1 ] && rm -f "$out"/obj/*.o
@@ -46,7 +46,7 @@ compile() { # src obj extra-flags...
 }
 compile "$out/gen/onnx.pb-c.c" "$out/obj/onnx.pb-c.o" -w
 # The library's warnings are gcc's business (-Werror in the CMake build); clang's differ.
-for src in "$root"/runtime/*.c "$root"/runtime/ops/*.c "$root"/runtime/kernels/*.c "$root"/converter/*.c; do
+for src in "$root"/schema/*.c "$root"/runtime/*.c "$root"/runtime/ops/*.c "$root"/runtime/kernels/*.c "$root"/converter/*.c; do
     [ -f "$src" ] || continue
     rel=${src#"$root"/}
     compile "$src" "$out/obj/${rel//\//_}.o" -w -fsanitize=fuzzer-no-link

@@ -79,9 +79,7 @@ const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap)
     return buf;
 }
 
-static onnxbn_status node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
-                              const char *fmt, ...) ONNXBN_PRINTF(4, 5);
-static onnxbn_status node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
+onnxbn_status onnxbn_node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
                               const char *fmt, ...)
 {
     char label[ONNXBN_LABEL_MAX];
@@ -104,88 +102,35 @@ int64_t onnxbn_model_opset_for(const Onnx__ModelProto *m, const char *domain)
     return -1;
 }
 
-static int attr_type(const Onnx__AttributeProto *a)
+int onnxbn_attr_proto_type(const Onnx__AttributeProto *a)
 {
     if (a->has_type && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED)
         return (int)a->type;
     /* IR 1 files carry no type: tell it by the field that is set. */
-    if (a->has_f) return ONNXBN_ATTR_FLOAT;
-    if (a->has_i) return ONNXBN_ATTR_INT;
-    if (a->has_s) return ONNXBN_ATTR_STRING;
-    if (a->t) return ONNXBN_ATTR_TENSOR;
-    if (a->g) return ONNXBN_ATTR_GRAPH;
-    if (a->n_floats) return ONNXBN_ATTR_FLOATS;
-    if (a->n_ints) return ONNXBN_ATTR_INTS;
-    if (a->n_strings) return ONNXBN_ATTR_STRINGS;
+    if (a->has_f) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    if (a->has_i) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    if (a->has_s) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+    if (a->t) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+    if (a->g) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH;
+    if (a->n_floats) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+    if (a->n_ints) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    if (a->n_strings) return ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
     return 0;
 }
 
-int onnxbn_attr_proto_type(const Onnx__AttributeProto *a) { return attr_type(a); }
-
-static const char *attr_type_name(int t)
+const char *onnxbn_attr_type_name(int t)
 {
     switch (t) {
-    case ONNXBN_ATTR_FLOAT: return "FLOAT";
-    case ONNXBN_ATTR_INT: return "INT";
-    case ONNXBN_ATTR_STRING: return "STRING";
-    case ONNXBN_ATTR_TENSOR: return "TENSOR";
-    case ONNXBN_ATTR_GRAPH: return "GRAPH";
-    case ONNXBN_ATTR_FLOATS: return "FLOATS";
-    case ONNXBN_ATTR_INTS: return "INTS";
-    case ONNXBN_ATTR_STRINGS: return "STRINGS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: return "FLOAT";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return "INT";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: return "STRING";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: return "TENSOR";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH: return "GRAPH";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS: return "FLOATS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS: return "INTS";
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: return "STRINGS";
     default: return "UNDEFINED";
     }
-}
-
-const char *onnxbn_attr_type_name(int t) { return attr_type_name(t); }
-
-/* Input/output counts and attributes against the operator's def. */
-static onnxbn_status check_node(const onnxbn_node *n, onnxbn_error *err)
-{
-    const onnxbn_op_def *d = n->def;
-    const Onnx__NodeProto *p = n->proto;
-    if (n->n_in < d->min_inputs || n->n_in > d->max_inputs)
-        return node_err(n, err, ONNXBN_ERR_MODEL, "has %d inputs, the operator takes %d to %d",
-                        n->n_in, d->min_inputs, d->max_inputs);
-    if (n->n_out < d->min_outputs || n->n_out > d->max_outputs)
-        return node_err(n, err, ONNXBN_ERR_MODEL, "has %d outputs, the operator gives %d to %d",
-                        n->n_out, d->min_outputs, d->max_outputs);
-    /* The first min_inputs inputs are required in every version (an empty name omits only an
-     * optional one); operators rely on them being there. */
-    for (int k = 0; k < d->min_inputs; k++)
-        if (n->in[k] < 0)
-            return node_err(n, err, ONNXBN_ERR_MODEL,
-                            "input %d is required but has an empty name", k);
-    for (int k = 0; k < d->min_outputs; k++)
-        if (n->out[k] < 0)
-            return node_err(n, err, ONNXBN_ERR_MODEL,
-                            "output %d is required but has an empty name", k);
-    for (size_t i = 0; i < p->n_attribute; i++) {
-        const Onnx__AttributeProto *a = p->attribute[i];
-        if (!a->name || !*a->name)
-            return node_err(n, err, ONNXBN_ERR_MODEL, "has an attribute without a name");
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(onnxbn_str(p->attribute[j]->name), a->name))
-                return node_err(n, err, ONNXBN_ERR_MODEL, "attribute '%.60s' is given twice", a->name);
-    }
-    for (const onnxbn_attr_spec *s = d->attrs; s && s->name; s++) {
-        if ((s->since && n->version < s->since) || (s->until && n->version > s->until))
-            continue;
-        const Onnx__AttributeProto *a = NULL;
-        for (size_t i = 0; i < p->n_attribute && !a; i++)
-            if (!strcmp(onnxbn_str(p->attribute[i]->name), s->name))
-                a = p->attribute[i];
-        if (!a) {
-            if (s->required)
-                return node_err(n, err, ONNXBN_ERR_MODEL, "required attribute '%s' is missing", s->name);
-            continue;
-        }
-        int t = attr_type(a);
-        if (t != s->type)
-            return node_err(n, err, ONNXBN_ERR_MODEL, "attribute '%s' must be %s, got %s", s->name,
-                            attr_type_name(s->type), attr_type_name(t));
-    }
-    return ONNXBN_OK;
 }
 
 /* Kahn's algorithm, taking ready nodes in file order so the order is stable. */
@@ -221,8 +166,8 @@ static onnxbn_status topo_sort(onnxbn_graph *g, onnxbn_error *err)
     if (tail < n) {
         for (int i = 0; i < n; i++)
             if (indeg[i] > 0) {
-                st = node_err(&g->nodes[i], err, ONNXBN_ERR_MODEL,
-                              "is part of a cycle: its inputs depend on its own outputs");
+                st = onnxbn_node_err(&g->nodes[i], err, ONNXBN_ERR_MODEL,
+                                     "is part of a cycle: its inputs depend on its own outputs");
                 break;
             }
     }
@@ -238,8 +183,7 @@ static int trimmed(char **names, size_t n)
     return (int)n;
 }
 
-static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool require_ops,
-                           onnxbn_error *err)
+static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err)
 {
     const Onnx__GraphProto *gp = m->graph;
     g->proto = gp;
@@ -302,7 +246,7 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool requ
         nd->proto = np;
         nd->index = i;
         if (!np->op_type || !*np->op_type)
-            return node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
+            return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
         nd->n_in = trimmed(np->input, np->n_input);
         nd->n_out = trimmed(np->output, np->n_output);
         nd->in = pool;
@@ -319,12 +263,12 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool requ
             onnxbn_value *v = &g->values[id];
             if (v->producer >= 0) {
                 char other[ONNXBN_LABEL_MAX];
-                return node_err(nd, err, ONNXBN_ERR_MODEL, "output '%.200s' is already produced by %s",
-                                name, onnxbn_node_label(&g->nodes[v->producer], other, sizeof other));
+                return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "output '%.200s' is already produced by %s",
+                                       name, onnxbn_node_label(&g->nodes[v->producer], other, sizeof other));
             }
             if (v->init || v->input_index >= 0)
-                return node_err(nd, err, ONNXBN_ERR_MODEL,
-                                "output '%.200s' has the name of a graph input or initializer", name);
+                return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL,
+                                       "output '%.200s' has the name of a graph input or initializer", name);
             v->producer = i;
             v->producer_slot = k;
             nd->out[k] = id;
@@ -341,9 +285,9 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool requ
             int id = intern(g, name);
             onnxbn_value *v = &g->values[id];
             if (v->producer < 0 && !v->init && v->input_index < 0)
-                return node_err(nd, err, ONNXBN_ERR_MODEL,
-                                "input '%.200s' is not produced by any node, initializer or graph input",
-                                name);
+                return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL,
+                                       "input '%.200s' is not produced by any node, initializer or graph input",
+                                       name);
             nd->in[k] = id;
             v->n_consumers++;
         }
@@ -394,30 +338,18 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, bool requ
         const char *domain = onnxbn_str(nd->proto->domain);
         nd->opset = onnxbn_model_opset_for(m, domain);
         if (nd->opset < 0)
-            return node_err(nd, err, ONNXBN_ERR_MODEL, "its domain '%.100s' is not in the model's opset_import",
-                            *domain ? domain : "ai.onnx");
-        nd->def = onnxbn_op_find(domain, nd->proto->op_type, nd->opset, &nd->version);
-        if (!nd->def) {
-            if (require_ops)
-                return node_err(nd, err, ONNXBN_ERR_UNSUPPORTED,
-                                "operator %.60s%s%.60s (opset %lld) is not supported",
-                                *domain ? domain : "", *domain ? "." : "", nd->proto->op_type,
-                                (long long)nd->opset);
-            continue;
-        }
-        if ((st = check_node(nd, err)))
-            return st;
+            return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "its domain '%.100s' is not in the model's opset_import",
+                                   *domain ? domain : "ai.onnx");
     }
     return ONNXBN_OK;
 }
 
-onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, bool require_ops,
-                                 onnxbn_error *err)
+onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err)
 {
     memset(g, 0, sizeof *g);
     if (!m->graph)
         return onnxbn_fail(err, ONNXBN_ERR_MODEL, "the model has no graph");
-    onnxbn_status st = build(g, m, require_ops, err);
+    onnxbn_status st = build(g, m, err);
     if (st)
         onnxbn_graph_free(g);
     return st;

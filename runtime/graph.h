@@ -5,7 +5,6 @@
 
 #include "core.h"
 #include "onnx.pb-c.h"
-#include "op.h"
 
 typedef struct onnxbn_value {
     const char *name;
@@ -20,15 +19,15 @@ typedef struct onnxbn_value {
     const Onnx__ValueInfoProto *info; /* declared type, from input/output/value_info, or NULL */
 } onnxbn_value;
 
-struct onnxbn_node {
+/* A node as the file has it. Which operator it is, and whether this build runs it, is not the
+ * index's business: runtime/check.c binds nodes to the operator table. */
+typedef struct onnxbn_node {
     const Onnx__NodeProto *proto;
     int index;                   /* position in graph.node */
-    const onnxbn_op_def *def;    /* NULL: no implementation (the model still loads for info/fuse) */
-    int version;                 /* operator version in force (when def) */
     int64_t opset;               /* opset of the node's domain */
     int n_in, n_out;
     int *in, *out;               /* value ids; -1 for an omitted optional (empty name) */
-};
+} onnxbn_node;
 
 typedef struct onnxbn_graph {
     const Onnx__GraphProto *proto;
@@ -50,10 +49,8 @@ typedef struct onnxbn_graph {
 } onnxbn_graph;
 
 /* Builds the index and checks the structure: names produced twice, inputs nothing produces,
- * cycles, operator versions and attribute types. Unknown operators are allowed here (node.def
- * NULL); `require_ops` makes them an error too. */
-onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, bool require_ops,
-                                 onnxbn_error *err);
+ * cycles, domains missing from opset_import. It knows no operator: any op_type is indexed. */
+onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err);
 void onnxbn_graph_free(onnxbn_graph *g);
 int onnxbn_graph_find(const onnxbn_graph *g, const char *name); /* value id or -1 */
 /* The index's string hash, for any table of names read from a file: seeded at random per table
@@ -64,6 +61,13 @@ uint64_t onnxbn_hash_str(uint64_t seed, const char *s);
 /* "node 'name' (Op)" or "node #3 (Op)" into buf. */
 const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap);
 #define ONNXBN_LABEL_MAX 160
+/* Fails with the node's label in front: "node 'bn3' (BatchNormalization): <message>". */
+onnxbn_status onnxbn_node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
+                              const char *fmt, ...) ONNXBN_PRINTF(4, 5);
+/* An attribute's type (onnx.AttributeProto.AttributeType numbering; IR 1 files: told by the field
+ * that is set; 0 when none is) and its name as ONNX spells it. */
+int onnxbn_attr_proto_type(const Onnx__AttributeProto *a);
+const char *onnxbn_attr_type_name(int t);
 
 /* The opset version the model imports for a domain ("" and "ai.onnx" are the same), or -1. */
 int64_t onnxbn_model_opset_for(const Onnx__ModelProto *m, const char *domain);

@@ -42,7 +42,7 @@ const char *onnxbn_model_node_domain(const onnxbn_model *m, size_t i)
 bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i)
 {
     const onnxbn_node *n = node_at(m, i);
-    return n && n->def;
+    return n && m->ops[i].def;
 }
 
 bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
@@ -75,33 +75,33 @@ bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_in
     return true;
 }
 
+/* The registry's entries are the table's OP lines (operators with a def), in table order. */
 size_t onnxbn_op_count(void)
 {
     size_t n = 0;
-    for (const onnxbn_op_def *const *d = onnxbn_op_table(); *d; d++)
-        n++;
+    for (int id = 0; id < ONNXBN_OP_COUNT; id++)
+        n += onnxbn_op_impl((onnxbn_op_id)id) != NULL;
     return n;
 }
 
 bool onnxbn_op_info(size_t i, const char **domain, const char **op_type, const int **versions,
                     size_t *n_versions)
 {
-    const onnxbn_op_def *const *t = onnxbn_op_table();
-    for (size_t k = 0; k < i; k++)
-        if (!t[k])
-            return false;
-    const onnxbn_op_def *d = t[i];
-    if (!d)
+    const onnxbn_op_schema *s = NULL;
+    for (int id = 0; id < ONNXBN_OP_COUNT && !s; id++)
+        if (onnxbn_op_impl((onnxbn_op_id)id) && i-- == 0)
+            s = onnxbn_op_schema_of((onnxbn_op_id)id);
+    if (!s)
         return false;
-    size_t nv = 0, cap = sizeof d->versions / sizeof d->versions[0];
-    while (nv < cap && d->versions[nv])
+    size_t nv = 0;
+    while (nv < ONNXBN_OP_MAX_VERSIONS && s->versions[nv])
         nv++;
     if (domain)
-        *domain = d->domain ? d->domain : "";
+        *domain = s->domain;
     if (op_type)
-        *op_type = d->op_type;
+        *op_type = s->name;
     if (versions)
-        *versions = d->versions;
+        *versions = s->versions;
     if (n_versions)
         *n_versions = nv;
     return true;

@@ -475,15 +475,20 @@ uint64_t onnxbn_options_max_memory(const onnxbn_options *opt)
     return opt && opt->max_memory ? opt->max_memory : ONNXBN_DEFAULT_MAX_MEMORY;
 }
 
-/* Builds the graph index and the declared inputs/outputs over m->proto, after loading and after
- * every edit of the proto (the converter's passes free nodes the old index pointed into). */
+/* Builds the graph index, binds its nodes to the operator table (check.c) and fills the declared
+ * inputs/outputs over m->proto, after loading and after every edit of the proto (the converter's
+ * passes free nodes the old index pointed into). */
 onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err)
 {
     onnxbn_graph_free(&m->graph);
+    free(m->ops);
     free(m->in_info);
     free(m->out_info);
+    m->ops = NULL;
     m->in_info = m->out_info = NULL;
-    onnxbn_status st = onnxbn_graph_build(&m->graph, m->proto, false, err);
+    onnxbn_status st = onnxbn_graph_build(&m->graph, m->proto, err);
+    if (!st)
+        st = onnxbn_check_ops(&m->graph, false, &m->ops, err);
     if (st)
         return st;
     const onnxbn_graph *g = &m->graph;
@@ -626,6 +631,7 @@ void onnxbn_model_free(onnxbn_model *m)
     if (!m)
         return;
     onnxbn_graph_free(&m->graph);
+    free(m->ops);
     free(m->in_info);
     free(m->out_info);
     free(m->base_dir);

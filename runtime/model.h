@@ -3,13 +3,14 @@
 #ifndef ONNXBN_MODEL_H
 #define ONNXBN_MODEL_H
 
-#include "graph.h"
+#include "check.h"
 
 struct onnxbn_model {
     Onnx__ModelProto *proto;   /* owned; protobuf-c unpacked */
     char *base_dir;            /* folder for external data, or NULL */
     onnxbn_options opt;        /* max_memory filled in */
     onnxbn_graph graph;
+    onnxbn_node_op *ops;       /* per node index: the operator and def that run it (check.c) */
     onnxbn_value_info *in_info, *out_info;
     uint64_t init_bytes;
 };
@@ -18,7 +19,7 @@ struct onnxbn_model {
 onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_dir,
                                       const onnxbn_options *opt, onnxbn_model **out,
                                       onnxbn_error *err);
-/* (Re)builds graph, in_info, out_info and init_bytes from proto. */
+/* (Re)builds graph, ops, in_info, out_info and init_bytes from proto. */
 onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err);
 uint64_t onnxbn_options_max_memory(const onnxbn_options *opt);
 /* Reads a whole regular file of at most cap bytes (malloc'd). */

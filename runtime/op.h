@@ -4,6 +4,7 @@
 #define ONNXBN_OP_H
 
 #include "core.h"
+#include "opschema.h"
 
 typedef struct onnxbn_node onnxbn_node; /* graph.h; ops see it only through the calls below */
 
@@ -11,12 +12,6 @@ typedef struct onnxbn_node onnxbn_node; /* graph.h; ops see it only through the 
  * ops carry their version-18 forms). Sessions refuse newer opsets instead of guessing. */
 #define ONNXBN_MAX_OPSET 18
 typedef struct onnxbn_kctx onnxbn_kctx;
-
-/* Attribute types, numbered as onnx.AttributeProto.AttributeType. */
-enum {
-    ONNXBN_ATTR_FLOAT = 1, ONNXBN_ATTR_INT = 2, ONNXBN_ATTR_STRING = 3, ONNXBN_ATTR_TENSOR = 4,
-    ONNXBN_ATTR_GRAPH = 5, ONNXBN_ATTR_FLOATS = 6, ONNXBN_ATTR_INTS = 7, ONNXBN_ATTR_STRINGS = 8
-};
 
 /* An attribute an operator knows. Checked when the model loads: a wrong type is an error, and so
  * is a missing required one for OPERATOR versions (c->version, not the model's opset) in
@@ -27,26 +22,6 @@ typedef struct onnxbn_attr_spec {
     bool required;
     int since, until;
 } onnxbn_attr_spec;
-
-enum {
-    ONNXBN_OP_NO_CONST_FOLD = 1, /* never evaluate at plan time even if every input is constant */
-    /* The outputs depend only on the input shapes (Shape, Size): evaluated at plan time with
-     * inputs whose data is NULL, so the shape subgraphs exporters emit become constants. */
-    ONNXBN_OP_SHAPE_ONLY = 2,
-    /* Output 0 is input 0's bytes unchanged (Reshape, Flatten, Squeeze, Unsqueeze, Identity,
-     * inference Dropout): the planner may give it input 0's storage and skip the node. */
-    ONNXBN_OP_ALIAS_INPUT0 = 4,
-    /* Element-wise: run() is correct when output 0 is the same buffer as an input of the same
-     * type and size as output 0; the planner then reuses an input that dies at this node. */
-    ONNXBN_OP_INPLACE = 8,
-    /* run() applies c->act to output 0 (Conv, Gemm, MatMul on float): the planner may fold a
-     * following Relu or Clip into the node. */
-    ONNXBN_OP_FUSE_ACT = 16,
-    /* run() adds c->res (when set: float, output 0's shape, never output 0's storage) to output
-     * 0 before c->act (Conv): the planner may fold a following Add of the same shape into the
-     * node, the residual connection of ResNet-style blocks. */
-    ONNXBN_OP_FUSE_ADD = 32
-};
 
 /* An activation a producer applies to its output while it is in cache (ONNXBN_OP_FUSE_ACT). */
 enum {
@@ -78,17 +53,13 @@ static inline void onnxbn_act_f32(onnxbn_act act, float *y, size_t n)
 
 typedef struct onnxbn_pool onnxbn_pool; /* threadpool.h */
 
+/* How an operator runs. What ONNX says of it (op_type, domain, versions, arity, value inputs,
+ * flags) is its line in schema/ops.def; registry.c ties the two by op id. */
 typedef struct onnxbn_op_def {
-    const char *domain;   /* "" is ai.onnx */
-    const char *op_type;
-    int versions[12];     /* operator versions (since_version) this def implements, ascending, 0-ended */
-    int min_inputs, max_inputs, min_outputs, max_outputs;
     const onnxbn_attr_spec *attrs; /* ended by an entry with name NULL; may be NULL */
-    int flags;
-    /* Bit k set: infer needs the VALUES of input k (a shape, axes, pads, repeats ...). When such
-     * an input is fed by the caller, the session treats it as a plan-time constant: its contents
-     * become part of the plan key, so infer always sees data for it. */
-    uint32_t value_inputs;
+    /* Optional: the most inputs version `version` takes, when an older version takes fewer than
+     * the table's IN() (Clip-1/6 has its bounds as attributes). Checked at load. */
+    int (*max_inputs_at)(int version);
     /* Shape rule: checks attributes and input dtypes/shapes and sets every present output's dtype
      * and shape (onnxbn_tensor_set_shape). Input data is non-NULL only for constant inputs.
      * May set c->workspace to the scratch bytes run() needs. */
@@ -106,7 +77,8 @@ typedef struct onnxbn_op_def {
 struct onnxbn_kctx {
     const onnxbn_node *node;
     const onnxbn_op_def *def;
-    int version;                 /* the operator version in force (one of def->versions) */
+    onnxbn_op_id op;             /* the node's line in schema/ops.def */
+    int version;                 /* the operator version in force (one of its versions) */
     int n_in, n_out;
     const onnxbn_tensor **in;    /* NULL for an omitted optional input */
     onnxbn_tensor **out;         /* NULL for an omitted optional output */
@@ -128,6 +100,12 @@ static inline const onnxbn_tensor *onnxbn_in(const onnxbn_kctx *c, int i)
 static inline onnxbn_tensor *onnxbn_out(const onnxbn_kctx *c, int i)
 {
     return i < c->n_out ? c->out[i] : NULL;
+}
+
+/* The op_type of the node's operator, for messages. */
+static inline const char *onnxbn_op_name(const onnxbn_kctx *c)
+{
+    return onnxbn_op_schema_of(c->op)->name;
 }
 
 /* Node facts for messages and rules. */
@@ -156,11 +134,8 @@ onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const c
 /* Decodes a TENSOR attribute into a new owned tensor (*out NULL when absent). */
 onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_tensor **out);
 
-/* Registry: the def for (domain, op_type) at the given opset of that domain, or NULL; *version
- * receives the operator version in force. */
-const onnxbn_op_def *onnxbn_op_find(const char *domain, const char *op_type, int64_t opset,
-                                    int *version);
-/* All defs, for listing (NULL-ended). */
-const onnxbn_op_def *const *onnxbn_op_table(void);
+/* Registry (ops/registry.c, made from schema/ops.def): the def that runs operator `id`, or NULL
+ * (an OPX line, or not an id). */
+const onnxbn_op_def *onnxbn_op_impl(onnxbn_op_id id);
 
 #endif

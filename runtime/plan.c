@@ -242,14 +242,14 @@ static bool same_bytes(const onnxbn_tensor *a, const onnxbn_tensor *b)
 static bool fusable_act(const onnxbn_plan *p, const onnxbn_node *cn, onnxbn_act *act)
 {
     const onnxbn_kctx *c = &p->ctx[cn->index];
-    const char *op = cn->proto->op_type;
-    if (!cn->def || *onnxbn_str(cn->proto->domain) || cn->n_out != 1 || cn->out[0] < 0 ||
-        p->vals[cn->out[0]].dtype != ONNXBN_FLOAT)
+    const onnxbn_node_op *o = &p->model->ops[cn->index];
+    if (!o->def || !onnxbn_op_has(o->id, ONNXBN_OP_ACTIVATION) || cn->n_out != 1 ||
+        cn->out[0] < 0 || p->vals[cn->out[0]].dtype != ONNXBN_FLOAT)
         return false;
     act->kind = ONNXBN_ACT_RELU;
-    if (!strcmp(op, "Relu"))
+    if (o->id == ONNXBN_OP_Relu)
         return cn->n_in == 1;
-    if (strcmp(op, "Clip"))
+    if (o->id != ONNXBN_OP_Clip)
         return false;
     /* the bounds exactly as the Clip op takes them (ops/unary.c): absent attributes of Clip-1/6
      * are float's lowest and max, absent inputs of Clip-11+ clip nothing */
@@ -289,7 +289,7 @@ static int step_of(const onnxbn_plan *p, int index, int from)
 static int fusable_add(const onnxbn_plan *p, const onnxbn_node *an, int x, int s)
 {
     const onnxbn_graph *g = &p->model->graph;
-    if (!an->def || *onnxbn_str(an->proto->domain) || strcmp(an->proto->op_type, "Add") ||
+    if (!p->model->ops[an->index].def || p->model->ops[an->index].id != ONNXBN_OP_Add ||
         an->n_in != 2 || an->n_out != 1 || an->out[0] < 0 || an->in[0] < 0 || an->in[1] < 0 ||
         an->in[0] == an->in[1])
         return -1;
@@ -318,7 +318,7 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
         if (skip[s])
             continue;
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
-        const int flags = nd->def->flags;
+        const unsigned flags = p->model->ops[nd->index].schema->flags;
         if ((flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 && nd->out[0] >= 0) {
             /* Only a pure view: every other input constant (infer checked it), no other output. */
             bool ok = p->kind[root_of(parent, nd->in[0])] == VAL_ARENA &&
@@ -371,7 +371,8 @@ static void share_inplace(onnxbn_plan *p, int *parent, int *last)
     const onnxbn_graph *g = &p->model->graph;
     for (int s = 0; s < p->n_steps; s++) {
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
-        if (!(nd->def->flags & ONNXBN_OP_INPLACE) || nd->n_out != 1 || nd->out[0] < 0)
+        if (!onnxbn_op_has(p->model->ops[nd->index].id, ONNXBN_OP_INPLACE) || nd->n_out != 1 ||
+            nd->out[0] < 0)
             continue;
         const int y = nd->out[0];
         if (parent[y] != y)
@@ -625,10 +626,12 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
     onnxbn_tensor **out_pool = p->out_ptrs;
     for (int oi = 0; oi < g->n_nodes; oi++) {
         const onnxbn_node *nd = &g->nodes[g->order[oi]];
+        const onnxbn_node_op *o = &p->model->ops[nd->index];
         onnxbn_kctx *c = &p->ctx[nd->index];
         c->node = nd;
-        c->def = nd->def;
-        c->version = nd->version;
+        c->def = o->def;
+        c->op = o->id;
+        c->version = o->version;
         c->err = err;
         c->threads = p->model->opt.threads > 1 ? p->model->opt.threads : 1;
         c->n_in = nd->n_in;
@@ -637,7 +640,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         c->out = out_pool;
         in_pool += nd->n_in;
         out_pool += nd->n_out;
-        if (!nd->def) {
+        if (!o->def) {
             char label[ONNXBN_LABEL_MAX];
             return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "%s: operator %s (opset %lld) is not supported",
                                onnxbn_node_label(nd, label, sizeof label), nd->proto->op_type,
@@ -663,15 +666,15 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
             int id = nd->out[k];
             c->out[k] = id < 0 ? NULL : &p->vals[id];
         }
-        if ((st = nd->def->infer(c)))
+        if ((st = o->def->infer(c)))
             return st;
         for (int k = 0; k < nd->n_out; k++)
             if (c->out[k] && c->out[k]->dtype == ONNXBN_UNDEFINED)
                 return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
                                         "output %d ('%s') was given no type by the operator", k,
                                         g->values[nd->out[k]].name);
-        if ((all_const && !(nd->def->flags & ONNXBN_OP_NO_CONST_FOLD)) ||
-            (nd->def->flags & ONNXBN_OP_SHAPE_ONLY)) {
+        if ((all_const && !(o->schema->flags & ONNXBN_OP_NO_CONST_FOLD)) ||
+            (o->schema->flags & ONNXBN_OP_SHAPE_ONLY)) {
             if ((st = fold_node(p, c, &budget)))
                 return st;
             for (int k = 0; k < nd->n_out; k++)
@@ -682,7 +685,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         for (int k = 0; k < nd->n_out; k++)
             if (nd->out[k] >= 0)
                 p->kind[nd->out[k]] = VAL_ARENA;
-        if (nd->def->prepare && (st = nd->def->prepare(c)))
+        if (o->def->prepare && (st = o->def->prepare(c)))
             return st;
         p->steps[p->n_steps++] = nd->index;
     }

@@ -72,7 +72,7 @@ static onnxbn_status check_ops(const onnxbn_model *m, onnxbn_error *err)
             return st;
     for (int i = 0; i < g->n_nodes; i++) {
         const onnxbn_node *nd = &g->nodes[g->order[i]];
-        if (!nd->def) {
+        if (!m->ops[nd->index].def) {
             char label[ONNXBN_LABEL_MAX];
             const char *dom = onnxbn_str(nd->proto->domain);
             return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
@@ -101,7 +101,7 @@ static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
     return ONNXBN_OK;
 }
 
-/* Values whose contents some shape rule reads, directly (op.h value_inputs) or through the nodes
+/* Values whose contents some shape rule reads, directly (schema/ops.def VALUE_IN) or through the nodes
  * that compute them; walked backwards in topological order. Shape-only nodes (Shape, Size) read
  * no contents, so the walk stops there. */
 static onnxbn_status find_value_inputs(onnxbn_session *s, onnxbn_error *err)
@@ -115,10 +115,11 @@ static onnxbn_status find_value_inputs(onnxbn_session *s, onnxbn_error *err)
         bool all = false;
         for (int k = 0; k < nd->n_out && !all; k++)
             all = nd->out[k] >= 0 && need[nd->out[k]];
-        if (nd->def->flags & ONNXBN_OP_SHAPE_ONLY)
+        const onnxbn_op_schema *sc = s->model->ops[nd->index].schema;
+        if (sc->flags & ONNXBN_OP_SHAPE_ONLY)
             all = false;
         for (int k = 0; k < nd->n_in; k++)
-            if (nd->in[k] >= 0 && (all || (k < 32 && (nd->def->value_inputs >> k) & 1)))
+            if (nd->in[k] >= 0 && (all || (k < 32 && (sc->value_inputs >> k) & 1)))
                 need[nd->in[k]] = true;
     }
     for (int i = 0; i < g->n_values; i++)

@@ -61,19 +61,19 @@ static const onnxbn_unary_kind k_shrink = {
     .op = ONNXBN_UN_SHRINK, .input = "input", .types = shrink_types,
     .attr_a = "lambd", .def_a = 0.5f, .attr_b = "bias", .def_b = 0.0f};
 
-ONNXBN_UNARY_DEF(sigmoid, "Sigmoid", k_sigmoid, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(tanh, "Tanh", k_tanh, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(softplus, "Softplus", k_softplus, NULL, 1)
-ONNXBN_UNARY_DEF(softsign, "Softsign", k_softsign, NULL, 1)
-ONNXBN_UNARY_DEF(hardswish, "HardSwish", k_hardswish, NULL, 14)
-ONNXBN_UNARY_DEF(mish, "Mish", k_mish, NULL, 18)
-ONNXBN_UNARY_DEF(leakyrelu, "LeakyRelu", k_leakyrelu, alpha_attrs, 1, 6, 16)
-ONNXBN_UNARY_DEF(hardsigmoid, "HardSigmoid", k_hardsigmoid, hardsigmoid_attrs, 1, 6)
-ONNXBN_UNARY_DEF(elu, "Elu", k_elu, alpha_attrs, 1, 6)
-ONNXBN_UNARY_DEF(selu, "Selu", k_selu, selu_attrs, 1, 6)
-ONNXBN_UNARY_DEF(celu, "Celu", k_celu, alpha_attrs, 12)
-ONNXBN_UNARY_DEF(thresholdedrelu, "ThresholdedRelu", k_thresholdedrelu, alpha_attrs, 10)
-ONNXBN_UNARY_DEF(shrink, "Shrink", k_shrink, shrink_attrs, 9)
+ONNXBN_UNARY_DEF(sigmoid, k_sigmoid, legacy_attrs)
+ONNXBN_UNARY_DEF(tanh, k_tanh, legacy_attrs)
+ONNXBN_UNARY_DEF(softplus, k_softplus, NULL)
+ONNXBN_UNARY_DEF(softsign, k_softsign, NULL)
+ONNXBN_UNARY_DEF(hardswish, k_hardswish, NULL)
+ONNXBN_UNARY_DEF(mish, k_mish, NULL)
+ONNXBN_UNARY_DEF(leakyrelu, k_leakyrelu, alpha_attrs)
+ONNXBN_UNARY_DEF(hardsigmoid, k_hardsigmoid, hardsigmoid_attrs)
+ONNXBN_UNARY_DEF(elu, k_elu, alpha_attrs)
+ONNXBN_UNARY_DEF(selu, k_selu, selu_attrs)
+ONNXBN_UNARY_DEF(celu, k_celu, alpha_attrs)
+ONNXBN_UNARY_DEF(thresholdedrelu, k_thresholdedrelu, alpha_attrs)
+ONNXBN_UNARY_DEF(shrink, k_shrink, shrink_attrs)
 
 /* ---- PRelu: y = x < 0 ? slope·x : x, with the slope broadcast to x ---- */
 
@@ -161,13 +161,6 @@ static onnxbn_status prelu_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_prelu = {
-    .domain = "",
-    .op_type = "PRelu",
-    .versions = {1, 6, 7, 9, 16},
-    .min_inputs = 2,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = legacy_attrs,
     .infer = prelu_infer,
     .run = prelu_run,

@@ -401,13 +401,6 @@ static onnxbn_status bn_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_batchnorm = {
-    .domain = "",
-    .op_type = "BatchNormalization",
-    .versions = {1, 6, 7, 9, 14, 15},
-    .min_inputs = 5,
-    .max_inputs = 5,
-    .min_outputs = 1,
-    .max_outputs = 5,
     .attrs = bn_attrs,
     .infer = bn_infer,
     .prepare = bn_prepare,

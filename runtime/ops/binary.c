@@ -259,20 +259,11 @@ static onnxbn_status bin_run(onnxbn_kctx *c)
 }
 
 /* One def per operator; the kind carries what differs. */
-#define BIN_DEF(SYM, OPTYPE, KIND, ATTRS, ...)                                                     \
+#define BIN_DEF(SYM, KIND, ATTRS)                                                                 \
     static onnxbn_status SYM##_infer(onnxbn_kctx *c) { return bin_infer(c, &KIND); }              \
     static onnxbn_status SYM##_prepare(onnxbn_kctx *c) { return bin_prepare(c, &KIND); }          \
     const onnxbn_op_def onnxbn_op_##SYM = {                                                       \
-        .domain = "",                                                                             \
-        .op_type = OPTYPE,                                                                        \
-        .versions = {__VA_ARGS__},                                                                \
-        .min_inputs = 2,                                                                          \
-        .max_inputs = 2,                                                                          \
-        .min_outputs = 1,                                                                         \
-        .max_outputs = 1,                                                                         \
         .attrs = ATTRS,                                                                           \
-        /* per-index loops: y may be an input of y's layout; a float result takes a Relu/Clip */ \
-        .flags = ONNXBN_OP_INPLACE | ONNXBN_OP_FUSE_ACT,                                          \
         .infer = SYM##_infer,                                                                     \
         .prepare = SYM##_prepare,                                                                 \
         .run = bin_run,                                                                           \
@@ -297,10 +288,10 @@ static const bin_kind k_add = {ONNXBN_BIN_ADD, {"A", "B"}, arith_types, NULL, 6}
 static const bin_kind k_sub = {ONNXBN_BIN_SUB, {"A", "B"}, arith_types, NULL, 6};
 static const bin_kind k_mul = {ONNXBN_BIN_MUL, {"A", "B"}, arith_types, NULL, 6};
 static const bin_kind k_div = {ONNXBN_BIN_DIV, {"A", "B"}, arith_types, NULL, 6};
-BIN_DEF(add, "Add", k_add, arith_attrs, 1, 6, 7, 13, 14)
-BIN_DEF(sub, "Sub", k_sub, arith_attrs, 1, 6, 7, 13, 14)
-BIN_DEF(mul, "Mul", k_mul, arith_attrs, 1, 6, 7, 13, 14)
-BIN_DEF(div, "Div", k_div, arith_attrs, 1, 6, 7, 13, 14)
+BIN_DEF(add, k_add, arith_attrs)
+BIN_DEF(sub, k_sub, arith_attrs)
+BIN_DEF(mul, k_mul, arith_attrs)
+BIN_DEF(div, k_div, arith_attrs)
 
 /* Pow: float types with one type until 12, which lets the exponent's type differ and the base be
  * int32/int64 too; 13 adds a bfloat16 base, 15 a bfloat16 exponent. */
@@ -321,7 +312,7 @@ static const onnxbn_type_rule pow_exp_types[] = {
     {0, 0},
 };
 static const bin_kind k_pow = {ONNXBN_BIN_POW, {"X", "Y"}, pow_types, pow_exp_types, 1};
-BIN_DEF(pow, "Pow", k_pow, legacy1_attrs, 1, 7, 12, 13, 15)
+BIN_DEF(pow, k_pow, legacy1_attrs)
 
 /* Mod: integer modulus (sign of the divisor) or, with fmod=1, C's fmod (sign of the dividend). */
 static const onnxbn_attr_spec mod_attrs[] = {
@@ -330,7 +321,7 @@ static const onnxbn_attr_spec mod_attrs[] = {
 };
 static const onnxbn_type_rule mod_types[] = {{10, T_FLT | T_INT}, {13, T_FLT | T_BF | T_INT}, {0, 0}};
 static const bin_kind k_mod = {ONNXBN_BIN_MOD, {"A", "B"}, mod_types, NULL, 0};
-BIN_DEF(mod, "Mod", k_mod, mod_attrs, 10, 13)
+BIN_DEF(mod, k_mod, mod_attrs)
 
 static const onnxbn_attr_spec shift_attrs[] = {
     {"direction", ONNXBN_ATTR_STRING, true, 11, 0},
@@ -341,7 +332,7 @@ static const onnxbn_type_rule shift_types[] = {
     {0, 0},
 };
 static const bin_kind k_shift = {ONNXBN_BIN_SHL, {"X", "Y"}, shift_types, NULL, 0};
-BIN_DEF(bitshift, "BitShift", k_shift, shift_attrs, 11)
+BIN_DEF(bitshift, k_shift, shift_attrs)
 
 /* Comparisons → bool. Equal takes bool and 32/64-bit integers until 11 adds everything numeric;
  * Less/Greater take float types until 9 adds the integers; 13 (16 for the -OrEqual pair) bfloat16. */
@@ -363,19 +354,19 @@ static const bin_kind k_lt = {ONNXBN_BIN_LT, {"A", "B"}, order_types, NULL, 1};
 static const bin_kind k_gt = {ONNXBN_BIN_GT, {"A", "B"}, order_types, NULL, 1};
 static const bin_kind k_le = {ONNXBN_BIN_LE, {"A", "B"}, order_eq_types, NULL, 0};
 static const bin_kind k_ge = {ONNXBN_BIN_GE, {"A", "B"}, order_eq_types, NULL, 0};
-BIN_DEF(equal, "Equal", k_eq, legacy1_attrs, 1, 7, 11, 13)
-BIN_DEF(less, "Less", k_lt, legacy1_attrs, 1, 7, 9, 13)
-BIN_DEF(greater, "Greater", k_gt, legacy1_attrs, 1, 7, 9, 13)
-BIN_DEF(less_or_equal, "LessOrEqual", k_le, NULL, 12, 16)
-BIN_DEF(greater_or_equal, "GreaterOrEqual", k_ge, NULL, 12, 16)
+BIN_DEF(equal, k_eq, legacy1_attrs)
+BIN_DEF(less, k_lt, legacy1_attrs)
+BIN_DEF(greater, k_gt, legacy1_attrs)
+BIN_DEF(less_or_equal, k_le, NULL)
+BIN_DEF(greater_or_equal, k_ge, NULL)
 
 static const onnxbn_type_rule bool_types[] = {{1, T_BOOL}, {0, 0}};
 static const bin_kind k_and = {ONNXBN_BIN_AND, {"A", "B"}, bool_types, NULL, 1};
 static const bin_kind k_or = {ONNXBN_BIN_OR, {"A", "B"}, bool_types, NULL, 1};
 static const bin_kind k_xor = {ONNXBN_BIN_XOR, {"A", "B"}, bool_types, NULL, 1};
-BIN_DEF(and, "And", k_and, legacy1_attrs, 1, 7)
-BIN_DEF(or, "Or", k_or, legacy1_attrs, 1, 7)
-BIN_DEF(xor, "Xor", k_xor, legacy1_attrs, 1, 7)
+BIN_DEF(and, k_and, legacy1_attrs)
+BIN_DEF(or, k_or, legacy1_attrs)
+BIN_DEF(xor, k_xor, legacy1_attrs)
 
 /* ---- Not ---- */
 
@@ -397,13 +388,6 @@ static onnxbn_status not_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_not = {
-    .domain = "",
-    .op_type = "Not",
-    .versions = {1},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .infer = not_infer,
     .run = not_run,
 };
@@ -481,13 +465,6 @@ static onnxbn_status where_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_where = {
-    .domain = "",
-    .op_type = "Where",
-    .versions = {9, 16},
-    .min_inputs = 3,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .infer = where_infer,
     .prepare = where_prepare,
     .run = where_run,

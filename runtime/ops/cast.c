@@ -85,13 +85,6 @@ static onnxbn_status cast_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_cast = {
-    .domain = "",
-    .op_type = "Cast",
-    .versions = {1, 6, 9, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = cast_attrs,
     .infer = cast_infer,
     .run = cast_run,

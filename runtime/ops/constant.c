@@ -129,13 +129,6 @@ static onnxbn_status constant_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_constant = {
-    .domain = "",
-    .op_type = "Constant",
-    .versions = {1, 9, 11, 12, 13},
-    .min_inputs = 0,
-    .max_inputs = 0,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = constant_attrs,
     .infer = constant_infer,
     .run = constant_run,
@@ -200,15 +193,7 @@ static onnxbn_status cos_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_constant_of_shape = {
-    .domain = "",
-    .op_type = "ConstantOfShape",
-    .versions = {9},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = cos_attrs,
-    .value_inputs = 1u << 0 /* input (the shape) */,
     .infer = cos_infer,
     .run = cos_run,
 };
@@ -311,14 +296,6 @@ static onnxbn_status range_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_range = {
-    .domain = "",
-    .op_type = "Range",
-    .versions = {11},
-    .min_inputs = 3,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .value_inputs = 7u /* start, limit, delta */,
     .infer = range_infer,
     .run = range_run,
 };

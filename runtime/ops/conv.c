@@ -1140,15 +1140,7 @@ static onnxbn_status conv_run(onnxbn_kctx *c) { return run_common(c, false); }
 static onnxbn_status convt_run(onnxbn_kctx *c) { return run_common(c, true); }
 
 const onnxbn_op_def onnxbn_op_conv = {
-    .domain = "",
-    .op_type = "Conv",
-    .versions = {1, 11},
-    .min_inputs = 2,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = conv_attrs,
-    .flags = ONNXBN_OP_FUSE_ACT | ONNXBN_OP_FUSE_ADD,
     .infer = conv_infer,
     .prepare = conv_prepare,
     .run = conv_run,
@@ -1156,13 +1148,6 @@ const onnxbn_op_def onnxbn_op_conv = {
 };
 
 const onnxbn_op_def onnxbn_op_convtranspose = {
-    .domain = "",
-    .op_type = "ConvTranspose",
-    .versions = {1, 11},
-    .min_inputs = 2,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = convt_attrs,
     .infer = convt_infer,
     .prepare = convt_prepare,

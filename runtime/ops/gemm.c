@@ -354,15 +354,7 @@ static onnxbn_status gemm_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_gemm = {
-    .domain = "",
-    .op_type = "Gemm",
-    .versions = {1, 6, 7, 9, 11, 13},
-    .min_inputs = 2,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = gemm_attrs,
-    .flags = ONNXBN_OP_FUSE_ACT,
     .infer = gemm_infer,
     .prepare = gemm_prepare,
     .run = gemm_run,

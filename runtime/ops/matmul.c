@@ -273,14 +273,6 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_matmul = {
-    .domain = "",
-    .op_type = "MatMul",
-    .versions = {1, 9, 13},
-    .min_inputs = 2,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .flags = ONNXBN_OP_FUSE_ACT,
     .infer = mm_infer,
     .prepare = mm_prepare,
     .run = mm_run,

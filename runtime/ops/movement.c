@@ -95,13 +95,6 @@ static onnxbn_status transpose_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_transpose = {
-    .domain = "",
-    .op_type = "Transpose",
-    .versions = {1, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = transpose_attrs,
     .infer = transpose_infer,
     .prepare = transpose_prepare,
@@ -185,13 +178,6 @@ static onnxbn_status concat_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_concat = {
-    .domain = "",
-    .op_type = "Concat",
-    .versions = {1, 4, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = INT_MAX,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = concat_attrs,
     .infer = concat_infer,
     .run = concat_run,
@@ -341,15 +327,7 @@ static onnxbn_status split_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_split = {
-    .domain = "",
-    .op_type = "Split",
-    .versions = {1, 2, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = INT_MAX,
     .attrs = split_attrs,
-    .value_inputs = 1u << 1 /* split */,
     .infer = split_infer,
     .prepare = split_prepare,
     .run = split_run,
@@ -432,13 +410,6 @@ static onnxbn_status gather_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_gather = {
-    .domain = "",
-    .op_type = "Gather",
-    .versions = {1, 11, 13},
-    .min_inputs = 2,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = gather_attrs,
     .infer = gather_infer,
     .run = gather_run,

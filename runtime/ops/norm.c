@@ -49,7 +49,7 @@ static onnxbn_status check_float(const onnxbn_kctx *c, int i, const char *name, 
         return ONNXBN_OK;
     return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input '%s' ('%s') is %s, %s-%d takes %s", name,
                             onnxbn_node_input_name(c->node, i), onnxbn_dtype_name(t),
-                            c->def->op_type, c->version,
+                            onnxbn_op_name(c), c->version,
                             bf16 ? "float16, float, double or bfloat16" : "float16, float or double");
 }
 
@@ -148,10 +148,9 @@ typedef struct smx_shape {
 
 static onnxbn_softmax_kind smx_kind(const onnxbn_kctx *c)
 {
-    const char *t = c->def->op_type;
-    return !strcmp(t, "Softmax") ? ONNXBN_SOFTMAX
-           : !strcmp(t, "LogSoftmax") ? ONNXBN_LOGSOFTMAX
-                                      : ONNXBN_HARDMAX;
+    return c->op == ONNXBN_OP_Softmax      ? ONNXBN_SOFTMAX
+           : c->op == ONNXBN_OP_LogSoftmax ? ONNXBN_LOGSOFTMAX
+                                           : ONNXBN_HARDMAX;
 }
 
 /* Up to version 11 the input is coerced to 2-D at `axis` (default 1) and each row of
@@ -229,24 +228,17 @@ static onnxbn_status smx_run(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
-#define SOFTMAX_DEF(sym, name)                                                                     \
+#define SOFTMAX_DEF(sym)                                                                           \
     const onnxbn_op_def sym = {                                                                    \
-        .domain = "",                                                                              \
-        .op_type = name,                                                                           \
-        .versions = {1, 11, 13},                                                                   \
-        .min_inputs = 1,                                                                           \
-        .max_inputs = 1,                                                                           \
-        .min_outputs = 1,                                                                          \
-        .max_outputs = 1,                                                                          \
         .attrs = softmax_attrs,                                                                    \
         .infer = smx_infer,                                                                        \
         .prepare = smx_prepare,                                                                    \
         .run = smx_run,                                                                            \
     }
 
-SOFTMAX_DEF(onnxbn_op_softmax, "Softmax");
-SOFTMAX_DEF(onnxbn_op_logsoftmax, "LogSoftmax");
-SOFTMAX_DEF(onnxbn_op_hardmax, "Hardmax");
+SOFTMAX_DEF(onnxbn_op_softmax);
+SOFTMAX_DEF(onnxbn_op_logsoftmax);
+SOFTMAX_DEF(onnxbn_op_hardmax);
 
 /* ---- InstanceNormalization ---- */
 
@@ -324,13 +316,6 @@ static onnxbn_status instnorm_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_instancenorm = {
-    .domain = "",
-    .op_type = "InstanceNormalization",
-    .versions = {1, 6},
-    .min_inputs = 3,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = instnorm_attrs,
     .infer = instnorm_infer,
     .run = instnorm_run,
@@ -398,13 +383,6 @@ static onnxbn_status lrn_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_lrn = {
-    .domain = "",
-    .op_type = "LRN",
-    .versions = {1, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = lrn_attrs,
     .infer = lrn_infer,
     .run = lrn_run,
@@ -603,13 +581,6 @@ static onnxbn_status ln_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_layernorm = {
-    .domain = "",
-    .op_type = "LayerNormalization",
-    .versions = {17},
-    .min_inputs = 2,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 3,
     .attrs = layernorm_attrs,
     .infer = ln_infer,
     .prepare = ln_prepare,
@@ -715,13 +686,6 @@ static onnxbn_status mvn_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_mvn = {
-    .domain = "",
-    .op_type = "MeanVarianceNormalization",
-    .versions = {9, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = mvn_attrs,
     .infer = mvn_infer,
     .run = mvn_run,

@@ -170,15 +170,7 @@ static onnxbn_status pad_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_pad = {
-    .domain = "",
-    .op_type = "Pad",
-    .versions = {1, 2, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = pad_attrs,
-    .value_inputs = 1u << 1 /* pads; constant_value is read per run */,
     .infer = pad_infer,
     .prepare = pad_prepare,
     .run = pad_run,

@@ -65,13 +65,17 @@ typedef struct pool_cfg {
 
 static onnxbn_pool_kind kind_of(const onnxbn_kctx *c)
 {
-    const char *t = c->def->op_type;
-    return strstr(t, "MaxPool") ? ONNXBN_POOL_MAX
-           : strstr(t, "AveragePool") ? ONNXBN_POOL_AVG
-                                      : ONNXBN_POOL_LP;
+    return c->op == ONNXBN_OP_MaxPool || c->op == ONNXBN_OP_GlobalMaxPool ? ONNXBN_POOL_MAX
+           : c->op == ONNXBN_OP_AveragePool || c->op == ONNXBN_OP_GlobalAveragePool
+               ? ONNXBN_POOL_AVG
+               : ONNXBN_POOL_LP;
 }
 
-static bool is_global(const onnxbn_kctx *c) { return !strncmp(c->def->op_type, "Global", 6); }
+static bool is_global(const onnxbn_kctx *c)
+{
+    return c->op == ONNXBN_OP_GlobalAveragePool || c->op == ONNXBN_OP_GlobalMaxPool ||
+           c->op == ONNXBN_OP_GlobalLpPool;
+}
 
 /* float16, float and double everywhere; MaxPool-12 adds int8 and uint8. */
 static onnxbn_status check_type(const onnxbn_kctx *c, onnxbn_pool_kind kind)
@@ -83,7 +87,7 @@ static onnxbn_status check_type(const onnxbn_kctx *c, onnxbn_pool_kind kind)
         return ONNXBN_OK;
     return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'X' ('%s') is %s, %s-%d takes %s",
                             onnxbn_node_input_name(c->node, 0), onnxbn_dtype_name(t),
-                            c->def->op_type, c->version,
+                            onnxbn_op_name(c), c->version,
                             ints ? "float16, float, double, int8 or uint8"
                                  : "float16, float or double");
 }
@@ -314,7 +318,7 @@ static onnxbn_status pool_infer(onnxbn_kctx *c)
     onnxbn_tensor *y = onnxbn_out(c, 0), *ind = onnxbn_out(c, 1);
     if (ind && (kind_of(c) != ONNXBN_POOL_MAX || cfg.global || c->version < 8))
         return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "has 2 outputs, %s-%d gives only 'Y'",
-                                c->def->op_type, c->version);
+                                onnxbn_op_name(c), c->version);
     if ((st = onnxbn_tensor_set_shape(y, x->dtype, cfg.rank, cfg.ydims, c->err)))
         return st;
     if (ind && (st = onnxbn_tensor_set_shape(ind, ONNXBN_INT64, cfg.rank, cfg.ydims, c->err)))
@@ -468,13 +472,6 @@ static onnxbn_status pool_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_maxpool = {
-    .domain = "",
-    .op_type = "MaxPool",
-    .versions = {1, 8, 10, 11, 12},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 2,
     .attrs = maxpool_attrs,
     .infer = pool_infer,
     .prepare = pool_prepare,
@@ -482,13 +479,6 @@ const onnxbn_op_def onnxbn_op_maxpool = {
 };
 
 const onnxbn_op_def onnxbn_op_averagepool = {
-    .domain = "",
-    .op_type = "AveragePool",
-    .versions = {1, 7, 10, 11},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = avgpool_attrs,
     .infer = pool_infer,
     .prepare = pool_prepare,
@@ -496,13 +486,6 @@ const onnxbn_op_def onnxbn_op_averagepool = {
 };
 
 const onnxbn_op_def onnxbn_op_lppool = {
-    .domain = "",
-    .op_type = "LpPool",
-    .versions = {1, 2, 11},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = lppool_attrs,
     .infer = pool_infer,
     .prepare = pool_prepare,
@@ -510,39 +493,18 @@ const onnxbn_op_def onnxbn_op_lppool = {
 };
 
 const onnxbn_op_def onnxbn_op_global_averagepool = {
-    .domain = "",
-    .op_type = "GlobalAveragePool",
-    .versions = {1},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .infer = pool_infer,
     .prepare = pool_prepare,
     .run = pool_run,
 };
 
 const onnxbn_op_def onnxbn_op_global_maxpool = {
-    .domain = "",
-    .op_type = "GlobalMaxPool",
-    .versions = {1},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .infer = pool_infer,
     .prepare = pool_prepare,
     .run = pool_run,
 };
 
 const onnxbn_op_def onnxbn_op_global_lppool = {
-    .domain = "",
-    .op_type = "GlobalLpPool",
-    .versions = {1, 2},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = globallp_attrs,
     .infer = pool_infer,
     .prepare = pool_prepare,

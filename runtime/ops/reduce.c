@@ -8,28 +8,28 @@
 
 /* What sets one reduction apart: its kernel op and the version that moved `axes` to an input. */
 typedef struct red_kind {
-    const char *op_type;
+    onnxbn_op_id id;
     onnxbn_reduce_op op;
     int axes_input_since;
 } red_kind;
 
 static const red_kind kinds[] = {
-    {"ReduceSum", ONNXBN_REDUCE_SUM, 13},
-    {"ReduceMean", ONNXBN_REDUCE_MEAN, 18},
-    {"ReduceMax", ONNXBN_REDUCE_MAX, 18},
-    {"ReduceMin", ONNXBN_REDUCE_MIN, 18},
-    {"ReduceProd", ONNXBN_REDUCE_PROD, 18},
-    {"ReduceL1", ONNXBN_REDUCE_L1, 18},
-    {"ReduceL2", ONNXBN_REDUCE_L2, 18},
-    {"ReduceLogSum", ONNXBN_REDUCE_LOG_SUM, 18},
-    {"ReduceLogSumExp", ONNXBN_REDUCE_LOG_SUM_EXP, 18},
-    {"ReduceSumSquare", ONNXBN_REDUCE_SUM_SQUARE, 18},
+    {ONNXBN_OP_ReduceSum, ONNXBN_REDUCE_SUM, 13},
+    {ONNXBN_OP_ReduceMean, ONNXBN_REDUCE_MEAN, 18},
+    {ONNXBN_OP_ReduceMax, ONNXBN_REDUCE_MAX, 18},
+    {ONNXBN_OP_ReduceMin, ONNXBN_REDUCE_MIN, 18},
+    {ONNXBN_OP_ReduceProd, ONNXBN_REDUCE_PROD, 18},
+    {ONNXBN_OP_ReduceL1, ONNXBN_REDUCE_L1, 18},
+    {ONNXBN_OP_ReduceL2, ONNXBN_REDUCE_L2, 18},
+    {ONNXBN_OP_ReduceLogSum, ONNXBN_REDUCE_LOG_SUM, 18},
+    {ONNXBN_OP_ReduceLogSumExp, ONNXBN_REDUCE_LOG_SUM_EXP, 18},
+    {ONNXBN_OP_ReduceSumSquare, ONNXBN_REDUCE_SUM_SQUARE, 18},
 };
 
 static const red_kind *kind_of(const onnxbn_kctx *c)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(kinds[i].op_type, c->def->op_type))
+        if (kinds[i].id == c->op)
             return &kinds[i];
     return NULL; /* every def below is in the table: red_config checks */
 }
@@ -110,7 +110,7 @@ static onnxbn_status red_config(const onnxbn_kctx *c, red_cfg *r)
     if (!red_type_ok(x->dtype, c->version, minmax))
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'data' ('%s') is %s, which %s-%d does not take",
                                 onnxbn_node_input_name(c->node, 0), onnxbn_dtype_name(x->dtype),
-                                k->op_type, c->version);
+                                onnxbn_op_name(c), c->version);
 
     bool reduce[ONNXBN_MAX_RANK] = {false};
     const int64_t *axes = NULL;
@@ -119,7 +119,7 @@ static onnxbn_status red_config(const onnxbn_kctx *c, red_cfg *r)
         if (onnxbn_in(c, 1))
             return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
                                     "%s-%d takes 'axes' as an attribute, not as an input (from version %d)",
-                                    k->op_type, c->version, k->axes_input_since);
+                                    onnxbn_op_name(c), c->version, k->axes_input_since);
         if ((st = onnxbn_attr_ints(c, "axes", &axes, &n_axes)))
             return st;
         if ((st = mark_axes(c, "attribute 'axes'", axes, n_axes, x->rank, reduce)))
@@ -216,32 +216,24 @@ static const onnxbn_attr_spec red_attrs[] = {
     {NULL, 0, false, 0, 0},
 };
 
-#define RED_DEF(sym, name, attrs_, ...)                                                           \
+#define RED_DEF(sym, attrs_)                                                                      \
     const onnxbn_op_def sym = {                                                                   \
-        .domain = "",                                                                             \
-        .op_type = name,                                                                          \
-        .versions = {__VA_ARGS__},                                                                \
-        .min_inputs = 1,                                                                          \
-        .max_inputs = 2,                                                                          \
-        .min_outputs = 1,                                                                         \
-        .max_outputs = 1,                                                                         \
         .attrs = attrs_,                                                                          \
-        .value_inputs = 1u << 1, /* axes */                                                       \
         .infer = red_infer,                                                                       \
         .prepare = red_prepare,                                                                   \
         .run = red_run,                                                                           \
     };
 
-RED_DEF(onnxbn_op_reduce_sum, "ReduceSum", sum_attrs, 1, 11, 13)
-RED_DEF(onnxbn_op_reduce_mean, "ReduceMean", red_attrs, 1, 11, 13, 18)
-RED_DEF(onnxbn_op_reduce_max, "ReduceMax", red_attrs, 1, 11, 12, 13, 18)
-RED_DEF(onnxbn_op_reduce_min, "ReduceMin", red_attrs, 1, 11, 12, 13, 18)
-RED_DEF(onnxbn_op_reduce_prod, "ReduceProd", red_attrs, 1, 11, 13, 18)
-RED_DEF(onnxbn_op_reduce_l1, "ReduceL1", red_attrs, 1, 11, 13, 18)
-RED_DEF(onnxbn_op_reduce_l2, "ReduceL2", red_attrs, 1, 11, 13, 18)
-RED_DEF(onnxbn_op_reduce_log_sum, "ReduceLogSum", red_attrs, 1, 11, 13, 18)
-RED_DEF(onnxbn_op_reduce_log_sum_exp, "ReduceLogSumExp", red_attrs, 1, 11, 13, 18)
-RED_DEF(onnxbn_op_reduce_sum_square, "ReduceSumSquare", red_attrs, 1, 11, 13, 18)
+RED_DEF(onnxbn_op_reduce_sum, sum_attrs)
+RED_DEF(onnxbn_op_reduce_mean, red_attrs)
+RED_DEF(onnxbn_op_reduce_max, red_attrs)
+RED_DEF(onnxbn_op_reduce_min, red_attrs)
+RED_DEF(onnxbn_op_reduce_prod, red_attrs)
+RED_DEF(onnxbn_op_reduce_l1, red_attrs)
+RED_DEF(onnxbn_op_reduce_l2, red_attrs)
+RED_DEF(onnxbn_op_reduce_log_sum, red_attrs)
+RED_DEF(onnxbn_op_reduce_log_sum_exp, red_attrs)
+RED_DEF(onnxbn_op_reduce_sum_square, red_attrs)
 
 /* ---- ArgMax / ArgMin ---- */
 
@@ -272,7 +264,7 @@ static onnxbn_status arg_config(const onnxbn_kctx *c, arg_cfg *g)
     int64_t axis = 0, keepdims = 1, last = 0;
     onnxbn_status st;
     memset(g, 0, sizeof *g);
-    g->is_max = !strcmp(c->def->op_type, "ArgMax");
+    g->is_max = c->op == ONNXBN_OP_ArgMax;
     if ((st = onnxbn_attr_int(c, "axis", 0, &axis)) || (st = onnxbn_attr_int(c, "keepdims", 1, &keepdims)))
         return st;
     if (c->version >= 12 && (st = onnxbn_attr_int(c, "select_last_index", 0, &last)))
@@ -281,7 +273,7 @@ static onnxbn_status arg_config(const onnxbn_kctx *c, arg_cfg *g)
     if (!arg_type_ok(x->dtype, c->version))
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input 'data' ('%s') is %s, which %s-%d does not take",
                                 onnxbn_node_input_name(c->node, 0), onnxbn_dtype_name(x->dtype),
-                                c->def->op_type, c->version);
+                                onnxbn_op_name(c), c->version);
     const int rank = x->rank;
     if (axis < -rank || axis >= rank)
         return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
@@ -359,20 +351,13 @@ static const onnxbn_attr_spec arg_attrs[] = {
     {NULL, 0, false, 0, 0},
 };
 
-#define ARG_DEF(sym, name)                                                                        \
+#define ARG_DEF(sym)                                                                              \
     const onnxbn_op_def sym = {                                                                   \
-        .domain = "",                                                                             \
-        .op_type = name,                                                                          \
-        .versions = {1, 11, 12, 13},                                                              \
-        .min_inputs = 1,                                                                          \
-        .max_inputs = 1,                                                                          \
-        .min_outputs = 1,                                                                         \
-        .max_outputs = 1,                                                                         \
         .attrs = arg_attrs,                                                                       \
         .infer = arg_infer,                                                                       \
         .prepare = arg_prepare,                                                                   \
         .run = arg_run,                                                                           \
     };
 
-ARG_DEF(onnxbn_op_argmax, "ArgMax")
-ARG_DEF(onnxbn_op_argmin, "ArgMin")
+ARG_DEF(onnxbn_op_argmax)
+ARG_DEF(onnxbn_op_argmin)

@@ -47,15 +47,7 @@ static onnxbn_status relu_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_relu = {
-    .domain = "",
-    .op_type = "Relu",
-    .versions = {1, 6, 13, 14},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = relu_attrs,
-    .flags = ONNXBN_OP_INPLACE, /* the kernels allow x == y */
     .infer = relu_infer,
     .run = relu_run,
 };

@@ -127,16 +127,7 @@ static onnxbn_status reshape_infer(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_reshape = {
-    .domain = "",
-    .op_type = "Reshape",
-    .versions = {1, 5, 13, 14},
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = reshape_attrs,
-    .flags = ONNXBN_OP_ALIAS_INPUT0, /* the planner may make it a view (op.h) */
-    .value_inputs = 1u << 1 /* shape */,
     .infer = reshape_infer,
     .run = onnxbn_mv_copy_run,
 };
@@ -173,15 +164,7 @@ static onnxbn_status flatten_infer(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_flatten = {
-    .domain = "",
-    .op_type = "Flatten",
-    .versions = {1, 9, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = flatten_attrs,
-    .flags = ONNXBN_OP_ALIAS_INPUT0, /* the planner may make it a view (op.h) */
     .infer = flatten_infer,
     .run = onnxbn_mv_copy_run,
 };
@@ -288,31 +271,13 @@ static onnxbn_status unsqueeze_infer(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_squeeze = {
-    .domain = "",
-    .op_type = "Squeeze",
-    .versions = {1, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = squeeze_attrs,
-    .flags = ONNXBN_OP_ALIAS_INPUT0, /* the planner may make it a view (op.h) */
-    .value_inputs = 1u << 1 /* axes */,
     .infer = squeeze_infer,
     .run = onnxbn_mv_copy_run,
 };
 
 const onnxbn_op_def onnxbn_op_unsqueeze = {
-    .domain = "",
-    .op_type = "Unsqueeze",
-    .versions = {1, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = unsqueeze_attrs,
-    .flags = ONNXBN_OP_ALIAS_INPUT0, /* the planner may make it a view (op.h) */
-    .value_inputs = 1u << 1 /* axes */,
     .infer = unsqueeze_infer,
     .run = onnxbn_mv_copy_run,
 };
@@ -326,14 +291,6 @@ static onnxbn_status identity_infer(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_identity = {
-    .domain = "",
-    .op_type = "Identity",
-    .versions = {1, 13, 14, 16},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .flags = ONNXBN_OP_ALIAS_INPUT0, /* the planner may make it a view (op.h) */
     .infer = identity_infer,
     .run = onnxbn_mv_copy_run,
 };
@@ -446,15 +403,7 @@ static onnxbn_status dropout_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_dropout = {
-    .domain = "",
-    .op_type = "Dropout",
-    .versions = {1, 6, 7, 10, 12, 13},
-    .min_inputs = 1,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 2,
     .attrs = dropout_attrs,
-    .flags = ONNXBN_OP_NO_CONST_FOLD | ONNXBN_OP_ALIAS_INPUT0, /* Y = X; no mask wanted: a view */
     .infer = dropout_infer,
     .run = dropout_run,
 };
@@ -513,15 +462,7 @@ static onnxbn_status shape_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_shape = {
-    .domain = "",
-    .op_type = "Shape",
-    .versions = {1, 13, 15},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = shape_attrs,
-    .flags = ONNXBN_OP_SHAPE_ONLY,
     .infer = shape_infer,
     .run = shape_run,
 };
@@ -539,14 +480,6 @@ static onnxbn_status size_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_size = {
-    .domain = "",
-    .op_type = "Size",
-    .versions = {1, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .flags = ONNXBN_OP_SHAPE_ONLY,
     .infer = size_infer,
     .run = size_run,
 };

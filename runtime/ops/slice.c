@@ -185,15 +185,7 @@ static onnxbn_status slice_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_slice = {
-    .domain = "",
-    .op_type = "Slice",
-    .versions = {1, 10, 11, 13},
-    .min_inputs = 1,
-    .max_inputs = 5,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = slice_attrs,
-    .value_inputs = 0x1eu /* starts, ends, axes, steps */,
     .infer = slice_infer,
     .prepare = slice_prepare,
     .run = slice_run,

@@ -61,14 +61,6 @@ static onnxbn_status expand_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_expand = {
-    .domain = "",
-    .op_type = "Expand",
-    .versions = {8, 13},
-    .min_inputs = 2,
-    .max_inputs = 2,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .value_inputs = 1u << 1 /* shape */,
     .infer = expand_infer,
     .prepare = expand_prepare,
     .run = expand_run,
@@ -167,14 +159,6 @@ static onnxbn_status tile_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_tile = {
-    .domain = "",
-    .op_type = "Tile",
-    .versions = {1, 6, 13},
-    .min_inputs = 2,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .value_inputs = 0x6u /* repeats; Tile-1: tiles, axis */,
     .infer = tile_infer,
     .prepare = tile_prepare,
     .run = tile_run,

@@ -104,28 +104,28 @@ ONNXBN_UNARY_KIND(k_acosh, ONNXBN_UN_ACOSH, "input", onnxbn_types_float)
 ONNXBN_UNARY_KIND(k_atanh, ONNXBN_UN_ATANH, "input", onnxbn_types_float)
 ONNXBN_UNARY_KIND(k_erf, ONNXBN_UN_ERF, "input", num_types)
 
-ONNXBN_UNARY_DEF(sqrt, "Sqrt", k_sqrt, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(exp, "Exp", k_exp, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(log, "Log", k_log, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(neg, "Neg", k_neg, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(abs, "Abs", k_abs, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(reciprocal, "Reciprocal", k_reciprocal, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(floor, "Floor", k_floor, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(ceil, "Ceil", k_ceil, legacy_attrs, 1, 6, 13)
-ONNXBN_UNARY_DEF(round, "Round", k_round, NULL, 11)
-ONNXBN_UNARY_DEF(sign, "Sign", k_sign, NULL, 9, 13)
-ONNXBN_UNARY_DEF(sin, "Sin", k_sin, NULL, 7)
-ONNXBN_UNARY_DEF(cos, "Cos", k_cos, NULL, 7)
-ONNXBN_UNARY_DEF(tan, "Tan", k_tan, NULL, 7)
-ONNXBN_UNARY_DEF(asin, "Asin", k_asin, NULL, 7)
-ONNXBN_UNARY_DEF(acos, "Acos", k_acos, NULL, 7)
-ONNXBN_UNARY_DEF(atan, "Atan", k_atan, NULL, 7)
-ONNXBN_UNARY_DEF(sinh, "Sinh", k_sinh, NULL, 9)
-ONNXBN_UNARY_DEF(cosh, "Cosh", k_cosh, NULL, 9)
-ONNXBN_UNARY_DEF(asinh, "Asinh", k_asinh, NULL, 9)
-ONNXBN_UNARY_DEF(acosh, "Acosh", k_acosh, NULL, 9)
-ONNXBN_UNARY_DEF(atanh, "Atanh", k_atanh, NULL, 9)
-ONNXBN_UNARY_DEF(erf, "Erf", k_erf, NULL, 9, 13)
+ONNXBN_UNARY_DEF(sqrt, k_sqrt, legacy_attrs)
+ONNXBN_UNARY_DEF(exp, k_exp, legacy_attrs)
+ONNXBN_UNARY_DEF(log, k_log, legacy_attrs)
+ONNXBN_UNARY_DEF(neg, k_neg, legacy_attrs)
+ONNXBN_UNARY_DEF(abs, k_abs, legacy_attrs)
+ONNXBN_UNARY_DEF(reciprocal, k_reciprocal, legacy_attrs)
+ONNXBN_UNARY_DEF(floor, k_floor, legacy_attrs)
+ONNXBN_UNARY_DEF(ceil, k_ceil, legacy_attrs)
+ONNXBN_UNARY_DEF(round, k_round, NULL)
+ONNXBN_UNARY_DEF(sign, k_sign, NULL)
+ONNXBN_UNARY_DEF(sin, k_sin, NULL)
+ONNXBN_UNARY_DEF(cos, k_cos, NULL)
+ONNXBN_UNARY_DEF(tan, k_tan, NULL)
+ONNXBN_UNARY_DEF(asin, k_asin, NULL)
+ONNXBN_UNARY_DEF(acos, k_acos, NULL)
+ONNXBN_UNARY_DEF(atan, k_atan, NULL)
+ONNXBN_UNARY_DEF(sinh, k_sinh, NULL)
+ONNXBN_UNARY_DEF(cosh, k_cosh, NULL)
+ONNXBN_UNARY_DEF(asinh, k_asinh, NULL)
+ONNXBN_UNARY_DEF(acosh, k_acosh, NULL)
+ONNXBN_UNARY_DEF(atanh, k_atanh, NULL)
+ONNXBN_UNARY_DEF(erf, k_erf, NULL)
 
 /* ---- IsNaN, IsInf: a bool tensor of x's shape ---- */
 
@@ -158,13 +158,6 @@ static onnxbn_status isnan_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_isnan = {
-    .domain = "",
-    .op_type = "IsNaN",
-    .versions = {9, 13},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .infer = isnan_infer,
     .run = isnan_run,
 };
@@ -208,13 +201,6 @@ static onnxbn_status isinf_run(onnxbn_kctx *c)
 }
 
 const onnxbn_op_def onnxbn_op_isinf = {
-    .domain = "",
-    .op_type = "IsInf",
-    .versions = {10},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
     .attrs = isinf_attrs,
     .infer = isinf_infer,
     .run = isinf_run,
@@ -240,8 +226,8 @@ static onnxbn_status clip_out(onnxbn_kctx *c)
 }
 
 static const onnxbn_attr_spec clip_attrs[] = {
-    {"min", ONNXBN_ATTR_FLOAT, false, 0, 0},
-    {"max", ONNXBN_ATTR_FLOAT, false, 0, 0},
+    {"min", ONNXBN_ATTR_FLOAT, false, 1, 6}, /* inputs from 11 on */
+    {"max", ONNXBN_ATTR_FLOAT, false, 1, 6},
     ONNXBN_CONSUMED_INPUTS_ATTR,
     {NULL, 0, false, 0, 0},
 };
@@ -296,21 +282,7 @@ static onnxbn_status clip_legacy_run(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
-const onnxbn_op_def onnxbn_op_clip_legacy = {
-    .domain = "",
-    .op_type = "Clip",
-    .versions = {1, 6},
-    .min_inputs = 1,
-    .max_inputs = 1,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .attrs = clip_attrs,
-    .flags = ONNXBN_OP_INPLACE, /* onnxbn_clip allows x == y */
-    .infer = clip_legacy_infer,
-    .run = clip_legacy_run,
-};
-
-static onnxbn_status clip_infer(onnxbn_kctx *c)
+static onnxbn_status clip11_infer(onnxbn_kctx *c)
 {
     static const char *const names[3] = {"input", "min", "max"};
     onnxbn_status st;
@@ -338,7 +310,7 @@ static onnxbn_status clip_infer(onnxbn_kctx *c)
     return clip_out(c);
 }
 
-static onnxbn_status clip_run(onnxbn_kctx *c)
+static onnxbn_status clip11_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0), *lo = onnxbn_in(c, 1), *hi = onnxbn_in(c, 2);
     onnxbn_tensor *y = onnxbn_out(c, 0);
@@ -349,15 +321,21 @@ static onnxbn_status clip_run(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
+/* One def for every version (one table line per operator): bounds are attributes up to 6 and
+ * optional scalar inputs from 11 on. */
+static int clip_max_inputs(int version) { return version < 11 ? 1 : 3; }
+static onnxbn_status clip_infer(onnxbn_kctx *c)
+{
+    return c->version < 11 ? clip_legacy_infer(c) : clip11_infer(c);
+}
+static onnxbn_status clip_run(onnxbn_kctx *c)
+{
+    return c->version < 11 ? clip_legacy_run(c) : clip11_run(c);
+}
+
 const onnxbn_op_def onnxbn_op_clip = {
-    .domain = "",
-    .op_type = "Clip",
-    .versions = {11, 12, 13},
-    .min_inputs = 1,
-    .max_inputs = 3,
-    .min_outputs = 1,
-    .max_outputs = 1,
-    .flags = ONNXBN_OP_INPLACE,
+    .attrs = clip_attrs,
+    .max_inputs_at = clip_max_inputs,
     .infer = clip_infer,
     .run = clip_run,
 };

@@ -25,20 +25,12 @@ typedef struct onnxbn_unary_kind {
 onnxbn_status onnxbn_unary_infer(onnxbn_kctx *c, const onnxbn_unary_kind *k);
 onnxbn_status onnxbn_unary_run(onnxbn_kctx *c, const onnxbn_unary_kind *k);
 
-/* A def for a kind: SYM names the symbol onnxbn_op_SYM, the variadic tail its versions. */
-#define ONNXBN_UNARY_DEF(SYM, OPTYPE, KIND, ATTRS, ...)                                            \
+/* A def for a kind: SYM names the symbol onnxbn_op_SYM (the impl of its line in schema/ops.def). */
+#define ONNXBN_UNARY_DEF(SYM, KIND, ATTRS)                                                         \
     static onnxbn_status SYM##_infer(onnxbn_kctx *c) { return onnxbn_unary_infer(c, &KIND); }      \
     static onnxbn_status SYM##_run(onnxbn_kctx *c) { return onnxbn_unary_run(c, &KIND); }          \
     const onnxbn_op_def onnxbn_op_##SYM = {                                                        \
-        .domain = "",                                                                              \
-        .op_type = OPTYPE,                                                                         \
-        .versions = {__VA_ARGS__},                                                                 \
-        .min_inputs = 1,                                                                           \
-        .max_inputs = 1,                                                                           \
-        .min_outputs = 1,                                                                          \
-        .max_outputs = 1,                                                                          \
         .attrs = ATTRS,                                                                            \
-        .flags = ONNXBN_OP_INPLACE, /* onnxbn_unary allows x == y */                               \
         .infer = SYM##_infer,                                                                      \
         .run = SYM##_run,                                                                          \
     };

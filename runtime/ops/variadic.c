@@ -142,24 +142,17 @@ static const onnxbn_attr_spec var_attrs[] = {
     {NULL, 0, false, 0, 0},
 };
 
-#define VAR_DEF(SYM, OPTYPE, OP, MEAN, INTS, ...)                                                  \
+#define VAR_DEF(SYM, OP, MEAN, INTS)                                                              \
     static const var_kind SYM##_kind = {OP, MEAN, INTS};                                          \
     static onnxbn_status SYM##_infer(onnxbn_kctx *c) { return var_infer(c, &SYM##_kind); }        \
     static onnxbn_status SYM##_run(onnxbn_kctx *c) { return var_run(c, &SYM##_kind); }            \
     const onnxbn_op_def onnxbn_op_##SYM = {                                                       \
-        .domain = "",                                                                             \
-        .op_type = OPTYPE,                                                                        \
-        .versions = {__VA_ARGS__},                                                                \
-        .min_inputs = 1,                                                                          \
-        .max_inputs = INT_MAX,                                                                    \
-        .min_outputs = 1,                                                                         \
-        .max_outputs = 1,                                                                         \
         .attrs = var_attrs,                                                                       \
         .infer = SYM##_infer,                                                                     \
         .run = SYM##_run,                                                                         \
     };
 
-VAR_DEF(sum, "Sum", ONNXBN_BIN_ADD, false, false, 1, 6, 8, 13)
-VAR_DEF(mean, "Mean", ONNXBN_BIN_ADD, true, false, 1, 6, 8, 13)
-VAR_DEF(max, "Max", ONNXBN_BIN_MAX, false, true, 1, 6, 8, 12, 13)
-VAR_DEF(min, "Min", ONNXBN_BIN_MIN, false, true, 1, 6, 8, 12, 13)
+VAR_DEF(sum, ONNXBN_BIN_ADD, false, false)
+VAR_DEF(mean, ONNXBN_BIN_ADD, true, false)
+VAR_DEF(max, ONNXBN_BIN_MAX, false, true)
+VAR_DEF(min, ONNXBN_BIN_MIN, false, true)
