@@ -106,25 +106,40 @@ ONNXBN_API onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_
                                                  onnxbn_error *err);
 
 /* ---- Models -------------------------------------------------------------------------------- */
+/* The structs the caller allocates and passes in (onnxbn_options, onnxbn_memory_info,
+ * onnxbn_value_info for onnxbn_model_value) begin with `size`, the struct's size as the caller's
+ * header knows it: set it to sizeof the struct (the *_INIT macros do). Fields may be added at the
+ * end in a later version; the library then reads and writes only the fields the caller's size
+ * covers, and gives the others their defaults. A size of 0, smaller than this first version's
+ * struct or larger than the library's is refused (ONNXBN_ERR_ARG, or false). The size is set by
+ * the caller's code, not by a library function, because only the caller's compiler knows the
+ * size of the struct it has. onnxbn_error is not versioned: it keeps its layout. */
 typedef struct onnxbn_options {
+    size_t size;         /* sizeof(onnxbn_options); ONNXBN_OPTIONS_INIT sets it */
     uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
     int threads;         /* worker threads; 0 = 1. Opening a session makes OpenBLAS single-
                           * threaded for the whole process (OpenBLAS 0.3.21 has no per-call
                           * setting), so onnxbn's own threads never oversubscribe the cores. */
-    int no_fold;         /* sessions: do not fold BatchNormalization into weights at open */
-    int profile;         /* sessions: time every node (onnxbn_session_profile) */
-} onnxbn_options;        /* all-zero means the defaults; pass NULL for the same */
+    bool no_fold;        /* sessions: do not fold BatchNormalization into weights at open */
+    bool profile;        /* sessions: time every node (onnxbn_session_profile) */
+} onnxbn_options;        /* pass NULL for the defaults */
+/* The defaults, with size set:  onnxbn_options opt = ONNXBN_OPTIONS_INIT; opt.threads = 4;
+ * or, in C, {.size = sizeof(onnxbn_options), .threads = 4} (fields left out are the defaults). */
+#define ONNXBN_OPTIONS_INIT {sizeof(onnxbn_options), 0, 0, false, false}
 
 typedef struct onnxbn_model onnxbn_model;
 
-/* What the model declares for a graph input or output. */
+/* What the model declares for a graph input or output. The library's own (onnxbn_model_input ...)
+ * have size set to the library's sizeof; for onnxbn_model_value the caller sets it. */
 typedef struct onnxbn_value_info {
+    size_t size;                             /* sizeof(onnxbn_value_info) (see onnxbn_options) */
     const char *name;
     onnxbn_dtype dtype;                      /* ONNXBN_UNDEFINED when not declared */
     int rank;                                /* -1 when the model gives no shape */
     int64_t dims[ONNXBN_MAX_RANK];           /* -1 for a symbolic or unknown dimension */
     const char *dim_names[ONNXBN_MAX_RANK];  /* the symbol (dim_param), or NULL */
 } onnxbn_value_info;
+#define ONNXBN_VALUE_INFO_INIT {sizeof(onnxbn_value_info), NULL, ONNXBN_UNDEFINED, -1, {0}, {NULL}}
 
 /* Loads and validates a model: structure, topological order, operators and attributes.
  * External tensor data is read relative to the model file's folder. */
@@ -187,15 +202,19 @@ ONNXBN_API void onnxbn_session_profile_reset(onnxbn_session *s);
 /* Activation memory of the session's plan for the current input shapes (made at open when every
  * input shape is fixed, else by the first run, and again when the shapes change). Intermediate
  * tensors and the nodes' scratch share one arena, each buffer placed by when it is live; views
- * (Reshape, Flatten ...), fused activations and in-place element-wise nodes add no buffer.
- * Graph inputs, weights and constants are not in it. Returns false (and zeroes *out) when the
- * session has no plan yet. */
+ * (Reshape, Flatten ...), activations computed inside the layer before them and in-place
+ * element-wise nodes add no buffer.
+ * Graph inputs, weights and constants are not in it. Returns false (and zeroes the fields *out's
+ * size covers) when the session has no plan yet; false, writing nothing, when s or out is NULL or
+ * out->size is not valid (see onnxbn_options). */
 typedef struct onnxbn_memory_info {
+    size_t size;                /* sizeof(onnxbn_memory_info), set by the caller */
     uint64_t arena_bytes;       /* the arena as laid out */
     uint64_t arena_lower_bound; /* the most bytes live at one step: no layout of the same buffers
                                  * needs less (arena_bytes / arena_lower_bound >= 1) */
     uint64_t constant_bytes;    /* tensors computed once when planning (shape subgraphs ...) */
 } onnxbn_memory_info;
+#define ONNXBN_MEMORY_INFO_INIT {sizeof(onnxbn_memory_info), 0, 0, 0}
 ONNXBN_API bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_info *out);
 
 /* Which matrix-multiply backend this build uses: "openblas" or "portable"; and, for OpenBLAS,
@@ -281,8 +300,9 @@ ONNXBN_API bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i);
 
 /* What the model says about the value `name`: its declared element type and shape (graph input,
  * output or value_info), or for an initializer its type and dims. Returns false when no node,
- * graph input or initializer has that name. A value with nothing declared gets dtype
- * ONNXBN_UNDEFINED and rank -1. `is_initializer` (may be NULL) tells whether it is a weight. */
+ * graph input or initializer has that name, and when m, name or out is NULL or out->size is not
+ * valid (see onnxbn_options). A value with nothing declared gets dtype ONNXBN_UNDEFINED and
+ * rank -1. `is_initializer` (may be NULL) tells whether it is a weight. */
 ONNXBN_API bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
                                    bool *is_initializer);
 
