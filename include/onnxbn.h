@@ -264,13 +264,17 @@ typedef struct onnxbn_fuse_stats {
 ONNXBN_API onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
                                            onnxbn_fuse_report **report, onnxbn_error *err);
 ONNXBN_API const char *onnxbn_fuse_passes(void); /* every pass name, comma-separated, in order */
+/* The report's readers take a NULL report as one with nothing in it: the counts are 0 and every
+ * pointer they return (stats, entry, note, json) is NULL; onnxbn_fuse_report_free(NULL) does
+ * nothing. Out-of-range i also gives NULL. */
 ONNXBN_API const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r);
 ONNXBN_API size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r);
 ONNXBN_API const onnxbn_fuse_entry *onnxbn_fuse_report_entry(const onnxbn_fuse_report *r, size_t i);
 /* Remarks about the whole model (e.g. IR < 4 initializers taken as constants). */
 ONNXBN_API size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r);
 ONNXBN_API const char *onnxbn_fuse_report_note(const onnxbn_fuse_report *r, size_t i);
-/* The report as one JSON object (malloc'd; NULL when out of memory). */
+/* The report as one JSON object (malloc'd, free with onnxbn_buffer_free; NULL when out of memory
+ * or r is NULL). */
 ONNXBN_API char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r);
 ONNXBN_API void onnxbn_fuse_report_free(onnxbn_fuse_report *r);
 

@@ -1,5 +1,5 @@
 /* test_api.c — the ABI rules of onnxbn.h: structs that carry their size (which sizes are served,
- * which fields are read or written). */
+ * which fields are read or written), and the fuse report's readers on a NULL report. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,11 +181,46 @@ static void out_copy_short(void **state)
     assert_int_equal(dst.a, 5);
 }
 
+/* One rule for every reader: a NULL report has nothing in it. */
+static void report_null(void **state)
+{
+    (void)state;
+    assert_null(onnxbn_fuse_report_stats(NULL));
+    assert_int_equal(onnxbn_fuse_report_count(NULL), 0);
+    assert_null(onnxbn_fuse_report_entry(NULL, 0));
+    assert_int_equal(onnxbn_fuse_report_note_count(NULL), 0);
+    assert_null(onnxbn_fuse_report_note(NULL, 0));
+    assert_null(onnxbn_fuse_report_json(NULL));
+    onnxbn_fuse_report_free(NULL);
+
+    /* Against a real report of the same model: the same readers give its contents. */
+    size_t len;
+    uint8_t *buf = gemm_bn(&len);
+    onnxbn_error err = {0};
+    onnxbn_model *m = NULL;
+    assert_int_equal(load(buf, len, NULL, &m, &err), ONNXBN_OK);
+    free(buf);
+    onnxbn_fuse_report *r = NULL;
+    assert_int_equal(onnxbn_model_fuse(m, "fold-bn", 0, &r, &err), ONNXBN_OK);
+    assert_non_null(onnxbn_fuse_report_stats(r));
+    assert_int_equal(onnxbn_fuse_report_stats(r)->bn_folded, 1);
+    assert_int_equal(onnxbn_fuse_report_count(r), 1);
+    assert_string_equal(onnxbn_fuse_report_entry(r, 0)->action, "folded");
+    assert_null(onnxbn_fuse_report_entry(r, 1));
+    char *js = onnxbn_fuse_report_json(r);
+    assert_non_null(js);
+    assert_non_null(strstr(js, "\"bn_folded\":1"));
+    onnxbn_buffer_free(js);
+    onnxbn_fuse_report_free(r);
+    onnxbn_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(options_size),     cmocka_unit_test(session_options),
         cmocka_unit_test(value_info_size),  cmocka_unit_test(out_copy_short),
+        cmocka_unit_test(report_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
