@@ -223,6 +223,10 @@ ONNXBN_API const char *onnxbn_blas_info(void);
 ONNXBN_API const char *onnxbn_blas_core(void);
 
 /* ==== Converter: fold BatchNormalization, clean up, write the model back =====================
+ * Words: "fuse" names the converter as a whole (onnxbn_model_fuse, `onnxbn fuse`, its report); a
+ * "fused" model is what it writes. "fold" names what a pass does to one node: its arithmetic goes
+ * into constants (fold-bn: a BatchNormalization into the weights of the layer next to it, entry
+ * action "folded"; fold-constants; onnxbn_options.no_fold, the fold-bn a session runs at open).
  * The passes edit the model in place; everything they do not touch (metadata, doc strings,
  * opset imports, value_info of kept tensors, graph input/output order, unknown fields) is kept.
  * Passes, run in this order when enabled:
