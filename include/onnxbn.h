@@ -113,7 +113,9 @@ ONNXBN_API onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_
  * covers, and gives the others their defaults. A size of 0, smaller than this first version's
  * struct or larger than the library's is refused (ONNXBN_ERR_ARG, or false). The size is set by
  * the caller's code, not by a library function, because only the caller's compiler knows the
- * size of the struct it has. onnxbn_error is not versioned: it keeps its layout. */
+ * size of the struct it has. onnxbn_error is not versioned: it keeps its layout. Structs the
+ * library hands out by pointer (onnxbn_fuse_stats, onnxbn_fuse_entry, the value_info of
+ * onnxbn_model_input ...) may also gain fields at their end: a caller reads those its header has. */
 typedef struct onnxbn_options {
     size_t size;         /* sizeof(onnxbn_options); ONNXBN_OPTIONS_INIT sets it */
     uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
