@@ -36,7 +36,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const int threads = atoi(argv[3]), iters = atoi(argv[4]), warmup = atoi(argv[5]);
-    onnxbn_options opt = {.threads = threads};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
     onnxbn_error err;
     onnxbn_session *s;
     double t0 = clock_ms(CLOCK_MONOTONIC);
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     stats(cpu, iters, &cm, &cmin, &cp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    onnxbn_memory_info mem;
+    onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     onnxbn_session_memory(s, &mem);
     printf("{\"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"cpu_median_ms\": %.4f, "
            "\"cpu_min_ms\": %.4f, \"iters\": %d, \"threads\": %d, \"open_ms\": %.3f, "

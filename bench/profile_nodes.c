@@ -14,7 +14,7 @@ int main(int argc, char **argv)
     int64_t d[4];
     if (sscanf(argv[2], "%ld,%ld,%ld,%ld", &d[0], &d[1], &d[2], &d[3]) != 4)
         return 2;
-    onnxbn_options opt = {.profile = 1, .threads = argc > 4 ? atoi(argv[4]) : 1};
+    onnxbn_options opt = {.size = sizeof opt, .profile = true, .threads = argc > 4 ? atoi(argv[4]) : 1};
     onnxbn_error err;
     onnxbn_session *s;
     onnxbn_tensor *x;

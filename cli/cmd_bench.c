@@ -194,7 +194,7 @@ static void print_bytes(uint64_t n)
 /* The activation arena against the least that the buffers' lifetimes allow (docs/cli.md). */
 static void print_memory(const onnxbn_session *s)
 {
-    onnxbn_memory_info mem;
+    onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     if (!onnxbn_session_memory(s, &mem))
         return;
     printf("activation arena: ");
@@ -220,7 +220,7 @@ static void print_json(const bench_args *a, const double *t, double open_ms, con
            t[n / 2], t[0], t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1], sum / (double)n,
            (long long)n, (long long)a->warmup, (long long)a->threads, a->no_fold ? "false" : "true",
            open_ms, onnxbn_blas_info(), onnxbn_blas_core());
-    onnxbn_memory_info mem;
+    onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     onnxbn_session_memory(s, &mem);
     printf(", \"arena_bytes\": %llu, \"arena_lower_bound_bytes\": %llu",
            (unsigned long long)mem.arena_bytes, (unsigned long long)mem.arena_lower_bound);
@@ -249,7 +249,7 @@ int cmd_bench(int argc, char **argv)
         free(a.dims);
         return rc;
     }
-    onnxbn_options opt = {.threads = (int)a.threads, .no_fold = a.no_fold, .profile = a.profile,
+    onnxbn_options opt = {.size = sizeof opt, .threads = (int)a.threads, .no_fold = a.no_fold, .profile = a.profile,
                           .max_memory = a.max_memory};
     onnxbn_error err = {0};
     onnxbn_session *s = NULL;

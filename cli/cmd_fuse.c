@@ -411,7 +411,7 @@ static int verify(const fuse_args *a, vlist *res)
     int rc = CLI_OK;
     /* The original as it is on disk, not folded at open (that would compare the fold with
      * itself); the result as written, so the writer is checked too. */
-    onnxbn_options opt = {.no_fold = 1};
+    onnxbn_options opt = {.size = sizeof opt, .no_fold = true};
     if (onnxbn_session_open(a->in, &opt, &so, &err) || onnxbn_session_open(a->out, &opt, &sf, &err)) {
         rc = cli_error("verify: %s", err.msg);
         goto done;

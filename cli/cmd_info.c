@@ -182,7 +182,7 @@ static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
                 slot = k;
                 break;
             }
-    onnxbn_value_info vi;
+    onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
     char shape[CLI_SHAPE_MAX] = "";
     if (p >= 0 && onnxbn_model_value(m, name, &vi, NULL) && vi.rank >= 0)
         cli_info_shape(&vi, shape, sizeof shape);
@@ -250,7 +250,7 @@ static void print_dot(const char *path, const onnxbn_model *m, const node_mark *
         int reps = 0;
         for (size_t k = 0; k <= onnxbn_model_node_input_count(m, i); k++) {
             const char *in = onnxbn_model_node_input(m, i, k); /* "" past the end */
-            onnxbn_value_info vi;
+            onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
             bool init = false;
             bool w = in[0] && onnxbn_model_value(m, in, &vi, &init) && init;
             if (w && reps && !strcmp(prev, cli_info_shape(&vi, shape, sizeof shape))) {
@@ -290,7 +290,7 @@ static void print_dot(const char *path, const onnxbn_model *m, const node_mark *
         snprintf(to, sizeof to, "n%zu", i);
         for (size_t k = 0; k < onnxbn_model_node_input_count(m, i); k++) {
             const char *in = onnxbn_model_node_input(m, i, k);
-            onnxbn_value_info vi;
+            onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
             bool init = false;
             if (in[0] && onnxbn_model_value(m, in, &vi, &init) && !init)
                 dot_edge(m, in, to);
@@ -452,7 +452,7 @@ int cmd_info(int argc, char **argv)
     const char *path = NULL;
     int fmt = FMT_TEXT;
     bool fused = false;
-    onnxbn_options lib = {0};
+    onnxbn_options lib = ONNXBN_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             if (i + 1 < argc && !path)

@@ -226,7 +226,7 @@ int cmd_run(int argc, char **argv)
         goto done;
 
     onnxbn_error err = {0};
-    onnxbn_options opt = {.threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold};
+    onnxbn_options opt = {.size = sizeof opt, .threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold};
     if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK) {
         rc = cli_lib_error(&err);
         goto done;

@@ -580,7 +580,7 @@ static int run_all(const strlist *cases, const test_opts *o)
 
 int cmd_test(int argc, char **argv)
 {
-    test_opts o = {.rtol = 1e-3, .atol = 1e-7};
+    test_opts o = {.rtol = 1e-3, .atol = 1e-7, .lib = ONNXBN_OPTIONS_INIT};
     strlist cases = {0};
     bool dashdash = false;
     int rc = CLI_OK;
@@ -595,7 +595,7 @@ int cmd_test(int argc, char **argv)
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             o.quiet = true;
         } else if (strcmp(argv[i], "--no-fold") == 0) {
-            o.lib.no_fold = 1;
+            o.lib.no_fold = true;
         } else if (strcmp(argv[i], "--json") == 0) {
             o.json = true;
         } else if (strcmp(argv[i], "--no-progress") == 0) {

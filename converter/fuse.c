@@ -79,16 +79,20 @@ void onnxbn_fuse_report_free(onnxbn_fuse_report *r)
     free(r);
 }
 
-const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r) { return &r->stats; }
-size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r) { return r->n; }
+/* A NULL report reads as one with nothing in it: counts 0, pointers NULL (onnxbn.h). */
+const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r)
+{
+    return r ? &r->stats : NULL;
+}
+size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r) { return r ? r->n : 0; }
 const onnxbn_fuse_entry *onnxbn_fuse_report_entry(const onnxbn_fuse_report *r, size_t i)
 {
-    return i < r->n ? &r->e[i] : NULL;
+    return r && i < r->n ? &r->e[i] : NULL;
 }
-size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r) { return r->n_notes; }
+size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r) { return r ? r->n_notes : 0; }
 const char *onnxbn_fuse_report_note(const onnxbn_fuse_report *r, size_t i)
 {
-    return i < r->n_notes ? r->notes[i] : NULL;
+    return r && i < r->n_notes ? r->notes[i] : NULL;
 }
 
 typedef struct sbuf {
@@ -153,6 +157,8 @@ static void sb_json_str(sbuf *b, const char *s)
 
 char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r)
 {
+    if (!r)
+        return NULL;
     sbuf b = {0};
     const onnxbn_fuse_stats *s = &r->stats;
     sb_printf(&b, "{\"bn_before\":%d,\"bn_after\":%d,\"bn_folded\":%d,\"bn_converted\":%d,"

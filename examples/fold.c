@@ -41,9 +41,10 @@ static int fuse_and_save(const char *in, const char *out)
 }
 
 /* Opens `path` and runs it on deterministic inputs (symbolic dims 1). */
-static int run(const char *path, int no_fold, onnxbn_session **out)
+static int run(const char *path, bool no_fold, onnxbn_session **out)
 {
-    onnxbn_options opt = {.no_fold = no_fold};
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT; /* sets opt.size: see onnxbn.h */
+    opt.no_fold = no_fold;
     onnxbn_error err = {0};
     if (onnxbn_session_open(path, &opt, out, &err) != ONNXBN_OK)
         return fail(path, &err);
@@ -90,9 +91,9 @@ int main(int argc, char **argv)
 
     /* The original runs with its BN as written (no_fold), the saved file as it now is. */
     onnxbn_session *a = NULL, *b = NULL;
-    int rc = run(argv[1], 1, &a);
+    int rc = run(argv[1], true, &a);
     if (rc == 0)
-        rc = run(argv[2], 0, &b);
+        rc = run(argv[2], false, &b);
     const onnxbn_model *m = a ? onnxbn_session_model(a) : NULL;
     for (size_t i = 0; rc == 0 && i < onnxbn_model_output_count(m); i++) {
         const onnxbn_tensor *x = onnxbn_session_output(a, i), *y = onnxbn_session_output(b, i);

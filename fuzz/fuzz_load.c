@@ -9,8 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    onnxbn_options opt;
-    memset(&opt, 0, sizeof opt);
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
     opt.max_memory = 64u << 20; /* a small cap: the fuzzer must not run the machine out of memory */
     onnxbn_model *m = NULL;
     onnxbn_error err;

@@ -38,10 +38,9 @@ static void fill(onnxbn_tensor *t, uint32_t seed)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    onnxbn_options opt;
-    memset(&opt, 0, sizeof opt);
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
     opt.max_memory = 32u << 20;
-    opt.no_fold = (int)(size & 1); /* sessions fold BatchNormalization at open unless told not to */
+    opt.no_fold = size & 1; /* sessions fold BatchNormalization at open unless told not to */
     /* half the inputs on 2 threads: the kernels split their work and scratch per thread then */
     opt.threads = 1 + (int)((size >> 1) & 1);
     onnxbn_error err;

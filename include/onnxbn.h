@@ -11,6 +11,17 @@
 extern "C" {
 #endif
 
+/* Marks the functions the shared library exports; everything else in it is hidden (built with
+ * -fvisibility=hidden and the version script runtime/onnxbn.map). Define ONNXBN_API before
+ * including this header to give it another meaning (e.g. empty, or a dllimport). */
+#ifndef ONNXBN_API
+#if defined(__GNUC__) || defined(__clang__)
+#define ONNXBN_API __attribute__((visibility("default")))
+#else
+#define ONNXBN_API
+#endif
+#endif
+
 #define ONNXBN_VERSION "0.1.0"
 #define ONNXBN_MAX_RANK 8   /* tensors of higher rank are refused with ONNXBN_ERR_UNSUPPORTED */
 #define ONNXBN_MSG_MAX 512
@@ -56,92 +67,110 @@ typedef enum onnxbn_dtype {
     ONNXBN_BFLOAT16 = 16
 } onnxbn_dtype;
 
-const char *onnxbn_version(void);
-const char *onnxbn_status_name(onnxbn_status s);
-const char *onnxbn_dtype_name(onnxbn_dtype t);   /* "float", "int64" ... ; "?" when unknown */
-size_t onnxbn_dtype_size(onnxbn_dtype t);        /* bytes per element; 0 for string and unknown */
+ONNXBN_API const char *onnxbn_version(void);
+ONNXBN_API const char *onnxbn_status_name(onnxbn_status s);
+ONNXBN_API const char *onnxbn_dtype_name(onnxbn_dtype t); /* "float", "int64" ...; "?" if unknown */
+ONNXBN_API size_t onnxbn_dtype_size(onnxbn_dtype t);      /* bytes an element; 0: string, unknown */
 /* Frees a buffer onnxbn returned for the caller to free (report JSON, a saved model, a tensor
  * name), so bindings need not know which allocator the library uses. NULL is fine. */
-void onnxbn_buffer_free(void *p);
+ONNXBN_API void onnxbn_buffer_free(void *p);
 
 /* ---- Tensors ------------------------------------------------------------------------------
  * A tensor is a dense, row-major array. Data is 64-byte aligned when onnxbn allocates it. */
 typedef struct onnxbn_tensor onnxbn_tensor;
 
 /* A new zero-filled tensor that owns its data. rank 0 is a scalar (dims may be NULL). */
-onnxbn_status onnxbn_tensor_new(onnxbn_dtype dtype, int rank, const int64_t *dims,
-                                onnxbn_tensor **out, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_tensor_new(onnxbn_dtype dtype, int rank, const int64_t *dims,
+                                           onnxbn_tensor **out, onnxbn_error *err);
 /* A tensor over the caller's memory, which must outlive it; onnxbn never frees or writes it. */
-onnxbn_status onnxbn_tensor_wrap(onnxbn_dtype dtype, int rank, const int64_t *dims, void *data,
-                                 onnxbn_tensor **out, onnxbn_error *err);
-void onnxbn_tensor_free(onnxbn_tensor *t);
-onnxbn_dtype onnxbn_tensor_dtype(const onnxbn_tensor *t);
-int onnxbn_tensor_rank(const onnxbn_tensor *t);
-const int64_t *onnxbn_tensor_dims(const onnxbn_tensor *t);
-int64_t onnxbn_tensor_numel(const onnxbn_tensor *t);
-size_t onnxbn_tensor_nbytes(const onnxbn_tensor *t);
-void *onnxbn_tensor_data(onnxbn_tensor *t);
-const void *onnxbn_tensor_cdata(const onnxbn_tensor *t);
+ONNXBN_API onnxbn_status onnxbn_tensor_wrap(onnxbn_dtype dtype, int rank, const int64_t *dims,
+                                            void *data, onnxbn_tensor **out, onnxbn_error *err);
+ONNXBN_API void onnxbn_tensor_free(onnxbn_tensor *t);
+ONNXBN_API onnxbn_dtype onnxbn_tensor_dtype(const onnxbn_tensor *t);
+ONNXBN_API int onnxbn_tensor_rank(const onnxbn_tensor *t);
+ONNXBN_API const int64_t *onnxbn_tensor_dims(const onnxbn_tensor *t);
+ONNXBN_API int64_t onnxbn_tensor_numel(const onnxbn_tensor *t);
+ONNXBN_API size_t onnxbn_tensor_nbytes(const onnxbn_tensor *t);
+ONNXBN_API void *onnxbn_tensor_data(onnxbn_tensor *t);
+ONNXBN_API const void *onnxbn_tensor_cdata(const onnxbn_tensor *t);
 
 /* Tensor files: a serialized onnx.TensorProto (.pb, the ONNX test-data format) or a NumPy .npy
  * (format 1.0-3.0, little-endian, C order). The format is told by the content, not the name.
  * `name`, when not NULL, receives the TensorProto's name (malloc'd, or NULL when it has none). */
-onnxbn_status onnxbn_tensor_read_file(const char *path, onnxbn_tensor **out, char **name,
-                                      onnxbn_error *err);
-onnxbn_status onnxbn_tensor_read_buffer(const void *buf, size_t len, onnxbn_tensor **out,
-                                        char **name, onnxbn_error *err);
-onnxbn_status onnxbn_tensor_write_pb(const char *path, const onnxbn_tensor *t, const char *name,
-                                     onnxbn_error *err);
-onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_tensor_read_file(const char *path, onnxbn_tensor **out, char **name,
+                                                 onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_tensor_read_buffer(const void *buf, size_t len, onnxbn_tensor **out,
+                                                   char **name, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_tensor_write_pb(const char *path, const onnxbn_tensor *t,
+                                                const char *name, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t,
+                                                 onnxbn_error *err);
 
 /* ---- Models -------------------------------------------------------------------------------- */
+/* The structs the caller allocates and passes in (onnxbn_options, onnxbn_memory_info,
+ * onnxbn_value_info for onnxbn_model_value) begin with `size`, the struct's size as the caller's
+ * header knows it: set it to sizeof the struct (the *_INIT macros do). Fields may be added at the
+ * end in a later version; the library then reads and writes only the fields the caller's size
+ * covers, and gives the others their defaults. A size of 0, smaller than this first version's
+ * struct or larger than the library's is refused (ONNXBN_ERR_ARG, or false). The size is set by
+ * the caller's code, not by a library function, because only the caller's compiler knows the
+ * size of the struct it has. onnxbn_error is not versioned: it keeps its layout. Structs the
+ * library hands out by pointer (onnxbn_fuse_stats, onnxbn_fuse_entry, the value_info of
+ * onnxbn_model_input ...) may also gain fields at their end: a caller reads those its header has. */
 typedef struct onnxbn_options {
+    size_t size;         /* sizeof(onnxbn_options); ONNXBN_OPTIONS_INIT sets it */
     uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
     int threads;         /* worker threads; 0 = 1. Opening a session makes OpenBLAS single-
                           * threaded for the whole process (OpenBLAS 0.3.21 has no per-call
                           * setting), so onnxbn's own threads never oversubscribe the cores. */
-    int no_fold;         /* sessions: do not fold BatchNormalization into weights at open */
-    int profile;         /* sessions: time every node (onnxbn_session_profile) */
-} onnxbn_options;        /* all-zero means the defaults; pass NULL for the same */
+    bool no_fold;        /* sessions: do not fold BatchNormalization into weights at open */
+    bool profile;        /* sessions: time every node (onnxbn_session_profile) */
+} onnxbn_options;        /* pass NULL for the defaults */
+/* The defaults, with size set:  onnxbn_options opt = ONNXBN_OPTIONS_INIT; opt.threads = 4;
+ * or, in C, {.size = sizeof(onnxbn_options), .threads = 4} (fields left out are the defaults). */
+#define ONNXBN_OPTIONS_INIT {sizeof(onnxbn_options), 0, 0, false, false}
 
 typedef struct onnxbn_model onnxbn_model;
 
-/* What the model declares for a graph input or output. */
+/* What the model declares for a graph input or output. The library's own (onnxbn_model_input ...)
+ * have size set to the library's sizeof; for onnxbn_model_value the caller sets it. */
 typedef struct onnxbn_value_info {
+    size_t size;                             /* sizeof(onnxbn_value_info) (see onnxbn_options) */
     const char *name;
     onnxbn_dtype dtype;                      /* ONNXBN_UNDEFINED when not declared */
     int rank;                                /* -1 when the model gives no shape */
     int64_t dims[ONNXBN_MAX_RANK];           /* -1 for a symbolic or unknown dimension */
     const char *dim_names[ONNXBN_MAX_RANK];  /* the symbol (dim_param), or NULL */
 } onnxbn_value_info;
+#define ONNXBN_VALUE_INFO_INIT {sizeof(onnxbn_value_info), NULL, ONNXBN_UNDEFINED, -1, {0}, {NULL}}
 
 /* Loads and validates a model: structure, topological order, operators and attributes.
  * External tensor data is read relative to the model file's folder. */
-onnxbn_status onnxbn_model_load(const char *path, const onnxbn_options *opt, onnxbn_model **out,
-                                onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_model_load(const char *path, const onnxbn_options *opt,
+                                           onnxbn_model **out, onnxbn_error *err);
 /* The same from memory; `base_dir` is the folder for external data (NULL: external data refused). */
-onnxbn_status onnxbn_model_load_buffer(const void *buf, size_t len, const char *base_dir,
-                                       const onnxbn_options *opt, onnxbn_model **out,
-                                       onnxbn_error *err);
-void onnxbn_model_free(onnxbn_model *m);
+ONNXBN_API onnxbn_status onnxbn_model_load_buffer(const void *buf, size_t len, const char *base_dir,
+                                                  const onnxbn_options *opt, onnxbn_model **out,
+                                                  onnxbn_error *err);
+ONNXBN_API void onnxbn_model_free(onnxbn_model *m);
 
-int64_t onnxbn_model_ir_version(const onnxbn_model *m);
-const char *onnxbn_model_producer_name(const onnxbn_model *m);     /* "" when absent */
-const char *onnxbn_model_producer_version(const onnxbn_model *m);  /* "" when absent */
-size_t onnxbn_model_opset_count(const onnxbn_model *m);
-const char *onnxbn_model_opset_domain(const onnxbn_model *m, size_t i); /* "" is ai.onnx */
-int64_t onnxbn_model_opset_version(const onnxbn_model *m, size_t i);
-size_t onnxbn_model_node_count(const onnxbn_model *m);
-const char *onnxbn_model_node_op_type(const onnxbn_model *m, size_t i);
-const char *onnxbn_model_node_name(const onnxbn_model *m, size_t i);      /* "" when unnamed */
-size_t onnxbn_model_initializer_count(const onnxbn_model *m);
-uint64_t onnxbn_model_initializer_bytes(const onnxbn_model *m);
+ONNXBN_API int64_t onnxbn_model_ir_version(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_producer_name(const onnxbn_model *m);     /* "" when absent */
+ONNXBN_API const char *onnxbn_model_producer_version(const onnxbn_model *m);  /* "" when absent */
+ONNXBN_API size_t onnxbn_model_opset_count(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_opset_domain(const onnxbn_model *m, size_t i); /* "": ai.onnx */
+ONNXBN_API int64_t onnxbn_model_opset_version(const onnxbn_model *m, size_t i);
+ONNXBN_API size_t onnxbn_model_node_count(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_node_op_type(const onnxbn_model *m, size_t i);
+ONNXBN_API const char *onnxbn_model_node_name(const onnxbn_model *m, size_t i); /* "": unnamed */
+ONNXBN_API size_t onnxbn_model_initializer_count(const onnxbn_model *m);
+ONNXBN_API uint64_t onnxbn_model_initializer_bytes(const onnxbn_model *m);
 /* Inputs are the graph inputs the caller must feed (those without an initializer). Inputs that
  * have an initializer as default may still be fed by name. */
-size_t onnxbn_model_input_count(const onnxbn_model *m);
-const onnxbn_value_info *onnxbn_model_input(const onnxbn_model *m, size_t i);
-size_t onnxbn_model_output_count(const onnxbn_model *m);
-const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, size_t i);
+ONNXBN_API size_t onnxbn_model_input_count(const onnxbn_model *m);
+ONNXBN_API const onnxbn_value_info *onnxbn_model_input(const onnxbn_model *m, size_t i);
+ONNXBN_API size_t onnxbn_model_output_count(const onnxbn_model *m);
+ONNXBN_API const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, size_t i);
 
 /* ---- Sessions -----------------------------------------------------------------------------
  * A session runs one model. Work that depends only on the model is done once; work that depends
@@ -149,49 +178,58 @@ const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, size_t i);
  * threads at once; two sessions are independent. */
 typedef struct onnxbn_session onnxbn_session;
 
-onnxbn_status onnxbn_session_open(const char *path, const onnxbn_options *opt,
-                                  onnxbn_session **out, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_session_open(const char *path, const onnxbn_options *opt,
+                                             onnxbn_session **out, onnxbn_error *err);
 /* Takes ownership of `model`, also when it fails. */
-onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
-                                 onnxbn_session **out, onnxbn_error *err);
-void onnxbn_session_free(onnxbn_session *s);
-const onnxbn_model *onnxbn_session_model(const onnxbn_session *s);
+ONNXBN_API onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
+                                            onnxbn_session **out, onnxbn_error *err);
+ONNXBN_API void onnxbn_session_free(onnxbn_session *s);
+ONNXBN_API const onnxbn_model *onnxbn_session_model(const onnxbn_session *s);
 
 /* Runs the model on `n` named inputs. Inputs are read, never written, and need live only for the
  * call. Symbolic dimensions are resolved from the inputs. */
-onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
-                                 const onnxbn_tensor *const *inputs, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
+                                            const onnxbn_tensor *const *inputs, onnxbn_error *err);
 /* Output i of the last successful run, in graph-output order; owned by the session and valid
  * until the next run or onnxbn_session_free. NULL before a successful run. */
-const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i);
+ONNXBN_API const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i);
 
 /* With onnxbn_options.profile: time spent in each node over the runs so far, in graph order.
  * Returns false when i is out of range. Nodes evaluated once at plan time count 0 runs. */
-size_t onnxbn_session_profile_count(const onnxbn_session *s);
-bool onnxbn_session_profile_get(const onnxbn_session *s, size_t i, const char **name,
-                                const char **op_type, uint64_t *total_ns, uint64_t *runs);
-void onnxbn_session_profile_reset(onnxbn_session *s);
+ONNXBN_API size_t onnxbn_session_profile_count(const onnxbn_session *s);
+ONNXBN_API bool onnxbn_session_profile_get(const onnxbn_session *s, size_t i, const char **name,
+                                           const char **op_type, uint64_t *total_ns,
+                                           uint64_t *runs);
+ONNXBN_API void onnxbn_session_profile_reset(onnxbn_session *s);
 
 /* Activation memory of the session's plan for the current input shapes (made at open when every
  * input shape is fixed, else by the first run, and again when the shapes change). Intermediate
  * tensors and the nodes' scratch share one arena, each buffer placed by when it is live; views
- * (Reshape, Flatten ...), fused activations and in-place element-wise nodes add no buffer.
- * Graph inputs, weights and constants are not in it. Returns false (and zeroes *out) when the
- * session has no plan yet. */
+ * (Reshape, Flatten ...), activations computed inside the layer before them and in-place
+ * element-wise nodes add no buffer.
+ * Graph inputs, weights and constants are not in it. Returns false (and zeroes the fields *out's
+ * size covers) when the session has no plan yet; false, writing nothing, when s or out is NULL or
+ * out->size is not valid (see onnxbn_options). */
 typedef struct onnxbn_memory_info {
+    size_t size;                /* sizeof(onnxbn_memory_info), set by the caller */
     uint64_t arena_bytes;       /* the arena as laid out */
     uint64_t arena_lower_bound; /* the most bytes live at one step: no layout of the same buffers
                                  * needs less (arena_bytes / arena_lower_bound >= 1) */
     uint64_t constant_bytes;    /* tensors computed once when planning (shape subgraphs ...) */
 } onnxbn_memory_info;
-bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_info *out);
+#define ONNXBN_MEMORY_INFO_INIT {sizeof(onnxbn_memory_info), 0, 0, 0}
+ONNXBN_API bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_info *out);
 
 /* Which matrix-multiply backend this build uses: "openblas" or "portable"; and, for OpenBLAS,
  * the kernel it chose for this CPU (openblas_get_corename), else "". */
-const char *onnxbn_blas_info(void);
-const char *onnxbn_blas_core(void);
+ONNXBN_API const char *onnxbn_blas_info(void);
+ONNXBN_API const char *onnxbn_blas_core(void);
 
 /* ==== Converter: fold BatchNormalization, clean up, write the model back =====================
+ * Words: "fuse" names the converter as a whole (onnxbn_model_fuse, `onnxbn fuse`, its report); a
+ * "fused" model is what it writes. "fold" names what a pass does to one node: its arithmetic goes
+ * into constants (fold-bn: a BatchNormalization into the weights of the layer next to it, entry
+ * action "folded"; fold-constants; onnxbn_options.no_fold, the fold-bn a session runs at open).
  * The passes edit the model in place; everything they do not touch (metadata, doc strings,
  * opset imports, value_info of kept tensors, graph input/output order, unknown fields) is kept.
  * Passes, run in this order when enabled:
@@ -230,25 +268,30 @@ typedef struct onnxbn_fuse_stats {
 
 /* Runs the passes on m. `report` (may be NULL) receives what was done. On failure the model holds
  * the folds finished before the error, each whole, and is still valid. */
-onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
-                                onnxbn_fuse_report **report, onnxbn_error *err);
-const char *onnxbn_fuse_passes(void); /* every pass name, comma-separated, in run order */
-const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r);
-size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r);
-const onnxbn_fuse_entry *onnxbn_fuse_report_entry(const onnxbn_fuse_report *r, size_t i);
+ONNXBN_API onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
+                                           onnxbn_fuse_report **report, onnxbn_error *err);
+ONNXBN_API const char *onnxbn_fuse_passes(void); /* every pass name, comma-separated, in order */
+/* The report's readers take a NULL report as one with nothing in it: the counts are 0 and every
+ * pointer they return (stats, entry, note, json) is NULL; onnxbn_fuse_report_free(NULL) does
+ * nothing. Out-of-range i also gives NULL. */
+ONNXBN_API const onnxbn_fuse_stats *onnxbn_fuse_report_stats(const onnxbn_fuse_report *r);
+ONNXBN_API size_t onnxbn_fuse_report_count(const onnxbn_fuse_report *r);
+ONNXBN_API const onnxbn_fuse_entry *onnxbn_fuse_report_entry(const onnxbn_fuse_report *r, size_t i);
 /* Remarks about the whole model (e.g. IR < 4 initializers taken as constants). */
-size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r);
-const char *onnxbn_fuse_report_note(const onnxbn_fuse_report *r, size_t i);
-/* The report as one JSON object (malloc'd; NULL when out of memory). */
-char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r);
-void onnxbn_fuse_report_free(onnxbn_fuse_report *r);
+ONNXBN_API size_t onnxbn_fuse_report_note_count(const onnxbn_fuse_report *r);
+ONNXBN_API const char *onnxbn_fuse_report_note(const onnxbn_fuse_report *r, size_t i);
+/* The report as one JSON object (malloc'd, free with onnxbn_buffer_free; NULL when out of memory
+ * or r is NULL). */
+ONNXBN_API char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r);
+ONNXBN_API void onnxbn_fuse_report_free(onnxbn_fuse_report *r);
 
 /* Writes the model as an ONNX file (written to a temporary name, then renamed). Tensors kept in
  * external data files stay there: the output must then be in the same folder as the model. */
-onnxbn_status onnxbn_model_save(const onnxbn_model *m, const char *path, onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_model_save(const onnxbn_model *m, const char *path,
+                                           onnxbn_error *err);
 /* The serialized model in a malloc'd buffer the caller frees. */
-onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t *len,
-                                       onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t *len,
+                                                  onnxbn_error *err);
 /* ==== end of converter ========================================================================= */
 
 /* ==== Introspection: a model's wiring, and the operators this build implements ================
@@ -258,27 +301,28 @@ onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t
 
 /* Node i's inputs and outputs by value name, in slot order; "" for an omitted optional slot
  * and when i or k is out of range. The counts include omitted slots. */
-size_t onnxbn_model_node_input_count(const onnxbn_model *m, size_t i);
-const char *onnxbn_model_node_input(const onnxbn_model *m, size_t i, size_t k);
-size_t onnxbn_model_node_output_count(const onnxbn_model *m, size_t i);
-const char *onnxbn_model_node_output(const onnxbn_model *m, size_t i, size_t k);
-const char *onnxbn_model_node_domain(const onnxbn_model *m, size_t i); /* "" is ai.onnx */
+ONNXBN_API size_t onnxbn_model_node_input_count(const onnxbn_model *m, size_t i);
+ONNXBN_API const char *onnxbn_model_node_input(const onnxbn_model *m, size_t i, size_t k);
+ONNXBN_API size_t onnxbn_model_node_output_count(const onnxbn_model *m, size_t i);
+ONNXBN_API const char *onnxbn_model_node_output(const onnxbn_model *m, size_t i, size_t k);
+ONNXBN_API const char *onnxbn_model_node_domain(const onnxbn_model *m, size_t i); /* "": ai.onnx */
 /* True when this build implements node i's operator at the version the model's opset selects. */
-bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i);
+ONNXBN_API bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i);
 
 /* What the model says about the value `name`: its declared element type and shape (graph input,
  * output or value_info), or for an initializer its type and dims. Returns false when no node,
- * graph input or initializer has that name. A value with nothing declared gets dtype
- * ONNXBN_UNDEFINED and rank -1. `is_initializer` (may be NULL) tells whether it is a weight. */
-bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
-                        bool *is_initializer);
+ * graph input or initializer has that name, and when m, name or out is NULL or out->size is not
+ * valid (see onnxbn_options). A value with nothing declared gets dtype ONNXBN_UNDEFINED and
+ * rank -1. `is_initializer` (may be NULL) tells whether it is a weight. */
+ONNXBN_API bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
+                                   bool *is_initializer);
 
 /* The operator registry: entry i (0 <= i < onnxbn_op_count()) gives the domain ("" is ai.onnx),
  * the op_type and the operator versions (ONNX since_version) it implements, ascending. An op_type
  * may have several entries with disjoint versions. Returns false when i is out of range. */
-size_t onnxbn_op_count(void);
-bool onnxbn_op_info(size_t i, const char **domain, const char **op_type, const int **versions,
-                    size_t *n_versions);
+ONNXBN_API size_t onnxbn_op_count(void);
+ONNXBN_API bool onnxbn_op_info(size_t i, const char **domain, const char **op_type,
+                               const int **versions, size_t *n_versions);
 /* ==== end of introspection ===================================================================== */
 
 #ifdef __cplusplus

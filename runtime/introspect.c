@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "abi.h"
 
 static const onnxbn_node *node_at(const onnxbn_model *m, size_t i)
 {
@@ -54,22 +55,22 @@ bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_in
     if (id < 0)
         return false;
     const onnxbn_value *v = &m->graph.values[id];
-    memset(out, 0, sizeof *out);
-    out->name = v->name;
-    out->rank = -1;
-    if (v->info) {
-        onnxbn_value_info_fill(v->info, out);
-        out->name = v->name;
-    } else if (v->init) {
+    /* Filled whole here, then copied as far as the caller's struct goes. */
+    onnxbn_value_info vi;
+    onnxbn_value_info_fill(v->info, &vi);
+    vi.name = v->name;
+    if (!v->info && v->init) {
         /* No declaration: the initializer itself says its type and shape. */
         const Onnx__TensorProto *t = v->init;
-        out->dtype = (onnxbn_dtype)t->data_type;
+        vi.dtype = (onnxbn_dtype)t->data_type;
         if (t->n_dims <= ONNXBN_MAX_RANK) {
-            out->rank = (int)t->n_dims;
+            vi.rank = (int)t->n_dims;
             for (size_t d = 0; d < t->n_dims; d++)
-                out->dims[d] = t->dims[d];
+                vi.dims[d] = t->dims[d];
         }
     }
+    if (!onnxbn_out_copy(out, &vi, ONNXBN_VALUE_INFO_SIZE_V1, sizeof vi))
+        return false;
     if (is_initializer)
         *is_initializer = v->init != NULL;
     return true;

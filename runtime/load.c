@@ -1,6 +1,7 @@
 /* load.c — turns bytes into a validated model: protobuf-c unpack, graph index, declared inputs and
  * outputs; and decodes TensorProtos (raw, typed fields, external files) into tensors. */
 #include "model.h"
+#include "abi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -318,6 +319,7 @@ static onnxbn_status check_stored(const Onnx__TensorProto *tp, onnxbn_error *err
 void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out)
 {
     memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
     out->rank = -1;
     if (!vi)
         return;
@@ -576,6 +578,11 @@ onnxbn_status onnxbn_model_load_buffer(const void *buf, size_t len, const char *
     if (!out || (!buf && len))
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_load_buffer: NULL argument");
     *out = NULL;
+    onnxbn_options o;
+    onnxbn_status st = onnxbn_options_read(opt, &o, "onnxbn_model_load_buffer", err);
+    if (st)
+        return st;
+    opt = &o;
     if (len == 0)
         return onnxbn_fail(err, ONNXBN_ERR_PARSE, "the model is empty (0 bytes)");
     if ((uint64_t)len > onnxbn_options_max_memory(opt))
@@ -606,9 +613,14 @@ onnxbn_status onnxbn_model_load(const char *path, const onnxbn_options *opt, onn
     if (!path || !out)
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_load: NULL argument");
     *out = NULL;
+    onnxbn_options o;
+    onnxbn_status st = onnxbn_options_read(opt, &o, "onnxbn_model_load", err);
+    if (st)
+        return st;
+    opt = &o;
     uint8_t *buf;
     size_t len;
-    onnxbn_status st = read_file(path, &buf, &len, onnxbn_options_max_memory(opt), err);
+    st = read_file(path, &buf, &len, onnxbn_options_max_memory(opt), err);
     if (st)
         return st;
     char dir[PATH_MAX];

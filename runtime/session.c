@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "kernels/gemm.h"
 #include "plan.h"
 #include "threadpool.h"
@@ -150,6 +151,15 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
     *out = NULL;
     if (!model)
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_new: NULL model");
+    onnxbn_options o;
+    if (opt) {
+        onnxbn_status st = onnxbn_options_read(opt, &o, "onnxbn_session_new", err);
+        if (st) {
+            onnxbn_model_free(model);
+            return st;
+        }
+        opt = &o;
+    }
     onnxbn_session *s = calloc(1, sizeof *s);
     if (!s) {
         onnxbn_model_free(model);
@@ -348,13 +358,14 @@ bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_info *out)
 {
     if (!out)
         return false;
-    memset(out, 0, sizeof *out);
-    if (!s || !s->plan)
-        return false;
-    out->arena_bytes = s->plan->arena_size;
-    out->arena_lower_bound = s->plan->arena_lower_bound;
-    out->constant_bytes = s->plan->const_bytes;
-    return true;
+    onnxbn_memory_info mi = ONNXBN_MEMORY_INFO_INIT;
+    if (s && s->plan) {
+        mi.arena_bytes = s->plan->arena_size;
+        mi.arena_lower_bound = s->plan->arena_lower_bound;
+        mi.constant_bytes = s->plan->const_bytes;
+    }
+    /* Zeroes when there is no plan, as far as the caller's struct goes. */
+    return onnxbn_out_copy(out, &mi, ONNXBN_MEMORY_INFO_SIZE_V1, sizeof mi) && s && s->plan;
 }
 
 size_t onnxbn_session_profile_count(const onnxbn_session *s)

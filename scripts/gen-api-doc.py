@@ -10,6 +10,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+API = "ONNXBN_API "  # the export mark of every function (onnxbn.h)
 SECTION = re.compile(r"^/\* (?:-{4}|={4}) (.*?)\s*[-=]*\s*(\*/)?$")
 
 
@@ -88,6 +89,19 @@ def parse(path):
             i += 1
             pending = comment_text(block)
             continue
+        if s == "#ifndef ONNXBN_API":
+            # The export macro's definition, shown whole with its comment.
+            code, depth = [], 0
+            while True:
+                t = src[i].strip()
+                depth += t.startswith("#if") - t.startswith("#endif")
+                code.append(src[i].rstrip())
+                i += 1
+                if depth == 0:
+                    break
+            sections[-1][2].append(("\n".join(code), prose(pending)))
+            pending = []
+            continue
         if (s.startswith("#") and not s.startswith("#define ONNXBN_") or s == "#define ONNXBN_H"
                 or s in ('extern "C" {', "}")):
             i += 1   # include guards, includes, the C++ wrapper
@@ -107,9 +121,27 @@ def parse(path):
             code.append(l.rstrip())
             depth += l.count("{") - l.count("}")
             i += 1
-        sections[-1][2].append(("\n".join(code), prose(pending)))
+        sections[-1][2].append(("\n".join(unmark(code)), prose(pending)))
         pending = []
     return preamble, sections
+
+
+def unmark(code):
+    """Declarations without the ONNXBN_API in front (the reader needs it once, not per line);
+    continuation lines move left with them."""
+    out, shift = [], 0
+    for l in code:
+        if l.startswith(API):
+            out.append(l[len(API):])
+            shift = len(API)
+        elif shift and l.startswith(" " * shift):
+            out.append(l[shift:])
+        else:
+            out.append(l)
+            shift = 0
+        if shift and re.search(r";\s*(/\*.*\*/)?$", l):
+            shift = 0
+    return out
 
 
 def slug(t):

@@ -113,7 +113,7 @@ def _options(fold=True, threads=None, max_memory=None):
         max_memory = 0
     if not isinstance(max_memory, int) or max_memory < 0:
         raise Error(Status.ARG, f"max_memory must be None or a byte count, not {max_memory!r}")
-    return Options(max_memory=max_memory, threads=threads, no_fold=0 if fold else 1)
+    return Options(max_memory=max_memory, threads=threads, no_fold=not fold)
 
 
 def _model_bytes(model):

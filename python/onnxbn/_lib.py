@@ -16,12 +16,18 @@ class Err(ctypes.Structure):
 
 
 class Options(ctypes.Structure):
-    _fields_ = [("max_memory", ctypes.c_uint64), ("threads", ctypes.c_int),
-                ("no_fold", ctypes.c_int), ("profile", ctypes.c_int)]
+    # `size` first, as in onnxbn.h: the library reads only the fields this layout has.
+    _fields_ = [("size", ctypes.c_size_t), ("max_memory", ctypes.c_uint64),
+                ("threads", ctypes.c_int), ("no_fold", ctypes.c_bool), ("profile", ctypes.c_bool)]
+
+    def __init__(self, **kw):
+        super().__init__(size=ctypes.sizeof(Options), **kw)
 
 
 class ValueInfo(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int), ("rank", ctypes.c_int),
+    # Only read through the library's pointers here, so `size` is the library's.
+    _fields_ = [("size", ctypes.c_size_t), ("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
+                ("rank", ctypes.c_int),
                 ("dims", ctypes.c_int64 * MAX_RANK), ("dim_names", ctypes.c_char_p * MAX_RANK)]
 
 

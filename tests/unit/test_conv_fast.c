@@ -369,7 +369,7 @@ static onnxbn_status open_threads(const mk_model *m, int threads, onnxbn_session
     size_t len;
     uint8_t *buf = mk_pack(m, &len);
     onnxbn_model *model;
-    onnxbn_options opt = {.threads = threads};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
     onnxbn_status st = onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, err);
     free(buf);
     return st ? st : onnxbn_session_new(model, &opt, out, err);

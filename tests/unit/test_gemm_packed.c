@@ -213,7 +213,7 @@ static float *run_linear(const lin *l)
     size_t len;
     uint8_t *buf = mk_pack(m, &len);
     onnxbn_model *model;
-    onnxbn_options opt = {.threads = l->threads};
+    onnxbn_options opt = {.size = sizeof opt, .threads = l->threads};
     if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err) ||
         onnxbn_session_new(model, &opt, &s, &err))
         fail_msg("%s", err.msg);

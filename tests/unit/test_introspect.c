@@ -67,7 +67,7 @@ static void values(void **state)
 {
     (void)state;
     onnxbn_model *m = load_sample();
-    onnxbn_value_info vi;
+    onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
     bool init = true;
     assert_true(onnxbn_model_value(m, "x", &vi, &init));
     assert_false(init);

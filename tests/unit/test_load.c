@@ -394,7 +394,7 @@ static void test_memory_limit(void **state)
     onnxbn_model *model;
     onnxbn_session *s;
     onnxbn_error err = {0};
-    onnxbn_options opt = {.max_memory = 64 * 1024};
+    onnxbn_options opt = {.size = sizeof opt, .max_memory = 64 * 1024};
     assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err), ONNXBN_OK);
     assert_int_equal(onnxbn_session_new(model, &opt, &s, &err), ONNXBN_OK);
     float *x = calloc(64 * 1024, sizeof *x);

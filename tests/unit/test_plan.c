@@ -40,7 +40,7 @@ static void ref_layer(const double *x, const float *w, const float *b, size_t k,
 
 static void expect_arena(const onnxbn_session *s, uint64_t arena, uint64_t bound)
 {
-    onnxbn_memory_info mem;
+    onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     assert_true(onnxbn_session_memory(s, &mem));
     assert_int_equal(mem.arena_lower_bound, bound);
     assert_int_equal(mem.arena_bytes, arena);
@@ -206,7 +206,7 @@ static void test_no_plan_no_numbers(void **state)
     onnxbn_error err = {0};
     if (mk_session(m, &s, &err))
         fail_msg("%s", err.msg);
-    onnxbn_memory_info mem = {1, 1, 1};
+    onnxbn_memory_info mem = {sizeof mem, 1, 1, 1};
     assert_false(onnxbn_session_memory(s, &mem));
     assert_int_equal(mem.arena_bytes, 0);
     assert_int_equal(mem.arena_lower_bound, 0);
@@ -234,7 +234,7 @@ static bool check_model(const char *path)
     onnxbn_error err = {0};
     if (onnxbn_session_open(path, NULL, &s, &err))
         fail_msg("%s: %s", path, err.msg);
-    onnxbn_memory_info mem;
+    onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     if (!onnxbn_session_memory(s, &mem)) {
         const onnxbn_model *m = onnxbn_session_model(s);
         size_t n = onnxbn_model_input_count(m);

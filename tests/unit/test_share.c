@@ -34,7 +34,7 @@ static onnxbn_status open_opts(const mk_model *m, int threads, onnxbn_session **
     size_t len;
     uint8_t *buf = mk_pack(m, &len);
     onnxbn_model *model;
-    onnxbn_options opt = {.threads = threads};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
     onnxbn_status st = onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, err);
     free(buf);
     return st ? st : onnxbn_session_new(model, &opt, out, err);
@@ -322,7 +322,7 @@ static void test_threads_on_exported_models(void **state)
         float *first = NULL;
         size_t n = 0;
         for (int threads = 1; threads <= 2; threads++) {
-            onnxbn_options opt = {.threads = threads};
+            onnxbn_options opt = {.size = sizeof opt, .threads = threads};
             onnxbn_session *ses = NULL;
             if (onnxbn_session_open(path, &opt, &ses, &err))
                 fail_msg("%s: %s", path, err.msg);

@@ -198,7 +198,7 @@ static void node_case(int threads, bool w_input, bool relu)
         mk_node_add(mm, "Relu", "r1", "T", "Y");
     size_t len;
     uint8_t *bytes = mk_pack(mm, &len);
-    onnxbn_options opt = {.threads = threads};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
     onnxbn_model *model = NULL;
     onnxbn_session *s = NULL;
     onnxbn_error err = {0};
