@@ -1,5 +1,6 @@
 /* session.c — the public session: decodes the weights once, checks inputs against what the model
  * declares, keeps the plan for the current input shapes and re-plans only when they change. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,34 @@ static onnxbn_status check_ops(const onnxbn_model *m, onnxbn_error *err)
     return ONNXBN_OK;
 }
 
+/* The common case of a weight, raw little-endian bytes in the file, becomes a tensor over the
+ * ModelProto's own copy of those bytes (protobuf-c's malloc'd, so aligned for any element type
+ * up to 16 bytes): the weights are then held once, not twice. The proto outlives the session's
+ * tensors, and nothing edits it once the session is open. Everything else (typed fields, external
+ * data, odd alignment, and every error, so messages stay the same) goes through the copying
+ * decoder. The budget is charged as for a copy, so --max-memory refuses the same models. */
+static onnxbn_status borrow_or_decode(const Onnx__TensorProto *tp, const char *base_dir,
+                                      uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err)
+{
+    bool external = tp->has_data_location &&
+                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    onnxbn_dtype dt = (onnxbn_dtype)(tp->has_data_type ? tp->data_type : 0);
+    size_t es = dt == ONNXBN_STRING ? 0 : onnxbn_dtype_size(dt);
+    if (tp->segment || external || !tp->has_raw_data || !tp->raw_data.len || es == 0 ||
+        tp->n_dims > ONNXBN_MAX_RANK || (uintptr_t)tp->raw_data.data % (es < 16 ? es : 16))
+        return onnxbn_tensor_from_proto(tp, base_dir, budget, out, err);
+    onnxbn_tensor t;
+    memset(&t, 0, sizeof t);
+    if (onnxbn_tensor_set_shape(&t, dt, (int)tp->n_dims, tp->dims, NULL) ||
+        tp->raw_data.len != t.nbytes || t.nbytes > *budget)
+        return onnxbn_tensor_from_proto(tp, base_dir, budget, out, err);
+    *budget -= t.nbytes;
+    t.data = tp->raw_data.data;
+    t.owns = false;
+    *out = t;
+    return ONNXBN_OK;
+}
+
 static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
 {
     const Onnx__GraphProto *gp = s->model->proto->graph;
@@ -91,8 +120,8 @@ static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
     if (!s->inits)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < gp->n_initializer; i++) {
-        onnxbn_status st = onnxbn_tensor_from_proto(gp->initializer[i], s->model->base_dir,
-                                                    &s->budget, &s->inits[i], err);
+        onnxbn_status st = borrow_or_decode(gp->initializer[i], s->model->base_dir, &s->budget,
+                                            &s->inits[i], err);
         if (st) {
             onnxbn_err_prefix(err, "initializer '%.200s'", onnxbn_str(gp->initializer[i]->name));
             return st;
