@@ -18,6 +18,7 @@ struct onnxbn_session {
     bool *need_value;              /* per value id: its contents decide shapes (see op.h) */
     bool any_fed_value;            /* some graph input is such a value */
     onnxbn_pool *pool;             /* options.threads - 1 workers, or NULL */
+    onnxbn_kept kept;              /* folded weights shared by the plans (plan.h) */
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -26,6 +27,8 @@ void onnxbn_session_free(onnxbn_session *s)
         return;
     onnxbn_plan_free(s->plan);
     onnxbn_pool_free(s->pool);
+    if (s->model)
+        onnxbn_kept_free(&s->kept, s->model->graph.n_values);
     if (s->inits && s->model)
         for (size_t i = 0; i < s->model->proto->graph->n_initializer; i++)
             onnxbn_tensor_release(&s->inits[i]);
@@ -130,6 +133,26 @@ static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
     return ONNXBN_OK;
 }
 
+/* A weight that only plan-time folding read is no longer needed once folded (plan.h): its bytes
+ * go, from the ModelProto when the tensor borrowed them. The proto then has an empty raw_data
+ * there; nothing reads a session's proto for tensor data again (the session's model is const
+ * to callers, and saving it is not what a session is for). */
+static void release_weight(void *ctx, int id)
+{
+    onnxbn_session *s = ctx;
+    int i = s->model->graph.values[id].init_index;
+    onnxbn_tensor *t = &s->inits[i];
+    Onnx__TensorProto *tp = s->model->proto->graph->initializer[i];
+    if (t->owns) {
+        onnxbn_tensor_release(t);
+    } else if (t->data && t->data == tp->raw_data.data) {
+        free(tp->raw_data.data); /* protobuf-c's default allocator is malloc */
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+    }
+    t->data = NULL;
+}
+
 /* Values whose contents some shape rule reads, directly (op.h value_inputs) or through the nodes
  * that compute them; walked backwards in topological order. Shape-only nodes (Shape, Size) read
  * no contents, so the walk stops there. */
@@ -209,6 +232,10 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         st = decode_inits(s, err);
     if (!st)
         st = find_value_inputs(s, err);
+    if (!st)
+        st = onnxbn_kept_init(&s->kept, &model->graph, s->need_value, err);
+    s->kept.release = release_weight;
+    s->kept.ctx = s;
     /* Plan now when every input's shape is fixed, so shape errors show at open. */
     const onnxbn_graph *g = &model->graph;
     int n = g->n_inputs;
@@ -222,7 +249,8 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         ptrs[i] = &shapes[i];
     }
     if (!st && all_static)
-        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, s->budget, &s->plan, err);
+        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, &s->kept, s->budget,
+                               &s->plan, err);
     if (!st && s->plan)
         s->plan->pool = s->pool;
     free(shapes);
@@ -348,8 +376,8 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
         if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
             onnxbn_plan_free(s->plan);
             s->plan = NULL;
-            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, s->budget,
-                                   &s->plan, err);
+            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, &s->kept,
+                                   s->budget, &s->plan, err);
             if (!st)
                 s->plan->pool = s->pool;
         }
