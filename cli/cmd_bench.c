@@ -5,6 +5,8 @@
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -191,8 +193,10 @@ static void print_bytes(uint64_t n)
         printf("%.2f MB", (double)n / 1e6);
 }
 
-/* The activation arena against the least that the buffers' lifetimes allow (docs/cli.md). */
-static void print_memory(const onnxbn_session *s)
+/* The activation arena against the least that the buffers' lifetimes allow (docs/cli.md); then
+ * the process's peak resident set against the model file, the measure of weights held once
+ * (bench/memory.sh). ru_maxrss is in KiB on Linux. */
+static void print_memory(const char *path, const onnxbn_session *s)
 {
     onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     if (!onnxbn_session_memory(s, &mem))
@@ -203,6 +207,18 @@ static void print_memory(const onnxbn_session *s)
     print_bytes(mem.arena_lower_bound);
     printf(", ratio %.3f)\n",
            mem.arena_lower_bound ? (double)mem.arena_bytes / (double)mem.arena_lower_bound : 1.0);
+    struct stat sb;
+    struct rusage ru;
+    if (stat(path, &sb) != 0 || getrusage(RUSAGE_SELF, &ru) != 0)
+        return;
+    uint64_t peak = (uint64_t)ru.ru_maxrss * 1024;
+    printf("memory:   file ");
+    print_bytes((uint64_t)sb.st_size);
+    printf("   plan constants ");
+    print_bytes(mem.constant_bytes);
+    printf("   peak RSS ");
+    print_bytes(peak);
+    printf(" (%.2fx the file)\n", sb.st_size ? (double)peak / (double)sb.st_size : 0.0);
 }
 
 static void print_json(const bench_args *a, const double *t, double open_ms, const onnxbn_session *s)
@@ -303,7 +319,7 @@ int cmd_bench(int argc, char **argv)
                    times[n / 2], times[0], times[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1],
                    sum / (double)n);
             printf("throughput: %.1f runs/s (at the median)\n", 1e3 / times[n / 2]);
-            print_memory(s);
+            print_memory(a.model, s);
             if (a.profile)
                 print_profile(s);
         }

@@ -5,6 +5,8 @@
 # Run with Debian's interpreter (python3-torch 1.13, python3-torchvision 0.14, python3-onnx 1.12):
 #   /usr/bin/python3 models/export_torch.py               the small committed set into models/<name>
 #   /usr/bin/python3 models/export_torch.py big           the torchvision networks into models/big/
+#   /usr/bin/python3 models/export_torch.py memory        the four of bench/memory.sh (resnet50 and
+#                                                         convnext_tiny into models/big/memory/)
 #   /usr/bin/python3 models/export_torch.py resnet18@11   one model at another opset (resnet18_opset11)
 #   /usr/bin/python3 models/export_torch.py --list        what there is
 # Same seeds, same bytes: re-running it on the same torch build rewrites identical files.
@@ -243,6 +245,11 @@ SMALL_EXTRA = ["tiny_mobilenet@9"]
 BIG_NAMES = ["resnet18", "mobilenet_v2", "squeezenet1_1", "densenet121", "shufflenet_v2_x1_0",
              "googlenet", "efficientnet_b0", "regnet_x_400mf", "mnasnet0_5"]
 BIG_EXTRA = ["resnet18@7", "resnet18@9", "resnet18@11", "resnet18@15"]  # resnet18 itself is @13
+# The peak-RSS benchmark (bench/memory.sh) adds two heavier networks to two of the `big` group.
+# They go one folder down, models/big/memory/, out of the `big` test runs and of test_plan.c's
+# 1.2x arena check (resnet50's arena is 1.27x its bound).
+MEMORY_EXTRA = ["resnet50", "convnext_tiny"]
+MEMORY_NAMES = MEMORY_EXTRA + ["efficientnet_b0", "densenet121"]
 
 
 def torchvision_ctor(name):
@@ -259,7 +266,8 @@ def torchvision_ctor(name):
 
 # Batch 1 is the acceptance case; batch 2 checks the dynamic batch axis (ShuffleNet reshapes with
 # the batch size it reads from Shape, so its shape subgraph must be recomputed for a new batch).
-BIG = {name: (torchvision_ctor(name), (3, 224, 224), (1, 2), "mild", []) for name in BIG_NAMES}
+BIG = {name: (torchvision_ctor(name), (3, 224, 224), (1, 2), "mild", [])
+       for name in BIG_NAMES + MEMORY_EXTRA}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,6 +433,8 @@ def expand(names):
             out += list(SMALL) + SMALL_EXTRA
         elif n == "big":
             out += BIG_NAMES + BIG_EXTRA
+        elif n == "memory":
+            out += MEMORY_NAMES
         else:
             out.append(n)
     return out
@@ -474,7 +484,8 @@ def main():
         description="Exports PyTorch models to ONNX test-case folders (BatchNormalization kept, "
                     "randomised BN statistics, torch outputs as the reference).")
     ap.add_argument("models", nargs="*", default=["small"],
-                    help="model names, NAME@OPSET, or the groups 'small' (default) and 'big'")
+                    help="model names, NAME@OPSET, or the groups 'small' (default), 'big' and 'memory' "
+                         "(the four networks of bench/memory.sh)")
     ap.add_argument("--opset", type=int, help=f"opset for names without @OPSET (default {DEFAULT_OPSET}); "
                     "a folder not at the default opset is named NAME_opsetN")
     ap.add_argument("--out", help="folder to write into (default: models/ for small models, "
@@ -491,6 +502,7 @@ def main():
     if args.list:
         print("small:", " ".join(list(SMALL) + SMALL_EXTRA))
         print("big:  ", " ".join(BIG_NAMES + BIG_EXTRA))
+        print("memory:", " ".join(MEMORY_NAMES))
         return
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
@@ -499,6 +511,8 @@ def main():
     for spec in expand(args.models):
         base, _, at = spec.partition("@")
         root = args.out or (HERE if base in SMALL else os.path.join(HERE, "big"))
+        if base in MEMORY_EXTRA and not args.out:
+            root = os.path.join(root, "memory")
         if args.missing_only:
             opset = int(at) if at else (args.opset or DEFAULT_OPSET)
             d = os.path.join(root, base if opset == DEFAULT_OPSET else f"{base}_opset{opset}")

@@ -484,6 +484,122 @@ static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
     return st;
 }
 
+/* ---- weights-only values, kept across plans (plan.h) ---- */
+
+static bool weights_only(const onnxbn_node_op *ops, const onnxbn_node *nd, const bool *fixed)
+{
+    const onnxbn_node_op *o = &ops[nd->index];
+    if (!o->def || (o->schema->flags & (ONNXBN_OP_NO_CONST_FOLD | ONNXBN_OP_SHAPE_ONLY)))
+        return false;
+    for (int k = 0; k < nd->n_in; k++)
+        if (nd->in[k] >= 0 && !fixed[nd->in[k]])
+            return false;
+    return true;
+}
+
+onnxbn_status onnxbn_kept_init(onnxbn_kept *k, const onnxbn_graph *g, const onnxbn_node_op *ops,
+                               const bool *need_value, onnxbn_error *err)
+{
+    memset(k, 0, sizeof *k);
+    size_t n = (size_t)g->n_values + 1;
+    k->fixed = calloc(n, sizeof *k->fixed);
+    k->drop = calloc(n, sizeof *k->drop);
+    k->vals = calloc(n, sizeof *k->vals);
+    if (!k->fixed || !k->drop || !k->vals)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_values; i++)
+        k->fixed[i] = g->values[i].init && g->values[i].input_index < 0;
+    for (int oi = 0; oi < g->n_nodes; oi++) {
+        const onnxbn_node *nd = &g->nodes[g->order[oi]];
+        if (weights_only(ops, nd, k->fixed))
+            for (int j = 0; j < nd->n_out; j++)
+                if (nd->out[j] >= 0)
+                    k->fixed[nd->out[j]] = true;
+    }
+    for (int i = 0; i < g->n_values; i++) {
+        const onnxbn_value *v = &g->values[i];
+        bool drop = k->fixed[i] && v->init && v->output_index < 0 && v->n_consumers > 0 &&
+                    !(need_value && need_value[i]);
+        for (int j = 0; drop && j < v->n_consumers; j++) {
+            const onnxbn_node *nd = &g->nodes[v->consumers[j]];
+            drop = weights_only(ops, nd, k->fixed) ||
+                   (ops[nd->index].def && (ops[nd->index].schema->flags & ONNXBN_OP_SHAPE_ONLY));
+        }
+        k->drop[i] = drop;
+    }
+    return ONNXBN_OK;
+}
+
+void onnxbn_kept_free(onnxbn_kept *k, int n_values)
+{
+    for (int i = 0; k->vals && i < n_values; i++)
+        onnxbn_tensor_release(&k->vals[i]);
+    free(k->vals);
+    free(k->fixed);
+    free(k->drop);
+    memset(k, 0, sizeof *k);
+}
+
+/* A weights-only node: borrowed from `kept` when an earlier plan folded it, else folded now and
+ * handed to `kept`; then each dropped weight it reads goes once every node reading it is
+ * planned (ctx[i].node is set as the build loop reaches node i). Budget and constant bytes are
+ * counted as for a fold of the plan's own, so limits and reports do not depend on the order. */
+static onnxbn_status fold_kept(onnxbn_plan *p, onnxbn_kctx *c, onnxbn_kept *kept, uint64_t *budget)
+{
+    const onnxbn_node *nd = c->node;
+    const onnxbn_graph *g = &p->model->graph;
+    bool have = true;
+    size_t bytes = 0;
+    for (int k = 0; k < nd->n_out && have; k++) {
+        int id = nd->out[k];
+        if (id < 0)
+            continue;
+        const onnxbn_tensor *t = &kept->vals[id];
+        have = t->data && t->dtype == p->vals[id].dtype && onnxbn_same_shape(t, &p->vals[id]) &&
+               onnxbn_add_size(bytes, p->vals[id].nbytes, &bytes);
+    }
+    if (have && bytes <= *budget) {
+        *budget -= bytes;
+        p->const_bytes += bytes;
+        for (int k = 0; k < nd->n_out; k++)
+            if (nd->out[k] >= 0) {
+                p->vals[nd->out[k]].data = kept->vals[nd->out[k]].data;
+                p->vals[nd->out[k]].owns = false;
+            }
+        return ONNXBN_OK;
+    }
+    for (int k = 0; k < c->n_in; k++)
+        if (c->in[k] && c->in[k]->nbytes && !c->in[k]->data)
+            return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
+                                    "input %d was released after an earlier plan folded this node, "
+                                    "which now has other output shapes", k);
+    onnxbn_status st = fold_node(p, c, budget);
+    if (st)
+        return st;
+    for (int k = 0; k < nd->n_out; k++) {
+        int id = nd->out[k];
+        if (id < 0)
+            continue;
+        onnxbn_tensor_release(&kept->vals[id]);
+        kept->vals[id] = p->vals[id];
+        p->vals[id].owns = false;
+    }
+    for (int k = 0; k < nd->n_in; k++) {
+        int id = nd->in[k];
+        if (id < 0 || !kept->drop[id] || !p->vals[id].data)
+            continue;
+        const onnxbn_value *v = &g->values[id];
+        bool done = true;
+        for (int j = 0; j < v->n_consumers && done; j++)
+            done = p->ctx[v->consumers[j]].node != NULL;
+        if (done) {
+            kept->release(kept->ctx, id);
+            p->vals[id].data = NULL;
+        }
+    }
+    return ONNXBN_OK;
+}
+
 /* Storage sharing first (views, fused activations: their nodes leave the steps), then lifetimes
  * of roots in step numbers (graph outputs live to the end), then in place; then one layout of the
  * roots and of each step's scratch, which lives for its step only. */
@@ -599,7 +715,8 @@ done:
 
 static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed,
                            const int *fed_ids, const onnxbn_tensor *const *fed,
-                           const bool *need_value, uint64_t budget, onnxbn_error *err)
+                           const bool *need_value, onnxbn_kept *kept, uint64_t budget,
+                           onnxbn_error *err)
 {
     const onnxbn_graph *g = &p->model->graph;
     onnxbn_status st = alloc_tables(p, g, err);
@@ -675,7 +792,9 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
                                         g->values[nd->out[k]].name);
         if ((all_const && !(o->schema->flags & ONNXBN_OP_NO_CONST_FOLD)) ||
             (o->schema->flags & ONNXBN_OP_SHAPE_ONLY)) {
-            if ((st = fold_node(p, c, &budget)))
+            st = kept && weights_only(p->model->ops, nd, kept->fixed) ? fold_kept(p, c, kept, &budget)
+                                                       : fold_node(p, c, &budget);
+            if (st)
                 return st;
             for (int k = 0; k < nd->n_out; k++)
                 if (nd->out[k] >= 0)
@@ -706,15 +825,15 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
 
 onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
                                 const int *fed_ids, const onnxbn_tensor *const *fed,
-                                const bool *need_value, uint64_t budget, onnxbn_plan **out,
-                                onnxbn_error *err)
+                                const bool *need_value, onnxbn_kept *kept, uint64_t budget,
+                                onnxbn_plan **out, onnxbn_error *err)
 {
     *out = NULL;
     onnxbn_plan *p = calloc(1, sizeof *p);
     if (!p)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     p->model = m;
-    onnxbn_status st = build(p, inits, n_fed, fed_ids, fed, need_value, budget, err);
+    onnxbn_status st = build(p, inits, n_fed, fed_ids, fed, need_value, kept, budget, err);
     if (st) {
         onnxbn_plan_free(p);
         return st;

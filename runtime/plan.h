@@ -29,14 +29,35 @@ typedef struct onnxbn_plan {
     onnxbn_pool *pool;          /* the session's threads (set by the session; NULL: serial) */
 } onnxbn_plan;
 
+/* What a session keeps across its plans so that a weight is held once. A value is weights-only
+ * when it is an initializer that is not a graph input, or an output of a node that constant
+ * folding runs on weights-only values alone (a Transpose of a MatMul's weight, a Constant):
+ * the same in every plan. The first plan folds such a node into `vals`, later plans borrow it;
+ * an initializer marked in `drop` (only weights-only and shape-only nodes read it, no shape
+ * rule reads its contents, not a graph output) is handed to `release` as soon as every node
+ * reading it is planned, so the weight and what folding made of it are not both held. */
+typedef struct onnxbn_kept {
+    bool *fixed;              /* per value id: weights-only */
+    bool *drop;               /* per value id: an initializer released once folded */
+    onnxbn_tensor *vals;      /* per value id: folded outputs of weights-only nodes (owned) */
+    void (*release)(void *ctx, int value_id); /* frees the initializer's bytes */
+    void *ctx;
+} onnxbn_kept;
+
+/* Fills fixed and drop for g (need_value as for onnxbn_plan_build; may be NULL); vals empty. */
+onnxbn_status onnxbn_kept_init(onnxbn_kept *k, const onnxbn_graph *g, const onnxbn_node_op *ops,
+                               const bool *need_value, onnxbn_error *err);
+void onnxbn_kept_free(onnxbn_kept *k, int n_values);
+
 /* Makes a plan for inputs of the given types/shapes. `inits` are the session's decoded
- * initializers, indexed by position in graph.initializer; `budget` the bytes left. Fed values
- * marked in `need_value` (per value id; may be NULL) are read now and become constants of the
- * plan (their data must be present); other fed data is ignored until run. */
+ * initializers, indexed by position in graph.initializer (a dropped one has no data); `budget`
+ * the bytes left. Fed values marked in `need_value` (per value id; may be NULL) are read now
+ * and become constants of the plan (their data must be present); other fed data is ignored
+ * until run. `kept` (may be NULL: every constant is the plan's own) is the session's, above. */
 onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
                                 const int *fed_ids, const onnxbn_tensor *const *fed,
-                                const bool *need_value, uint64_t budget, onnxbn_plan **out,
-                                onnxbn_error *err);
+                                const bool *need_value, onnxbn_kept *kept, uint64_t budget,
+                                onnxbn_plan **out, onnxbn_error *err);
 /* True when the plan fits these fed inputs (same values, types and shapes; same contents for
  * the inputs the plan took as constants). */
 bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,

@@ -1,5 +1,6 @@
 /* session.c — the public session: decodes the weights once, checks inputs against what the model
  * declares, keeps the plan for the current input shapes and re-plans only when they change. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ struct onnxbn_session {
     bool *need_value;              /* per value id: its contents decide shapes (see op.h) */
     bool any_fed_value;            /* some graph input is such a value */
     onnxbn_pool *pool;             /* options.threads - 1 workers, or NULL */
+    onnxbn_kept kept;              /* folded weights shared by the plans (plan.h) */
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -26,6 +28,8 @@ void onnxbn_session_free(onnxbn_session *s)
         return;
     onnxbn_plan_free(s->plan);
     onnxbn_pool_free(s->pool);
+    if (s->model)
+        onnxbn_kept_free(&s->kept, s->model->graph.n_values);
     if (s->inits && s->model)
         for (size_t i = 0; i < s->model->proto->graph->n_initializer; i++)
             onnxbn_tensor_release(&s->inits[i]);
@@ -85,6 +89,34 @@ static onnxbn_status check_ops(const onnxbn_model *m, onnxbn_error *err)
     return ONNXBN_OK;
 }
 
+/* The common case of a weight, raw little-endian bytes in the file, becomes a tensor over the
+ * ModelProto's own copy of those bytes (protobuf-c's malloc'd, so aligned for any element type
+ * up to 16 bytes): the weights are then held once, not twice. The proto outlives the session's
+ * tensors, and nothing edits it once the session is open. Everything else (typed fields, external
+ * data, odd alignment, and every error, so messages stay the same) goes through the copying
+ * decoder. The budget is charged as for a copy, so --max-memory refuses the same models. */
+static onnxbn_status borrow_or_decode(const Onnx__TensorProto *tp, const char *base_dir,
+                                      uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err)
+{
+    bool external = tp->has_data_location &&
+                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    onnxbn_dtype dt = (onnxbn_dtype)(tp->has_data_type ? tp->data_type : 0);
+    size_t es = dt == ONNXBN_STRING ? 0 : onnxbn_dtype_size(dt);
+    if (tp->segment || external || !tp->has_raw_data || !tp->raw_data.len || es == 0 ||
+        tp->n_dims > ONNXBN_MAX_RANK || (uintptr_t)tp->raw_data.data % (es < 16 ? es : 16))
+        return onnxbn_tensor_from_proto(tp, base_dir, budget, out, err);
+    onnxbn_tensor t;
+    memset(&t, 0, sizeof t);
+    if (onnxbn_tensor_set_shape(&t, dt, (int)tp->n_dims, tp->dims, NULL) ||
+        tp->raw_data.len != t.nbytes || t.nbytes > *budget)
+        return onnxbn_tensor_from_proto(tp, base_dir, budget, out, err);
+    *budget -= t.nbytes;
+    t.data = tp->raw_data.data;
+    t.owns = false;
+    *out = t;
+    return ONNXBN_OK;
+}
+
 static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
 {
     const Onnx__GraphProto *gp = s->model->proto->graph;
@@ -92,14 +124,34 @@ static onnxbn_status decode_inits(onnxbn_session *s, onnxbn_error *err)
     if (!s->inits)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < gp->n_initializer; i++) {
-        onnxbn_status st = onnxbn_tensor_from_proto(gp->initializer[i], s->model->base_dir,
-                                                    &s->budget, &s->inits[i], err);
+        onnxbn_status st = borrow_or_decode(gp->initializer[i], s->model->base_dir, &s->budget,
+                                            &s->inits[i], err);
         if (st) {
             onnxbn_err_prefix(err, "initializer '%.200s'", onnxbn_str(gp->initializer[i]->name));
             return st;
         }
     }
     return ONNXBN_OK;
+}
+
+/* A weight that only plan-time folding read is no longer needed once folded (plan.h): its bytes
+ * go, from the ModelProto when the tensor borrowed them. The proto then has an empty raw_data
+ * there; nothing reads a session's proto for tensor data again (the session's model is const
+ * to callers, and saving it is not what a session is for). */
+static void release_weight(void *ctx, int id)
+{
+    onnxbn_session *s = ctx;
+    int i = s->model->graph.values[id].init_index;
+    onnxbn_tensor *t = &s->inits[i];
+    Onnx__TensorProto *tp = s->model->proto->graph->initializer[i];
+    if (t->owns) {
+        onnxbn_tensor_release(t);
+    } else if (t->data && t->data == tp->raw_data.data) {
+        free(tp->raw_data.data); /* protobuf-c's default allocator is malloc */
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+    }
+    t->data = NULL;
 }
 
 /* Values whose contents some shape rule reads, directly (schema/ops.def VALUE_IN) or through the nodes
@@ -191,6 +243,10 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         st = decode_inits(s, err);
     if (!st)
         st = find_value_inputs(s, err);
+    if (!st)
+        st = onnxbn_kept_init(&s->kept, &model->graph, model->ops, s->need_value, err);
+    s->kept.release = release_weight;
+    s->kept.ctx = s;
     /* Plan now when every input's shape is fixed, so shape errors show at open. */
     const onnxbn_graph *g = &model->graph;
     int n = g->n_inputs;
@@ -204,7 +260,8 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         ptrs[i] = &shapes[i];
     }
     if (!st && all_static)
-        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, s->budget, &s->plan, err);
+        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, &s->kept, s->budget,
+                               &s->plan, err);
     if (!st && s->plan)
         s->plan->pool = s->pool;
     free(shapes);
@@ -330,8 +387,8 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
         if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
             onnxbn_plan_free(s->plan);
             s->plan = NULL;
-            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, s->budget,
-                                   &s->plan, err);
+            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, &s->kept,
+                                   s->budget, &s->plan, err);
             if (!st)
                 s->plan->pool = s->pool;
         }
