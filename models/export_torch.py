@@ -7,7 +7,8 @@
 #   /usr/bin/python3 models/export_torch.py big           the torchvision networks into models/big/
 #   /usr/bin/python3 models/export_torch.py resnet18@11   one model at another opset (resnet18_opset11)
 #   /usr/bin/python3 models/export_torch.py --list        what there is
-# Same seeds, same bytes: re-running it on the same torch build rewrites identical files.
+# Same seeds, same bytes: re-running it on the same torch build and CPU rewrites identical files
+# (--verify says what another CPU may change).
 import argparse
 import os
 import sys

@@ -4,7 +4,7 @@
 #
 # Run with Debian's interpreter, which has torch and onnx: /usr/bin/python3 models/make_models.py
 # (packages: scripts/install-deps.sh --models). Same seed, same bytes: re-running it on the same
-# torch build must leave `git status` clean.
+# torch build and CPU must leave `git status` clean (--verify says what another CPU may change).
 import argparse
 import os
 import sys
