@@ -257,8 +257,8 @@ static void print_dot(const char *path, const onnxbn_model *m, const node_mark *
                 reps++;
                 continue;
             }
-            if (reps)
-                cat(label, sizeof label, reps > 1 ? " x%d" : "", reps);
+            if (reps > 1)
+                cat(label, sizeof label, " x%d", reps);
             if (!w)
                 continue;
             const char *sep = prev[0] ? " " : "\n";

@@ -8,8 +8,9 @@
 #              (tests/converter/ort_check.sh; it skips without it)
 #
 # The ASan+UBSan build uses gcc, whose runtimes (libasan8, libubsan1) come with gcc on Debian 12
-# through libgcc-12-dev; the fuzz targets use clang 14 with libFuzzer and its sanitizer runtimes
-# from libclang-rt-14-dev (Debian 12's clang is 14).
+# through libgcc-12-dev; test.sh's clang stage builds and tests with clang 14 too, and the fuzz
+# targets use it with libFuzzer and its sanitizer runtimes from libclang-rt-14-dev (Debian 12's
+# clang is 14).
 set -euo pipefail
 
 base=(
@@ -19,7 +20,8 @@ base=(
     libopenblas-dev                      # SGEMM
     libcmocka-dev                        # unit tests
     valgrind                             # test.sh's valgrind stage: every ctest under memcheck
-    clang libclang-rt-14-dev             # test.sh's fuzz stage: libFuzzer (fuzz/build.sh)
+    clang libclang-rt-14-dev             # test.sh's clang stage (the second compiler); its fuzz
+                                         # stage: libFuzzer (fuzz/build.sh)
     libonnx-testdata                     # conformance tests: the ONNX backend test data
     python3-onnx python3-numpy python3-pytest # independent references in tests/models
 )

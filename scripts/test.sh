@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh — the whole test suite: installs the Debian packages, then runs five stages, each timed:
-#   release   Release build in build/, every ctest
+# test.sh — the whole test suite: installs the Debian packages, then runs six stages, each timed:
+#   release   Release build with gcc in build/, every ctest
+#   clang     Release build with clang in build-clang/, every ctest (both compilers warning-free)
 #   asan      ASan+UBSan build in build-asan/, every ctest
 #   tsan      ThreadSanitizer build in build-tsan/, the unit tests (the thread pool, and every
 #             kernel that splits over threads, at 1 to 3 threads; any report fails)
@@ -9,7 +10,10 @@
 #             interpreter that loads libonnxbn) under valgrind memcheck (tests/valgrind)
 #   fuzz      each libFuzzer target for $FUZZ_SECONDS (60) s from the seed corpus (build-fuzz-ci/)
 #
-# Usage: bash scripts/test.sh [STAGE...]   (default: all five; CI runs exactly `bash scripts/test.sh`)
+# Every CMake build here sets -DONNXBN_WERROR=ON: a compiler warning fails the stage (the option is
+# off by default, for people building releases with other compilers).
+#
+# Usage: bash scripts/test.sh [STAGE...]   (default: all six; CI runs exactly `bash scripts/test.sh`)
 # Exits non-zero when any build, test or fuzz run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +23,11 @@ start=$SECONDS
 failed=()
 times=()
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(release asan tsan valgrind fuzz)
+[ ${#stages[@]} -eq 0 ] && stages=(release clang asan tsan valgrind fuzz)
 for s in "${stages[@]}"; do
     case "$s" in
-        release|asan|tsan|valgrind|fuzz) ;;
-        *) echo "test.sh: unknown stage '$s' (expected release, asan, tsan, valgrind, fuzz)" >&2; exit 2 ;;
+        release|clang|asan|tsan|valgrind|fuzz) ;;
+        *) echo "test.sh: unknown stage '$s' (expected release, clang, asan, tsan, valgrind, fuzz)" >&2; exit 2 ;;
     esac
 done
 
@@ -35,17 +39,29 @@ bash scripts/install-deps.sh --ort ||
 
 stage_release() {
     echo "== Release build (build/)"
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONNXBN_SANITIZE=OFF -DONNXBN_VALGRIND=OFF
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DONNXBN_SANITIZE=OFF -DONNXBN_VALGRIND=OFF \
+        -DONNXBN_WERROR=ON
     cmake --build build -j"$jobs"
     # A failing test does not stop the script: the other stages may say why it fails.
     ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300 || failed+=("Release ctest")
+}
+
+stage_clang() {
+    echo "== clang Release build (build-clang/)"
+    # The second compiler: its warnings differ from gcc's, and code that only one of them accepts
+    # (or compiles right) shows here. CMAKE_C_COMPILER, not CC: a tree once configured keeps it.
+    cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release \
+        -DONNXBN_SANITIZE=OFF -DONNXBN_VALGRIND=OFF -DONNXBN_WERROR=ON
+    cmake --build build-clang -j"$jobs"
+    ctest --test-dir build-clang --output-on-failure -j"$jobs" --timeout 300 || failed+=("clang ctest")
 }
 
 stage_asan() {
     echo "== ASan+UBSan build (build-asan/)"
     # Without OpenBLAS: the Release and valgrind runs cover the OpenBLAS path, this one the portable
     # SGEMM kernel, where the sanitizers see the loads and stores (not inside OpenBLAS's assembly).
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DONNXBN_SANITIZE=ON -DONNXBN_USE_OPENBLAS=OFF
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DONNXBN_SANITIZE=ON -DONNXBN_USE_OPENBLAS=OFF \
+        -DONNXBN_WERROR=ON
     cmake --build build-asan -j"$jobs"
     # Any report fails the test: leaks included; UBSan stops at the first finding (the build uses
     # -fno-sanitize-recover=all). allocator_may_return_null lets an over-large allocation reach the
@@ -62,7 +78,7 @@ stage_tsan() {
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNXBN_SANITIZE=OFF \
         -DONNXBN_VALGRIND=OFF -DONNXBN_USE_OPENBLAS=OFF -DONNXBN_EXAMPLES=OFF \
         -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
-        -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread
+        -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread -DONNXBN_WERROR=ON
     cmake --build build-tsan -j"$jobs"
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 -R '^unit\.' ||
@@ -73,7 +89,7 @@ stage_valgrind() {
     echo "== valgrind build (build-valgrind/): every ctest under memcheck"
     # The Release code as shipped (with OpenBLAS), plus -g so that reports name lines.
     cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g -DONNXBN_SANITIZE=OFF \
-        -DONNXBN_VALGRIND=ON
+        -DONNXBN_VALGRIND=ON -DONNXBN_WERROR=ON
     cmake --build build-valgrind -j"$jobs"
     # Per-test timeouts are 10x the normal ones (tests/valgrind/valgrind.cmake); this is for the rest.
     ctest --test-dir build-valgrind --output-on-failure -j"$jobs" --timeout 3000 || failed+=("valgrind ctest")

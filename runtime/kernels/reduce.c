@@ -96,8 +96,8 @@ typedef struct type_fns {
     }
 
 /* NaN wins max and min, as in numpy (bitwise | keeps the select branch-free). */
-#define F_MAX(a, v) (((v) > (a)) | ((v) != (v)) ? (v) : (a))
-#define F_MIN(a, v) (((v) < (a)) | ((v) != (v)) ? (v) : (a))
+#define F_MAX(a, v) ((((v) > (a)) | ((v) != (v))) ? (v) : (a))
+#define F_MIN(a, v) ((((v) < (a)) | ((v) != (v))) ? (v) : (a))
 #define I_ADD(a, v) ((int64_t)((uint64_t)(a) + (uint64_t)(v)))
 #define I_MUL(a, v) ((int64_t)((uint64_t)(a) * (uint64_t)(v)))
 #define I_ABS(v) ((v) < 0 ? 0 - (uint64_t)(v) : (uint64_t)(v))
