@@ -3,8 +3,8 @@
 #ifndef ONNXBN_CONVERT_H
 #define ONNXBN_CONVERT_H
 
+#include "converter.h"
 #include "fold.h"
-#include "model.h"
 
 /* A set of strings (owned copies), for names in use and names read inside subgraphs. Hashed as
  * the graph index hashes, from a seed drawn when the set first allocates: the names come from the
@@ -181,10 +181,5 @@ fz_res fz_pass_remove_identity(fz *z);
 fz_res fz_pass_remove_dropout(fz *z);
 fz_res fz_pass_fold_constants(fz *z);
 fz_res fz_pass_prune(fz *z);
-
-/* Runs the passes over a ModelProto in place (for the session at open and onnxbn_model_fuse).
- * Every fold is applied whole or not at all, so on failure the proto is still a valid model. */
-onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, const char *passes,
-                                int flags, onnxbn_fuse_report **report, onnxbn_error *err);
 
 #endif

@@ -207,8 +207,6 @@ const Onnx__AttributeProto *fz_attr(const Onnx__NodeProto *np, const char *name)
     return NULL;
 }
 
-int onnxbn_attr_proto_type(const Onnx__AttributeProto *a); /* graph.c */
-
 bool fz_attr_i(const Onnx__NodeProto *np, const char *name, int64_t def, int64_t *out)
 {
     const Onnx__AttributeProto *a = fz_attr(np, name);

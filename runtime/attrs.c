@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int onnxbn_attr_proto_type(const Onnx__AttributeProto *a); /* graph.c */
-const char *onnxbn_attr_type_name(int t);
-
 const char *onnxbn_node_name(const onnxbn_node *n) { return onnxbn_str(n->proto->name); }
 const char *onnxbn_node_op_type(const onnxbn_node *n) { return onnxbn_str(n->proto->op_type); }
 

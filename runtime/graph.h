@@ -68,12 +68,9 @@ const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap);
 /* The opset version the model imports for a domain ("" and "ai.onnx" are the same), or -1. */
 int64_t onnxbn_model_opset_for(const Onnx__ModelProto *m, const char *domain);
 
-/* Decodes a TensorProto into an embedded tensor that owns its data. `base_dir` is where external
- * data lives (NULL: refused). `budget` (may be NULL) is decreased by the bytes allocated and the
- * call fails when it would go below zero. */
-onnxbn_status onnxbn_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
-                                       uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err);
-/* Declared element type and shape of a value info; rank -1 when there is no shape. */
-void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out);
+/* An attribute's type (ONNXBN_ATTR_*), told by the set field in IR 1 files that carry none; 0
+ * when nothing is set. */
+int onnxbn_attr_proto_type(const Onnx__AttributeProto *a);
+const char *onnxbn_attr_type_name(int t); /* "FLOAT", "INTS" ... */
 
 #endif

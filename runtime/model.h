@@ -20,6 +20,8 @@ onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_
                                       onnxbn_error *err);
 /* (Re)builds graph, in_info, out_info and init_bytes from proto. */
 onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err);
+/* Declared element type and shape of a value info; rank -1 when there is no shape. */
+void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out);
 uint64_t onnxbn_options_max_memory(const onnxbn_options *opt);
 /* Reads a whole regular file of at most cap bytes (malloc'd). */
 onnxbn_status onnxbn_file_read(const char *path, uint8_t **buf, size_t *len, uint64_t cap,
