@@ -14,30 +14,6 @@ typedef struct rename {
     char *s;
 } rename_t;
 
-static void drop_vi(Onnx__GraphProto *gp, const char *name)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < gp->n_value_info; i++) {
-        if (!strcmp(onnxbn_str(gp->value_info[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->value_info[i], NULL);
-        else
-            gp->value_info[k++] = gp->value_info[i];
-    }
-    gp->n_value_info = k;
-}
-
-static void remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np)
-{
-    for (size_t i = 0; i < gp->n_node; i++) {
-        if (gp->node[i] != np)
-            continue;
-        memmove(gp->node + i, gp->node + i + 1, (gp->n_node - i - 1) * sizeof *gp->node);
-        gp->n_node--;
-        onnx__node_proto__free_unpacked((Onnx__NodeProto *)np, NULL);
-        return;
-    }
-}
-
 /* Queues "every read of value `from` now reads `to`" (skipping node `skip`). */
 static bool queue_reads(fz *z, int from, const char *to, const onnxbn_node *skip, rename_t *v,
                         size_t *n)
@@ -103,8 +79,8 @@ static fz_res bypass(fz *z, const onnxbn_node *nd, int x, int y)
         arr[v[i].k] = v[i].s;
     }
     free(v);
-    remove_node(z->gp, nd->proto);
-    drop_vi(z->gp, gone);
+    fz_remove_node(z->gp, nd->proto);
+    fz_drop_value_info(z->gp, gone);
     free(gone);
     return fz_rebuild(z) ? FZ_ERR : FZ_OK;
 }
@@ -298,7 +274,7 @@ static fz_res constant_step(fz *z, const onnxbn_node *nd, bool *changed)
     gp->initializer[gp->n_initializer++] = t;
     if (vi)
         gp->input[gp->n_input++] = vi;
-    remove_node(gp, nd->proto);
+    fz_remove_node(gp, nd->proto);
     *changed = true;
     return fz_rebuild(z) ? FZ_ERR : FZ_OK;
 }
@@ -331,7 +307,7 @@ fz_res fz_pass_prune(fz *z)
                 continue;
             /* Reader counts are not updated within a sweep: stale counts can only keep a dead
              * node until the next sweep, never remove a live one. */
-            remove_node(gp, nd->proto);
+            fz_remove_node(gp, nd->proto);
             removed++;
         }
         if (!removed)
@@ -354,24 +330,9 @@ fz_res fz_pass_prune(fz *z)
     for (size_t d = 0; d < nd; d++) {
         /* The name belongs to the tensor: drop the input entry and value_info first. */
         const char *name = doomed[d]->name;
-        size_t k = 0;
-        for (size_t i = 0; i < gp->n_input; i++) {
-            if (!strcmp(onnxbn_str(gp->input[i]->name), name))
-                onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
-            else
-                gp->input[k++] = gp->input[i];
-        }
-        gp->n_input = k;
-        drop_vi(gp, name);
-        for (size_t i = 0; i < gp->n_initializer; i++) {
-            if (gp->initializer[i] != doomed[d])
-                continue;
-            onnx__tensor_proto__free_unpacked(gp->initializer[i], NULL);
-            memmove(gp->initializer + i, gp->initializer + i + 1,
-                    (gp->n_initializer - i - 1) * sizeof *gp->initializer);
-            gp->n_initializer--;
-            break;
-        }
+        fz_remove_input(gp, name);
+        fz_drop_value_info(gp, name);
+        fz_remove_initializer(gp, doomed[d]);
     }
     free(doomed);
     st->initializers_pruned += (int)nd;

@@ -165,6 +165,12 @@ Onnx__ValueInfoProto *fz_new_tensor_vi(const char *name, int32_t elem, size_t ra
 /* Appends to a node's attribute list (grows it); false when out of memory (a is then freed). */
 bool fz_node_add_attr(Onnx__NodeProto *np, Onnx__AttributeProto *a);
 
+/* Removals from the graph proto (each frees what it removes); the index is not updated. */
+void fz_drop_value_info(Onnx__GraphProto *gp, const char *name); /* every entry of that name */
+void fz_remove_input(Onnx__GraphProto *gp, const char *name);
+bool fz_remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np);
+bool fz_remove_initializer(Onnx__GraphProto *gp, const Onnx__TensorProto *tp);
+
 /* Deletes initializers (and IR < 4 graph inputs) and Constant nodes that nothing reads; the
  * index must be current. Returns how many were deleted. */
 int fz_delete_if_unused(fz *z, char *const *names, int n);

@@ -866,7 +866,9 @@ fz_res fz_plan_maybe_unused(fz *z, fz_plan *p, const char *name)
     return push_name(z, p->maybe_unused, &p->n_maybe, 2 * FZ_PLAN_MAX, name);
 }
 
-static void drop_value_info(Onnx__GraphProto *gp, const char *name)
+/* ---- removing from the graph proto ---- */
+
+void fz_drop_value_info(Onnx__GraphProto *gp, const char *name)
 {
     size_t k = 0;
     for (size_t i = 0; i < gp->n_value_info; i++) {
@@ -878,12 +880,49 @@ static void drop_value_info(Onnx__GraphProto *gp, const char *name)
     gp->n_value_info = k;
 }
 
+void fz_remove_input(Onnx__GraphProto *gp, const char *name)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < gp->n_input; i++) {
+        if (!strcmp(onnxbn_str(gp->input[i]->name), name))
+            onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
+        else
+            gp->input[k++] = gp->input[i];
+    }
+    gp->n_input = k;
+}
+
 static ptrdiff_t node_pos(const Onnx__GraphProto *gp, const Onnx__NodeProto *np)
 {
     for (size_t i = 0; i < gp->n_node; i++)
         if (gp->node[i] == np)
             return (ptrdiff_t)i;
     return -1;
+}
+
+bool fz_remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np)
+{
+    ptrdiff_t at = node_pos(gp, np);
+    if (at < 0)
+        return false;
+    memmove(gp->node + at, gp->node + at + 1, (gp->n_node - (size_t)at - 1) * sizeof *gp->node);
+    gp->n_node--;
+    onnx__node_proto__free_unpacked((Onnx__NodeProto *)np, NULL);
+    return true;
+}
+
+bool fz_remove_initializer(Onnx__GraphProto *gp, const Onnx__TensorProto *tp)
+{
+    for (size_t k = 0; k < gp->n_initializer; k++) {
+        if (gp->initializer[k] != tp)
+            continue;
+        onnx__tensor_proto__free_unpacked(gp->initializer[k], NULL);
+        memmove(gp->initializer + k, gp->initializer + k + 1,
+                (gp->n_initializer - k - 1) * sizeof *gp->initializer);
+        gp->n_initializer--;
+        return true;
+    }
+    return false;
 }
 
 fz_res fz_plan_commit(fz *z, fz_plan *p)
@@ -932,7 +971,7 @@ fz_res fz_plan_commit(fz *z, fz_plan *p)
         onnx__node_proto__free_unpacked(p->old_node[r], NULL);
     }
     for (int i = 0; i < p->n_drop_vi; i++)
-        drop_value_info(gp, p->drop_vi[i]);
+        fz_drop_value_info(gp, p->drop_vi[i]);
     /* Everything now belongs to the model; what is left in the plan is the name lists. */
     p->n_init = p->n_set = p->n_add_in = p->n_add_attr = p->n_replace = 0;
     fz_res r = fz_rebuild(z);
@@ -940,18 +979,6 @@ fz_res fz_plan_commit(fz *z, fz_plan *p)
         r = fz_rebuild(z);
     fz_plan_discard(p);
     return r;
-}
-
-static void remove_input(Onnx__GraphProto *gp, const char *name)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < gp->n_input; i++) {
-        if (!strcmp(onnxbn_str(gp->input[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
-        else
-            gp->input[k++] = gp->input[i];
-    }
-    gp->n_input = k;
 }
 
 int fz_delete_if_unused(fz *z, char *const *names, int n)
@@ -989,27 +1016,12 @@ int fz_delete_if_unused(fz *z, char *const *names, int n)
     for (int d = 0; d < n_doomed; d++) {
         const char *name = names[keep[d]];
         if (in_input[d])
-            remove_input(gp, name);
-        drop_value_info(gp, name);
-        if (is_node[d]) {
-            ptrdiff_t at = node_pos(gp, doomed[d]);
-            if (at >= 0) {
-                memmove(gp->node + at, gp->node + at + 1,
-                        (gp->n_node - (size_t)at - 1) * sizeof *gp->node);
-                gp->n_node--;
-                onnx__node_proto__free_unpacked((Onnx__NodeProto *)doomed[d], NULL);
-            }
-            continue;
-        }
-        for (size_t k = 0; k < gp->n_initializer; k++) {
-            if (gp->initializer[k] != doomed[d])
-                continue;
-            onnx__tensor_proto__free_unpacked(gp->initializer[k], NULL);
-            memmove(gp->initializer + k, gp->initializer + k + 1,
-                    (gp->n_initializer - k - 1) * sizeof *gp->initializer);
-            gp->n_initializer--;
-            break;
-        }
+            fz_remove_input(gp, name);
+        fz_drop_value_info(gp, name);
+        if (is_node[d])
+            fz_remove_node(gp, doomed[d]);
+        else
+            fz_remove_initializer(gp, doomed[d]);
     }
     free(doomed);
     free(is_node);
