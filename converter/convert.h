@@ -40,7 +40,9 @@ typedef struct fz {
     int64_t opset;        /* of the default domain */
     int64_t ir;
     int flags;
-    onnxbn_graph g;       /* valid after fz_rebuild */
+    onnxbn_graph g;       /* valid after fz_rebuild or fz_adopt; edits keep it current */
+    bool edited;          /* g was edited in place since it was built */
+    int builds;           /* index builds made here (fz_rebuild) */
     int *rank;            /* per value id: known rank or -1 */
     fz_names taken;       /* every name in the model (subgraphs too) and those made here */
     fz_names subref;      /* names read inside subgraphs or training_info: uses the index misses */
@@ -59,8 +61,10 @@ fz_res fz_nomem(fz *z);
 onnxbn_status fz_init(fz *z, Onnx__ModelProto *mp, const char *base_dir, int flags,
                       onnxbn_fuse_report *rep);
 void fz_release(fz *z);
-/* Rebuilds the graph index and the ranks after the proto changed. */
+/* Builds the graph index and the ranks again from the proto (counted in z->builds). */
 fz_res fz_rebuild(fz *z);
+/* Takes over an index the caller built for z->mp (g is left empty). */
+fz_res fz_adopt(fz *z, onnxbn_graph *g);
 
 /* ---- looking at nodes and values ---- */
 bool fz_is_op(const fz *z, const onnxbn_node *n, const char *op_type); /* default domain */
@@ -152,7 +156,10 @@ fz_res fz_plan_replace(fz *z, fz_plan *p, Onnx__NodeProto *old, Onnx__NodeProto 
                        Onnx__NodeProto *n2);
 fz_res fz_plan_drop_vi(fz *z, fz_plan *p, const char *name);
 fz_res fz_plan_maybe_unused(fz *z, fz_plan *p, const char *name);
-/* Applies the plan (cannot fail), rebuilds the index and deletes what became unused. */
+/* Applies the plan (cannot fail), edits the index to match (no build: a pass costs no more
+ * builds than it had when it started, however many folds it makes) and deletes what became
+ * unused. FZ_ERR only when the index cannot follow (out of memory): the proto is then the
+ * folded model, whole. */
 fz_res fz_plan_commit(fz *z, fz_plan *p);
 
 /* New protobuf objects (malloc'd, owned by the caller until committed). */
@@ -172,7 +179,8 @@ bool fz_remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np);
 bool fz_remove_initializer(Onnx__GraphProto *gp, const Onnx__TensorProto *tp);
 
 /* Deletes initializers (and IR < 4 graph inputs) and Constant nodes that nothing reads; the
- * index must be current. Returns how many were deleted. */
+ * index must be current, and is edited along (the caller relinks it). Returns how many were
+ * deleted. */
 int fz_delete_if_unused(fz *z, char *const *names, int n);
 
 /* ---- report ---- */

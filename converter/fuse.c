@@ -212,7 +212,8 @@ static void count(const fz *z, int *bn, int *nodes, int *inits)
 }
 
 onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, const char *passes,
-                                int flags, onnxbn_fuse_report **report, onnxbn_error *err)
+                                int flags, onnxbn_graph *index, int *builds,
+                                onnxbn_fuse_report **report, onnxbn_error *err)
 {
     if (report)
         *report = NULL;
@@ -227,7 +228,11 @@ onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, cons
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     fz z;
     st = fz_init(&z, mp, base_dir, flags, rep);
-    fz_res r = st ? FZ_ERR : fz_rebuild(&z);
+    fz_res r = FZ_ERR;
+    if (!st)
+        r = index && index->proto && index->proto == mp->graph ? fz_adopt(&z, index) : fz_rebuild(&z);
+    if (index)
+        onnxbn_graph_free(index); /* taken over, or not of this proto */
     if (!r) {
         onnxbn_fuse_stats *s = &rep->stats;
         count(&z, &s->bn_before, &s->nodes_before, &s->initializers_before);
@@ -244,7 +249,12 @@ onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, cons
         st = z.err.status ? z.err.status : ONNXBN_ERR_MODEL;
         if (err)
             *err = z.err;
+    } else if (index && !z.edited) {
+        *index = z.g;
+        memset(&z.g, 0, sizeof z.g);
     }
+    if (builds)
+        *builds += z.builds;
     fz_release(&z);
     if (st || !report)
         onnxbn_fuse_report_free(rep);

@@ -224,17 +224,24 @@ uint64_t onnxbn_options_max_memory(const onnxbn_options *opt)
     return opt && opt->max_memory ? opt->max_memory : ONNXBN_DEFAULT_MAX_MEMORY;
 }
 
-/* Builds the graph index and the declared inputs/outputs over m->proto, after loading and after
- * every edit of the proto (the converter's passes free nodes the old index pointed into). */
+/* Builds the graph index and the declared inputs/outputs over m->proto: at load, and after the
+ * converter's passes when the index they edited in place is not handed back. */
 onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err)
 {
     onnxbn_graph_free(&m->graph);
     free(m->in_info);
     free(m->out_info);
     m->in_info = m->out_info = NULL;
+    m->index_builds++;
     onnxbn_status st = onnxbn_graph_build(&m->graph, m->proto, false, err);
-    if (st)
-        return st;
+    return st ? st : onnxbn_model_fill_io(m, err);
+}
+
+onnxbn_status onnxbn_model_fill_io(onnxbn_model *m, onnxbn_error *err)
+{
+    free(m->in_info);
+    free(m->out_info);
+    m->in_info = m->out_info = NULL;
     const onnxbn_graph *g = &m->graph;
     m->in_info = calloc((size_t)g->n_inputs + 1, sizeof *m->in_info);
     m->out_info = calloc((size_t)g->n_outputs + 1, sizeof *m->out_info);

@@ -4,6 +4,7 @@
 #include "model.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
                                 onnxbn_fuse_report **report, onnxbn_error *err)
@@ -15,14 +16,24 @@ onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
     onnxbn_status st = onnxbn_fuse_check_passes(passes, err);
     if (st)
         return st;
-    /* The index points into nodes the passes free: drop it now, build it again after. */
-    onnxbn_graph_free(&m->graph);
+    /* The passes take the index over (no build to start them) and edit it as they fold; the
+     * model gets it back when it is still as a build makes it, else builds one. */
+    onnxbn_graph g = m->graph;
+    memset(&m->graph, 0, sizeof m->graph);
     free(m->in_info);
     free(m->out_info);
     m->in_info = m->out_info = NULL;
-    st = onnxbn_fuse_proto(m->proto, m->base_dir, passes, flags, report, err);
+    int builds = 0;
+    st = onnxbn_fuse_proto(m->proto, m->base_dir, passes, flags, &g, &builds, report, err);
+    m->index_builds += builds;
     onnxbn_error e2 = {0};
-    onnxbn_status st2 = onnxbn_model_reindex(m, st ? &e2 : err);
+    onnxbn_status st2;
+    if (g.proto) {
+        m->graph = g;
+        st2 = onnxbn_model_fill_io(m, st ? &e2 : err);
+    } else {
+        st2 = onnxbn_model_reindex(m, st ? &e2 : err);
+    }
     if (!st && st2 && report) {
         onnxbn_fuse_report_free(*report);
         *report = NULL;
