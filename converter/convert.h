@@ -65,6 +65,10 @@ void fz_release(fz *z);
 fz_res fz_rebuild(fz *z);
 /* Takes over an index the caller built for z->mp (g is left empty). */
 fz_res fz_adopt(fz *z, onnxbn_graph *g);
+/* After an edit mirrored in the index (onnxbn_graph_init_added, _node_removed ...): reads the
+ * nodes whose names changed again, relinks the index and computes the ranks again. FZ_ERR with
+ * the index's message (out of memory, or an edit that broke the graph). */
+fz_res fz_sync(fz *z, Onnx__NodeProto *const *touched, int n);
 
 /* ---- looking at nodes and values ---- */
 bool fz_is_op(const fz *z, const onnxbn_node *n, const char *op_type); /* default domain */

@@ -952,9 +952,9 @@ static int index_of(const fz *z, const Onnx__NodeProto *np)
     return -1;
 }
 
-/* Reads the changed nodes again and relinks the index; FZ_ERR with the index's message. */
-static fz_res relink(fz *z, Onnx__NodeProto *const *touched, int n)
+fz_res fz_sync(fz *z, Onnx__NodeProto *const *touched, int n)
 {
+    z->edited = true;
     for (int i = 0; i < n; i++) {
         int at = index_of(z, touched[i]);
         if (at >= 0 && onnxbn_graph_node_reload(&z->g, z->mp, at, &z->err))
@@ -1038,9 +1038,9 @@ fz_res fz_plan_commit(fz *z, fz_plan *p)
     /* Everything now belongs to the model; what is left in the plan is the name lists. The
      * index follows the edit in place: building it again per fold made a pass quadratic. */
     p->n_init = p->n_set = p->n_add_in = p->n_add_attr = p->n_replace = 0;
-    fz_res r = st ? FZ_ERR : relink(z, touched, n_touched);
+    fz_res r = st ? FZ_ERR : fz_sync(z, touched, n_touched);
     if (!r && fz_delete_if_unused(z, p->maybe_unused, p->n_maybe) > 0)
-        r = relink(z, NULL, 0);
+        r = fz_sync(z, NULL, 0);
     fz_plan_discard(p);
     return r;
 }

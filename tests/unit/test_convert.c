@@ -185,6 +185,22 @@ static void same_index(const fz *z, const fz *f)
         assert_string_equal(vname(a, a->outputs[i]), vname(b, b->outputs[i]));
 }
 
+/* value_info for values the passes remove or keep (c0 goes, n1 stays, z2 twice, a name no value
+ * has), so that dropped entries and the declared types the index points at are checked too. */
+static void add_value_info(Onnx__ModelProto *mp)
+{
+    static const char *const vis[] = {"c0", "c1", "n1", "zm", "z2", "s", "p", "z2", "zi", "nosuch"};
+    static const int64_t d[4] = {1, 4, 6, 6}, d2[2] = {2, 4};
+    Onnx__GraphProto *gp = mp->graph;
+    gp->value_info = realloc(gp->value_info, (gp->n_value_info + 10) * sizeof *gp->value_info);
+    assert_non_null(gp->value_info);
+    for (int i = 0; i < 10; i++) {
+        bool two = vis[i][0] == 'z';
+        gp->value_info[gp->n_value_info] = fz_new_tensor_vi(vis[i], ONNXBN_FLOAT, two ? 2 : 4, two ? d2 : d);
+        assert_non_null(gp->value_info[gp->n_value_info++]);
+    }
+}
+
 static Onnx__ModelProto *unpack(const mk_model *m)
 {
     size_t len;
@@ -200,17 +216,7 @@ static void edited_index_is_built_index(mk_model *m, int flags, int folded, int 
 {
     Onnx__ModelProto *mp = unpack(m);
     mk_free(m);
-    /* value_info for values the folds remove or keep (c0 goes, n1 stays, z2 twice), so that
-     * dropped entries and the declared types the index points at are checked too. */
-    static const char *const vis[] = {"c0", "c1", "n1", "zm", "z2", "s", "p", "z2"};
-    static const int64_t d[4] = {1, 4, 6, 6}, d2[2] = {2, 4};
-    Onnx__GraphProto *gp = mp->graph;
-    gp->value_info = realloc(gp->value_info, (gp->n_value_info + 8) * sizeof *gp->value_info);
-    assert_non_null(gp->value_info);
-    for (int i = 0; i < 8; i++) {
-        bool two = vis[i][0] == 'z';
-        gp->value_info[gp->n_value_info++] = fz_new_tensor_vi(vis[i], ONNXBN_FLOAT, two ? 2 : 4, two ? d2 : d);
-    }
+    add_value_info(mp);
     onnxbn_fuse_report *rep = fz_report_new();
     assert_non_null(rep);
     fz z, f;
@@ -247,6 +253,72 @@ static void mixed_edits_ir3(void **state)
 {
     (void)state;
     edited_index_is_built_index(mixed(3), ONNXBN_FUSE_BN_TO_AFFINE, 8, 1);
+}
+
+/* mixed() and what the clean-up passes take out: Identity nodes (one whose output is a graph
+ * output), a Dropout, a dead node, an unused initializer; the Constant node becomes an
+ * initializer. */
+static mk_model *untidy(int64_t ir)
+{
+    static const int64_t d2[2] = {2, 4}, d1[1] = {3};
+    static const float junk[3] = {1, 2, 3};
+    mk_model *m = mixed(ir);
+    mk_node_add(m, "Identity", "idz", "z2", "zi");
+    mk_node_add(m, "Dropout", "drop", "zi", "zd");
+    mk_node_add(m, "Relu", "rz", "zd", "r3");
+    mk_output(m, "r3", ONNXBN_FLOAT, 2, d2);
+    mk_node_add(m, "Identity", "idp", "p", "pid");
+    mk_output(m, "pid", ONNXBN_FLOAT, 4, (const int64_t[]){1, 4, 6, 6});
+    mk_node_add(m, "Relu", "dead", "x", "unread");
+    mk_init_f32(m, "junk", 1, d1, junk);
+    if (ir < 4)
+        mk_input(m, "junk", ONNXBN_FLOAT, 1, d1);
+    return m;
+}
+
+/* Every pass in turn through the fz API: after each the edited index is a fresh build's, and the
+ * whole run made the one build it started with. */
+static void all_passes_edit_in_place(int64_t ir, int flags)
+{
+    mk_model *m = untidy(ir);
+    Onnx__ModelProto *mp = unpack(m);
+    mk_free(m);
+    add_value_info(mp);
+    onnxbn_fuse_report *rep = fz_report_new();
+    assert_non_null(rep);
+    fz z;
+    assert_int_equal(fz_init(&z, mp, NULL, flags, rep), ONNXBN_OK);
+    assert_int_equal(fz_rebuild(&z), FZ_OK);
+    fz_res (*const pass[5])(fz *) = {fz_pass_fold_constants, fz_pass_remove_identity,
+                                      fz_pass_remove_dropout, fz_pass_fold_bn, fz_pass_prune};
+    for (int i = 0; i < 5; i++) {
+        fz_res r = pass[i](&z);
+        assert_true(r == FZ_OK || r == FZ_SKIP);
+        fz f;
+        assert_int_equal(fz_init(&f, mp, NULL, flags, NULL), ONNXBN_OK);
+        assert_int_equal(fz_rebuild(&f), FZ_OK);
+        same_index(&z, &f);
+        fz_release(&f);
+    }
+    const onnxbn_fuse_stats *st = &rep->stats;
+    assert_int_equal(st->constants_folded, 1);
+    assert_int_equal(st->identity_removed, 2);
+    assert_int_equal(st->dropout_removed, 1);
+    assert_int_equal(st->bn_folded, 7); /* bnk reads pid, now also a graph output: left */
+    assert_int_equal(st->nodes_pruned, 1);
+    assert_int_equal(st->initializers_pruned, 1);
+    assert_int_equal(st->value_info_pruned, 2); /* nosuch and z2's repeat; the folds drop c0 ... */
+    assert_int_equal(z.builds, 1);
+    fz_release(&z);
+    onnxbn_fuse_report_free(rep);
+    onnx__model_proto__free_unpacked(mp, NULL);
+}
+
+static void cleanup_passes(void **state)
+{
+    (void)state;
+    all_passes_edit_in_place(8, 0);
+    all_passes_edit_in_place(3, ONNXBN_FUSE_BN_TO_AFFINE);
 }
 
 /* All passes over a ModelProto: one build for the whole run, however many BNs fold. */
@@ -309,6 +381,7 @@ int main(void)
         cmocka_unit_test(chain_of_50),
         cmocka_unit_test(mixed_edits),
         cmocka_unit_test(mixed_edits_ir3),
+        cmocka_unit_test(cleanup_passes),
         cmocka_unit_test(fuse_proto_builds_once),
         cmocka_unit_test(session_open_builds_twice),
     };
