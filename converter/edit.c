@@ -886,28 +886,27 @@ fz_res fz_plan_maybe_unused(fz *z, fz_plan *p, const char *name)
 
 /* ---- removing from the graph proto ---- */
 
-void fz_drop_value_info(Onnx__GraphProto *gp, const char *name)
+/* Frees the entries named `name` of a ValueInfoProto list and closes the gaps. */
+static void drop_named(Onnx__ValueInfoProto **v, size_t *n, const char *name)
 {
     size_t k = 0;
-    for (size_t i = 0; i < gp->n_value_info; i++) {
-        if (!strcmp(onnxbn_str(gp->value_info[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->value_info[i], NULL);
+    for (size_t i = 0; i < *n; i++) {
+        if (!strcmp(onnxbn_str(v[i]->name), name))
+            onnx__value_info_proto__free_unpacked(v[i], NULL);
         else
-            gp->value_info[k++] = gp->value_info[i];
+            v[k++] = v[i];
     }
-    gp->n_value_info = k;
+    *n = k;
+}
+
+void fz_drop_value_info(Onnx__GraphProto *gp, const char *name)
+{
+    drop_named(gp->value_info, &gp->n_value_info, name);
 }
 
 void fz_remove_input(Onnx__GraphProto *gp, const char *name)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < gp->n_input; i++) {
-        if (!strcmp(onnxbn_str(gp->input[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
-        else
-            gp->input[k++] = gp->input[i];
-    }
-    gp->n_input = k;
+    drop_named(gp->input, &gp->n_input, name);
 }
 
 static ptrdiff_t node_pos(const Onnx__GraphProto *gp, const Onnx__NodeProto *np)
