@@ -293,7 +293,7 @@ static fz_res plan_bn_gone(fz *z, fz_plan *pl, const onnxbn_node *bn)
     return r;
 }
 
-static fz_res finish(fz *z, fz_plan *pl, fz_res r, const onnxbn_node *bn, const char *kind,
+static fz_res record_fold(fz *z, fz_plan *pl, fz_res r, const onnxbn_node *bn, const char *kind,
                      const char *into, bool *applied)
 {
     if (r) {
@@ -389,7 +389,7 @@ static fz_res back_conv(fz *z, const onnxbn_node *bn, const onnxbn_node *l, cons
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = bias >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, bias)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, transpose ? "ConvTranspose+BN" : "Conv+BN", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, transpose ? "ConvTranspose+BN" : "Conv+BN", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -501,7 +501,7 @@ static fz_res back_gemm(fz *z, const onnxbn_node *bn, const onnxbn_node *l, cons
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = cid >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, cid)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "Gemm+BN", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "Gemm+BN", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -572,7 +572,7 @@ static fz_res back_matmul(fz *z, const onnxbn_node *bn, const onnxbn_node *l, co
         !(r = fz_plan_drop_vi(z, &pl, vname(z, p->x))) &&
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "MatMul+BN", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "MatMul+BN", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -647,7 +647,7 @@ static fz_res back_matmul_add(fz *z, const onnxbn_node *bn, const onnxbn_node *a
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, mm->in[1]))) &&
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, cid))))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "MatMul+Add+BN", node_name(mm), applied);
+    r = record_fold(z, &pl, r, bn, "MatMul+Add+BN", node_name(mm), applied);
 out:
     work_free(&k);
     return r;
@@ -744,7 +744,7 @@ static fz_res fwd_gemm(fz *z, const onnxbn_node *bn, const onnxbn_node *l, const
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = cid >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, cid)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "BN+Gemm", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "BN+Gemm", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -787,7 +787,7 @@ static fz_res fwd_matmul(fz *z, const onnxbn_node *bn, const onnxbn_node *l, con
         !(r = fz_plan_drop_vi(z, &pl, vname(z, p->y))) &&
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "BN+MatMul", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "BN+MatMul", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -864,7 +864,7 @@ static fz_res fwd_conv(fz *z, const onnxbn_node *bn, const onnxbn_node *l, const
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = bias >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, bias)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "BN+Conv", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "BN+Conv", node_name(l), applied);
 out:
     work_free(&k);
     return r;
