@@ -1,5 +1,5 @@
 /* convert.h — what the converter's passes share: the editing context over a ModelProto (graph
- * index rebuilt after each change, names in use, ranks), constants, and all-or-nothing edit plans. */
+ * index edited along with each change, names in use, ranks), constants, all-or-nothing edit plans. */
 #ifndef ONNXBN_CONVERT_H
 #define ONNXBN_CONVERT_H
 

@@ -1,5 +1,5 @@
 /* graph.c — builds the index over a GraphProto (names → producer, consumers, initializer, graph
- * input/output), orders the nodes topologically and checks the structure before anything runs. */
+ * input/output), orders the nodes topologically, checks the structure, and follows edits in place. */
 #include "graph.h"
 
 #include <stdio.h>
