@@ -14,17 +14,72 @@ typedef struct bnp {
     int64_t c;              /* channels */
     onnxbn_dtype ptype;     /* type of scale */
     double *gamma, *beta, *mean, *var, *a, *t;
+    bool borrowed;          /* the arrays belong to the pass's cache */
 } bnp;
 
 static void bnp_free(bnp *p)
 {
-    free(p->gamma);
-    free(p->beta);
-    free(p->mean);
-    free(p->var);
-    free(p->a);
-    free(p->t);
+    if (!p->borrowed) {
+        free(p->gamma);
+        free(p->beta);
+        free(p->mean);
+        free(p->var);
+        free(p->a);
+        free(p->t);
+    }
     memset(p, 0, sizeof *p);
+}
+
+/* The decoded parameters of the BNs a pass has read, by node. The pass tries a BN it skipped
+ * again after every fold elsewhere (a fold can change what it sees), but not its parameters:
+ * they stay the same initializers or Constant nodes while the BN is there (nothing deletes a
+ * tensor still read, and no fold edits one), so a successful decoding is kept. A BN's entry
+ * goes when it folds, since its node is freed. Declined readings are not kept: their reasons
+ * name other nodes, which folds change. */
+typedef struct bn_cache {
+    const Onnx__NodeProto **np;
+    bnp *p;
+    int n, cap;
+} bn_cache;
+
+static bnp *cache_find(const bn_cache *c, const Onnx__NodeProto *np)
+{
+    for (int i = 0; c && i < c->n; i++)
+        if (c->np[i] == np)
+            return &c->p[i];
+    return NULL;
+}
+
+/* Moves p's arrays into the cache (p then borrows them); nothing when it is full. */
+static void cache_put(bn_cache *c, const Onnx__NodeProto *np, bnp *p)
+{
+    if (!c || c->n >= c->cap)
+        return;
+    c->np[c->n] = np;
+    c->p[c->n] = *p;
+    c->n++;
+    p->borrowed = true;
+}
+
+static void cache_drop(bn_cache *c, const Onnx__NodeProto *np)
+{
+    bnp *e = cache_find(c, np);
+    if (!e)
+        return;
+    int i = (int)(e - c->p);
+    bnp_free(e);
+    c->np[i] = c->np[c->n - 1];
+    c->p[i] = c->p[c->n - 1];
+    c->n--;
+}
+
+static void cache_free(bn_cache *c)
+{
+    for (int i = 0; i < c->n; i++)
+        bnp_free(&c->p[i]);
+    free(c->np);
+    free(c->p);
+    memset(c, 0, sizeof *c);
 }
 
 static int bn_version(int64_t opset)
@@ -69,7 +124,7 @@ static const char *param_name(int version, int i)
 }
 
 /* The BN's own preconditions: inference mode, optional outputs unused, constant parameters. */
-static fz_res bn_read(fz *z, const onnxbn_node *bn, bnp *p)
+static fz_res bn_read(fz *z, const onnxbn_node *bn, bnp *p, bn_cache *cache)
 {
     memset(p, 0, sizeof *p);
     const Onnx__NodeProto *np = bn->proto;
@@ -117,6 +172,14 @@ static fz_res bn_read(fz *z, const onnxbn_node *bn, bnp *p)
     float eps;
     if (!fz_attr_f(np, "epsilon", 1e-5f, &eps))
         return fz_skip(z, "its attribute 'epsilon' is not a FLOAT");
+    const bnp *hit = cache_find(cache, np);
+    if (hit) {
+        *p = *hit;
+        p->x = bn->in[0];
+        p->y = bn->out[0];
+        p->borrowed = true;
+        return FZ_OK;
+    }
 
     double **dst[4] = {&p->gamma, &p->beta, &p->mean, &p->var};
     onnxbn_tensor sh[4];
@@ -157,6 +220,7 @@ static fz_res bn_read(fz *z, const onnxbn_node *bn, bnp *p)
         bnp_free(p);
         return r;
     }
+    cache_put(cache, np, p);
     return FZ_OK;
 }
 
@@ -229,7 +293,7 @@ static fz_res plan_bn_gone(fz *z, fz_plan *pl, const onnxbn_node *bn)
     return r;
 }
 
-static fz_res finish(fz *z, fz_plan *pl, fz_res r, const onnxbn_node *bn, const char *kind,
+static fz_res record_fold(fz *z, fz_plan *pl, fz_res r, const onnxbn_node *bn, const char *kind,
                      const char *into, bool *applied)
 {
     if (r) {
@@ -325,7 +389,7 @@ static fz_res back_conv(fz *z, const onnxbn_node *bn, const onnxbn_node *l, cons
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = bias >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, bias)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, transpose ? "ConvTranspose+BN" : "Conv+BN", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, transpose ? "ConvTranspose+BN" : "Conv+BN", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -437,7 +501,7 @@ static fz_res back_gemm(fz *z, const onnxbn_node *bn, const onnxbn_node *l, cons
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = cid >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, cid)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "Gemm+BN", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "Gemm+BN", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -508,7 +572,7 @@ static fz_res back_matmul(fz *z, const onnxbn_node *bn, const onnxbn_node *l, co
         !(r = fz_plan_drop_vi(z, &pl, vname(z, p->x))) &&
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "MatMul+BN", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "MatMul+BN", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -583,7 +647,7 @@ static fz_res back_matmul_add(fz *z, const onnxbn_node *bn, const onnxbn_node *a
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, mm->in[1]))) &&
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, cid))))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "MatMul+Add+BN", node_name(mm), applied);
+    r = record_fold(z, &pl, r, bn, "MatMul+Add+BN", node_name(mm), applied);
 out:
     work_free(&k);
     return r;
@@ -680,7 +744,7 @@ static fz_res fwd_gemm(fz *z, const onnxbn_node *bn, const onnxbn_node *l, const
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = cid >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, cid)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "BN+Gemm", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "BN+Gemm", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -723,7 +787,7 @@ static fz_res fwd_matmul(fz *z, const onnxbn_node *bn, const onnxbn_node *l, con
         !(r = fz_plan_drop_vi(z, &pl, vname(z, p->y))) &&
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "BN+MatMul", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "BN+MatMul", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -800,7 +864,7 @@ static fz_res fwd_conv(fz *z, const onnxbn_node *bn, const onnxbn_node *l, const
         !(r = fz_plan_maybe_unused(z, &pl, vname(z, l->in[1]))) &&
         !(r = bias >= 0 ? fz_plan_maybe_unused(z, &pl, vname(z, bias)) : FZ_OK))
         r = plan_bn_gone(z, &pl, bn);
-    r = finish(z, &pl, r, bn, "BN+Conv", node_name(l), applied);
+    r = record_fold(z, &pl, r, bn, "BN+Conv", node_name(l), applied);
 out:
     work_free(&k);
     return r;
@@ -929,10 +993,11 @@ static const onnxbn_node *find_node(const fz *z, const Onnx__NodeProto *np)
 }
 
 /* One attempt on one BN: before, then after. FZ_SKIP leaves the combined reason in z->why. */
-static fz_res try_bn(fz *z, const onnxbn_node *bn, bool *applied)
+static fz_res try_bn(fz *z, const onnxbn_node *bn, bool *applied, bn_cache *cache)
 {
     bnp p;
-    fz_res r = bn_read(z, bn, &p);
+    const Onnx__NodeProto *np = bn->proto;
+    fz_res r = bn_read(z, bn, &p, cache);
     if (r)
         return r;
     char before[FZ_WHY_MAX];
@@ -947,6 +1012,8 @@ static fz_res try_bn(fz *z, const onnxbn_node *bn, bool *applied)
         }
     }
     bnp_free(&p);
+    if (*applied)
+        cache_drop(cache, np); /* the node is freed: its address may come back as another */
     return r;
 }
 
@@ -954,8 +1021,16 @@ fz_res fz_pass_fold_bn(fz *z)
 {
     pending *left = calloc((size_t)z->g.n_nodes + 1, sizeof *left);
     int n_left = 0;
-    if (!left)
+    bn_cache cache = {0};
+    for (int i = 0; i < z->g.n_nodes; i++)
+        cache.cap += fz_is_op(z, &z->g.nodes[i], ONNXBN_OP_BatchNormalization);
+    cache.np = calloc((size_t)cache.cap + 1, sizeof *cache.np);
+    cache.p = calloc((size_t)cache.cap + 1, sizeof *cache.p);
+    if (!left || !cache.np || !cache.p) {
+        free(left);
+        cache_free(&cache);
         return fz_nomem(z);
+    }
     fz_res r = FZ_OK;
     for (;;) {
         bool applied = false;
@@ -966,7 +1041,7 @@ fz_res fz_pass_fold_bn(fz *z)
             const onnxbn_node *bn = &z->g.nodes[z->g.order[k]];
             if (!fz_is_op(z, bn, ONNXBN_OP_BatchNormalization))
                 continue;
-            r = try_bn(z, bn, &applied);
+            r = try_bn(z, bn, &applied, &cache);
             if (r == FZ_ERR)
                 goto done;
             if (r == FZ_SKIP) {
@@ -997,10 +1072,13 @@ fz_res fz_pass_fold_bn(fz *z)
             bnp p;
             /* A BN whose own preconditions fail (training, non-constant parameters) is no
              * affine map either; its reason already says so. */
-            r = bn_read(z, bn, &p);
+            r = bn_read(z, bn, &p, &cache);
             if (!r) {
+                const Onnx__NodeProto *np = bn->proto;
                 r = to_affine(z, bn, &p);
                 bnp_free(&p);
+                if (!r)
+                    cache_drop(&cache, np);
                 if (!r)
                     continue;
                 if (r == FZ_SKIP)
@@ -1017,5 +1095,6 @@ fz_res fz_pass_fold_bn(fz *z)
 done:
     pending_clear(left, &n_left);
     free(left);
+    cache_free(&cache);
     return r;
 }

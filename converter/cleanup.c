@@ -14,30 +14,6 @@ typedef struct rename {
     char *s;
 } rename_t;
 
-static void drop_vi(Onnx__GraphProto *gp, const char *name)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < gp->n_value_info; i++) {
-        if (!strcmp(onnxbn_str(gp->value_info[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->value_info[i], NULL);
-        else
-            gp->value_info[k++] = gp->value_info[i];
-    }
-    gp->n_value_info = k;
-}
-
-static void remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np)
-{
-    for (size_t i = 0; i < gp->n_node; i++) {
-        if (gp->node[i] != np)
-            continue;
-        memmove(gp->node + i, gp->node + i + 1, (gp->n_node - i - 1) * sizeof *gp->node);
-        gp->n_node--;
-        onnx__node_proto__free_unpacked((Onnx__NodeProto *)np, NULL);
-        return;
-    }
-}
-
 /* Queues "every read of value `from` now reads `to`" (skipping node `skip`). */
 static bool queue_reads(fz *z, int from, const char *to, const onnxbn_node *skip, rename_t *v,
                         size_t *n)
@@ -90,23 +66,32 @@ static fz_res bypass(fz *z, const onnxbn_node *nd, int x, int y)
         ok = v[n++].s && queue_reads(z, x, vy->name, nd, v, &n);
         gone = strdup(vx->name);
     }
-    if (!ok || !gone) {
+    /* The renamed nodes, read again by the index once the edit is done. */
+    Onnx__NodeProto **touched = malloc((n + 1) * sizeof *touched);
+    if (!ok || !gone || !touched) {
         for (size_t i = 0; i < n; i++)
             free(v[i].s);
         free(v);
         free(gone);
+        free(touched);
         return fz_nomem(z);
     }
     for (size_t i = 0; i < n; i++) {
         char **arr = v[i].out ? v[i].np->output : v[i].np->input;
         free(arr[v[i].k]);
         arr[v[i].k] = v[i].s;
+        touched[i] = v[i].np;
     }
-    free(v);
-    remove_node(z->gp, nd->proto);
-    drop_vi(z->gp, gone);
+    int at = nd->index;
+    fz_remove_node(z->gp, nd->proto);
+    onnxbn_graph_node_removed(&z->g, at);
+    fz_drop_value_info(z->gp, gone);
+    onnxbn_graph_info_reload(&z->g, gone);
     free(gone);
-    return fz_rebuild(z) ? FZ_ERR : FZ_OK;
+    free(v);
+    fz_res r = fz_sync(z, touched, (int)n);
+    free(touched);
+    return r == FZ_ERR ? FZ_ERR : FZ_OK;
 }
 
 /* Repeats `step` over the nodes until a whole scan changes nothing. */
@@ -298,9 +283,14 @@ static fz_res constant_step(fz *z, const onnxbn_node *nd, bool *changed)
     gp->initializer[gp->n_initializer++] = t;
     if (vi)
         gp->input[gp->n_input++] = vi;
-    remove_node(gp, nd->proto);
+    int at = nd->index;
+    fz_remove_node(gp, nd->proto);
     *changed = true;
-    return fz_rebuild(z) ? FZ_ERR : FZ_OK;
+    onnxbn_graph_node_removed(&z->g, at);
+    if (onnxbn_graph_init_added(&z->g, (int)gp->n_initializer - 1, vi ? (int)gp->n_input - 1 : -1,
+                                &z->err))
+        return FZ_ERR;
+    return fz_sync(z, NULL, 0) == FZ_ERR ? FZ_ERR : FZ_OK;
 }
 
 fz_res fz_pass_fold_constants(fz *z)
@@ -323,23 +313,33 @@ fz_res fz_pass_prune(fz *z)
     Onnx__GraphProto *gp = z->gp;
     onnxbn_fuse_stats *st = &z->rep->stats;
     /* Dead nodes: each sweep removes those whose outputs nobody reads, until none is left. */
+    const Onnx__NodeProto **dead = calloc((size_t)z->g.n_nodes + 1, sizeof *dead);
+    if (!dead)
+        return fz_nomem(z);
     for (;;) {
         int removed = 0;
-        for (int k = z->g.n_nodes - 1; k >= 0; k--) {
-            const onnxbn_node *nd = &z->g.nodes[z->g.order[k]];
-            if (!node_dead(z, nd))
-                continue;
-            /* Reader counts are not updated within a sweep: stale counts can only keep a dead
-             * node until the next sweep, never remove a live one. */
-            remove_node(gp, nd->proto);
-            removed++;
+        /* Reader counts are not updated within a sweep: stale counts can only keep a dead
+         * node until the next sweep, never remove a live one. */
+        for (int k = z->g.n_nodes - 1; k >= 0; k--)
+            if (node_dead(z, &z->g.nodes[z->g.order[k]]))
+                dead[removed++] = z->g.nodes[z->g.order[k]].proto;
+        for (int i = 0; i < removed; i++) {
+            int at = -1;
+            for (int j = 0; j < z->g.n_nodes && at < 0; j++)
+                if (z->g.nodes[j].proto == dead[i])
+                    at = j;
+            if (at >= 0 && fz_remove_node(gp, dead[i]))
+                onnxbn_graph_node_removed(&z->g, at);
         }
         if (!removed)
             break;
         st->nodes_pruned += removed;
-        if (fz_rebuild(z))
+        if (fz_sync(z, NULL, 0)) {
+            free(dead);
             return FZ_ERR;
+        }
     }
+    free(dead);
     /* Initializers nothing reads (IR >= 4 ones that are also inputs are interface: kept). */
     const Onnx__TensorProto **doomed = calloc(gp->n_initializer + 1, sizeof *doomed);
     if (!doomed)
@@ -354,28 +354,20 @@ fz_res fz_pass_prune(fz *z)
     for (size_t d = 0; d < nd; d++) {
         /* The name belongs to the tensor: drop the input entry and value_info first. */
         const char *name = doomed[d]->name;
-        size_t k = 0;
-        for (size_t i = 0; i < gp->n_input; i++) {
-            if (!strcmp(onnxbn_str(gp->input[i]->name), name))
-                onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
-            else
-                gp->input[k++] = gp->input[i];
-        }
-        gp->n_input = k;
-        drop_vi(gp, name);
-        for (size_t i = 0; i < gp->n_initializer; i++) {
-            if (gp->initializer[i] != doomed[d])
-                continue;
-            onnx__tensor_proto__free_unpacked(gp->initializer[i], NULL);
-            memmove(gp->initializer + i, gp->initializer + i + 1,
-                    (gp->n_initializer - i - 1) * sizeof *gp->initializer);
-            gp->n_initializer--;
-            break;
-        }
+        int vid = onnxbn_graph_find(&z->g, name);
+        const onnxbn_value *v = &z->g.values[vid];
+        int at = v->init_index, in_at = v->input_index;
+        fz_remove_input(gp, name);
+        if (in_at >= 0)
+            onnxbn_graph_input_removed(&z->g, in_at);
+        fz_drop_value_info(gp, name);
+        fz_remove_initializer(gp, doomed[d]);
+        onnxbn_graph_init_removed(&z->g, at);
+        onnxbn_graph_info_reload(&z->g, z->g.values[vid].name);
     }
     free(doomed);
     st->initializers_pruned += (int)nd;
-    if (nd && fz_rebuild(z))
+    if (nd && fz_sync(z, NULL, 0))
         return FZ_ERR;
     /* value_info for names the graph no longer has, and repeats of one name. */
     size_t k = 0;
@@ -394,5 +386,7 @@ fz_res fz_pass_prune(fz *z)
     }
     gp->n_value_info = k;
     st->value_info_pruned += dropped;
-    return dropped && fz_rebuild(z) ? FZ_ERR : FZ_OK;
+    /* The entries dropped name no value, or repeat one whose first entry stays: the index's
+     * declared types still point at live entries. */
+    return FZ_OK;
 }

@@ -1,10 +1,10 @@
 /* convert.h — what the converter's passes share: the editing context over a ModelProto (graph
- * index rebuilt after each change, names in use, ranks), constants, and all-or-nothing edit plans. */
+ * index edited along with each change, names in use, ranks), constants, all-or-nothing edit plans. */
 #ifndef ONNXBN_CONVERT_H
 #define ONNXBN_CONVERT_H
 
+#include "converter.h"
 #include "fold.h"
-#include "model.h"
 #include "opschema.h"
 
 /* A set of strings (owned copies), for names in use and names read inside subgraphs. Hashed as
@@ -41,7 +41,9 @@ typedef struct fz {
     int64_t opset;        /* of the default domain */
     int64_t ir;
     int flags;
-    onnxbn_graph g;       /* valid after fz_rebuild */
+    onnxbn_graph g;       /* valid after fz_rebuild or fz_adopt; edits keep it current */
+    bool edited;          /* g was edited in place since it was built */
+    int builds;           /* index builds made here (fz_rebuild) */
     int *rank;            /* per value id: known rank or -1 */
     fz_names taken;       /* every name in the model (subgraphs too) and those made here */
     fz_names subref;      /* names read inside subgraphs or training_info: uses the index misses */
@@ -60,8 +62,14 @@ fz_res fz_nomem(fz *z);
 onnxbn_status fz_init(fz *z, Onnx__ModelProto *mp, const char *base_dir, int flags,
                       onnxbn_fuse_report *rep);
 void fz_release(fz *z);
-/* Rebuilds the graph index and the ranks after the proto changed. */
+/* Builds the graph index and the ranks again from the proto (counted in z->builds). */
 fz_res fz_rebuild(fz *z);
+/* Takes over an index the caller built for z->mp (g is left empty). */
+fz_res fz_adopt(fz *z, onnxbn_graph *g);
+/* After an edit mirrored in the index (onnxbn_graph_init_added, _node_removed ...): reads the
+ * nodes whose names changed again, relinks the index and computes the ranks again. FZ_ERR with
+ * the index's message (out of memory, or an edit that broke the graph). */
+fz_res fz_sync(fz *z, Onnx__NodeProto *const *touched, int n);
 
 /* ---- looking at nodes and values ---- */
 bool fz_is_op(const fz *z, const onnxbn_node *n, onnxbn_op_id op); /* schema/ops.def id */
@@ -153,7 +161,10 @@ fz_res fz_plan_replace(fz *z, fz_plan *p, Onnx__NodeProto *old, Onnx__NodeProto 
                        Onnx__NodeProto *n2);
 fz_res fz_plan_drop_vi(fz *z, fz_plan *p, const char *name);
 fz_res fz_plan_maybe_unused(fz *z, fz_plan *p, const char *name);
-/* Applies the plan (cannot fail), rebuilds the index and deletes what became unused. */
+/* Applies the plan (cannot fail), edits the index to match (no build: a pass costs no more
+ * builds than it had when it started, however many folds it makes) and deletes what became
+ * unused. FZ_ERR only when the index cannot follow (out of memory): the proto is then the
+ * folded model, whole. */
 fz_res fz_plan_commit(fz *z, fz_plan *p);
 
 /* New protobuf objects (malloc'd, owned by the caller until committed). */
@@ -166,8 +177,15 @@ Onnx__ValueInfoProto *fz_new_tensor_vi(const char *name, int32_t elem, size_t ra
 /* Appends to a node's attribute list (grows it); false when out of memory (a is then freed). */
 bool fz_node_add_attr(Onnx__NodeProto *np, Onnx__AttributeProto *a);
 
+/* Removals from the graph proto (each frees what it removes); the index is not updated. */
+void fz_drop_value_info(Onnx__GraphProto *gp, const char *name); /* every entry of that name */
+void fz_remove_input(Onnx__GraphProto *gp, const char *name);
+bool fz_remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np);
+bool fz_remove_initializer(Onnx__GraphProto *gp, const Onnx__TensorProto *tp);
+
 /* Deletes initializers (and IR < 4 graph inputs) and Constant nodes that nothing reads; the
- * index must be current. Returns how many were deleted. */
+ * index must be current, and is edited along (the caller relinks it). Returns how many were
+ * deleted. */
 int fz_delete_if_unused(fz *z, char *const *names, int n);
 
 /* ---- report ---- */
@@ -182,10 +200,5 @@ fz_res fz_pass_remove_identity(fz *z);
 fz_res fz_pass_remove_dropout(fz *z);
 fz_res fz_pass_fold_constants(fz *z);
 fz_res fz_pass_prune(fz *z);
-
-/* Runs the passes over a ModelProto in place (for the session at open and onnxbn_model_fuse).
- * Every fold is applied whole or not at all, so on failure the proto is still a valid model. */
-onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, const char *passes,
-                                int flags, onnxbn_fuse_report **report, onnxbn_error *err);
 
 #endif

@@ -206,8 +206,6 @@ const Onnx__AttributeProto *fz_attr(const Onnx__NodeProto *np, const char *name)
     return NULL;
 }
 
-int onnxbn_attr_proto_type(const Onnx__AttributeProto *a); /* graph.c */
-
 bool fz_attr_i(const Onnx__NodeProto *np, const char *name, int64_t def, int64_t *out)
 {
     const Onnx__AttributeProto *a = fz_attr(np, name);
@@ -358,18 +356,36 @@ static void compute_ranks(fz *z)
     }
 }
 
+/* Ranks again for the index as it is now (after a build or in-place edits). */
+static fz_res ranks(fz *z)
+{
+    int *r = realloc(z->rank, ((size_t)z->g.n_values + 1) * sizeof *r);
+    if (!r)
+        return fz_nomem(z);
+    z->rank = r;
+    compute_ranks(z);
+    return FZ_OK;
+}
+
 fz_res fz_rebuild(fz *z)
 {
     onnxbn_graph_free(&z->g);
     free(z->rank);
     z->rank = NULL;
+    z->edited = false;
+    z->builds++;
     if (onnxbn_graph_build(&z->g, z->mp, &z->err) != ONNXBN_OK)
         return FZ_ERR;
-    z->rank = malloc(((size_t)z->g.n_values + 1) * sizeof *z->rank);
-    if (!z->rank)
-        return fz_nomem(z);
-    compute_ranks(z);
-    return FZ_OK;
+    return ranks(z);
+}
+
+fz_res fz_adopt(fz *z, onnxbn_graph *g)
+{
+    onnxbn_graph_free(&z->g);
+    z->g = *g;
+    memset(g, 0, sizeof *g);
+    z->edited = false;
+    return ranks(z);
 }
 
 /* ---- constants ---- */
@@ -843,16 +859,29 @@ fz_res fz_plan_maybe_unused(fz *z, fz_plan *p, const char *name)
     return push_name(z, p->maybe_unused, &p->n_maybe, 2 * FZ_PLAN_MAX, name);
 }
 
-static void drop_value_info(Onnx__GraphProto *gp, const char *name)
+/* ---- removing from the graph proto ---- */
+
+/* Frees the entries named `name` of a ValueInfoProto list and closes the gaps. */
+static void drop_named(Onnx__ValueInfoProto **v, size_t *n, const char *name)
 {
     size_t k = 0;
-    for (size_t i = 0; i < gp->n_value_info; i++) {
-        if (!strcmp(onnxbn_str(gp->value_info[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->value_info[i], NULL);
+    for (size_t i = 0; i < *n; i++) {
+        if (!strcmp(onnxbn_str(v[i]->name), name))
+            onnx__value_info_proto__free_unpacked(v[i], NULL);
         else
-            gp->value_info[k++] = gp->value_info[i];
+            v[k++] = v[i];
     }
-    gp->n_value_info = k;
+    *n = k;
+}
+
+void fz_drop_value_info(Onnx__GraphProto *gp, const char *name)
+{
+    drop_named(gp->value_info, &gp->n_value_info, name);
+}
+
+void fz_remove_input(Onnx__GraphProto *gp, const char *name)
+{
+    drop_named(gp->input, &gp->n_input, name);
 }
 
 static ptrdiff_t node_pos(const Onnx__GraphProto *gp, const Onnx__NodeProto *np)
@@ -863,21 +892,76 @@ static ptrdiff_t node_pos(const Onnx__GraphProto *gp, const Onnx__NodeProto *np)
     return -1;
 }
 
+bool fz_remove_node(Onnx__GraphProto *gp, const Onnx__NodeProto *np)
+{
+    ptrdiff_t at = node_pos(gp, np);
+    if (at < 0)
+        return false;
+    memmove(gp->node + at, gp->node + at + 1, (gp->n_node - (size_t)at - 1) * sizeof *gp->node);
+    gp->n_node--;
+    onnx__node_proto__free_unpacked((Onnx__NodeProto *)np, NULL);
+    return true;
+}
+
+bool fz_remove_initializer(Onnx__GraphProto *gp, const Onnx__TensorProto *tp)
+{
+    for (size_t k = 0; k < gp->n_initializer; k++) {
+        if (gp->initializer[k] != tp)
+            continue;
+        onnx__tensor_proto__free_unpacked(gp->initializer[k], NULL);
+        memmove(gp->initializer + k, gp->initializer + k + 1,
+                (gp->n_initializer - k - 1) * sizeof *gp->initializer);
+        gp->n_initializer--;
+        return true;
+    }
+    return false;
+}
+
+/* The index is in graph.node order: a node's position in one is its position in the other. */
+static int index_of(const fz *z, const Onnx__NodeProto *np)
+{
+    for (int i = 0; i < z->g.n_nodes; i++)
+        if (z->g.nodes[i].proto == np)
+            return i;
+    return -1;
+}
+
+fz_res fz_sync(fz *z, Onnx__NodeProto *const *touched, int n)
+{
+    z->edited = true;
+    for (int i = 0; i < n; i++) {
+        int at = index_of(z, touched[i]);
+        if (at >= 0 && onnxbn_graph_node_reload(&z->g, z->mp, at, &z->err))
+            return FZ_ERR;
+    }
+    if (onnxbn_graph_relink(&z->g, &z->err))
+        return FZ_ERR;
+    return ranks(z);
+}
+
 fz_res fz_plan_commit(fz *z, fz_plan *p)
 {
     Onnx__GraphProto *gp = z->gp;
+    onnxbn_graph *g = &z->g;
+    /* Nodes whose names change in place, read again once everything is applied. */
+    Onnx__NodeProto *touched[FZ_PLAN_MAX + 4];
+    int n_touched = 0;
+    z->edited = true;
     for (int i = 0; i < p->n_set; i++) {
         char **arr = p->set_out[i] ? p->set_node[i]->output : p->set_node[i]->input;
         free(arr[p->set_k[i]]);
         arr[p->set_k[i]] = p->s[i];
+        touched[n_touched++] = p->set_node[i];
     }
     for (int i = 0; i < p->n_add_in; i++) {
         Onnx__NodeProto *np = p->add_in_node[i];
         np->input[np->n_input++] = p->add_in[i];
+        touched[n_touched++] = np;
     }
     for (int i = 0; i < p->n_add_attr; i++) {
         Onnx__NodeProto *np = p->add_attr_node[i];
         np->attribute[np->n_attribute++] = p->add_attr[i];
+        touched[n_touched++] = np; /* its attributes are checked again, as a build would */
     }
     for (int i = 0; i < p->n_set_f; i++) {
         p->set_f[i]->f = p->set_f_val[i];
@@ -885,10 +969,14 @@ fz_res fz_plan_commit(fz *z, fz_plan *p)
     }
     for (int i = 0; i < p->n_set_i; i++)
         *p->set_i[i] = p->set_i_val[i];
+    onnxbn_status st = ONNXBN_OK;
     for (int i = 0; i < p->n_init; i++) {
         gp->initializer[gp->n_initializer++] = p->init[i];
         if (p->init_vi[i])
             gp->input[gp->n_input++] = p->init_vi[i];
+        if (!st)
+            st = onnxbn_graph_init_added(g, (int)gp->n_initializer - 1,
+                                         p->init_vi[i] ? (int)gp->n_input - 1 : -1, &z->err);
     }
     for (int r = 0; r < p->n_replace; r++) {
         ptrdiff_t at = node_pos(gp, p->old_node[r]);
@@ -898,100 +986,88 @@ fz_res fz_plan_commit(fz *z, fz_plan *p)
         if (p->n_new[r] == 0) {
             memmove(gp->node + i, gp->node + i + 1, (gp->n_node - i - 1) * sizeof *gp->node);
             gp->n_node--;
+            onnxbn_graph_node_removed(g, (int)at);
         } else if (p->n_new[r] == 1) {
             gp->node[i] = p->new_node[r][0];
+            g->nodes[at].proto = gp->node[i];
+            if (!st)
+                st = onnxbn_graph_node_reload(g, z->mp, (int)at, &z->err);
         } else {
             memmove(gp->node + i + 2, gp->node + i + 1, (gp->n_node - i - 1) * sizeof *gp->node);
             gp->node[i] = p->new_node[r][0];
             gp->node[i + 1] = p->new_node[r][1];
             gp->n_node++;
+            g->nodes[at].proto = gp->node[i];
+            if (!st)
+                st = onnxbn_graph_node_reload(g, z->mp, (int)at, &z->err);
+            if (!st)
+                st = onnxbn_graph_node_inserted(g, z->mp, (int)at + 1, &z->err);
         }
         onnx__node_proto__free_unpacked(p->old_node[r], NULL);
     }
-    for (int i = 0; i < p->n_drop_vi; i++)
-        drop_value_info(gp, p->drop_vi[i]);
-    /* Everything now belongs to the model; what is left in the plan is the name lists. */
+    for (int i = 0; i < p->n_drop_vi; i++) {
+        fz_drop_value_info(gp, p->drop_vi[i]);
+        onnxbn_graph_info_reload(g, p->drop_vi[i]);
+    }
+    /* Everything now belongs to the model; what is left in the plan is the name lists. The
+     * index follows the edit in place: building it again per fold made a pass quadratic. */
     p->n_init = p->n_set = p->n_add_in = p->n_add_attr = p->n_replace = 0;
-    fz_res r = fz_rebuild(z);
+    fz_res r = st ? FZ_ERR : fz_sync(z, touched, n_touched);
     if (!r && fz_delete_if_unused(z, p->maybe_unused, p->n_maybe) > 0)
-        r = fz_rebuild(z);
+        r = fz_sync(z, NULL, 0);
     fz_plan_discard(p);
     return r;
-}
-
-static void remove_input(Onnx__GraphProto *gp, const char *name)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < gp->n_input; i++) {
-        if (!strcmp(onnxbn_str(gp->input[i]->name), name))
-            onnx__value_info_proto__free_unpacked(gp->input[i], NULL);
-        else
-            gp->input[k++] = gp->input[i];
-    }
-    gp->n_input = k;
 }
 
 int fz_delete_if_unused(fz *z, char *const *names, int n)
 {
     Onnx__GraphProto *gp = z->gp;
-    /* Decide everything first: freeing a proto frees names the index still points at. */
-    const void **doomed = calloc((size_t)n + 1, sizeof *doomed);
-    bool *is_node = calloc((size_t)n + 1, sizeof *is_node), *in_input = calloc((size_t)n + 1, 1);
-    int *keep = calloc((size_t)n + 1, sizeof *keep), n_doomed = 0;
-    if (!doomed || !is_node || !in_input || !keep) {
-        free(doomed);
-        free(is_node);
-        free(in_input);
-        free(keep);
+    onnxbn_graph *g = &z->g;
+    /* Decide everything first, then remove, keeping the index in step; the caller relinks. */
+    int *doomed = calloc((size_t)n + 1, sizeof *doomed), n_doomed = 0;
+    if (!doomed)
         return 0; /* nothing deleted: the model keeps an unused tensor, which is harmless */
-    }
     for (int i = 0; i < n; i++) {
-        int vid = onnxbn_graph_find(&z->g, names[i]);
+        int vid = onnxbn_graph_find(g, names[i]);
         if (vid < 0 || fz_uses(z, vid) > 0)
             continue;
-        const onnxbn_value *v = &z->g.values[vid];
+        const onnxbn_value *v = &g->values[vid];
         if (v->init) {
             if (v->input_index >= 0 && z->ir >= 4)
                 continue; /* an input the caller may feed: part of the interface */
-            in_input[n_doomed] = v->input_index >= 0;
-            keep[n_doomed] = i;
-            doomed[n_doomed++] = v->init;
-        } else if (v->producer >= 0 && fz_is_op(z, &z->g.nodes[v->producer], ONNXBN_OP_Constant) &&
-                   z->g.nodes[v->producer].n_out == 1) {
-            is_node[n_doomed] = true;
-            keep[n_doomed] = i;
-            doomed[n_doomed++] = z->g.nodes[v->producer].proto;
+            doomed[n_doomed++] = vid;
+        } else if (v->producer >= 0 && fz_is_op(z, &g->nodes[v->producer], ONNXBN_OP_Constant) &&
+                   g->nodes[v->producer].n_out == 1) {
+            doomed[n_doomed++] = vid;
         }
     }
     for (int d = 0; d < n_doomed; d++) {
-        const char *name = names[keep[d]];
-        if (in_input[d])
-            remove_input(gp, name);
-        drop_value_info(gp, name);
-        if (is_node[d]) {
-            ptrdiff_t at = node_pos(gp, doomed[d]);
-            if (at >= 0) {
-                memmove(gp->node + at, gp->node + at + 1,
-                        (gp->n_node - (size_t)at - 1) * sizeof *gp->node);
-                gp->n_node--;
-                onnx__node_proto__free_unpacked((Onnx__NodeProto *)doomed[d], NULL);
+        /* Read before the removals: the name is the index's own copy, the tensor's is freed. */
+        const onnxbn_value *v = &g->values[doomed[d]];
+        const char *name = v->name;
+        if (v->init) {
+            int at = v->init_index, in_at = v->input_index;
+            if (in_at >= 0) {
+                fz_remove_input(gp, name);
+                onnxbn_graph_input_removed(g, in_at);
             }
-            continue;
+            fz_drop_value_info(gp, name);
+            fz_remove_initializer(gp, gp->initializer[at]);
+            onnxbn_graph_init_removed(g, at);
+        } else {
+            /* Producers are relinked after the loop: find the Constant by its output. */
+            int at = -1;
+            for (int i = 0; i < g->n_nodes && at < 0; i++)
+                for (int k = 0; k < g->nodes[i].n_out; k++)
+                    if (g->nodes[i].out[k] == doomed[d])
+                        at = i;
+            fz_drop_value_info(gp, name);
+            if (at >= 0 && fz_remove_node(gp, g->nodes[at].proto))
+                onnxbn_graph_node_removed(g, at);
         }
-        for (size_t k = 0; k < gp->n_initializer; k++) {
-            if (gp->initializer[k] != doomed[d])
-                continue;
-            onnx__tensor_proto__free_unpacked(gp->initializer[k], NULL);
-            memmove(gp->initializer + k, gp->initializer + k + 1,
-                    (gp->n_initializer - k - 1) * sizeof *gp->initializer);
-            gp->n_initializer--;
-            break;
-        }
+        onnxbn_graph_info_reload(g, name);
     }
     free(doomed);
-    free(is_node);
-    free(in_input);
-    free(keep);
     return n_doomed;
 }
 

@@ -1,15 +1,11 @@
-/* fuse.c — the converter's public face: pass selection, the driver over a ModelProto, the report
- * (accessors and JSON) and writing the model back with protobuf-c. */
+/* fuse.c — the converter's entry: pass selection, the driver over a ModelProto, and the report
+ * (accessors and JSON). write.c writes the model back; runtime/rewrite.c is the model-level face. */
 #include "convert.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- passes ---- */
 
@@ -56,6 +52,12 @@ static onnxbn_status parse_passes(const char *spec, bool on[N_PASSES], onnxbn_er
     for (int i = 0; i < N_PASSES; i++)
         on[i] = (any_pos ? pos[i] : true) && !neg[i];
     return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_fuse_check_passes(const char *passes, onnxbn_error *err)
+{
+    bool on[N_PASSES];
+    return parse_passes(passes, on, err);
 }
 
 /* ---- report ---- */
@@ -216,7 +218,8 @@ static void count(const fz *z, int *bn, int *nodes, int *inits)
 }
 
 onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, const char *passes,
-                                int flags, onnxbn_fuse_report **report, onnxbn_error *err)
+                                int flags, onnxbn_graph *index, int *builds,
+                                onnxbn_fuse_report **report, onnxbn_error *err)
 {
     if (report)
         *report = NULL;
@@ -231,7 +234,11 @@ onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, cons
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     fz z;
     st = fz_init(&z, mp, base_dir, flags, rep);
-    fz_res r = st ? FZ_ERR : fz_rebuild(&z);
+    fz_res r = FZ_ERR;
+    if (!st)
+        r = index && index->proto && index->proto == mp->graph ? fz_adopt(&z, index) : fz_rebuild(&z);
+    if (index)
+        onnxbn_graph_free(index); /* taken over, or not of this proto */
     if (!r) {
         onnxbn_fuse_stats *s = &rep->stats;
         count(&z, &s->bn_before, &s->nodes_before, &s->initializers_before);
@@ -248,141 +255,16 @@ onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, cons
         st = z.err.status ? z.err.status : ONNXBN_ERR_MODEL;
         if (err)
             *err = z.err;
+    } else if (index && !z.edited) {
+        *index = z.g;
+        memset(&z.g, 0, sizeof z.g);
     }
+    if (builds)
+        *builds += z.builds;
     fz_release(&z);
     if (st || !report)
         onnxbn_fuse_report_free(rep);
     else
         *report = rep;
     return st;
-}
-
-/* The model's index and declared inputs/outputs again, as onnxbn_model_from_proto makes them
- * (the same steps as load.c's fill_io, which is static there). */
-onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
-                                onnxbn_fuse_report **report, onnxbn_error *err)
-{
-    if (report)
-        *report = NULL;
-    if (!m || !m->proto)
-        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_fuse: NULL model");
-    bool dummy[N_PASSES];
-    onnxbn_status st = parse_passes(passes, dummy, err);
-    if (st)
-        return st;
-    /* The index points into nodes the passes free: drop it now, build it again after. */
-    onnxbn_graph_free(&m->graph);
-    free(m->in_info);
-    free(m->out_info);
-    m->in_info = m->out_info = NULL;
-    st = onnxbn_fuse_proto(m->proto, m->base_dir, passes, flags, report, err);
-    onnxbn_error e2 = {0};
-    onnxbn_status st2 = onnxbn_model_reindex(m, st ? &e2 : err);
-    if (!st && st2 && report) {
-        onnxbn_fuse_report_free(*report);
-        *report = NULL;
-    }
-    return st ? st : st2;
-}
-
-/* ---- writing ---- */
-
-onnxbn_status onnxbn_model_save_buffer(const onnxbn_model *m, void **buf, size_t *len,
-                                       onnxbn_error *err)
-{
-    if (!m || !buf || !len)
-        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_save_buffer: NULL argument");
-    *buf = NULL;
-    *len = 0;
-    size_t n = onnx__model_proto__get_packed_size(m->proto);
-    /* Protobuf readers (onnx, onnxruntime) refuse messages of 2 GiB and more. */
-    if (n >= (size_t)INT32_MAX)
-        return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
-                           "the model would be %zu bytes, over the 2 GiB protobuf limit", n);
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b)
-        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", n);
-    size_t w = onnx__model_proto__pack(m->proto, b);
-    if (w != n) {
-        free(b);
-        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "packing the model gave %zu bytes, expected %zu",
-                           w, n);
-    }
-    *buf = b;
-    *len = n;
-    return ONNXBN_OK;
-}
-
-static bool has_external(const Onnx__GraphProto *gp)
-{
-    for (size_t i = 0; i < gp->n_initializer; i++)
-        if (gp->initializer[i]->has_data_location &&
-            gp->initializer[i]->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-            return true;
-    return false;
-}
-
-/* External data is found relative to the model file: writing elsewhere would lose it. */
-static onnxbn_status check_external(const onnxbn_model *m, const char *path, onnxbn_error *err)
-{
-    if (!has_external(m->proto->graph))
-        return ONNXBN_OK;
-    char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (!m->base_dir || !realpath(m->base_dir, a) || !realpath(dir, b) || strcmp(a, b))
-        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
-                           "the model keeps tensors in external data files: write it into the "
-                           "folder it was loaded from (%.200s)",
-                           m->base_dir ? m->base_dir : "loaded from memory");
-    return ONNXBN_OK;
-}
-
-onnxbn_status onnxbn_model_save(const onnxbn_model *m, const char *path, onnxbn_error *err)
-{
-    if (!m || !path)
-        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_save: NULL argument");
-    onnxbn_status st = check_external(m, path, err);
-    void *buf;
-    size_t len;
-    if (st || (st = onnxbn_model_save_buffer(m, &buf, &len, err)))
-        return st;
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(buf);
-        return onnxbn_fail(err, ONNXBN_ERR_IO, "the path '%.200s' is too long", path);
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        free(buf);
-        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot write '%.300s': %s", path, strerror(errno));
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, (const char *)buf + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    free(buf);
-    int e = errno;
-    if (close(fd) != 0 && done == len)
-        e = errno, done = 0;
-    if (done != len) {
-        unlink(tmp);
-        return onnxbn_fail(err, ONNXBN_ERR_IO, "writing '%.300s' failed: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot write '%.300s': %s", path, strerror(e));
-    }
-    return ONNXBN_OK;
 }

@@ -1,11 +1,18 @@
-/* core.c — errors, aligned memory, checked sizes and element conversions shared by all rooms.
- * Nothing here knows about graphs or files. */
+/* core.c — errors, aligned memory, checked sizes, element conversions and TensorProto decoding
+ * (raw, typed fields, external files), shared by all rooms. Nothing here knows about graphs. */
 #include "core.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "onnx.pb-c.h"
 
 const char *onnxbn_version(void) { return ONNXBN_VERSION; }
 
@@ -425,4 +432,268 @@ int64_t onnxbn_get_i64(const onnxbn_tensor *t, int64_t i)
         return (int64_t)d;
     }
     }
+}
+
+/* ---- paths ---- */
+
+void onnxbn_path_dir(const char *path, char *buf, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(buf, cap, ".");
+    else if (slash == path)
+        snprintf(buf, cap, "/");
+    else
+        snprintf(buf, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* ---- external data ---- */
+
+/* Refuses what could leave the model's folder: absolute paths and any climb above it. Symbolic
+ * links are caught afterwards by comparing resolved paths. */
+onnxbn_status onnxbn_check_location(const char *loc, onnxbn_error *err)
+{
+    if (!loc || !*loc)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "external data has no 'location'");
+    if (loc[0] == '/')
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                           "external data location '%.200s' is absolute; it must be relative to the model's folder",
+                           loc);
+    int depth = 0;
+    for (const char *p = loc; *p;) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                                   "external data location '%.200s' climbs out of the model's folder",
+                                   loc);
+        } else if (len > 0 && !(len == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += len;
+        while (*p == '/')
+            p++;
+    }
+    return ONNXBN_OK;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static onnxbn_status read_external(const Onnx__TensorProto *tp, const char *base_dir, void *dst,
+                                   size_t nbytes, onnxbn_error *err)
+{
+    const char *loc = NULL;
+    uint64_t offset = 0, length = nbytes;
+    bool has_length = false;
+    for (size_t i = 0; i < tp->n_external_data; i++) {
+        const Onnx__StringStringEntryProto *kv = tp->external_data[i];
+        const char *k = onnxbn_str(kv->key), *v = onnxbn_str(kv->value);
+        if (!strcmp(k, "location"))
+            loc = v;
+        else if (!strcmp(k, "offset") && !parse_u64(v, &offset))
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "external data offset '%.40s' is not a number", v);
+        else if (!strcmp(k, "length")) {
+            if (!parse_u64(v, &length))
+                return onnxbn_fail(err, ONNXBN_ERR_MODEL, "external data length '%.40s' is not a number", v);
+            has_length = true;
+        }
+    }
+    onnxbn_status st = onnxbn_check_location(loc, err);
+    if (st)
+        return st;
+    if (!base_dir)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                           "external data '%.200s' needs the model's folder (model loaded from memory without one)",
+                           loc);
+    if (has_length && length != nbytes)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "external data length %llu does not match the %zu bytes the tensor's type and shape need",
+                           (unsigned long long)length, nbytes);
+
+    char path[PATH_MAX], real_base[PATH_MAX], real_path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", base_dir, loc) >= (int)sizeof path)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "external data path is too long");
+    if (!realpath(base_dir, real_base))
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot resolve the model folder '%.200s': %s", base_dir, strerror(errno));
+    if (!realpath(path, real_path))
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot open external data '%.200s': %s", loc, strerror(errno));
+    size_t bl = strlen(real_base);
+    if (strncmp(real_path, real_base, bl) != 0 || (real_path[bl] != '/' && !(bl == 1 && real_base[0] == '/')))
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                           "external data location '%.200s' resolves outside the model's folder", loc);
+
+    int fd = open(real_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "cannot open external data '%.200s': %s", loc, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return onnxbn_fail(err, ONNXBN_ERR_IO, "external data '%.200s' is not a regular file", loc);
+    }
+    if (offset > (uint64_t)sb.st_size || nbytes > (uint64_t)sb.st_size - offset) {
+        close(fd);
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                           "external data '%.200s': offset %llu + %zu bytes is past its end (%lld bytes)",
+                           loc, (unsigned long long)offset, nbytes, (long long)sb.st_size);
+    }
+    size_t done = 0;
+    while (done < nbytes) {
+        ssize_t r = pread(fd, (char *)dst + done, nbytes - done, (off_t)(offset + done));
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            close(fd);
+            return onnxbn_fail(err, ONNXBN_ERR_IO, "reading external data '%.200s' failed", loc);
+        }
+        done += (size_t)r;
+    }
+    close(fd);
+    return ONNXBN_OK;
+}
+
+/* ---- TensorProto decoding ---- */
+
+static onnxbn_status typed_count(size_t have, int64_t want, const char *field, onnxbn_error *err)
+{
+    if ((uint64_t)have != (uint64_t)want)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "%s holds %zu values, the shape needs %lld", field,
+                           have, (long long)want);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status from_typed(const Onnx__TensorProto *tp, onnxbn_tensor *t, onnxbn_error *err)
+{
+    int64_t n = t->numel;
+    onnxbn_status st;
+    switch (t->dtype) {
+    case ONNXBN_FLOAT:
+        if ((st = typed_count(tp->n_float_data, n, "float_data", err)))
+            return st;
+        memcpy(t->data, tp->float_data, t->nbytes);
+        return ONNXBN_OK;
+    case ONNXBN_COMPLEX64:
+        if ((st = typed_count(tp->n_float_data, 2 * n, "float_data", err)))
+            return st;
+        memcpy(t->data, tp->float_data, t->nbytes);
+        return ONNXBN_OK;
+    case ONNXBN_DOUBLE:
+        if ((st = typed_count(tp->n_double_data, n, "double_data", err)))
+            return st;
+        memcpy(t->data, tp->double_data, t->nbytes);
+        return ONNXBN_OK;
+    case ONNXBN_COMPLEX128:
+        if ((st = typed_count(tp->n_double_data, 2 * n, "double_data", err)))
+            return st;
+        memcpy(t->data, tp->double_data, t->nbytes);
+        return ONNXBN_OK;
+    case ONNXBN_INT64:
+        if ((st = typed_count(tp->n_int64_data, n, "int64_data", err)))
+            return st;
+        memcpy(t->data, tp->int64_data, t->nbytes);
+        return ONNXBN_OK;
+    case ONNXBN_UINT32:
+    case ONNXBN_UINT64:
+        if ((st = typed_count(tp->n_uint64_data, n, "uint64_data", err)))
+            return st;
+        for (int64_t i = 0; i < n; i++) {
+            if (t->dtype == ONNXBN_UINT32)
+                ((uint32_t *)t->data)[i] = (uint32_t)tp->uint64_data[i];
+            else
+                ((uint64_t *)t->data)[i] = tp->uint64_data[i];
+        }
+        return ONNXBN_OK;
+    case ONNXBN_INT32: case ONNXBN_INT16: case ONNXBN_INT8: case ONNXBN_UINT16:
+    case ONNXBN_UINT8: case ONNXBN_BOOL: case ONNXBN_FLOAT16: case ONNXBN_BFLOAT16:
+        if ((st = typed_count(tp->n_int32_data, n, "int32_data", err)))
+            return st;
+        /* One int32 per element; 16-bit floats are carried as their bit patterns. */
+        for (int64_t i = 0; i < n; i++) {
+            int32_t v = tp->int32_data[i];
+            switch (t->dtype) {
+            case ONNXBN_INT32: ((int32_t *)t->data)[i] = v; break;
+            case ONNXBN_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
+            case ONNXBN_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
+            case ONNXBN_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
+            case ONNXBN_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+            default: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
+            }
+        }
+        return ONNXBN_OK;
+    default:
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "tensors of type %s are not supported",
+                           onnxbn_dtype_name(t->dtype));
+    }
+}
+
+onnxbn_status onnxbn_tensor_from_proto(const struct Onnx__TensorProto *tp, const char *base_dir,
+                                       uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (tp->segment)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "segmented tensors are not supported");
+    onnxbn_dtype dt = (onnxbn_dtype)(tp->has_data_type ? tp->data_type : 0);
+    if (dt == ONNXBN_STRING)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "string tensors are not supported");
+    if (onnxbn_dtype_size(dt) == 0)
+        return onnxbn_fail(err, dt == ONNXBN_UNDEFINED ? ONNXBN_ERR_MODEL : ONNXBN_ERR_UNSUPPORTED,
+                           "tensor has %s element type %d", dt == ONNXBN_UNDEFINED ? "no" : "unsupported",
+                           (int)dt);
+    if (tp->n_dims > ONNXBN_MAX_RANK)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "tensor rank %zu is beyond the supported %d",
+                           tp->n_dims, ONNXBN_MAX_RANK);
+    onnxbn_tensor t;
+    memset(&t, 0, sizeof t);
+    onnxbn_status st = onnxbn_tensor_set_shape(&t, dt, (int)tp->n_dims, tp->dims, err);
+    if (st)
+        return st;
+
+    bool external = tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    /* Check the stored size before allocating, so a lying shape cannot make us allocate more
+     * than the file holds (external files are checked against their size when read). */
+    if (!external && tp->has_raw_data && tp->raw_data.len != t.nbytes)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                           "raw_data has %zu bytes, type %s and shape need %zu", tp->raw_data.len,
+                           onnxbn_dtype_name(dt), t.nbytes);
+    if (budget) {
+        if (t.nbytes > *budget)
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                               "tensor of %zu bytes is over the memory limit", t.nbytes);
+        *budget -= t.nbytes;
+    }
+    if (!external && !tp->has_raw_data) {
+        /* Typed fields: the element count is checked against the field length before copying. */
+        size_t have = tp->n_float_data + tp->n_double_data + tp->n_int32_data + tp->n_int64_data +
+                      tp->n_uint64_data;
+        if (have == 0 && t.numel != 0)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "tensor has no data for %lld elements",
+                               (long long)t.numel);
+    }
+    t.data = onnxbn_calloc_aligned(t.nbytes);
+    if (!t.data)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", t.nbytes);
+    t.owns = true;
+    if (external)
+        st = read_external(tp, base_dir, t.data, t.nbytes, err);
+    else if (tp->has_raw_data && t.nbytes) /* empty raw_data unpacks as a NULL pointer */
+        memcpy(t.data, tp->raw_data.data, t.nbytes); /* little-endian host assumed (x86-64, arm64) */
+    else if (t.numel > 0)
+        st = from_typed(tp, &t, err);
+    if (st) {
+        onnxbn_tensor_release(&t);
+        return st;
+    }
+    *out = t;
+    return ONNXBN_OK;
 }

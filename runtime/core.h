@@ -1,5 +1,5 @@
 /* core.h — what every part of the library shares: the tensor struct, error reporting,
- * aligned allocation and overflow-checked size arithmetic. No graph, no protobuf here. */
+ * aligned allocation, overflow-checked size arithmetic and TensorProto decoding. No graph here. */
 #ifndef ONNXBN_CORE_H
 #define ONNXBN_CORE_H
 
@@ -84,6 +84,21 @@ float onnxbn_half_to_float(uint16_t h);
 uint16_t onnxbn_float_to_half(float f);
 float onnxbn_bf16_to_float(uint16_t h);
 uint16_t onnxbn_float_to_bf16(float f);
+
+/* The folder part of a path: "." when it has none, "/" for a file at the root. */
+void onnxbn_path_dir(const char *path, char *buf, size_t cap);
+
+/* ---- TensorProto decoding, for the runtime and the converter alike ---- */
+struct Onnx__TensorProto;
+
+/* Decodes a TensorProto into an embedded tensor that owns its data. `base_dir` is where external
+ * data lives (NULL: refused). `budget` (may be NULL) is decreased by the bytes allocated and the
+ * call fails when it would go below zero. */
+onnxbn_status onnxbn_tensor_from_proto(const struct Onnx__TensorProto *tp, const char *base_dir,
+                                       uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err);
+/* Refuses an external data location that could leave the model's folder (absolute, or climbing
+ * above it); symbolic links are caught when the file is read. */
+onnxbn_status onnxbn_check_location(const char *loc, onnxbn_error *err);
 
 /* A string that is never NULL (protobuf-c leaves absent proto2 strings NULL). */
 static inline const char *onnxbn_str(const char *s) { return s ? s : ""; }

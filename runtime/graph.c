@@ -1,5 +1,5 @@
 /* graph.c — builds the index over a GraphProto (names → producer, consumers, initializer, graph
- * input/output), orders the nodes topologically and checks the structure before anything runs. */
+ * input/output), orders the nodes topologically, checks the structure, and follows edits in place. */
 #include "graph.h"
 
 #include <stdio.h>
@@ -33,7 +33,8 @@ uint64_t onnxbn_hash_seed(const void *salt)
     return (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)salt;
 }
 
-int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
+/* Any value of that name, mentioned or not; -1 when the name was never seen. */
+static int find_any(const onnxbn_graph *g, const char *name)
 {
     if (!name || !*name || !g->hash_cap)
         return -1;
@@ -47,7 +48,75 @@ int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
     }
 }
 
-/* Finds or adds the value `name`; the table is sized for every name up front. */
+static bool mentioned(const onnxbn_value *v)
+{
+    return v->producer >= 0 || v->init || v->input_index >= 0 || v->n_consumers > 0;
+}
+
+int onnxbn_graph_find(const onnxbn_graph *g, const char *name)
+{
+    int id = find_any(g, name);
+    return id >= 0 && mentioned(&g->values[id]) ? id : -1;
+}
+
+/* Keeps a block an edit allocated, for onnxbn_graph_free. */
+static bool own(onnxbn_graph *g, void *p)
+{
+    if (!p)
+        return false;
+    if (g->n_owned == g->cap_owned) {
+        size_t cap = g->cap_owned ? 2 * g->cap_owned : 16;
+        void **v = realloc(g->owned, cap * sizeof *v);
+        if (!v) {
+            free(p);
+            return false;
+        }
+        g->owned = v;
+        g->cap_owned = cap;
+    }
+    g->owned[g->n_owned++] = p;
+    return true;
+}
+
+/* The index's copy of a name, from blocks of at least 4 KiB. */
+static const char *own_name(onnxbn_graph *g, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    if (len > g->name_left) {
+        size_t cap = len > 4096 ? len : 4096;
+        char *b = malloc(cap);
+        if (!own(g, b))
+            return NULL;
+        g->name_buf = b;
+        g->name_left = cap;
+    }
+    char *copy = g->name_buf;
+    memcpy(copy, name, len);
+    g->name_buf += len;
+    g->name_left -= len;
+    return copy;
+}
+
+static bool rehash(onnxbn_graph *g, size_t cap)
+{
+    int *h = malloc(cap * sizeof *h);
+    if (!h)
+        return false;
+    memset(h, 0xff, cap * sizeof *h);
+    for (int id = 0; id < g->n_values; id++) {
+        size_t i = onnxbn_hash_str(g->hash_seed, g->values[id].name) & (cap - 1);
+        while (h[i] >= 0)
+            i = (i + 1) & (cap - 1);
+        h[i] = id;
+    }
+    free(g->hash);
+    g->hash = h;
+    g->hash_cap = cap;
+    return true;
+}
+
+/* Finds or adds the value `name` (-1: out of memory). A build sizes the tables for every name up
+ * front; names an edit adds grow them. */
 static int intern(onnxbn_graph *g, const char *name)
 {
     size_t mask = g->hash_cap - 1;
@@ -59,10 +128,26 @@ static int intern(onnxbn_graph *g, const char *name)
         if (!strcmp(g->values[id].name, name))
             return id;
     }
+    if (g->n_values >= g->values_cap) {
+        int cap = 2 * g->values_cap + 16;
+        onnxbn_value *v = realloc(g->values, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        g->values = v;
+        g->values_cap = cap;
+    }
+    if (2 * ((size_t)g->n_values + 1) > g->hash_cap) {
+        if (!rehash(g, 2 * g->hash_cap))
+            return -1;
+        return intern(g, name);
+    }
+    const char *copy = own_name(g, name);
+    if (!copy)
+        return -1;
     int id = g->n_values++;
     onnxbn_value *v = &g->values[id];
     memset(v, 0, sizeof *v);
-    v->name = name;
+    v->name = copy;
     v->producer = -1;
     v->init_index = v->input_index = v->output_index = -1;
     g->hash[i] = id;
@@ -167,7 +252,7 @@ static onnxbn_status topo_sort(onnxbn_graph *g, onnxbn_error *err)
         for (int i = 0; i < n; i++)
             if (indeg[i] > 0) {
                 st = onnxbn_node_err(&g->nodes[i], err, ONNXBN_ERR_MODEL,
-                                     "is part of a cycle: its inputs depend on its own outputs");
+                              "is part of a cycle: its inputs depend on its own outputs");
                 break;
             }
     }
@@ -210,6 +295,8 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
     g->pool = calloc(2 * slots + gp->n_input + gp->n_output + 1, sizeof *g->pool);
     if (!g->hash || !g->values || !g->nodes || !g->order || !g->pool)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    g->values_cap = (int)names + 1;
+    g->nodes_cap = (int)gp->n_node + 1;
     memset(g->hash, 0xff, g->hash_cap * sizeof *g->hash);
     int *pool = g->pool;
 
@@ -218,6 +305,8 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         if (!t->name || !*t->name)
             return onnxbn_fail(err, ONNXBN_ERR_MODEL, "initializer #%zu has no name", i);
         int id = intern(g, t->name);
+        if (id < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
         if (g->values[id].init)
             return onnxbn_fail(err, ONNXBN_ERR_MODEL, "initializer '%.200s' is given twice", t->name);
         g->values[id].init = t;
@@ -229,6 +318,8 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         if (!vi->name || !*vi->name)
             return onnxbn_fail(err, ONNXBN_ERR_MODEL, "graph input #%zu has no name", i);
         int id = intern(g, vi->name);
+        if (id < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
         onnxbn_value *v = &g->values[id];
         if (v->input_index >= 0)
             return onnxbn_fail(err, ONNXBN_ERR_MODEL, "graph input '%.200s' is listed twice", vi->name);
@@ -260,15 +351,17 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
                 continue;
             }
             int id = intern(g, name);
+            if (id < 0)
+                return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
             onnxbn_value *v = &g->values[id];
             if (v->producer >= 0) {
                 char other[ONNXBN_LABEL_MAX];
                 return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "output '%.200s' is already produced by %s",
-                                       name, onnxbn_node_label(&g->nodes[v->producer], other, sizeof other));
+                                name, onnxbn_node_label(&g->nodes[v->producer], other, sizeof other));
             }
             if (v->init || v->input_index >= 0)
                 return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL,
-                                       "output '%.200s' has the name of a graph input or initializer", name);
+                                "output '%.200s' has the name of a graph input or initializer", name);
             v->producer = i;
             v->producer_slot = k;
             nd->out[k] = id;
@@ -283,11 +376,13 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
                 continue;
             }
             int id = intern(g, name);
+            if (id < 0)
+                return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
             onnxbn_value *v = &g->values[id];
             if (v->producer < 0 && !v->init && v->input_index < 0)
                 return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL,
-                                       "input '%.200s' is not produced by any node, initializer or graph input",
-                                       name);
+                                "input '%.200s' is not produced by any node, initializer or graph input",
+                                name);
             nd->in[k] = id;
             v->n_consumers++;
         }
@@ -339,7 +434,7 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         nd->opset = onnxbn_model_opset_for(m, domain);
         if (nd->opset < 0)
             return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "its domain '%.100s' is not in the model's opset_import",
-                                   *domain ? domain : "ai.onnx");
+                            *domain ? domain : "ai.onnx");
     }
     return ONNXBN_OK;
 }
@@ -357,10 +452,208 @@ onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, onn
 
 void onnxbn_graph_free(onnxbn_graph *g)
 {
+    for (size_t i = 0; i < g->n_owned; i++)
+        free(g->owned[i]);
+    free(g->owned);
+    free(g->cons);
     free(g->hash);
     free(g->values);
     free(g->nodes);
     free(g->order);
     free(g->pool);
     memset(g, 0, sizeof *g);
+}
+
+/* ---- editing in place ---- */
+
+/* Reads node i from its proto: lists (in a block of their own), operator, checks. */
+static onnxbn_status load_node(onnxbn_graph *g, const Onnx__ModelProto *m, int i, onnxbn_error *err)
+{
+    onnxbn_node *nd = &g->nodes[i];
+    const Onnx__NodeProto *np = nd->proto;
+    nd->index = i;
+    if (!np->op_type || !*np->op_type)
+        return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
+    int n_in = trimmed(np->input, np->n_input), n_out = trimmed(np->output, np->n_output);
+    int *ids = malloc(((size_t)n_in + (size_t)n_out + 1) * sizeof *ids);
+    if (!own(g, ids))
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < n_in + n_out; k++) {
+        const char *name = k < n_in ? np->input[k] : np->output[k - n_in];
+        ids[k] = name && *name ? intern(g, name) : -1;
+        if (name && *name && ids[k] < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    nd->n_in = n_in;
+    nd->n_out = n_out;
+    nd->in = ids;
+    nd->out = ids + n_in;
+    const char *domain = onnxbn_str(np->domain);
+    nd->opset = onnxbn_model_opset_for(m, domain);
+    if (nd->opset < 0)
+        return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "its domain '%.100s' is not in the model's opset_import",
+                        *domain ? domain : "ai.onnx");
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_graph_node_reload(onnxbn_graph *g, const Onnx__ModelProto *m, int i,
+                                       onnxbn_error *err)
+{
+    return load_node(g, m, i, err);
+}
+
+onnxbn_status onnxbn_graph_node_inserted(onnxbn_graph *g, const Onnx__ModelProto *m, int at,
+                                         onnxbn_error *err)
+{
+    if (g->n_nodes + 1 >= g->nodes_cap) {
+        int cap = 2 * g->nodes_cap + 8;
+        onnxbn_node *n = realloc(g->nodes, (size_t)cap * sizeof *n);
+        if (!n)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        g->nodes = n;
+        int *o = realloc(g->order, (size_t)cap * sizeof *o);
+        if (!o)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        g->order = o;
+        g->nodes_cap = cap;
+    }
+    memmove(g->nodes + at + 1, g->nodes + at, (size_t)(g->n_nodes - at) * sizeof *g->nodes);
+    g->n_nodes++;
+    for (int i = at + 1; i < g->n_nodes; i++)
+        g->nodes[i].index = i;
+    memset(&g->nodes[at], 0, sizeof g->nodes[at]);
+    g->nodes[at].proto = m->graph->node[at];
+    return load_node(g, m, at, err);
+}
+
+void onnxbn_graph_node_removed(onnxbn_graph *g, int at)
+{
+    memmove(g->nodes + at, g->nodes + at + 1, (size_t)(g->n_nodes - at - 1) * sizeof *g->nodes);
+    g->n_nodes--;
+    for (int i = at; i < g->n_nodes; i++)
+        g->nodes[i].index = i;
+}
+
+onnxbn_status onnxbn_graph_init_added(onnxbn_graph *g, int at, int input_at, onnxbn_error *err)
+{
+    const Onnx__TensorProto *t = g->proto->initializer[at];
+    int id = t->name && *t->name ? intern(g, t->name) : -1;
+    if (id < 0)
+        return onnxbn_fail(err, t->name && *t->name ? ONNXBN_ERR_NOMEM : ONNXBN_ERR_MODEL,
+                           "initializer #%d has no name or memory ran out", at);
+    onnxbn_value *v = &g->values[id];
+    v->init = t;
+    v->init_index = at;
+    if (input_at >= 0) {
+        v->input_index = input_at;
+        v->info = g->proto->input[input_at];
+    }
+    return ONNXBN_OK;
+}
+
+void onnxbn_graph_init_removed(onnxbn_graph *g, int at)
+{
+    for (int i = 0; i < g->n_values; i++) {
+        onnxbn_value *v = &g->values[i];
+        if (v->init_index == at) {
+            v->init = NULL;
+            v->init_index = -1;
+        } else if (v->init_index > at) {
+            v->init_index--;
+        }
+    }
+}
+
+void onnxbn_graph_input_removed(onnxbn_graph *g, int at)
+{
+    for (int i = 0; i < g->n_values; i++) {
+        onnxbn_value *v = &g->values[i];
+        if (v->input_index == at) {
+            v->input_index = -1;
+            v->info = NULL;
+            onnxbn_graph_info_reload(g, v->name);
+        } else if (v->input_index > at) {
+            v->input_index--;
+        }
+    }
+}
+
+/* The same choice a build makes: the graph input's entry, else the last graph output's, else the
+ * first value_info entry. */
+void onnxbn_graph_info_reload(onnxbn_graph *g, const char *name)
+{
+    int id = find_any(g, name);
+    if (id < 0)
+        return;
+    onnxbn_value *v = &g->values[id];
+    const Onnx__GraphProto *gp = g->proto;
+    v->info = v->input_index >= 0 ? gp->input[v->input_index] : NULL;
+    for (size_t i = 0; i < gp->n_output; i++)
+        if ((!v->info || v->input_index < 0) && !strcmp(onnxbn_str(gp->output[i]->name), name))
+            v->info = gp->output[i];
+    for (size_t i = 0; i < gp->n_value_info && !v->info; i++)
+        if (!strcmp(onnxbn_str(gp->value_info[i]->name), name))
+            v->info = gp->value_info[i];
+}
+
+onnxbn_status onnxbn_graph_relink(onnxbn_graph *g, onnxbn_error *err)
+{
+    size_t slots = 0;
+    for (int i = 0; i < g->n_values; i++) {
+        g->values[i].producer = -1;
+        g->values[i].producer_slot = 0;
+        g->values[i].n_consumers = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const onnxbn_node *nd = &g->nodes[i];
+        for (int k = 0; k < nd->n_out; k++) {
+            if (nd->out[k] < 0)
+                continue;
+            onnxbn_value *v = &g->values[nd->out[k]];
+            if (v->producer >= 0) {
+                char other[ONNXBN_LABEL_MAX];
+                return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "output '%.200s' is already produced by %s",
+                                v->name, onnxbn_node_label(&g->nodes[v->producer], other, sizeof other));
+            }
+            v->producer = i;
+            v->producer_slot = k;
+        }
+        for (int k = 0; k < nd->n_in; k++)
+            if (nd->in[k] >= 0) {
+                g->values[nd->in[k]].n_consumers++;
+                slots++;
+            }
+    }
+    int *cons = realloc(g->cons, (slots + 1) * sizeof *cons);
+    if (!cons)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    g->cons = cons;
+    for (int i = 0; i < g->n_values; i++) {
+        onnxbn_value *v = &g->values[i];
+        if (!mentioned(v))
+            v->info = NULL; /* its value_info entry may be gone */
+        v->consumers = cons;
+        cons += v->n_consumers;
+        v->n_consumers = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++) {
+            int id = g->nodes[i].in[k];
+            if (id < 0)
+                continue;
+            onnxbn_value *v = &g->values[id];
+            if (v->producer < 0 && !v->init && v->input_index < 0)
+                return onnxbn_node_err(&g->nodes[i], err, ONNXBN_ERR_MODEL,
+                                "input '%.200s' is not produced by any node, initializer or graph input",
+                                v->name);
+            v->consumers[v->n_consumers++] = i;
+        }
+    for (int i = 0; i < g->n_outputs; i++) {
+        const onnxbn_value *v = &g->values[g->outputs[i]];
+        if (v->producer < 0 && !v->init && v->input_index < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL,
+                               "graph output '%.200s' is not produced by any node, initializer or input",
+                               v->name);
+    }
+    return topo_sort(g, err);
 }

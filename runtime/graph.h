@@ -46,13 +46,46 @@ typedef struct onnxbn_graph {
     size_t hash_cap;
     uint64_t hash_seed;          /* random per index: names crafted to collide cannot slow it */
     int *pool;
+    /* private: the index's own copies of the value names (the proto's strings may be freed by an
+     * edit), blocks edits allocated, and the capacities edits grow */
+    char *name_buf;
+    size_t name_left;
+    void **owned;
+    size_t n_owned, cap_owned;
+    int *cons;                   /* consumer lists after onnxbn_graph_relink */
+    int values_cap, nodes_cap;
 } onnxbn_graph;
 
 /* Builds the index and checks the structure: names produced twice, inputs nothing produces,
  * cycles, domains missing from opset_import. It knows no operator: any op_type is indexed. */
 onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err);
 void onnxbn_graph_free(onnxbn_graph *g);
-int onnxbn_graph_find(const onnxbn_graph *g, const char *name); /* value id or -1 */
+/* Value id or -1. A value no node, initializer or graph input mentions any more (after edits)
+ * is not found, as a new build would not find it. */
+int onnxbn_graph_find(const onnxbn_graph *g, const char *name);
+
+/* ---- editing in place, for the converter's passes: each call mirrors a change already made to
+ * the proto, so that a pass keeps its index current without building it again after each fold.
+ * Value ids stay as they were (new names get new ids; values no longer mentioned stay, unseen
+ * by onnxbn_graph_find); nodes stay in graph.node order with `index` their position. After
+ * the calls, onnxbn_graph_relink recomputes producers, consumers and the order. ---- */
+/* Node i's proto (g->nodes[i].proto, which the caller may have replaced) is read again: its
+ * names, operator and checks, as a build reads a node. */
+onnxbn_status onnxbn_graph_node_reload(onnxbn_graph *g, const Onnx__ModelProto *m, int i,
+                                       onnxbn_error *err);
+/* graph.node[at] is a new node / the node at `at` is gone; the nodes after it move by one. */
+onnxbn_status onnxbn_graph_node_inserted(onnxbn_graph *g, const Onnx__ModelProto *m, int at,
+                                         onnxbn_error *err);
+void onnxbn_graph_node_removed(onnxbn_graph *g, int at);
+/* graph.initializer[at] (and graph.input[input_at] when >= 0) is a new tensor / was removed. */
+onnxbn_status onnxbn_graph_init_added(onnxbn_graph *g, int at, int input_at, onnxbn_error *err);
+void onnxbn_graph_init_removed(onnxbn_graph *g, int at);
+void onnxbn_graph_input_removed(onnxbn_graph *g, int at); /* graph.input[at] was removed */
+/* The declared type of `name` again, after entries of graph.value_info were dropped. */
+void onnxbn_graph_info_reload(onnxbn_graph *g, const char *name);
+/* Producers, consumers and the topological order again from the nodes' lists; fails on a value
+ * produced twice or a cycle, as a build would. */
+onnxbn_status onnxbn_graph_relink(onnxbn_graph *g, onnxbn_error *err);
 /* The index's string hash, for any table of names read from a file: seeded at random per table
  * (salt, e.g. the table's address, only counts when the system has no randomness to give), so
  * that names crafted to collide cannot turn lookups into scans. */
@@ -64,20 +97,13 @@ const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap);
 /* Fails with the node's label in front: "node 'bn3' (BatchNormalization): <message>". */
 onnxbn_status onnxbn_node_err(const onnxbn_node *n, onnxbn_error *err, onnxbn_status st,
                               const char *fmt, ...) ONNXBN_PRINTF(4, 5);
-/* An attribute's type (onnx.AttributeProto.AttributeType numbering; IR 1 files: told by the field
- * that is set; 0 when none is) and its name as ONNX spells it. */
-int onnxbn_attr_proto_type(const Onnx__AttributeProto *a);
-const char *onnxbn_attr_type_name(int t);
 
 /* The opset version the model imports for a domain ("" and "ai.onnx" are the same), or -1. */
 int64_t onnxbn_model_opset_for(const Onnx__ModelProto *m, const char *domain);
 
-/* Decodes a TensorProto into an embedded tensor that owns its data. `base_dir` is where external
- * data lives (NULL: refused). `budget` (may be NULL) is decreased by the bytes allocated and the
- * call fails when it would go below zero. */
-onnxbn_status onnxbn_tensor_from_proto(const Onnx__TensorProto *tp, const char *base_dir,
-                                       uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err);
-/* Declared element type and shape of a value info; rank -1 when there is no shape. */
-void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out);
+/* An attribute's type (onnx.AttributeProto.AttributeType numbering), told by the set field in IR 1
+ * files that carry none; 0 when nothing is set. */
+int onnxbn_attr_proto_type(const Onnx__AttributeProto *a);
+const char *onnxbn_attr_type_name(int t); /* "FLOAT", "INTS" ... */
 
 #endif

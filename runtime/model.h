@@ -13,6 +13,7 @@ struct onnxbn_model {
     onnxbn_node_op *ops;       /* per node index: the operator and def that run it (check.c) */
     onnxbn_value_info *in_info, *out_info;
     uint64_t init_bytes;
+    int index_builds;          /* times the graph index was built (load, fold passes) */
 };
 
 /* Takes ownership of proto, also on failure. */
@@ -21,6 +22,12 @@ onnxbn_status onnxbn_model_from_proto(Onnx__ModelProto *proto, const char *base_
                                       onnxbn_error *err);
 /* (Re)builds graph, ops, in_info, out_info and init_bytes from proto. */
 onnxbn_status onnxbn_model_reindex(onnxbn_model *m, onnxbn_error *err);
+/* ops (check.c), in_info, out_info and init_bytes from the graph index already there. */
+onnxbn_status onnxbn_model_bind(onnxbn_model *m, onnxbn_error *err);
+/* in_info, out_info and init_bytes from the graph index already there. */
+onnxbn_status onnxbn_model_fill_io(onnxbn_model *m, onnxbn_error *err);
+/* Declared element type and shape of a value info; rank -1 when there is no shape. */
+void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *out);
 uint64_t onnxbn_options_max_memory(const onnxbn_options *opt);
 /* Reads a whole regular file of at most cap bytes (malloc'd). */
 onnxbn_status onnxbn_file_read(const char *path, uint8_t **buf, size_t *len, uint64_t cap,

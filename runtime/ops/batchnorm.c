@@ -247,7 +247,7 @@ static void bn_fold(const onnxbn_kctx *c, const bn_cfg *g, const double *mean_d,
     const double eps = (double)g->eps;
     for (int64_t k = 0; k < g->ch; k++) {
         const double a = onnxbn_get_f64(scale, k) / sqrt(param(var, var_d, k) + eps);
-        const double t = onnxbn_get_f64(bias, k) - param(mean, mean_d, k) * a;
+        const double t = fma(-param(mean, mean_d, k), a, onnxbn_get_f64(bias, k)); /* as fold.c */
         a64[k] = a;
         t64[k] = t;
         a32[k] = (float)a;
