@@ -114,22 +114,30 @@ static void *run_thread(void *arg)
 /* The big chain: 60 layers on 256x256, about 25 G multiply-adds, seconds even with OpenBLAS. */
 enum { BIG_LAYERS = 60, BIG_HW = 256 };
 
-static onnxbn_session *open_big(void)
+static onnxbn_session *open_big_threads(int threads)
 {
     mk_model *m = conv_chain(BIG_LAYERS, BIG_HW);
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    mk_free(m);
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
+    opt.threads = threads;
+    onnxbn_model *model = NULL;
     onnxbn_session *s = NULL;
     onnxbn_error err;
-    assert_int_equal(mk_session(m, &s, &err), ONNXBN_OK);
-    mk_free(m);
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err), ONNXBN_OK);
+    free(buf);
+    assert_int_equal(onnxbn_session_new(model, &opt, &s, &err), ONNXBN_OK);
     return s;
 }
 
+static onnxbn_session *open_big(void) { return open_big_threads(1); }
+
 /* Cancelled from another thread 50 ms into a run that takes seconds: the run returns
  * ONNXBN_ERR_CANCELLED within 100 ms of the request, with a message naming the node. */
-static void test_cancel_from_thread(void **state)
+static void cancel_from_thread(int threads)
 {
-    (void)state;
-    onnxbn_session *s = open_big();
+    onnxbn_session *s = open_big_threads(threads);
     float *x = input_of(BIG_HW);
     runner r = {.s = s, .hw = BIG_HW, .x = x};
     pthread_t th;
@@ -143,14 +151,28 @@ static void test_cancel_from_thread(void **state)
     assert_int_equal(r.err.status, ONNXBN_ERR_CANCELLED);
     assert_non_null(strstr(r.err.msg, "run cancelled at node"));
     assert_null(onnxbn_session_output(s, 0));
-    print_message("cancel: requested %.1f ms after the run started, returned %.2f ms later\n",
-                  (t_req - t0) / 1e6, (r.t_end - t_req) / 1e6);
+    print_message("cancel (%d thread%s): requested %.1f ms after the run started, returned "
+                  "%.2f ms later\n", threads, threads > 1 ? "s" : "", (t_req - t0) / 1e6,
+                  (r.t_end - t_req) / 1e6);
     if (!RUNNING_ON_VALGRIND)
         assert_true(r.t_end - t_req < LATENCY_NS);
     /* a cancel with no run in progress does nothing to the next run's start */
     onnxbn_session_cancel(NULL);
     free(x);
     onnxbn_session_free(s);
+}
+
+static void test_cancel_from_thread(void **state)
+{
+    (void)state;
+    cancel_from_thread(1);
+}
+
+/* The same with the session's own pool: its workers see the request in their chunks too. */
+static void test_cancel_with_pool(void **state)
+{
+    (void)state;
+    cancel_from_thread(2);
 }
 
 /* A 100 ms deadline on the same seconds-long run: ONNXBN_ERR_TIMEOUT, within 100 ms of it. */
@@ -285,6 +307,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancel_from_thread),
+        cmocka_unit_test(test_cancel_with_pool),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_usable_after_stop),
