@@ -55,6 +55,11 @@ bool cli_parse_double(const char *s, double *out);
 bool cli_parse_size(const char *s, uint64_t *out);
 #define CLI_MAX_MEMORY_HELP \
     "  --max-memory N     cap on the bytes the model may use (default 4G; suffixes K, M, G, T)\n"
+/* --timeout: seconds, fractions allowed, 0 (no bound) to 1e9; onnxbn_session_set_timeout. */
+bool cli_parse_timeout(const char *s, double *out);
+#define CLI_TIMEOUT_HELP \
+    "  --timeout SECONDS  stop any run of the model that takes longer, with an error\n" \
+    "                     (fractions allowed; default 0: no bound)\n"
 
 /* "[2,3,N]" for a declared shape (symbols by name, '?' for unknown; "unknown" for rank -1). */
 const char *cli_info_shape(const onnxbn_value_info *vi, char *buf, size_t cap);

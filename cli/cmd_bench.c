@@ -29,13 +29,15 @@ const char cmd_bench_help[] =
     "                     arena_lower_bound_bytes[, ops])\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME (repeatable; default 1)\n"
     "  --seed N           seed of the random inputs (default 0)\n"
-    CLI_MAX_MEMORY_HELP;
+    CLI_MAX_MEMORY_HELP
+    CLI_TIMEOUT_HELP;
 
 typedef struct bench_args {
     const char *model;
     int64_t iters, warmup, threads;
     bool no_fold, profile, json;
     uint64_t seed, max_memory;
+    double timeout;
     cli_dim *dims;
     int n_dims;
 } bench_args;
@@ -86,6 +88,10 @@ static int parse_args(int argc, char **argv, bench_args *a)
             if (r < 0 || !cli_parse_size(v, &a->max_memory))
                 return r < 0 ? CLI_USAGE
                              : cli_usage("bench", "--max-memory wants a byte count like 512M, not '%s'", v);
+        } else if ((r = cli_opt(argc, argv, &i, "bench", "--timeout", &v)) != 0) {
+            if (r < 0 || !cli_parse_timeout(v, &a->timeout))
+                return r < 0 ? CLI_USAGE
+                             : cli_usage("bench", "--timeout wants seconds from 0 to 1e9, not '%s'", v);
         } else if ((r = cli_opt(argc, argv, &i, "bench", "--seed", &v)) != 0) {
             if (r < 0 || !cli_parse_u64(v, &a->seed))
                 return r < 0 ? CLI_USAGE : cli_usage("bench", "--seed wants a number, not '%s'", v);
@@ -271,6 +277,11 @@ int cmd_bench(int argc, char **argv)
     onnxbn_session *s = NULL;
     double t0 = now_ms();
     if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK) {
+        free(a.dims);
+        return cli_lib_error(&err);
+    }
+    if (onnxbn_session_set_timeout(s, a.timeout, &err) != ONNXBN_OK) {
+        onnxbn_session_free(s);
         free(a.dims);
         return cli_lib_error(&err);
     }

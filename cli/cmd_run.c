@@ -26,12 +26,14 @@ const char cmd_run_help[] =
     "  --show N           values printed per output (default 8)\n"
     "  --no-fold          run the model as stored (by default BatchNormalization is folded into\n"
     "                     the neighbouring layers when the model is opened, as `fuse` would)\n"
-    CLI_MAX_MEMORY_HELP;
+    CLI_MAX_MEMORY_HELP
+    CLI_TIMEOUT_HELP;
 
 typedef struct run_args {
     const char *model, *outdir;
     bool npy, no_fold;
     uint64_t seed, max_memory;
+    double timeout;
     int threads, show;
     char **files; /* input arguments as given (argv strings, which may be edited) */
     int n_files;
@@ -62,6 +64,11 @@ static int parse_args(int argc, char **argv, run_args *a)
                     return CLI_USAGE;
                 if (!cli_parse_size(v, &a->max_memory))
                     return cli_usage("run", "--max-memory wants a byte count like 512M, not '%s'", v);
+            } else if ((r = cli_opt(argc, argv, &i, "run", "--timeout", &v)) != 0) {
+                if (r < 0)
+                    return CLI_USAGE;
+                if (!cli_parse_timeout(v, &a->timeout))
+                    return cli_usage("run", "--timeout wants seconds from 0 to 1e9, not '%s'", v);
             } else if ((r = cli_opt(argc, argv, &i, "run", "--seed", &v)) != 0) {
                 if (r < 0)
                     return CLI_USAGE;
@@ -227,7 +234,8 @@ int cmd_run(int argc, char **argv)
 
     onnxbn_error err = {0};
     onnxbn_options opt = {.size = sizeof opt, .threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold};
-    if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK) {
+    if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK ||
+        onnxbn_session_set_timeout(s, a.timeout, &err) != ONNXBN_OK) {
         rc = cli_lib_error(&err);
         goto done;
     }

@@ -35,7 +35,8 @@ const char cmd_test_help[] =
     "  --no-progress   no progress line, even on a terminal\n"
     "  --no-fold       run the models as stored (by default BatchNormalization is folded into\n"
     "                  the neighbouring layers when a model is opened, in double precision)\n"
-    CLI_MAX_MEMORY_HELP;
+    CLI_MAX_MEMORY_HELP
+    CLI_TIMEOUT_HELP;
 
 typedef enum verdict { PASS, FAIL, SKIP } verdict;
 
@@ -43,6 +44,7 @@ typedef struct test_opts {
     double rtol, atol;
     bool quiet, json, no_progress;
     onnxbn_options lib; /* max_memory */
+    double timeout;     /* seconds a run of one test data set may take; 0: no bound */
 } test_opts;
 
 #define REASON_MAX 1024
@@ -350,6 +352,10 @@ static verdict run_case(const char *dir, const test_opts *o, char *msg, strlist 
         v = lib_verdict(&err, NULL, msg);
         goto done;
     }
+    if (onnxbn_session_set_timeout(s, o->timeout, &err)) {
+        v = lib_verdict(&err, NULL, msg);
+        goto done;
+    }
     v = PASS;
     for (size_t i = 0; i < sets.n && v == PASS; i++) {
         v = run_set(s, sets.v[i], o, msg);
@@ -605,6 +611,11 @@ int cmd_test(int argc, char **argv)
                 rc = CLI_USAGE;
             else if (!cli_parse_size(v, &o.lib.max_memory))
                 rc = cli_usage("test", "--max-memory wants a byte count like 512M, not '%s'", v);
+        } else if ((r = cli_opt(argc, argv, &i, "test", "--timeout", &v)) != 0) {
+            if (r < 0)
+                rc = CLI_USAGE;
+            else if (!cli_parse_timeout(v, &o.timeout))
+                rc = cli_usage("test", "--timeout wants seconds from 0 to 1e9, not '%s'", v);
         } else if ((r = cli_opt(argc, argv, &i, "test", "--rtol", &v)) != 0) {
             if (r < 0)
                 rc = CLI_USAGE;

@@ -126,6 +126,15 @@ bool cli_parse_double(const char *s, double *out)
     return true;
 }
 
+bool cli_parse_timeout(const char *s, double *out)
+{
+    double v;
+    if (!cli_parse_double(s, &v) || v < 0 || v > 1e9)
+        return false;
+    *out = v;
+    return true;
+}
+
 const char *cli_shape(int rank, const int64_t *dims, char *buf, size_t cap)
 {
     size_t k = 0;

@@ -37,7 +37,10 @@ typedef enum onnxbn_status {
     ONNXBN_ERR_TYPE,        /* element types that do not fit */
     ONNXBN_ERR_NOMEM,       /* out of memory */
     ONNXBN_ERR_LIMIT,       /* over a limit (onnxbn_options.max_memory, sizes that overflow) */
-    ONNXBN_ERR_INTERNAL     /* a bug in onnxbn: an invariant that cannot fail did (file:line in msg) */
+    ONNXBN_ERR_INTERNAL,    /* a bug in onnxbn: an invariant that cannot fail did (file:line in msg) */
+    ONNXBN_ERR_CANCELLED,   /* onnxbn_session_cancel stopped the run */
+    ONNXBN_ERR_TIMEOUT,     /* the run passed its deadline (onnxbn_session_set_timeout) */
+    ONNXBN_ERR_BUSY         /* the session is running on another thread (see Sessions) */
 } onnxbn_status;
 
 /* Filled by a failing call: the status again and one line saying what and where. */
@@ -174,8 +177,14 @@ ONNXBN_API const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, s
 
 /* ---- Sessions -----------------------------------------------------------------------------
  * A session runs one model. Work that depends only on the model is done once; work that depends
- * on input shapes is done once per new set of shapes. A session is not safe to run from two
- * threads at once; two sessions are independent. */
+ * on input shapes is done once per new set of shapes.
+ * Threads: sessions are independent; each thread may run its own session in parallel with the
+ * others (they share no mutable state), with the same results as one thread alone. One session
+ * runs one call at a time: a second onnxbn_session_run on a session whose run has not returned
+ * fails at once with ONNXBN_ERR_BUSY and changes nothing (an atomic test-and-set, so never a
+ * data race); the caller may retry, or give each thread its own session. onnxbn_session_cancel
+ * and onnxbn_session_set_timeout may be called from any thread at any time. Every other call on
+ * a session (outputs, profile, memory, free) must not overlap a run of that session. */
 typedef struct onnxbn_session onnxbn_session;
 
 ONNXBN_API onnxbn_status onnxbn_session_open(const char *path, const onnxbn_options *opt,
@@ -190,6 +199,21 @@ ONNXBN_API const onnxbn_model *onnxbn_session_model(const onnxbn_session *s);
  * call. Symbolic dimensions are resolved from the inputs. */
 ONNXBN_API onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
                                             const onnxbn_tensor *const *inputs, onnxbn_error *err);
+/* Stops the run in progress on s (called from another thread, or a signal-free watchdog): the
+ * run returns ONNXBN_ERR_CANCELLED at its next check, between nodes and, inside long kernels
+ * (convolutions), about every millisecond of work; it returns within a few milliseconds of the
+ * request. The session stays usable: the next run starts afresh and gives correct results. Only
+ * a run in progress is stopped: each run clears the request when it starts, so a cancel with no
+ * run in progress (or one that comes before the run has begun) does nothing. Lock-free, safe
+ * from any thread; s must not be freed meanwhile. NULL does nothing. */
+ONNXBN_API void onnxbn_session_cancel(onnxbn_session *s);
+/* A bound on each later run of s: a run still going `seconds` after onnxbn_session_run was
+ * called returns ONNXBN_ERR_TIMEOUT at its next check (as for cancel; re-planning for new input
+ * shapes counts, but is not interrupted). 0 removes the bound (the default). Negative, NaN or
+ * more than 1e9 seconds is ONNXBN_ERR_ARG. Safe from any thread; takes effect at the next run. */
+ONNXBN_API onnxbn_status onnxbn_session_set_timeout(onnxbn_session *s, double seconds,
+                                                    onnxbn_error *err);
+
 /* Output i of the last successful run, in graph-output order; owned by the session and valid
  * until the next run or onnxbn_session_free. NULL before a successful run. */
 ONNXBN_API const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i);

@@ -30,6 +30,9 @@ const char *onnxbn_status_name(onnxbn_status s)
     case ONNXBN_ERR_NOMEM: return "out of memory";
     case ONNXBN_ERR_LIMIT: return "limit exceeded";
     case ONNXBN_ERR_INTERNAL: return "internal error";
+    case ONNXBN_ERR_CANCELLED: return "cancelled";
+    case ONNXBN_ERR_TIMEOUT: return "timed out";
+    case ONNXBN_ERR_BUSY: return "busy";
     }
     return "unknown status";
 }

@@ -3,6 +3,8 @@
 #ifndef ONNXBN_OP_H
 #define ONNXBN_OP_H
 
+#include <stdatomic.h>
+
 #include "core.h"
 #include "opschema.h"
 
@@ -53,6 +55,19 @@ static inline void onnxbn_act_f32(onnxbn_act act, float *y, size_t n)
 
 typedef struct onnxbn_pool onnxbn_pool; /* threadpool.h */
 
+/* What stops a run early (onnxbn_session_cancel, onnxbn_session_set_timeout). The run checks it
+ * before each node; a kernel that can run long checks it between chunks of about a millisecond of
+ * work and, when it is set, returns at once leaving its output unfinished (the run then fails, so
+ * nobody reads it). Never per element: a check is an atomic load and, with a deadline, a clock
+ * read. `deadline_ns` is written before the run starts (CLOCK_MONOTONIC; 0: none). */
+typedef struct onnxbn_stop {
+    atomic_bool cancel;
+    int64_t deadline_ns;
+} onnxbn_stop;
+/* ONNXBN_OK, ONNXBN_ERR_CANCELLED or ONNXBN_ERR_TIMEOUT (no message). NULL: never stops. */
+onnxbn_status onnxbn_stop_reason(onnxbn_stop *s);
+static inline bool onnxbn_stopped(onnxbn_stop *s) { return s && onnxbn_stop_reason(s) != ONNXBN_OK; }
+
 /* How an operator runs. What ONNX says of it (op_type, domain, versions, arity, value inputs,
  * flags) is its line in schema/ops.def; registry.c ties the two by op id. */
 typedef struct onnxbn_op_def {
@@ -88,6 +103,7 @@ struct onnxbn_kctx {
     onnxbn_error *err;
     int threads;                 /* the session's thread count (for sizing scratch in infer) */
     onnxbn_pool *pool;           /* at run: the session's pool, or NULL (serial) */
+    onnxbn_stop *stop;           /* at run: the session's stop request, or NULL (never) */
     onnxbn_act act;              /* set by the planner for ONNXBN_OP_FUSE_ACT ops */
     const onnxbn_tensor *res;    /* set by the planner for ONNXBN_OP_FUSE_ADD ops, or NULL */
 };

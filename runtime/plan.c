@@ -864,9 +864,33 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+onnxbn_status onnxbn_stop_reason(onnxbn_stop *s)
+{
+    if (!s)
+        return ONNXBN_OK;
+    if (atomic_load_explicit(&s->cancel, memory_order_relaxed))
+        return ONNXBN_ERR_CANCELLED;
+    if (s->deadline_ns && (int64_t)now_ns() >= s->deadline_ns)
+        return ONNXBN_ERR_TIMEOUT;
+    return ONNXBN_OK;
+}
+
+/* Why the run stops at step `s` (named in the message), or ONNXBN_OK. */
+static onnxbn_status stop_at(const onnxbn_plan *p, int s, onnxbn_stop *stop, onnxbn_error *err)
+{
+    onnxbn_status st = onnxbn_stop_reason(stop);
+    if (!st)
+        return ONNXBN_OK;
+    char label[ONNXBN_LABEL_MAX];
+    onnxbn_node_label(p->ctx[p->steps[s]].node, label, sizeof label);
+    return onnxbn_fail(err, st, st == ONNXBN_ERR_CANCELLED ? "run cancelled at %s (step %d of %d)"
+                                                           : "run timed out at %s (step %d of %d)",
+                       label, s + 1, p->n_steps);
+}
+
 onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
                               const onnxbn_tensor *const *fed, uint64_t *prof_ns,
-                              uint64_t *prof_runs, onnxbn_error *err)
+                              uint64_t *prof_runs, onnxbn_stop *stop, onnxbn_error *err)
 {
     const onnxbn_graph *g = &p->model->graph;
     for (int i = 0; i < n_fed; i++)
@@ -876,8 +900,14 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
         onnxbn_kctx *c = &p->ctx[p->steps[s]];
         c->err = err;
         c->pool = p->pool;
+        c->stop = stop;
+        onnxbn_status st = stop_at(p, s, stop, err);
         uint64_t t0 = prof_ns ? now_ns() : 0;
-        onnxbn_status st = c->def->run(c);
+        if (!st)
+            st = c->def->run(c);
+        /* a kernel that saw the request left its output unfinished: it must not count as done */
+        if (!st)
+            st = stop_at(p, s, stop, err);
         if (st)
             return st;
         if (prof_ns) {

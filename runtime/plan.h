@@ -62,10 +62,11 @@ onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *init
  * the inputs the plan took as constants). */
 bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
                          const onnxbn_tensor *const *fed);
-/* prof_ns/prof_runs (both NULL when not profiling) accumulate per node index. */
+/* prof_ns/prof_runs (both NULL when not profiling) accumulate per node index. `stop` (may be
+ * NULL) is checked before each node and handed to the kernels (op.h). */
 onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
                               const onnxbn_tensor *const *fed, uint64_t *prof_ns,
-                              uint64_t *prof_runs, onnxbn_error *err);
+                              uint64_t *prof_runs, onnxbn_stop *stop, onnxbn_error *err);
 void onnxbn_plan_free(onnxbn_plan *p);
 
 #endif

@@ -1,8 +1,11 @@
 /* session.c — the public session: decodes the weights once, checks inputs against what the model
  * declares, keeps the plan for the current input shapes and re-plans only when they change. */
+#include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "abi.h"
 #include "kernels/gemm.h"
@@ -20,6 +23,10 @@ struct onnxbn_session {
     bool any_fed_value;            /* some graph input is such a value */
     onnxbn_pool *pool;             /* options.threads - 1 workers, or NULL */
     onnxbn_kept kept;              /* folded weights shared by the plans (plan.h) */
+    /* Any thread may touch these three while a run goes on: atomics only, no lock. */
+    atomic_flag busy;              /* set for the length of a run (ONNXBN_ERR_BUSY) */
+    onnxbn_stop stop;              /* cancel request; deadline_ns is the run's own */
+    _Atomic int64_t timeout_ns;    /* onnxbn_session_set_timeout; 0: none */
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -218,6 +225,9 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     s->model = model;
+    atomic_flag_clear(&s->busy);
+    atomic_init(&s->stop.cancel, false);
+    atomic_init(&s->timeout_ns, 0);
     if (opt)
         model->opt = *opt;
     model->opt.max_memory = onnxbn_options_max_memory(opt ? opt : &model->opt);
@@ -367,11 +377,57 @@ static void sort_fed(int n, int *ids, const onnxbn_tensor **t)
         }
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void onnxbn_session_cancel(onnxbn_session *s)
+{
+    if (s)
+        atomic_store_explicit(&s->stop.cancel, true, memory_order_relaxed);
+}
+
+onnxbn_status onnxbn_session_set_timeout(onnxbn_session *s, double seconds, onnxbn_error *err)
+{
+    if (!s)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_set_timeout: NULL session");
+    if (!(seconds >= 0.0 && seconds <= 1e9))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG,
+                           "onnxbn_session_set_timeout: %g seconds; expected 0 (none) to 1e9",
+                           seconds);
+    int64_t ns = (int64_t)ceil(seconds * 1e9);
+    atomic_store(&s->timeout_ns, seconds > 0.0 && ns < 1 ? 1 : ns);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *names,
+                                const onnxbn_tensor *const *inputs, onnxbn_error *err);
+
 onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
                                  const onnxbn_tensor *const *inputs, onnxbn_error *err)
 {
     if (!s || (n && (!names || !inputs)))
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_session_run: NULL argument");
+    /* Refused rather than queued: a caller that shares a session between threads learns it at
+     * once, and a run never waits on a lock behind another caller's long model. */
+    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
+        return onnxbn_fail(err, ONNXBN_ERR_BUSY,
+                           "onnxbn_session_run: the session is running on another thread; "
+                           "a session runs one call at a time");
+    int64_t timeout = atomic_load(&s->timeout_ns);
+    s->stop.deadline_ns = timeout ? mono_ns() + timeout : 0;
+    atomic_store_explicit(&s->stop.cancel, false, memory_order_relaxed);
+    onnxbn_status st = run_locked(s, n, names, inputs, err);
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
+    return st;
+}
+
+static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *names,
+                                const onnxbn_tensor *const *inputs, onnxbn_error *err)
+{
     if (n > (size_t)s->model->graph.n_values)
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
     s->ran = false;
@@ -394,7 +450,8 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
         }
     }
     if (!st)
-        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, s->prof_ns, s->prof_runs, err);
+        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, s->prof_ns, s->prof_runs, &s->stop,
+                             err);
     free(ids);
     free(fed);
     s->ran = st == ONNXBN_OK;

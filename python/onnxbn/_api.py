@@ -24,6 +24,9 @@ class Status(enum.IntEnum):
     NOMEM = 8        # out of memory
     LIMIT = 9        # over a limit (max_memory, sizes that overflow)
     INTERNAL = 10    # a bug in onnxbn: an invariant failed (file and line in the message)
+    CANCELLED = 11   # Session.cancel() stopped the run
+    TIMEOUT = 12     # the run took longer than its timeout
+    BUSY = 13        # the session was running on another thread (not seen here: runs queue)
 
 
 class Error(Exception):
@@ -155,7 +158,9 @@ class Session:
       max_memory: cap in bytes on what the model and session may allocate (None: the default)
       base_dir:   folder for external tensor data when the model is given as bytes
 
-    A session may be shared between threads: runs are serialized.
+    A session may be shared between threads: runs are serialized (they wait for each other,
+    under a lock of this object; the C API refuses an overlapping run with BUSY instead).
+    cancel() may be called from any thread while a run goes on.
     """
 
     def __init__(self, model, fold=True, threads=None, max_memory=None, base_dir=None):
@@ -187,6 +192,14 @@ class Session:
     def __del__(self):
         if getattr(self, "_s", None):
             self.close()
+
+    def cancel(self):
+        """Stops the run in progress (from another thread): it raises Error with
+        Status.CANCELLED within milliseconds and the session stays usable. Does nothing when no
+        run is going on; a run that starts later is not affected."""
+        s = self._s  # no lock: the run holds it
+        if s:
+            LIB.onnxbn_session_cancel(s)
 
     def __enter__(self):
         return self
@@ -243,15 +256,24 @@ class Session:
             ctypes.memmove(out.ctypes.data, LIB.onnxbn_tensor_cdata(t), n)
         return out
 
-    def run(self, outputs=None, feeds=None):
+    def run(self, outputs=None, feeds=None, timeout=None):
         """Runs the model and returns a list of ndarrays (copies the caller owns).
 
         outputs: output names to return, in that order (None: all, in graph order)
         feeds:   {input name: array}, or a sequence bound to self.inputs in order. Arrays of the
                  declared dtype that are C-contiguous are read in place, without a copy.
+        timeout: seconds (float) the run may take, from when the library starts it; a longer
+                 run raises Error with Status.TIMEOUT and the session stays usable. None or 0:
+                 no bound. Time spent waiting for another thread's run does not count.
         """
         if self._s is None:
             raise Error(Status.ARG, "the session is closed")
+        if timeout is None:
+            timeout = 0.0
+        try:
+            timeout = float(timeout)
+        except (TypeError, ValueError):
+            raise Error(Status.ARG, f"timeout is seconds, not {type(timeout).__name__}") from None
         if isinstance(outputs, str):
             outputs = [outputs]
         if outputs is None:
@@ -299,6 +321,7 @@ class Session:
             with self._lock:
                 if self._s is None:
                     raise Error(Status.ARG, "the session is closed")
+                _check(LIB.onnxbn_session_set_timeout(self._s, timeout, ctypes.byref(err)), err)
                 _check(LIB.onnxbn_session_run(self._s, n, names, tens, ctypes.byref(err)), err)
                 # Outputs are the session's until the next run: copy them out under the lock.
                 return [self._copy_out(i) for i in idx]

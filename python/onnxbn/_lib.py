@@ -77,6 +77,8 @@ _CORE = {
     "onnxbn_session_model": (P, [P]),
     "onnxbn_session_run": (ST, [P, SZ, ctypes.POINTER(STR), PP, ERR]),
     "onnxbn_session_output": (P, [P, SZ]),
+    "onnxbn_session_cancel": (None, [P]),
+    "onnxbn_session_set_timeout": (ST, [P, ctypes.c_double, ERR]),
 }
 
 # The converter's API: optional, so that the package works with a library built before it.

@@ -360,3 +360,59 @@ def test_threads_give_the_same_results():
     with pytest.raises(onnxbn.Error) as e:
         onnxbn.Session(path, threads=100000)
     assert e.value.status == onnxbn.Status.ARG
+
+
+def conv_chain(layers=40, hw=256, ch=16):
+    """A chain of 5x5 convolutions that takes seconds to run: something to stop."""
+    rng = np.random.default_rng(3)
+    nodes, inits = [], []
+    for i in range(layers):
+        w = (rng.standard_normal((ch, ch, 5, 5)) * 0.05).astype(np.float32)
+        inits.append(numpy_helper.from_array(w, f"w{i}"))
+        nodes.append(helper.make_node("Conv", ["x" if i == 0 else f"y{i - 1}", f"w{i}"],
+                                      ["y" if i == layers - 1 else f"y{i}"], name=f"conv{i}",
+                                      kernel_shape=[5, 5], pads=[2, 2, 2, 2]))
+    shape = [1, ch, hw, hw]
+    g = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    return m, np.ones(shape, np.float32)
+
+
+def test_timeout_and_cancel_stop_a_long_run():
+    m, x = conv_chain()
+    s = onnxbn.Session(m)
+    with pytest.raises(onnxbn.Error) as e:
+        s.run(feeds=[x], timeout=0.1)
+    assert e.value.status == onnxbn.Status.TIMEOUT
+    assert "run timed out at node 'conv" in e.value.message
+    timer = threading.Timer(0.05, s.cancel)
+    timer.start()
+    with pytest.raises(onnxbn.Error) as e:
+        s.run(feeds=[x])
+    timer.join()
+    assert e.value.status == onnxbn.Status.CANCELLED
+    assert e.value.status_name == "cancelled"
+    s.cancel()  # no run in progress: nothing happens
+    s.close()
+    s.cancel()  # closed: nothing happens either
+
+
+def test_session_usable_after_timeout():
+    case = os.path.join(MODELS, "tiny_resnet")
+    ins, outs = load_case(case)
+    s = onnxbn.Session(os.path.join(case, "model.onnx"))
+    want, = s.run(feeds=dict(ins))
+    with pytest.raises(onnxbn.Error) as e:
+        s.run(feeds=dict(ins), timeout=1e-9)  # passed before the first node
+    assert e.value.status == onnxbn.Status.TIMEOUT
+    got, = s.run(feeds=dict(ins))  # no bound again
+    assert np.array_equal(got, want)
+    got, = s.run(feeds=dict(ins), timeout=60)
+    assert np.array_equal(got, want)
+    np.testing.assert_allclose(got, outs[0][1], rtol=1e-3, atol=1e-7)
+    for bad in (-1, float("nan"), 2e9, "soon"):
+        with pytest.raises(onnxbn.Error) as e:
+            s.run(feeds=dict(ins), timeout=bad)
+        assert e.value.status == onnxbn.Status.ARG

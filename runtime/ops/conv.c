@@ -655,6 +655,7 @@ typedef struct conv_job {
     /* direct pointwise: output channel parts (pw_msplit) or column spans of pw_span */
     bool pw_msplit;
     size_t pw_span;
+    onnxbn_stop *stop; /* checked per im2col chunk (op.h) */
 } conv_job;
 
 /* Grid rows [r0, r0 + nr) (nr at most the chunk rows the scratch is sized for): im2col into the
@@ -662,6 +663,8 @@ typedef struct conv_job {
 static void do_chunk(const conv_job *j, size_t r0, size_t nr, int thread)
 {
     const conv_cfg *g = j->g;
+    if (onnxbn_stopped(j->stop))
+        return;
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
     if (g->pw_wp) {
@@ -865,6 +868,7 @@ typedef struct wino_rows_job {
     float *y, *scratch;
     size_t slot, rows, parts;
     onnxbn_act act;
+    onnxbn_stop *stop; /* checked per chunk of tile rows (op.h) */
 } wino_rows_job;
 
 static void wino_rows_task(void *arg, size_t t, int thread)
@@ -880,7 +884,7 @@ static void wino_rows_task(void *arg, size_t t, int thread)
     float *base = r->scratch + (size_t)thread * r->slot;
     wino_job j = {.g = g, .x = r->x, .bias = r->bias, .res = r->res, .y = r->y, .parts = 1,
                   .act = r->act};
-    for (j.r0 = lo; j.r0 < hi; j.r0 += per) {
+    for (j.r0 = lo; j.r0 < hi && !onnxbn_stopped(r->stop); j.r0 += per) {
         j.nr = hi - j.r0 < per ? hi - j.r0 : per;
         j.nt = j.nr * TW;
         j.V = base;
@@ -894,7 +898,8 @@ static void wino_rows_task(void *arg, size_t t, int thread)
 }
 
 static void wino_forward(const conv_cfg *g, const float *x, const float *bias, const float *res,
-                         float *y, float *scratch, onnxbn_act act, onnxbn_pool *pool)
+                         float *y, float *scratch, onnxbn_act act, onnxbn_pool *pool,
+                         onnxbn_stop *stop)
 {
     const size_t nth = (size_t)onnxbn_pool_threads(pool), TW = (size_t)g->wg.TW;
     const size_t TH = (size_t)g->wg.TH, C = (size_t)g->Cg, M = (size_t)g->M;
@@ -908,7 +913,7 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, c
             rows--;
         if (rows >= 2) {
             wino_rows_job r = {.g = g, .bias = bias, .scratch = scratch, .slot = slot,
-                               .rows = rows, .parts = nth, .act = act};
+                               .rows = rows, .parts = nth, .act = act, .stop = stop};
             for (int64_t n = 0; n < g->N; n++) {
                 r.x = x + (size_t)n * C * g->in_sz;
                 r.y = y + (size_t)n * M * g->out_sz;
@@ -924,7 +929,7 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, c
         j.x = x + (size_t)n * C * g->in_sz;
         j.y = y + (size_t)n * M * g->out_sz;
         j.res = res ? res + (size_t)n * M * g->out_sz : NULL;
-        for (j.r0 = 0; j.r0 < TH; j.r0 += g->wino_rows) {
+        for (j.r0 = 0; j.r0 < TH && !onnxbn_stopped(stop); j.r0 += g->wino_rows) {
             j.nr = TH - j.r0 < g->wino_rows ? TH - j.r0 : g->wino_rows;
             j.nt = j.nr * TW;
             j.V = scratch;
@@ -939,7 +944,7 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, c
 
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
                          const float *res, float *y, float *col, size_t col_slots, onnxbn_act act,
-                         onnxbn_pool *pool)
+                         onnxbn_pool *pool, onnxbn_stop *stop)
 {
     const size_t Cg = (size_t)g->Cg, Mg = (size_t)g->Mg, K = Cg * g->ksize;
     const size_t rows = onnxbn_conv_grid_rows(&g->geom), L = (size_t)g->geom.grid[g->nsp - 1];
@@ -948,7 +953,7 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
     /* threads share output channels when there are too few chunks to go round */
     const size_t parts = nth > 1 && Mg >= 2 * M_ALIGN ? nth : 1;
     conv_job j = {.g = g, .act = act, .K = K, .Mg = Mg, .osz = osz, .L = L, .rows = rows,
-                  .col_floats = g->col_floats, .col = col, .parts = parts};
+                  .col_floats = g->col_floats, .col = col, .parts = parts, .stop = stop};
     for (int64_t n = 0; n < g->N; n++) {
         const float *xn = x + (size_t)n * (size_t)g->C * g->in_sz;
         float *yn = y + (size_t)n * (size_t)g->M * osz;
@@ -1048,7 +1053,7 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
                 }
                 continue;
             }
-            for (size_t r0 = 0; r0 < rows; r0 += g->chunk_rows) {
+            for (size_t r0 = 0; r0 < rows && !onnxbn_stopped(stop); r0 += g->chunk_rows) {
                 const size_t nr = rows - r0 < g->chunk_rows ? rows - r0 : g->chunk_rows;
                 j.r0 = r0;
                 j.nr = nr;
@@ -1128,10 +1133,10 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         convt_forward(g, x, w, bias, y->data, c->scratch);
     } else if (g->wino_u) {
         ONNXBN_CHECK(c->scratch && c->workspace >= g->wino_floats * sizeof(float), c->err);
-        wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool);
+        wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
     } else {
         const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;
-        conv_forward(g, x, w, bias, res, y->data, c->scratch, slots, c->act, c->pool);
+        conv_forward(g, x, w, bias, res, y->data, c->scratch, slots, c->act, c->pool, c->stop);
     }
     return ONNXBN_OK;
 }

@@ -474,6 +474,27 @@ assert set(j['ops']) == {'Relu', 'Add', 'Mul'}, j['ops']
         || fail "bench: no activation arena line"
 }
 
+# --timeout on run, test and bench: a 1 ns bound has passed before the first node (exit 1, the
+# library's "run timed out at node ..."), a generous one changes nothing, a bad one is a usage error.
+case_timeout() {
+    local m=$MODELS/tiny_vgg
+    [ -f "$m/model.onnx" ] || { echo "models/tiny_vgg missing: skipped"; exit 77; }
+    expect_error 1 "run timed out at node" run --timeout 1e-9 "$m/model.onnx"
+    expect_error 1 "run timed out at node" bench --timeout 0.000000001 --iters 2 "$m/model.onnx"
+    "$ONNXBN" test --timeout 1e-9 "$m" >"$OUT" 2>"$ERR" </dev/null
+    [ $? -eq 1 ] || fail "test --timeout 1e-9: exit status not 1"
+    grep -q "^FAIL tiny_vgg: .*run timed out at node" "$OUT" || fail "test --timeout: no timed-out FAIL line"
+    expect_ok run --timeout 60 "$m/model.onnx"
+    expect_ok test --timeout 60 "$m"
+    has_line "1 passed, 0 failed, 0 skipped"
+    expect_ok bench --timeout=60 --iters 2 --warmup 0 "$m/model.onnx"
+    expect_ok run --timeout 0 "$m/model.onnx"
+    expect_error 2 "--timeout" run --timeout -1 "$m/model.onnx"
+    expect_error 2 "--timeout" test --timeout abc "$m"
+    expect_error 2 "--timeout" bench --timeout 1e10 "$m/model.onnx"
+    expect_error 2 "--timeout" run "$m/model.onnx" --timeout
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'"
     exit 1
