@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
-        printf("onnxbn %s\n", onnxbn_version());
+        printf("onnxbn %s\nisa: %s\n", onnxbn_version(), onnxbn_cpu_isa());
         return CLI_OK;
     }
     if (strcmp(arg, "help") == 0) {
