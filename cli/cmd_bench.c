@@ -25,7 +25,7 @@ const char cmd_bench_help[] =
     "  --no-fold          do not fold BatchNormalization into weights at open\n"
     "  --profile          also print time per operator type and the slowest nodes\n"
     "  --json             print one JSON object (median_ms, min_ms, p90_ms, mean_ms, iters,\n"
-    "                     threads, open_ms, blas, blas_core, arena_bytes,\n"
+    "                     threads, open_ms, blas, blas_core, isa, arena_bytes,\n"
     "                     arena_lower_bound_bytes[, ops])\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME (repeatable; default 1)\n"
     "  --seed N           seed of the random inputs (default 0)\n"
@@ -238,10 +238,10 @@ static void print_json(const bench_args *a, const double *t, double open_ms, con
         printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
     printf("\", \"median_ms\": %.6f, \"min_ms\": %.6f, \"p90_ms\": %.6f, \"mean_ms\": %.6f, "
            "\"iters\": %lld, \"warmup\": %lld, \"threads\": %lld, \"fold\": %s, \"open_ms\": %.6f, "
-           "\"blas\": \"%s\", \"blas_core\": \"%s\"",
+           "\"blas\": \"%s\", \"blas_core\": \"%s\", \"isa\": \"%s\"",
            t[n / 2], t[0], t[(n * 9) / 10 < n ? (n * 9) / 10 : n - 1], sum / (double)n,
            (long long)n, (long long)a->warmup, (long long)a->threads, a->no_fold ? "false" : "true",
-           open_ms, onnxbn_blas_info(), onnxbn_blas_core());
+           open_ms, onnxbn_blas_info(), onnxbn_blas_core(), onnxbn_cpu_isa());
     onnxbn_memory_info mem = ONNXBN_MEMORY_INFO_INIT;
     onnxbn_session_memory(s, &mem);
     printf(", \"arena_bytes\": %llu, \"arena_lower_bound_bytes\": %llu",

@@ -21,7 +21,10 @@ static void print_help(FILE *f)
                "A small ONNX runtime and BatchNormalization-folding converter.\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nExit status: 0 on success, 1 on failure, 2 on a usage error.\n");
+    fprintf(f, "\nEnvironment: ONNXBN_ISA=avx512|avx2|generic caps the instruction set the kernels use\n"
+               "(lowers, never raises, what the CPU has; an unknown value is ignored). --version\n"
+               "prints the version and the instruction set in use.\n"
+               "\nExit status: 0 on success, 1 on failure, 2 on a usage error.\n");
 }
 
 static const cli_command *find(const char *name)
@@ -42,7 +45,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
-        printf("onnxbn %s\n", onnxbn_version());
+        printf("onnxbn %s\nisa: %s\n", onnxbn_version(), onnxbn_cpu_isa());
         return CLI_OK;
     }
     if (strcmp(arg, "help") == 0) {

@@ -248,6 +248,10 @@ ONNXBN_API bool onnxbn_session_memory(const onnxbn_session *s, onnxbn_memory_inf
  * the kernel it chose for this CPU (openblas_get_corename), else "". */
 ONNXBN_API const char *onnxbn_blas_info(void);
 ONNXBN_API const char *onnxbn_blas_core(void);
+/* The instruction set the kernels use in this process: "avx512", "avx2" or "generic". It is what
+ * the CPU has, lowered by the environment variable ONNXBN_ISA (avx512|avx2|generic; an unknown
+ * value is ignored), read once, at the first call into the kernels or to this function. */
+ONNXBN_API const char *onnxbn_cpu_isa(void);
 
 /* ==== Converter: fold BatchNormalization, clean up, write the model back =====================
  * Words: "fuse" names the converter as a whole (onnxbn_model_fuse, `onnxbn fuse`, its report); a

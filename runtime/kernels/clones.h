@@ -1,16 +1,49 @@
-/* clones.h — ONNXBN_CLONES marks a plain C loop that the compiler vectorises: the library is built
- * for the x86-64 baseline (SSE2, 4 lanes), and with GCC on Linux such a function is also built for
- * AVX2 and AVX-512, the copy for the CPU at hand picked once when the library loads (ifunc). */
+/* clones.h — ONNXBN_CLONES builds a plain C loop that the compiler vectorises three times: for the
+ * x86-64 baseline (SSE2, 4 lanes), AVX2 and AVX-512, called through one dispatcher by onnxbn_isa(). */
 #ifndef ONNXBN_KERNELS_CLONES_H
 #define ONNXBN_KERNELS_CLONES_H
 
-/* Not under ThreadSanitizer: the ifunc resolvers run while the program is being relocated, before
- * its runtime is up, and the instrumented resolver crashes at load. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&     \
-    !defined(ONNXBN_NO_CLONES) && !defined(__SANITIZE_THREAD__)
-#define ONNXBN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#include "kernels/isa.h"
+
+/* Usage, for a function returning void:
+ *
+ *     ONNXBN_CLONE_BODY void f_body(const float *x, size_t n) { ...loop... }
+ *     ONNXBN_CLONES(static, f, (const float *x, size_t n), (x, n))
+ *
+ * defines `static void f(const float *x, size_t n)`. The body is always inlined into three copies
+ * with __attribute__((target)), where the vectoriser runs with the wider registers; f picks one by
+ * the level in force. This replaces GCC's target_clones, whose ifunc resolver runs at load, before
+ * ONNXBN_ISA can be honoured (and, under ThreadSanitizer, before its runtime is up: the
+ * instrumented resolver crashed at load). There is no ifunc here, so TSan builds take the same
+ * paths as any other. The choice is one switch per call of a function that walks a whole row or
+ * block, never per element. clang accepts the same attributes, so its builds get the copies too. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(ONNXBN_NO_CLONES)
+#define ONNXBN_CLONE_BODY static inline __attribute__((always_inline))
+#define ONNXBN_CLONES(storage, name, params, args)                                                 \
+    __attribute__((target("avx512f,avx2,fma"))) static void name##_avx512 params                   \
+    {                                                                                              \
+        name##_body args;                                                                          \
+    }                                                                                              \
+    __attribute__((target("avx2,fma"))) static void name##_avx2 params { name##_body args; }       \
+    static void name##_generic params { name##_body args; }                                        \
+    storage void name params                                                                       \
+    {                                                                                              \
+        switch (onnxbn_isa()) {                                                                    \
+        case ONNXBN_ISA_AVX512:                                                                    \
+            name##_avx512 args;                                                                    \
+            return;                                                                                \
+        case ONNXBN_ISA_AVX2:                                                                      \
+            name##_avx2 args;                                                                      \
+            return;                                                                                \
+        case ONNXBN_ISA_GENERIC:                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+        name##_generic args;                                                                       \
+    }
 #else
-#define ONNXBN_CLONES
+#define ONNXBN_CLONE_BODY static inline
+#define ONNXBN_CLONES(storage, name, params, args)                                                 \
+    storage void name params { name##_body args; }
 #endif
 
 #endif

@@ -93,8 +93,9 @@ static size_t img_size(const onnxbn_conv_geom *g)
  * small stack buffer holds them for a batch of rows at a time. */
 enum { ROWBATCH = 256 };
 
-ONNXBN_CLONES void onnxbn_im2col_f32(const onnxbn_conv_geom *g, size_t channels, const float *img,
-                                     size_t row0, size_t nrows, float *col)
+ONNXBN_CLONE_BODY void onnxbn_im2col_f32_body(const onnxbn_conv_geom *g, size_t channels,
+                                              const float *img, size_t row0, size_t nrows,
+                                              float *col)
 {
     const int last = g->nsp - 1;
     const int64_t L = g->grid[last], s = g->stride[last], n_img = g->img[last];
@@ -139,6 +140,10 @@ ONNXBN_CLONES void onnxbn_im2col_f32(const onnxbn_conv_geom *g, size_t channels,
         }
     }
 }
+ONNXBN_CLONES(, onnxbn_im2col_f32,
+              (const onnxbn_conv_geom *g, size_t channels, const float *img, size_t row0,
+               size_t nrows, float *col),
+              (g, channels, img, row0, nrows, col))
 
 void onnxbn_col2im_f32(const onnxbn_conv_geom *g, size_t channels, const float *col, size_t row0,
                        size_t nrows, float *img)

@@ -3,6 +3,7 @@
 #include "kernels/depthwise.h"
 
 #include "kernels/act.h"
+#include "kernels/isa.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -365,7 +366,7 @@ onnxbn_dw_impl onnxbn_dw_pick(const onnxbn_conv_geom *g)
 #ifdef DW_X86
     if (g->nsp == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) &&
         (g->stride[1] == 1 || g->stride[1] == 2) && g->grid[1] >= 1 &&
-        g->grid[1] <= 16 * (int64_t)MAXVEC && __builtin_cpu_supports("avx512f"))
+        g->grid[1] <= 16 * (int64_t)MAXVEC && onnxbn_isa() >= ONNXBN_ISA_AVX512)
         return ONNXBN_DW_AVX512;
 #else
     (void)g;

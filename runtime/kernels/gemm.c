@@ -4,6 +4,7 @@
 #include "onnxbn.h"
 
 #include "kernels/act.h"
+#include "kernels/isa.h"
 
 #include <limits.h>
 #include <string.h>
@@ -297,7 +298,7 @@ enum { PN = ONNXBN_SGEMM_PANEL, PR = 12, PKC = 256, PM = 48 };
 bool onnxbn_sgemm_packed_fast(void)
 {
 #ifdef HAVE_X86
-    return __builtin_cpu_supports("avx512f");
+    return onnxbn_isa() >= ONNXBN_ISA_AVX512;
 #else
     return false;
 #endif

@@ -3,6 +3,7 @@
 #include "kernels/pointwise.h"
 
 #include "kernels/act.h"
+#include "kernels/isa.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -256,7 +257,7 @@ static void pw_avx512(size_t M, size_t N, size_t K, const float *Wp, const float
 bool onnxbn_pw_fast(void)
 {
 #ifdef PW_X86
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+    return onnxbn_isa() >= ONNXBN_ISA_AVX512;
 #else
     return false;
 #endif

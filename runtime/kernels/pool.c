@@ -194,8 +194,8 @@ static inline void tap_cols(const geo2 *q, int64_t j, int64_t *lo, int64_t *hi)
 /* One output row from the input rows [hs, he): first the rows are reduced column by column into
  * v (contiguous, vectorisable), then each kernel tap j is applied along the whole output row
  * (a fixed input stride, no per-window bounds). A row that is all padding gives −inf or 0. */
-ONNXBN_CLONES static void row2d_f32(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
-                             bool max, float *v)
+ONNXBN_CLONE_BODY void row2d_f32_body(const geo2 *q, const float *xp, float *yr, int64_t hs,
+                                      int64_t he, bool max, float *v)
 {
     for (int64_t ow = 0; ow < q->ow; ow++)
         yr[ow] = max ? -INFINITY : 0.0f;
@@ -249,12 +249,15 @@ ONNXBN_CLONES static void row2d_f32(const geo2 *q, const float *xp, float *yr, i
         }
     }
 }
+ONNXBN_CLONES(static, row2d_f32,
+              (const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he, bool max, float *v),
+              (q, xp, yr, hs, he, max, v))
 
 /* Max over a 3-wide window at stride 2 (ResNet's pool after the stem), one output row: the rows
  * [hs, he) reduced into v[0 .. w) with −inf at v[−1] and v[w], then every output column is one
  * branch-free max of three (the general taps loop pays a setup per tap on rows this short). */
-ONNXBN_CLONES static void max_k3s2_row(const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he,
-                                float *v)
+ONNXBN_CLONE_BODY void max_k3s2_row_body(const geo2 *q, const float *xp, float *yr, int64_t hs,
+                                         int64_t he, float *v)
 {
     const float *r0 = xp + hs * q->w;
     for (int64_t w = 0; w < q->w; w++)
@@ -271,6 +274,9 @@ ONNXBN_CLONES static void max_k3s2_row(const geo2 *q, const float *xp, float *yr
         out[ow] = MAXNAN(src[2 * ow + 2], m);
     }
 }
+ONNXBN_CLONES(static, max_k3s2_row,
+              (const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he, float *v),
+              (q, xp, yr, hs, he, v))
 
 /* Whether max_k3s2_row applies: every window inside v[−1 .. w] (pads of at most 1), no empty row
  * window (pads below the kernel height), float comparisons as the general loop makes them. */

@@ -133,6 +133,14 @@ case_help() {
     has_line "usage: onnxbn COMMAND [ARGS...]"
     expect_ok --version
     grep -qE '^onnxbn [0-9]+\.[0-9]+\.[0-9]+$' "$OUT" || fail "--version prints no version"
+    grep -qE '^isa: (avx512|avx2|generic)$' "$OUT" || fail "--version prints no isa"
+    local native
+    native=$(grep '^isa: ' "$OUT")
+    # the cap lowers what the CPU has; an unknown value is ignored (docs/cli.md)
+    ONNXBN_ISA=generic expect_ok --version
+    has_line "isa: generic"
+    ONNXBN_ISA=no-such-isa expect_ok --version
+    has_line "$native"
     for c in info run test; do
         expect_ok "$c" --help
         grep -q "^usage: onnxbn $c" "$OUT" || fail "$c --help prints no usage"
@@ -460,13 +468,14 @@ case_bench_json() {
     "$PY" -c "
 import json, sys
 j = json.load(open(sys.argv[1]))
-keys = ['model', 'median_ms', 'min_ms', 'p90_ms', 'mean_ms', 'iters', 'warmup', 'threads', 'fold', 'open_ms', 'blas', 'blas_core', 'arena_bytes', 'arena_lower_bound_bytes', 'ops']
+keys = ['model', 'median_ms', 'min_ms', 'p90_ms', 'mean_ms', 'iters', 'warmup', 'threads', 'fold', 'open_ms', 'blas', 'blas_core', 'isa', 'arena_bytes', 'arena_lower_bound_bytes', 'ops']
 assert list(j) == keys, list(j)
 # batch 1: a, b, c [1,3] share one buffer (Relu in place), d [2,3] its own (Mul in place over
 # it); both are live at the Add: 64 + 64 bytes (each rounded up to 64)
 assert j['arena_bytes'] == 128 and j['arena_lower_bound_bytes'] == 128, j
 assert j['iters'] == 3 and j['warmup'] == 1 and j['threads'] == 1 and j['fold'] is True
 assert 0 <= j['min_ms'] <= j['median_ms'] <= j['p90_ms'] and j['blas'] in ('openblas', 'portable')
+assert j['isa'] in ('avx512', 'avx2', 'generic'), j['isa']
 assert set(j['ops']) == {'Relu', 'Add', 'Mul'}, j['ops']
 " "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "bench --json"; }
     expect_ok bench --iters 3 --warmup 1 "$DATA/mixed.onnx"

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kernels/depthwise.h"
+#include "kernels/isa.h"
 #include "kernels/pointwise.h"
 #include "mkmodel.h"
 
@@ -124,13 +125,10 @@ static onnxbn_conv_geom dw_geom(const conv_case *k)
     return g;
 }
 
+/* the level in force, so that under ONNXBN_ISA=avx2 or generic the portable loop is expected */
 static bool cpu_avx512(void)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
-    return __builtin_cpu_supports("avx512f");
-#else
-    return false;
-#endif
+    return onnxbn_isa() >= ONNXBN_ISA_AVX512;
 }
 
 /* Runs one depthwise case through both loops (portable, and what onnxbn_dw_pick chooses) and
