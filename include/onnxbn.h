@@ -169,7 +169,8 @@ ONNXBN_API const char *onnxbn_model_node_name(const onnxbn_model *m, size_t i); 
 ONNXBN_API size_t onnxbn_model_initializer_count(const onnxbn_model *m);
 ONNXBN_API uint64_t onnxbn_model_initializer_bytes(const onnxbn_model *m);
 /* Inputs are the graph inputs the caller must feed (those without an initializer). Inputs that
- * have an initializer as default may still be fed by name. */
+ * have an initializer as default may still be fed by name. The info, and its name, stay valid
+ * while the model lives; the name also across onnxbn_session_new, which folds the model. */
 ONNXBN_API size_t onnxbn_model_input_count(const onnxbn_model *m);
 ONNXBN_API const onnxbn_value_info *onnxbn_model_input(const onnxbn_model *m, size_t i);
 ONNXBN_API size_t onnxbn_model_output_count(const onnxbn_model *m);

@@ -258,12 +258,14 @@ onnxbn_status onnxbn_model_fill_io(onnxbn_model *m, onnxbn_error *err)
     for (int i = 0; i < g->n_inputs; i++) {
         const onnxbn_value *v = &g->values[g->inputs[i]];
         onnxbn_value_info_fill(v->info, &m->in_info[i]);
-        m->in_info[i].name = v->name;
+        /* The proto's string, not the index's copy: callers keep these names across a session's
+         * open, which folds and builds the index again (onnxbn.h: valid while the model lives). */
+        m->in_info[i].name = onnxbn_str(m->proto->graph->input[v->input_index]->name);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const onnxbn_value *v = &g->values[g->outputs[i]];
         onnxbn_value_info_fill(v->info, &m->out_info[i]);
-        m->out_info[i].name = v->name;
+        m->out_info[i].name = onnxbn_str(m->proto->graph->output[i]->name);
     }
     /* Bytes as the types and shapes say (typed fields and external data included). */
     m->init_bytes = 0;
