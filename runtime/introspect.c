@@ -58,7 +58,16 @@ bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_in
     /* Filled whole here, then copied as far as the caller's struct goes. */
     onnxbn_value_info vi;
     onnxbn_value_info_fill(v->info, &vi);
-    vi.name = v->name;
+    /* A string of the proto's, as for onnxbn_model_input: the index's own copy goes with it when
+     * a session's open folds and builds it again. */
+    if (v->info)
+        vi.name = onnxbn_str(v->info->name);
+    else if (v->init)
+        vi.name = onnxbn_str(v->init->name);
+    else if (v->producer >= 0)
+        vi.name = m->graph.nodes[v->producer].proto->output[v->producer_slot];
+    else
+        vi.name = v->name;
     if (!v->info && v->init) {
         /* No declaration: the initializer itself says its type and shape. */
         const Onnx__TensorProto *t = v->init;
