@@ -7,6 +7,7 @@
 
 #include "core.h"
 #include "opschema.h"
+#include "kernels/act.h"
 
 typedef struct onnxbn_node onnxbn_node; /* graph.h; ops see it only through the calls below */
 
@@ -37,20 +38,11 @@ typedef struct onnxbn_act {
 } onnxbn_act;
 
 
-
-/* y = act(y) over n floats (nothing for ONNXBN_ACT_NONE). */
+/* y = act(y) over n floats (nothing for ONNXBN_ACT_NONE): the kernels' own epilogue, so a node
+ * that applies its activation after the kernel rounds as one that fuses it. */
 static inline void onnxbn_act_f32(onnxbn_act act, float *y, size_t n)
 {
-    if (act.kind == ONNXBN_ACT_RELU) {
-        for (size_t i = 0; i < n; i++)
-            y[i] = y[i] <= 0.0f ? 0.0f : y[i];
-    } else if (act.kind == ONNXBN_ACT_CLIP) {
-        const float lo = act.lo, hi = act.hi;
-        for (size_t i = 0; i < n; i++) {
-            float v = y[i] < lo ? lo : y[i];
-            y[i] = v > hi ? hi : v;
-        }
-    }
+    onnxbn_act_row(y, n, act.kind, act.lo, act.hi);
 }
 
 typedef struct onnxbn_pool onnxbn_pool; /* threadpool.h */
