@@ -116,6 +116,23 @@ static inline const char *onnxbn_op_name(const onnxbn_kctx *c)
     return onnxbn_op_schema_of(c->op)->name;
 }
 
+/* For a node run deferred (ONNXBN_OP_DYNAMIC, or one whose shapes wait on such a node): run()
+ * may give output i its final shape when infer could only set an upper bound (NonMaxSuppression
+ * knows how many boxes it keeps only after keeping them). The new shape may not need more bytes
+ * than infer's; the data stays where it is, laid out for the new shape by the op. */
+static inline onnxbn_status onnxbn_out_shrink(onnxbn_kctx *c, int i, int rank, const int64_t *dims)
+{
+    onnxbn_tensor *t = onnxbn_out(c, i);
+    ONNXBN_CHECK(t, c->err);
+    onnxbn_tensor had = *t;
+    onnxbn_status st = onnxbn_tensor_set_shape(t, had.dtype, rank, dims, c->err);
+    if (!st && t->nbytes > had.nbytes) {
+        *t = had;
+        ONNXBN_CHECK(!"output grows past the bytes infer gave it", c->err);
+    }
+    return st;
+}
+
 /* Node facts for messages and rules. */
 const char *onnxbn_node_name(const onnxbn_node *n);    /* "" when unnamed */
 const char *onnxbn_node_op_type(const onnxbn_node *n);

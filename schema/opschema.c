@@ -15,6 +15,7 @@
 #define SAME_RANK ONNXBN_OP_SAME_RANK
 #define BROADCAST ONNXBN_OP_BROADCAST
 #define ACTIVATION ONNXBN_OP_ACTIVATION
+#define DYNAMIC ONNXBN_OP_DYNAMIC
 
 #define V(...) .versions = {__VA_ARGS__}
 #define IN(lo, hi) .min_inputs = (lo), .max_inputs = (hi)

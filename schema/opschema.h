@@ -49,7 +49,12 @@ enum {
     ONNXBN_OP_BROADCAST = 128,
     /* A unary activation a FUSE_ACT producer can apply in its epilogue (Relu, Clip): the planner
      * folds it into the producer when its bounds are known at plan time. */
-    ONNXBN_OP_ACTIVATION = 256
+    ONNXBN_OP_ACTIVATION = 256,
+    /* Output shapes depend on input VALUES that are not known before the run (NonZero,
+     * NonMaxSuppression, Unique, Compress): the planner defers the node and everything that
+     * depends on its outputs to run time, where infer sees every input's data (op.h). Unlike
+     * VALUE_IN, a fed input reaching such a node never becomes a plan-time constant. */
+    ONNXBN_OP_DYNAMIC = 512
 };
 
 #define ONNXBN_OP_MAX_VERSIONS 12
