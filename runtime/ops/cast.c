@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "cast.h"
 #include "kernels/cast.h"
 #include "shapeops.h"
 
@@ -28,7 +29,7 @@ static onnxbn_dtype type_by_name(const char *s)
     return ONNXBN_UNDEFINED;
 }
 
-static uint32_t cast_types(int version)
+uint32_t onnxbn_cast_types(int version)
 {
     uint32_t t = MV_NUMERIC | MV_T(ONNXBN_BOOL);
     if (version >= 9)
@@ -56,25 +57,28 @@ static onnxbn_status cast_target(const onnxbn_kctx *c, onnxbn_dtype *to)
             return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute 'to' is %lld, not a data type", (long long)v);
         *to = (onnxbn_dtype)v;
     }
-    return onnxbn_mv_check_dtype(c, *to, "attribute 'to'", cast_types(c->version));
+    return onnxbn_mv_check_dtype(c, *to, "attribute 'to'", onnxbn_cast_types(c->version));
 }
 
-static onnxbn_status cast_infer(onnxbn_kctx *c)
+onnxbn_status onnxbn_cast_set_out(onnxbn_kctx *c, onnxbn_dtype to)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
-    onnxbn_dtype to = ONNXBN_UNDEFINED;
-    onnxbn_status st = onnxbn_mv_check_type(c, 0, "input", cast_types(c->version));
-    if (!st)
-        st = cast_target(c, &to);
-    if (st)
-        return st;
     if (!onnxbn_cast_supported(x->dtype) || !onnxbn_cast_supported(to))
         return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "casting %s to %s is not supported",
                                 onnxbn_dtype_name(x->dtype), onnxbn_dtype_name(to));
     return onnxbn_mv_set_out(c, 0, to, x->rank, x->dims);
 }
 
-static onnxbn_status cast_run(onnxbn_kctx *c)
+static onnxbn_status cast_infer(onnxbn_kctx *c)
+{
+    onnxbn_dtype to = ONNXBN_UNDEFINED;
+    onnxbn_status st = onnxbn_mv_check_type(c, 0, "input", onnxbn_cast_types(c->version));
+    if (!st)
+        st = cast_target(c, &to);
+    return st ? st : onnxbn_cast_set_out(c, to);
+}
+
+onnxbn_status onnxbn_cast_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
     onnxbn_tensor *y = onnxbn_out(c, 0);
@@ -87,5 +91,5 @@ static onnxbn_status cast_run(onnxbn_kctx *c)
 const onnxbn_op_def onnxbn_op_cast = {
     .attrs = cast_attrs,
     .infer = cast_infer,
-    .run = cast_run,
+    .run = onnxbn_cast_run,
 };

@@ -67,7 +67,7 @@ static void versions_in_force(void **state)
         {ONNXBN_OP_Clip, 11, 11},              {ONNXBN_OP_Clip, 17, 13},
         {ONNXBN_OP_LayerNormalization, 16, 0}, {ONNXBN_OP_LayerNormalization, 17, 17},
         {ONNXBN_OP_Mish, 17, 0},               {ONNXBN_OP_Mish, 18, 18},
-        {ONNXBN_OP_CastLike, 18, 0},           /* listed, not implemented */
+        {ONNXBN_OP_Gelu, 18, 0},               /* listed, not implemented */
         {ONNXBN_OP_UNKNOWN, 18, 0},            {ONNXBN_OP_COUNT, 18, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
