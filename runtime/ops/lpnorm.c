@@ -51,6 +51,22 @@ static onnxbn_status lpnorm_run(onnxbn_kctx *c)
         outer *= x->dims[d];
     for (int d = axis + 1; d < x->rank; d++)
         inner *= x->dims[d];
+    if (x->dtype == ONNXBN_FLOAT) { /* the common case, without a type switch per element */
+        const float *xs = x->data;
+        float *ys = y->data;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                const float *xl = xs + o * n * inner + i;
+                float *yl = ys + o * n * inner + i;
+                double s = 0;
+                for (int64_t k = 0; k < n; k++)
+                    s += p == 1 ? fabs((double)xl[k * inner]) : (double)xl[k * inner] * xl[k * inner];
+                const double norm = p == 1 ? s : sqrt(s);
+                for (int64_t k = 0; k < n; k++)
+                    yl[k * inner] = (float)(xl[k * inner] / norm);
+            }
+        return ONNXBN_OK;
+    }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             const int64_t base = o * n * inner + i;
