@@ -684,8 +684,9 @@ static void *addr(const onnxbn_kctx *c, es_buf b)
     }
 }
 
-/* The strided sum, in the work type T with accumulator ACC. Innermost: the last summed dim (or
- * the last output dim when nothing is summed). */
+/* The strided sum, in the work type T with accumulator ACC: a row (the last output dim) at a
+ * time; a plain permute (nothing summed) is a strided copy of the row. Counters for the summed
+ * dims are reset per element only when there are any. */
 #define ES_SUM(name, T, ACC)                                                                      \
     static void name(const es_step *s, const T *src, T *dst)                                     \
     {                                                                                            \
@@ -697,32 +698,44 @@ static void *addr(const onnxbn_kctx *c, es_buf b)
             nr *= s->dim[nd + i];                                                                \
         if (no == 0)                                                                             \
             return;                                                                              \
-        int64_t oi[ES_MAXLAB] = {0}, ooff = 0;                                                   \
+        const int64_t last = nd ? s->dim[nd - 1] : 1, lstr = nd ? s->str[nd - 1] : 0;           \
         const int64_t inner = ns ? s->dim[nd + ns - 1] : 1, istr = ns ? s->str[nd + ns - 1] : 0; \
-        for (int64_t o = 0; o < no; o++) {                                                       \
-            ACC a = 0;                                                                           \
-            if (nr) {                                                                            \
-                int64_t ri[ES_MAXLAB] = {0}, roff = 0;                                           \
-                for (int64_t r = 0; r < nr; r += inner) {                                        \
-                    const T *q = src + ooff + roff;                                              \
-                    for (int64_t k = 0; k < inner; k++)                                          \
-                        a += (ACC)q[k * istr];                                                   \
-                    for (int d = ns - 2; d >= 0; d--) {                                          \
-                        roff += s->str[nd + d];                                                  \
-                        if (++ri[d] < s->dim[nd + d])                                            \
-                            break;                                                               \
-                        roff -= ri[d] * s->str[nd + d];                                          \
-                        ri[d] = 0;                                                               \
+        int64_t oi[ES_MAXLAB], ri[ES_MAXLAB], ooff = 0;                                          \
+        memset(oi, 0, sizeof oi);                                                                \
+        for (int64_t o = 0; o < no; o += last) {                                                 \
+            T *d = dst + o;                                                                      \
+            if (!ns) {                                                                           \
+                const T *q = src + ooff;                                                         \
+                for (int64_t k = 0; k < last; k++)                                               \
+                    d[k] = q[k * lstr];                                                          \
+            } else {                                                                             \
+                for (int64_t k = 0; k < last; k++) {                                             \
+                    ACC a = 0;                                                                   \
+                    if (nr) {                                                                    \
+                        int64_t roff = 0;                                                        \
+                        memset(ri, 0, (size_t)ns * sizeof *ri);                                  \
+                        for (int64_t r = 0; r < nr; r += inner) {                                \
+                            const T *q = src + ooff + k * lstr + roff;                           \
+                            for (int64_t m = 0; m < inner; m++)                                  \
+                                a += (ACC)q[m * istr];                                           \
+                            for (int e = ns - 2; e >= 0; e--) {                                  \
+                                roff += s->str[nd + e];                                          \
+                                if (++ri[e] < s->dim[nd + e])                                    \
+                                    break;                                                       \
+                                roff -= ri[e] * s->str[nd + e];                                  \
+                                ri[e] = 0;                                                       \
+                            }                                                                    \
+                        }                                                                        \
                     }                                                                            \
+                    d[k] = (T)a;                                                                 \
                 }                                                                                \
             }                                                                                    \
-            dst[o] = (T)a;                                                                       \
-            for (int d = nd - 1; d >= 0; d--) {                                                  \
-                ooff += s->str[d];                                                               \
-                if (++oi[d] < s->dim[d])                                                         \
+            for (int e = nd - 2; e >= 0; e--) {                                                  \
+                ooff += s->str[e];                                                               \
+                if (++oi[e] < s->dim[e])                                                         \
                     break;                                                                       \
-                ooff -= oi[d] * s->str[d];                                                       \
-                oi[d] = 0;                                                                       \
+                ooff -= oi[e] * s->str[e];                                                       \
+                oi[e] = 0;                                                                       \
             }                                                                                    \
         }                                                                                        \
     }
