@@ -15,19 +15,19 @@ int onnxbn_gs_taps(onnxbn_gs_mode mode)
 
 /* [-1, 1] to pixel coordinates: -1 and 1 are the corner pixels' centres (align_corners) or the
  * image's outer edges. */
-static double unnormalize(double g, int64_t size, bool align)
+static inline __attribute__((always_inline)) double unnormalize(double g, int64_t size, bool align)
 {
     return align ? (g + 1) / 2 * (double)(size - 1) : ((g + 1) * (double)size - 1) / 2;
 }
 
-static double clip(double x, int64_t size)
+static inline __attribute__((always_inline)) double clip(double x, int64_t size)
 {
     /* NaN stays NaN: every bounds test below is then false and the tap reads nothing */
     return x < 0 ? 0 : x > (double)(size - 1) ? (double)(size - 1) : x;
 }
 
 /* Reflects x into [twice_low/2, twice_high/2] by the borders, as often as it takes. */
-static double reflect(double x, double twice_low, double twice_high)
+static inline __attribute__((always_inline)) double reflect(double x, double twice_low, double twice_high)
 {
     if (twice_low == twice_high)
         return 0;
@@ -37,7 +37,7 @@ static double reflect(double x, double twice_low, double twice_high)
     return fmod(flips, 2) == 0 ? extra + min : span - extra + min;
 }
 
-static double pad_coord(double x, int64_t size, onnxbn_gs_pad pad, bool align)
+static inline __attribute__((always_inline)) double pad_coord(double x, int64_t size, onnxbn_gs_pad pad, bool align)
 {
     switch (pad) {
     case ONNXBN_GS_BORDER: return clip(x, size);
@@ -50,12 +50,12 @@ static double pad_coord(double x, int64_t size, onnxbn_gs_pad pad, bool align)
 
 /* Integer-valued coordinates in the plane. A value in (-1, 0) counts as 0, as torch's truncating
  * cast does (padding leaves only integers there, up to rounding). */
-static bool inside(double x, double y, int64_t W, int64_t H)
+static inline __attribute__((always_inline)) bool inside(double x, double y, int64_t W, int64_t H)
 {
     return x > -1 && x < (double)W && y > -1 && y < (double)H;
 }
 
-static void put(size_t k, double x, double y, double w, int64_t W, int64_t H, int32_t *idx,
+static inline __attribute__((always_inline)) void put(size_t k, double x, double y, double w, int64_t W, int64_t H, int32_t *idx,
                 float *wf, double *wd)
 {
     idx[k] = inside(x, y, W, H) ? (int32_t)((int64_t)y * W + (int64_t)x) : -1;
@@ -66,7 +66,7 @@ static void put(size_t k, double x, double y, double w, int64_t W, int64_t H, in
 }
 
 /* Keys' cubic with A = -0.75, as torch. */
-static void cubic_coeffs(double t, double c[4])
+static inline __attribute__((always_inline)) void cubic_coeffs(double t, double c[4])
 {
     const double A = -0.75;
     double x = t + 1;
@@ -79,8 +79,11 @@ static void cubic_coeffs(double t, double c[4])
     c[3] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
 }
 
-void onnxbn_gs_row_taps(onnxbn_gs_mode mode, onnxbn_gs_pad pad, bool align, int64_t H, int64_t W,
-                        const double *gxy, size_t n, int32_t *idx, float *wf, double *wd)
+/* Cloned per ISA level: floor and nearbyint are then one instruction (vroundsd) instead of a
+ * libm call per coordinate, which the x86-64 baseline (no SSE4.1) needs. */
+ONNXBN_CLONE_BODY void onnxbn_gs_row_taps_body(onnxbn_gs_mode mode, onnxbn_gs_pad pad, bool align,
+                                               int64_t H, int64_t W, const double *gxy, size_t n,
+                                               int32_t *idx, float *wf, double *wd)
 {
     for (size_t p = 0; p < n; p++) {
         double x = unnormalize(gxy[2 * p], W, align), y = unnormalize(gxy[2 * p + 1], H, align);
@@ -112,18 +115,31 @@ void onnxbn_gs_row_taps(onnxbn_gs_mode mode, onnxbn_gs_pad pad, bool align, int6
     }
 }
 
+ONNXBN_CLONES(, onnxbn_gs_row_taps,
+              (onnxbn_gs_mode mode, onnxbn_gs_pad pad, bool align, int64_t H, int64_t W,
+               const double *gxy, size_t n, int32_t *idx, float *wf, double *wd),
+              (mode, pad, align, H, W, gxy, n, idx, wf, wd))
+
 /* Tap by tap over the whole row: each pass is a gather the vectoriser turns into vector gathers
  * (vgatherdps under AVX2/AVX-512). */
-ONNXBN_CLONE_BODY void onnxbn_gs_gather_f32_body(const float *x, size_t n, int taps, const int32_t *idx,
-                                       const float *w, float *y)
+ONNXBN_CLONE_BODY void onnxbn_gs_gather_f32_body(const float *x, size_t n, int taps,
+                                                 const int32_t *idx, const float *w, float *y)
 {
-    for (size_t p = 0; p < n; p++)
-        y[p] = w[p] * (idx[p] >= 0 ? x[idx[p]] : 0.0f);
+    /* The load is unconditional (an outside tap reads element 0) and its value then dropped by
+     * a select, so the loop stays a plain gather the vectoriser takes; a conditional load is not. */
+    for (size_t p = 0; p < n; p++) {
+        const int32_t i = idx[p];
+        const float v = x[i < 0 ? 0 : i];
+        y[p] = w[p] * (i < 0 ? 0.0f : v);
+    }
     for (int t = 1; t < taps; t++) {
         const int32_t *it = idx + (size_t)t * n;
         const float *wt = w + (size_t)t * n;
-        for (size_t p = 0; p < n; p++)
-            y[p] += wt[p] * (it[p] >= 0 ? x[it[p]] : 0.0f);
+        for (size_t p = 0; p < n; p++) {
+            const int32_t i = it[p];
+            const float v = x[i < 0 ? 0 : i];
+            y[p] += wt[p] * (i < 0 ? 0.0f : v);
+        }
     }
 }
 ONNXBN_CLONES(, onnxbn_gs_gather_f32,
