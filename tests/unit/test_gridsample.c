@@ -172,6 +172,41 @@ static void test_defaults_and_types(void **state)
     }
 }
 
+/* float16 X: widened per tap, summed in float, rounded once (float16 keeps 11 bits). */
+static void test_half_image(void **state)
+{
+    (void)state;
+    float g[12];
+    uint16_t xh[12], yh[6];
+    for (int i = 0; i < 12; i++)
+        g[i] = (float)GRID[i];
+    /* x is a multiple of 1/4 in [-1.25, 1.25]: exact in float16 */
+    static const uint16_t H[11] = {0xbd00, 0xbc00, 0xba00, 0xb800, 0xb400, 0x0000,
+                                   0x3400, 0x3800, 0x3a00, 0x3c00, 0x3d00}; /* -1.25 .. 1.25 */
+    for (int i = 0; i < 12; i++)
+        xh[i] = H[(i * 7) % 11];
+    for (size_t k = 0; k < sizeof CASES / sizeof *CASES; k += 5) {
+        const gs_case *c = &CASES[k];
+        mk_model *m = gs_model(c->mode, c->pad, c->align, ONNXBN_FLOAT16, XD, ONNXBN_FLOAT, 4, GD);
+        onnxbn_session *s = open_threads(m, 1);
+        onnxbn_error err = {0};
+        const mk_feed f[2] = {{"X", ONNXBN_FLOAT16, 4, XD, xh}, {"G", ONNXBN_FLOAT, 4, GD, g}};
+        assert_int_equal(mk_run(s, 2, f, &err), ONNXBN_OK);
+        memcpy(yh, onnxbn_tensor_cdata(onnxbn_session_output(s, 0)), sizeof yh);
+        for (int i = 0; i < 6; i++) {
+            /* decode: normal float16 or zero (the values here have no subnormals) */
+            const int e = (yh[i] >> 10) & 31, mnt = yh[i] & 1023;
+            double v = e ? ldexp(1 + mnt / 1024.0, e - 15) : 0;
+            if (yh[i] & 0x8000)
+                v = -v;
+            if (fabs(v - c->y[i]) > 1e-3 * (1 + fabs(c->y[i])))
+                fail_msg("%s/%s/%d: y[%d] = %g, torch %g", c->mode, c->pad, c->align, i, v, c->y[i]);
+        }
+        onnxbn_session_free(s);
+        mk_free(m);
+    }
+}
+
 /* Nearest copies elements of any type: int32 X gives the float case's values exactly (x·4). */
 static void test_nearest_int(void **state)
 {
@@ -285,7 +320,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_torch),   cmocka_unit_test(test_defaults_and_types),
-        cmocka_unit_test(test_nearest_int),     cmocka_unit_test(test_outside_reads_nothing),
+        cmocka_unit_test(test_half_image),      cmocka_unit_test(test_nearest_int),     cmocka_unit_test(test_outside_reads_nothing),
         cmocka_unit_test(test_threads),         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
