@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -165,6 +166,43 @@ static void test_diagonal_and_outer(void **state)
     onnxbn_session_free(run_eq("ij,k->kji", 2, o, 3, od, OUTER_T));
 }
 
+/* Two threads: the batches of a batched product shared out over the pool, and a single product
+ * split by columns; an operand that is a weight (initializer). Same values as one thread. */
+static void test_threads_and_weights(void **state)
+{
+    (void)state;
+    float q[12], k[18];
+    fill(q, 12, 7, 1);
+    fill(k, 18, 5, 2);
+    const int64_t qd[4] = {1, 2, 2, 3}, kd[4] = {1, 2, 3, 3}, yd[4] = {1, 2, 2, 3};
+    for (int w = 0; w < 2; w++) {
+        mk_model *m = mk_new(12);
+        mk_input(m, "Q", ONNXBN_FLOAT, 4, qd);
+        if (w)
+            mk_init_f32(m, "K", 4, kd, k);
+        else
+            mk_input(m, "K", ONNXBN_FLOAT, 4, kd);
+        mk_output(m, "Y", ONNXBN_FLOAT, 4, yd);
+        mk_attr_s(mk_node_add(m, "Einsum", "es", "Q,K", "Y"), "equation", "bhid,bhjd->bhij");
+        size_t len;
+        uint8_t *buf = mk_pack(m, &len);
+        onnxbn_model *model;
+        onnxbn_session *s = NULL;
+        onnxbn_error err = {0};
+        onnxbn_options opt = {.size = sizeof opt, .threads = 2};
+        if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err) ||
+            onnxbn_session_new(model, &opt, &s, &err))
+            fail_msg("open: %s", err.msg);
+        free(buf);
+        const mk_feed f[2] = {{"Q", ONNXBN_FLOAT, 4, qd, q}, {"K", ONNXBN_FLOAT, 4, kd, k}};
+        if (mk_run(s, w ? 1 : 2, f, &err))
+            fail_msg("run: %s", err.msg);
+        mk_expect_f32(s, 0, 4, yd, ATT_QK, 1e-6, 1e-6);
+        onnxbn_session_free(s);
+        mk_free(m);
+    }
+}
+
 /* Hand-computed: x = [[0,1,2],[3,4,5]]. */
 static void test_single_operand(void **state)
 {
@@ -299,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_three_operands),     cmocka_unit_test(test_diagonal_and_outer),
         cmocka_unit_test(test_single_operand),     cmocka_unit_test(test_integers),
         cmocka_unit_test(test_half_double),        cmocka_unit_test(test_bad_equations),
+        cmocka_unit_test(test_threads_and_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
