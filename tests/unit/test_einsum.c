@@ -47,7 +47,7 @@ static onnxbn_session *run_eq(const char *eq, int n, const operand *ops, int yr,
     char names[64] = "";
     float data[4][64];
     mk_feed f[4];
-    char in[4][4];
+    char in[4][16];
     for (int k = 0; k < n; k++) {
         snprintf(in[k], sizeof in[k], "X%d", k);
         mk_input(m, in[k], ONNXBN_FLOAT, ops[k].rank, ops[k].dims);
