@@ -151,23 +151,24 @@ bool onnxbn_rs_axis_identity(onnxbn_rs_axis *a, int64_t n)
     return true;
 }
 
-/* True when the table maps output o to input o with weight 1 and nothing else; then it is
- * rewritten as one tap. */
+/* True when the table maps output o to input o with weights summing to 1 and nothing else; then
+ * it is rewritten as one tap. The sum matters: pytorch_half_pixel sends an axis of length 1 to
+ * -0.5, two taps of 0.5 on the same clamped element, and N and C of NCHW are such axes. */
 static void detect_identity(onnxbn_rs_axis *a)
 {
     if (a->out != a->in || a->outside)
         return;
     const size_t out = (size_t)a->out;
     for (size_t o = 0; o < out; o++) {
-        int ones = 0;
+        double on = 0;
         for (int k = 0; k < a->taps; k++) {
             const double w = a->wd[(size_t)k * out + o];
-            if (w == 1 && a->idx[(size_t)k * out + o] == (int32_t)o)
-                ones++;
+            if (a->idx[(size_t)k * out + o] == (int32_t)o)
+                on += w;
             else if (w != 0)
                 return;
         }
-        if (ones != 1)
+        if (on != 1)
             return;
     }
     for (size_t o = 0; o < out; o++) {
