@@ -182,6 +182,8 @@ static void detect_identity(onnxbn_rs_axis *a)
 
 bool onnxbn_rs_axis_build(onnxbn_rs_axis *a, const onnxbn_rs_params *p, const onnxbn_rs_geom *g)
 {
+    if (g->out == 0) /* nothing to read: the filter's width does not matter */
+        return axis_alloc(a, g->in, 0, 1);
     const int taps = (int)onnxbn_rs_taps(p, g->scale, INT32_MAX);
     const int n = p->mode == ONNXBN_RS_NEAREST ? 2 : taps; /* the reference's window */
     if (taps < 1 || !axis_alloc(a, g->in, g->out, taps))

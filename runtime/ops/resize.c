@@ -345,8 +345,14 @@ static onnxbn_status build(const onnxbn_kctx *c, rs_state *s)
     int moved = 0, lowest = r; /* axes that are not identity, and the first of them */
     for (int d = 0; d < r; d++) {
         const onnxbn_rs_geom *g = &cfg->g[d];
-        if (onnxbn_rs_taps(&cfg->p, g->scale, 2 * g->in + 8) < 0 ||
-            !onnxbn_rs_axis_build(&s->ax[d], &cfg->p, g))
+        /* an antialias filter spans 2/scale (linear) or 4/scale (cubic) inputs; with at least
+         * one output, scale >= 1/in except for a tf_crop_and_resize region wider than the input */
+        if (g->out > 0 && onnxbn_rs_taps(&cfg->p, g->scale, 4 * g->in + 8) < 0)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
+                                    "the antialias filter of axis %d (scale %g) is wider than 4 x its "
+                                    "%lld inputs",
+                                    d, g->scale, (long long)g->in);
+        if (!onnxbn_rs_axis_build(&s->ax[d], &cfg->p, g))
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tables of axis %d", d);
         if ((double)s->ax[d].taps * (double)s->ax[d].out > (double)INT32_MAX)
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "axis %d needs a table of %d x %lld taps", d,

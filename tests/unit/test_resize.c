@@ -558,6 +558,21 @@ static void test_opset18(void **state)
         memcpy(aa.scales, (float[]){1, 1, 1.5f, 0.3f}, sizeof aa.scales[0] * 4);
         check_case(&aa);
     }
+    /* one output from 100 inputs: a cubic filter 400 taps wide, most of it on the clamped edge */
+    rcase wide = {.opset = 18, .dt = ONNXBN_FLOAT, .rank = 2, .dims = {3, 100}, .mode = "cubic",
+                  .anti = 1, .nsizes = 2, .sizes = {2, 1}};
+    check_case(&wide);
+    wide.excl = 1;
+    check_case(&wide);
+    /* a region far wider than the input at a tiny scale: refused, not a table of millions */
+    rcase far = {.opset = 18, .dt = ONNXBN_FLOAT, .rank = 2, .dims = {1, 10}, .mode = "linear",
+                 .anti = 1, .coord = "tf_crop_and_resize", .nscales = 2, .scales = {1, 1e-6f},
+                 .nroi = 4, .roi = {0, 0, 1, 1e6f}};
+    mk_model *m = model_of(&far);
+    const float x[10] = {0};
+    mk_feed f = {"X", 0, 2, far.dims, x};
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_LIMIT, "antialias filter of axis 1");
+    mk_free(m);
 }
 
 /* Values of the onnx reference (op_resize.py of opset 18, run by numpy), not of the port above. */
