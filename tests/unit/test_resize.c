@@ -700,8 +700,10 @@ static void expect_bad(const rcase *k, onnxbn_status want, const char *text)
     mk_model *m = model_of(k);
     const float x[64] = {0};
     mk_feed f = {"X", 0, k->rank, k->dims, x};
+    char who[64];
+    snprintf(who, sizeof who, "node 'r' (%s): ", k->op ? k->op : "Resize");
     mk_expect_fail(m, 1, &f, want, text);
-    mk_expect_fail(m, 1, &f, want, "node 'r' (Resize)");
+    mk_expect_fail(m, 1, &f, want, who);
     mk_free(m);
 }
 
@@ -767,6 +769,15 @@ static void test_bad_input(void **state)
     axes.axes[1] = 3;
     axes.nscales = 4;
     expect_bad(&axes, ONNXBN_ERR_SHAPE, "input 'scales' has 4 values, expected 2 (one per entry of 'axes')");
+    /* Upsample: the attribute of 7 and the input of 9 are checked alike */
+    rcase u7 = {.op = "Upsample", .opset = 7, .dt = ONNXBN_FLOAT, .rank = 4, .dims = {1, 1, 2, 2},
+                .nscales = 3, .scales = {1, 2, 2}};
+    expect_bad(&u7, ONNXBN_ERR_SHAPE, "attribute 'scales' has 3 values, expected 4");
+    rcase u9 = u7;
+    u9.opset = 9;
+    u9.nscales = 4;
+    memcpy(u9.scales, (float[]){1, 1, -2, 2}, 4 * sizeof(float));
+    expect_bad(&u9, ONNXBN_ERR_SHAPE, "scale -2 of axis 2 is not a positive finite number");
 }
 
 int main(void)
