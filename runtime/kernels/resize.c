@@ -460,6 +460,36 @@ void onnxbn_rs_2d_f32(const onnxbn_rs_axis *h, const onnxbn_rs_axis *w, const fl
     }
 }
 
+void onnxbn_rs_pass_f32(const onnxbn_rs_axis *a, const float *x, float *y, int64_t outer,
+                        int64_t inner, float ev)
+{
+    const size_t in = (size_t)a->in, out = (size_t)a->out, nn = (size_t)inner;
+    for (size_t q = 0; q < (size_t)outer; q++) {
+        const float *xq = x + q * in * nn;
+        float *yq = y + q * out * nn;
+        if (nn == 1) {
+            hpass(a, xq, yq, ev);
+            continue;
+        }
+        for (size_t o = 0; o < out; o++) {
+            float *yr = yq + o * nn;
+            if (a->outside && a->outside[o]) {
+                for (size_t j = 0; j < nn; j++)
+                    yr[j] = ev;
+                continue;
+            }
+            const int32_t *idx = a->idx + o;
+            const float *w = a->wf + o;
+            if (a->taps == 2) {
+                vrow2(xq + (size_t)idx[0] * nn, xq + (size_t)idx[out] * nn, w[0], w[out], yr, nn);
+                continue;
+            }
+            for (int k = 0; k < a->taps; k++)
+                vaxpy(xq + (size_t)idx[(size_t)k * out] * nn, w[(size_t)k * out], yr, nn, k == 0);
+        }
+    }
+}
+
 /* ---- any axis, in double ---- */
 
 void onnxbn_rs_pass_f64(const onnxbn_rs_axis *a, const double *x, double *y, int64_t outer,

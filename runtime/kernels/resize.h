@@ -82,6 +82,11 @@ void onnxbn_rs_gather(const onnxbn_rs_axis *ax, int rank, size_t es, const void 
 void onnxbn_rs_2d_f32(const onnxbn_rs_axis *h, const onnxbn_rs_axis *w, const float *x, float *y,
                       int64_t row_lo, int64_t row_hi, float ev, float *scratch, int64_t *tags);
 
+/* One axis in float: x is [outer][a->in][inner], y [outer][a->out][inner]; the last axis
+ * (inner 1) is a gather per row, any other a blend of whole contiguous rows. */
+void onnxbn_rs_pass_f32(const onnxbn_rs_axis *a, const float *x, float *y, int64_t outer,
+                        int64_t inner, float ev);
+
 /* One axis in double: x is [outer][a->in][inner], y [outer][a->out][inner]. */
 void onnxbn_rs_pass_f64(const onnxbn_rs_axis *a, const double *x, double *y, int64_t outer,
                         int64_t inner, double ev);

@@ -35,7 +35,7 @@ typedef struct rs_cfg {
     double ev;
 } rs_cfg;
 
-typedef enum { PATH_COPY, PATH_NEAREST, PATH_2D, PATH_F64 } rs_path;
+typedef enum { PATH_COPY, PATH_NEAREST, PATH_2D, PATH_F32, PATH_F64 } rs_path;
 
 typedef struct rs_state {
     rs_cfg cfg;
@@ -44,7 +44,7 @@ typedef struct rs_state {
     rs_path path;
     int64_t planes;      /* 2-D: the product of the leading (unchanged) axes */
     size_t per_thread;   /* 2-D: scratch bytes one thread uses */
-    size_t buf_elems;    /* double path: elements of each of its two buffers */
+    size_t buf_elems;    /* pass paths: elements of each of their two buffers */
     unsigned char ev[16]; /* nearest: the extrapolation value as one element */
 } rs_state;
 
@@ -386,13 +386,14 @@ static onnxbn_status build(const onnxbn_kctx *c, rs_state *s)
             return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "mode '%s' on %s is not supported",
                                     cfg->p.mode == ONNXBN_RS_LINEAR ? "linear" : "cubic",
                                     onnxbn_dtype_name(x->dtype));
-        s->path = PATH_F64;
-        /* the biggest of the input, each pass' result and the output */
+        /* float passes read X and write Y themselves and need room for the results between;
+         * double passes also hold the input and the output converted */
+        s->path = x->dtype == ONNXBN_FLOAT ? PATH_F32 : PATH_F64;
         int64_t dims[ONNXBN_MAX_RANK];
         for (int d = 0; d < r; d++)
             dims[d] = cfg->g[d].in;
-        size_t most = (size_t)x->numel;
-        for (int d = r - 1; d >= 0; d--) {
+        size_t most = s->path == PATH_F64 ? (size_t)x->numel : 0;
+        for (int d = r - 1, left = moved; d >= 0; d--) {
             if (s->ax[d].identity)
                 continue;
             dims[d] = cfg->g[d].out;
@@ -400,7 +401,8 @@ static onnxbn_status build(const onnxbn_kctx *c, rs_state *s)
             for (int k = 0; k < r; k++)
                 if (!onnxbn_mul_size(n, (size_t)dims[k], &n))
                     return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "intermediate too large");
-            most = n > most ? n : most;
+            if (--left > 0 || s->path == PATH_F64)
+                most = n > most ? n : most;
         }
         if (most > SIZE_MAX / 32)
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "intermediate too large");
@@ -415,6 +417,8 @@ static size_t workspace_of(const onnxbn_kctx *c, const rs_state *s)
     switch (s->path) {
     case PATH_2D:
         return s->per_thread * threads;
+    case PATH_F32:
+        return 2 * round64(s->buf_elems * sizeof(float));
     case PATH_F64:
         return 2 * round64(s->buf_elems * sizeof(double));
     default:
@@ -504,6 +508,64 @@ static void plane_task(void *arg, size_t t, int thread)
     }
 }
 
+typedef struct pass_job {
+    const onnxbn_rs_axis *a;
+    const float *x;
+    float *y;
+    size_t parts;
+    int64_t outer, inner;
+    float ev;
+} pass_job;
+
+static void pass_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const pass_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split((size_t)j->outer, j->parts, t, 1, &lo, &hi);
+    if (lo < hi)
+        onnxbn_rs_pass_f32(j->a, j->x + lo * (size_t)j->a->in * (size_t)j->inner,
+                           j->y + lo * (size_t)j->a->out * (size_t)j->inner, (int64_t)(hi - lo),
+                           j->inner, j->ev);
+}
+
+/* Float, any axes: one pass per changed axis, last first, X → scratch → ... → Y; each pass split
+ * over the slices before its axis when there are enough of them. */
+static void run_f32(const onnxbn_kctx *c, const rs_state *s)
+{
+    const int r = s->cfg.rank;
+    const size_t threads = (size_t)onnxbn_pool_threads(c->pool);
+    float *buf[2] = {c->scratch, (float *)(void *)((char *)c->scratch +
+                                                  round64(s->buf_elems * sizeof(float)))};
+    int64_t dims[ONNXBN_MAX_RANK];
+    int left = 0;
+    for (int d = 0; d < r; d++) {
+        dims[d] = s->cfg.g[d].in;
+        left += !s->ax[d].identity;
+    }
+    const float *src = onnxbn_in(c, 0)->data;
+    for (int d = r - 1, i = 0; d >= 0; d--) {
+        if (s->ax[d].identity)
+            continue;
+        pass_job j = {&s->ax[d], src, --left ? buf[i % 2] : onnxbn_out(c, 0)->data, 1, 1, 1,
+                      (float)s->cfg.ev};
+        for (int k = 0; k < d; k++)
+            j.outer *= dims[k];
+        for (int k = d + 1; k < r; k++)
+            j.inner *= dims[k];
+        if (threads >= 2 && (size_t)j.outer >= threads &&
+            (double)j.outer * (double)j.inner * (double)s->ax[d].out >= 16384) {
+            j.parts = threads;
+            onnxbn_pool_run_fixed(c->pool, pass_task, &j);
+        } else {
+            pass_task(&j, 0, 0);
+        }
+        dims[d] = s->cfg.g[d].out;
+        src = j.y;
+        i++;
+    }
+}
+
 static void run_f64(const onnxbn_kctx *c, const rs_state *s)
 {
     const onnxbn_tensor *x = onnxbn_in(c, 0);
@@ -577,6 +639,10 @@ static onnxbn_status resize_run(onnxbn_kctx *c)
             onnxbn_pool_run_fixed(c->pool, plane_task, &j);
         return ONNXBN_OK;
     }
+    case PATH_F32:
+        ONNXBN_CHECK(x->dtype == ONNXBN_FLOAT && (s->buf_elems == 0 || c->scratch), c->err);
+        run_f32(c, s);
+        return ONNXBN_OK;
     case PATH_F64:
         ONNXBN_CHECK(c->scratch, c->err);
         run_f64(c, s);

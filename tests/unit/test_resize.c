@@ -480,7 +480,7 @@ static void test_nearest(void **state)
     check_case(&r10l);
 }
 
-/* Types other than float, and axes other than the last two, take the double path. */
+/* Axes other than the last two take separable passes (float, or double for other types). */
 static void test_other_paths(void **state)
 {
     (void)state;
@@ -490,6 +490,15 @@ static void test_other_paths(void **state)
     rcase chan = {.opset = 13, .dt = ONNXBN_FLOAT, .rank = 4, .dims = {2, 3, 2, 2}, .mode = "cubic",
                   .nsizes = 4, .sizes = {3, 5, 2, 2}};
     check_case(&chan);
+    /* float passes: threaded over the slices before the axis, and tf_crop_and_resize's outside
+     * outputs on a gathered (last) axis and on a blended one */
+    rcase tri2 = {.opset = 13, .dt = ONNXBN_FLOAT, .rank = 5, .dims = {1, 4, 6, 10, 12},
+                  .mode = "linear", .nscales = 5, .scales = {1, 1, 2, 2, 2}, .threads = 2, .sample = 41};
+    check_case(&tri2);
+    rcase crop3 = {.opset = 13, .dt = ONNXBN_FLOAT, .rank = 3, .dims = {4, 3, 5}, .mode = "cubic",
+                   .coord = "tf_crop_and_resize", .ev = -7, .nsizes = 3, .sizes = {6, 3, 4}, .nroi = 6,
+                   .roi = {-0.2f, 0, 0.1f, 0.9f, 1, 1.3f}};
+    check_case(&crop3);
     static const onnxbn_dtype types[] = {ONNXBN_DOUBLE, ONNXBN_FLOAT16, ONNXBN_UINT8, ONNXBN_INT8,
                                          ONNXBN_INT64, ONNXBN_UINT16};
     for (int i = 0; i < 6; i++) {
