@@ -333,6 +333,9 @@ static void state_free(void *sp)
 
 static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
+/* The most bytes of per-axis tables a node may ask for: an axis of 16M outputs at 2 taps. */
+#define RS_TABLE_MAX (512 << 20)
+
 /* Tables, the path and the scratch it needs; *s is freed by the caller either way. */
 static onnxbn_status build(const onnxbn_kctx *c, rs_state *s)
 {
@@ -343,20 +346,26 @@ static onnxbn_status build(const onnxbn_kctx *c, rs_state *s)
     const rs_cfg *cfg = &s->cfg;
     const int r = cfg->rank;
     int moved = 0, lowest = r; /* axes that are not identity, and the first of them */
+    double table_bytes = 0;
     for (int d = 0; d < r; d++) {
         const onnxbn_rs_geom *g = &cfg->g[d];
         /* an antialias filter spans 2/scale (linear) or 4/scale (cubic) inputs; with at least
          * one output, scale >= 1/in except for a tf_crop_and_resize region wider than the input */
-        if (g->out > 0 && onnxbn_rs_taps(&cfg->p, g->scale, 4 * g->in + 8) < 0)
+        const int64_t taps = g->out > 0 ? onnxbn_rs_taps(&cfg->p, g->scale, 4 * g->in + 8) : 1;
+        if (taps < 0)
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
                                     "the antialias filter of axis %d (scale %g) is wider than 4 x its "
                                     "%lld inputs",
                                     d, g->scale, (long long)g->in);
+        /* tables are made here, before the planner holds the output to the memory budget: a
+         * huge `sizes` must be refused before it is allocated (an index, two weights a tap) */
+        table_bytes += (double)g->out * ((double)taps * 16 + 1);
+        if (table_bytes > (double)RS_TABLE_MAX)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
+                                    "the tables of axis %d (%lld outputs, %lld taps each) pass %d MiB",
+                                    d, (long long)g->out, (long long)taps, RS_TABLE_MAX >> 20);
         if (!onnxbn_rs_axis_build(&s->ax[d], &cfg->p, g))
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tables of axis %d", d);
-        if ((double)s->ax[d].taps * (double)s->ax[d].out > (double)INT32_MAX)
-            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "axis %d needs a table of %d x %lld taps", d,
-                                    s->ax[d].taps, (long long)s->ax[d].out);
         if (!s->ax[d].identity) {
             moved++;
             if (lowest == r)

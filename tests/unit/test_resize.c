@@ -757,6 +757,11 @@ static void test_bad_input(void **state)
     huge.nscales = 4;
     memcpy(huge.scales, (float[]){1, 1, 3e9f, 1}, 4 * sizeof(float));
     expect_bad(&huge, ONNXBN_ERR_LIMIT, "at most 2^31-1");
+    /* 2^30 outputs fit in an axis but their tables (32 GiB) are refused before they are made */
+    rcase big = k;
+    big.nsizes = 4;
+    memcpy(big.sizes, (int64_t[]){1, 1, 2, 1 << 30}, 4 * sizeof(int64_t));
+    expect_bad(&big, ONNXBN_ERR_LIMIT, "the tables of axis 3 (1073741824 outputs, 2 taps each) pass 512 MiB");
     rcase mode = k;
     mode.mode = "bicubic";
     mode.nscales = 4;
