@@ -77,9 +77,6 @@ static onnxbn_status index_fail(const onnxbn_kctx *c, int64_t p, int axis)
 
 /* ---- Scatter, ScatterElements ---- */
 
-/* Scatter-9 is ScatterElements-11 under its old name (ONNX deprecates it at opset 11 and its
- * version converter rewrites it so): one def runs both. A model that still uses Scatter at opset
- * 11 or above gets version 9, whose meaning is the same. */
 static const onnxbn_attr_spec elements_attrs[] = {
     {"axis", ONNXBN_ATTR_INT, false, 0, 0},
     {"reduction", ONNXBN_ATTR_STRING, false, 16, 0},
@@ -137,6 +134,21 @@ static onnxbn_status elements_run(onnxbn_kctx *c)
 
 const onnxbn_op_def onnxbn_op_scatter_elements = {
     .attrs = elements_attrs,
+    .infer = elements_infer,
+    .run = elements_run,
+};
+
+/* Scatter-9 is ScatterElements-11 under its old name (ONNX deprecates it at opset 11 and its
+ * version converter rewrites it so): the same rule and loop under its own def, one def per
+ * operator (tests/unit/test_opschema.c). A model that still uses Scatter at opset 11 or above
+ * gets version 9, whose meaning is the same. */
+static const onnxbn_attr_spec scatter_attrs[] = {
+    {"axis", ONNXBN_ATTR_INT, false, 0, 0},
+    {NULL, 0, false, 0, 0},
+};
+
+const onnxbn_op_def onnxbn_op_scatter = {
+    .attrs = scatter_attrs,
     .infer = elements_infer,
     .run = elements_run,
 };
