@@ -24,6 +24,10 @@ static onnxbn_status reduction(const onnxbn_kctx *c, int *out)
         *out = ONNXBN_SCATTER_ADD;
     else if (!strcmp(s, "mul"))
         *out = ONNXBN_SCATTER_MUL;
+    else if (!strcmp(s, "min") || !strcmp(s, "max")) /* valid at opset 18, which binds 16 here */
+        return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
+                                "attribute 'reduction' is '%s', which version 18 adds and onnxbn "
+                                "does not implement (none, add and mul are)", s);
     else if (strcmp(s, "none"))
         return onnxbn_node_fail(c, ONNXBN_ERR_MODEL,
                                 "attribute 'reduction' is '%s', expected none, add or mul", s);
