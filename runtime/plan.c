@@ -1019,11 +1019,10 @@ static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
         if ((st = run_alloc(p, c, t->nbytes, what, &t->data)))
             return st;
     }
-    const int mark_n = p->run.n;
-    const size_t mark_used = p->run.used, mark_live = p->run.live;
     void *scratch = p->arena + p->arena_size; /* never read when there is no workspace */
     if (c->workspace && (st = run_alloc(p, c, c->workspace, "its scratch", &scratch)))
         return st;
+    const size_t held = c->workspace ? ALIGN_UP(c->workspace) : 0; /* run_alloc bounded it */
     c->scratch = scratch;
     if (c->def->prepare)
         st = c->def->prepare(c);
@@ -1031,10 +1030,9 @@ static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
         st = c->def->run(c);
     free_state(c);
     c->scratch = NULL;
-    if (p->run.n == mark_n) { /* the scratch is the last chunk: give it back */
-        p->run.used = mark_used;
-        p->run.live = mark_live;
-    }
+    /* the scratch is the last chunk handed out, at the top of the last block: given back */
+    p->run.used -= held;
+    p->run.live -= held;
     return st;
 }
 

@@ -98,5 +98,8 @@ void onnxbn_plan_free(onnxbn_plan *p);
 uint64_t onnxbn_session_plan_builds(const onnxbn_session *s);
 /* Deferred nodes in the session's current plan (0 without a plan). Internal, for tests. */
 int onnxbn_session_deferred_steps(const onnxbn_session *s);
+/* Bytes the current plan's run arena holds, in *blocks blocks; *peak: the most the last run held
+ * at once (all 0 without a plan). */
+size_t onnxbn_session_run_arena(const onnxbn_session *s, size_t *peak, int *blocks);
 
 #endif

@@ -473,6 +473,14 @@ int onnxbn_session_deferred_steps(const onnxbn_session *s)
     return s && s->plan ? s->plan->n_deferred : 0;
 }
 
+size_t onnxbn_session_run_arena(const onnxbn_session *s, size_t *peak, int *blocks)
+{
+    const onnxbn_run_arena *a = s && s->plan ? &s->plan->run : NULL;
+    *peak = a ? a->peak : 0;
+    *blocks = a ? a->n : 0;
+    return a ? a->total : 0;
+}
+
 const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i)
 {
     if (!s || !s->ran || !s->plan || i >= (size_t)s->model->graph.n_outputs)
