@@ -155,7 +155,7 @@ static void expect_nonzero(int opset, onnxbn_dtype dt, int rank, const int64_t *
     onnxbn_session *s = open_model(m);
     run1(s, "x", dt, rank, dims, data);
     int64_t want[64], yd[2] = {rank, nnz};
-    for (int j = 0; j < nnz; j++) {
+    for (int j = 0; j < nnz && rank > 0; j++) { /* a scalar has no coordinates */
         int64_t flat = where[j];
         for (int d = rank - 1; d >= 0; d--) {
             want[d * nnz + j] = flat % dims[d];
