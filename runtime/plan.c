@@ -972,9 +972,9 @@ static onnxbn_status run_alloc(onnxbn_plan *p, onnxbn_kctx *c, size_t bytes, con
         size_t size = a->n ? a->size[a->n - 1] * 2 : RUN_BLOCK_MIN;
         if (size < need)
             size = need;
-        if (a->total + size > p->run_budget)
+        if (size > p->run_budget - a->total) /* total never passes the budget */
             size = need;
-        if (a->total + size > p->run_budget || a->n == ONNXBN_RUN_BLOCKS)
+        if (size > p->run_budget - a->total || a->n == ONNXBN_RUN_BLOCKS)
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
                                     "%s needs %zu bytes; with the %zu this run holds already that is "
                                     "over the memory limit of the session", what, bytes, a->live);

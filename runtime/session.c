@@ -17,7 +17,7 @@ struct onnxbn_session {
     onnxbn_tensor *inits;     /* decoded initializers, by position in graph.initializer */
     uint64_t budget;          /* bytes left under max_memory after the weights */
     onnxbn_plan *plan;
-    uint64_t plan_builds;     /* plans made since open (onnxbn_session_plan_builds) */
+    uint64_t plan_builds;     /* plans made (or tried) since open (onnxbn_session_plan_builds) */
     bool ran;
     uint64_t *prof_ns, *prof_runs; /* per node index, with options.profile */
     bool *need_value;              /* per value id: its contents decide shapes (see op.h) */
