@@ -232,9 +232,11 @@ ONNXBN_API void onnxbn_session_profile_reset(onnxbn_session *s);
  * tensors and the nodes' scratch share one arena, each buffer placed by when it is live; views
  * (Reshape, Flatten ...), activations computed inside the layer before them and in-place
  * element-wise nodes add no buffer.
- * Graph inputs, weights and constants are not in it. Returns false (and zeroes the fields *out's
- * size covers) when the session has no plan yet; false, writing nothing, when s or out is NULL or
- * out->size is not valid (see onnxbn_options). */
+ * Graph inputs, weights and constants are not in it, nor the outputs of nodes whose shapes only
+ * the data decides (NonZero, Compress and what follows them), which each run takes from a run
+ * arena kept across runs. Returns false (and zeroes the fields *out's size covers) when the
+ * session has no plan yet; false, writing nothing, when s or out is NULL or out->size is not
+ * valid (see onnxbn_options). */
 typedef struct onnxbn_memory_info {
     size_t size;                /* sizeof(onnxbn_memory_info), set by the caller */
     uint64_t arena_bytes;       /* the arena as laid out */

@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +48,9 @@ void onnxbn_plan_free(onnxbn_plan *p)
     free(p->fed_ids);
     free(p->fed_shapes);
     free(p->out_copies);
+    free(p->deferred);
+    for (int i = 0; i < p->run.n; i++)
+        onnxbn_free(p->run.blk[i]);
     free(p);
 }
 
@@ -319,6 +323,8 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
             continue;
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
         const unsigned flags = p->model->ops[nd->index].schema->flags;
+        if (p->deferred[nd->index]) /* its shapes come at run time, its storage too */
+            continue;
         if ((flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 && nd->out[0] >= 0) {
             /* Only a pure view: every other input constant (infer checked it), no other output. */
             bool ok = p->kind[root_of(parent, nd->in[0])] == VAL_ARENA &&
@@ -341,6 +347,8 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
             continue;
         const onnxbn_node *cn = &g->nodes[v->consumers[0]];
         int z, t;
+        if (p->deferred[cn->index])
+            continue;
         if ((flags & ONNXBN_OP_FUSE_ADD) && (z = fusable_add(p, cn, x, s)) >= 0 &&
             (t = step_of(p, cn->index, s + 1)) >= 0) {
             /* the Add's result is written where x would be; then an activation after it */
@@ -352,6 +360,8 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
             if (v->n_consumers != 1 || v->output_index >= 0)
                 continue;
             cn = &g->nodes[v->consumers[0]];
+            if (p->deferred[cn->index])
+                continue;
         }
         onnxbn_act act;
         if (cn->in[0] != x || !fusable_act(p, cn, &act) || !same_bytes(&p->vals[x], &p->vals[cn->out[0]]))
@@ -371,7 +381,8 @@ static void share_inplace(onnxbn_plan *p, int *parent, int *last)
     const onnxbn_graph *g = &p->model->graph;
     for (int s = 0; s < p->n_steps; s++) {
         const onnxbn_node *nd = &g->nodes[p->steps[s]];
-        if (!onnxbn_op_has(p->model->ops[nd->index].id, ONNXBN_OP_INPLACE) || nd->n_out != 1 ||
+        if (p->deferred[nd->index] ||
+            !onnxbn_op_has(p->model->ops[nd->index].id, ONNXBN_OP_INPLACE) || nd->n_out != 1 ||
             nd->out[0] < 0)
             continue;
         const int y = nd->out[0];
@@ -408,7 +419,9 @@ static onnxbn_status alloc_tables(onnxbn_plan *p, const onnxbn_graph *g, onnxbn_
     p->out_ptrs = calloc(slots + 1, sizeof *p->out_ptrs);
     p->steps = calloc((size_t)g->n_nodes + 1, sizeof *p->steps);
     p->out_copies = calloc((size_t)g->n_outputs + 1, sizeof *p->out_copies);
-    if (!p->vals || !p->kind || !p->ctx || !p->in_ptrs || !p->out_ptrs || !p->steps || !p->out_copies)
+    p->deferred = calloc((size_t)g->n_nodes + 1, sizeof *p->deferred);
+    if (!p->vals || !p->kind || !p->ctx || !p->in_ptrs || !p->out_ptrs || !p->steps ||
+        !p->out_copies || !p->deferred)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     return ONNXBN_OK;
 }
@@ -600,6 +613,26 @@ static onnxbn_status fold_kept(onnxbn_plan *p, onnxbn_kctx *c, onnxbn_kept *kept
     return ONNXBN_OK;
 }
 
+/* ---- deferred nodes ----
+ * A node is deferred when its output shapes cannot be known before the run: an input is made by
+ * a deferred node, or an input whose values decide its shapes is not a plan-time constant. The
+ * inputs whose values decide are its VALUE_IN inputs (schema/ops.def); a DYNAMIC op that names
+ * none (NonZero) depends on every input. An empty input decides nothing: it has no values. A
+ * DYNAMIC node whose deciding inputs are all constant is planned like any other (and folded when
+ * every input is constant); so is a node whose VALUE_IN inputs the session made constants. */
+static bool waits_on_values(const onnxbn_plan *p, const onnxbn_node *nd, const onnxbn_op_schema *sc)
+{
+    const bool all = !sc->value_inputs && (sc->flags & ONNXBN_OP_DYNAMIC);
+    for (int k = 0; k < nd->n_in; k++) {
+        const int id = nd->in[k];
+        if (id < 0 || !(all || (k < 32 && (sc->value_inputs >> k) & 1)))
+            continue;
+        if (p->kind[id] == VAL_RUN || (p->kind[id] != VAL_CONST && p->vals[id].numel != 0))
+            return true;
+    }
+    return false;
+}
+
 /* Storage sharing first (views, fused activations: their nodes leave the steps), then lifetimes
  * of roots in step numbers (graph outputs live to the end), then in place; then one layout of the
  * roots and of each step's scratch, which lives for its step only. */
@@ -658,8 +691,8 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
                 if (first[r] >= 0 || p->kind[r] != VAL_ARENA)
                     continue;
                 size = p->vals[r].nbytes;
-            } else if (!(size = p->ctx[nd->index].workspace)) {
-                continue;
+            } else if (p->deferred[nd->index] || !(size = p->ctx[nd->index].workspace)) {
+                continue; /* a deferred node's scratch comes from the run arena */
             }
             if (size > budget || size > SIZE_MAX / 4 || !onnxbn_add_size(all, ALIGN_UP(size), &all) ||
                 all > SIZE_MAX / 4) {
@@ -763,7 +796,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
                                onnxbn_node_label(nd, label, sizeof label), nd->proto->op_type,
                                (long long)nd->opset);
         }
-        bool all_const = true;
+        bool all_const = true, defer = false;
         for (int k = 0; k < nd->n_in; k++) {
             int id = nd->in[k];
             if (id < 0) {
@@ -778,10 +811,20 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
             }
             c->in[k] = &p->vals[id];
             all_const &= p->kind[id] == VAL_CONST;
+            defer |= p->kind[id] == VAL_RUN;
         }
         for (int k = 0; k < nd->n_out; k++) {
             int id = nd->out[k];
             c->out[k] = id < 0 ? NULL : &p->vals[id];
+        }
+        if (defer || waits_on_values(p, nd, o->schema)) {
+            p->deferred[nd->index] = true;
+            p->n_deferred++;
+            for (int k = 0; k < nd->n_out; k++)
+                if (nd->out[k] >= 0)
+                    p->kind[nd->out[k]] = VAL_RUN;
+            p->steps[p->n_steps++] = nd->index;
+            continue;
         }
         if ((st = o->def->infer(c)))
             return st;
@@ -811,6 +854,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
 
     if ((st = plan_arena(p, budget, err)))
         return st;
+    p->run_budget = budget - p->arena_size; /* plan_arena kept the arena within the budget */
 
     /* A graph output that is a fed input is handed back as a copy the session owns. */
     for (int i = 0; i < g->n_outputs; i++) {
@@ -888,6 +932,110 @@ static onnxbn_status stop_at(const onnxbn_plan *p, int s, onnxbn_stop *stop, onn
                        label, s + 1, p->n_steps);
 }
 
+/* ---- the run arena (plan.h) ---- */
+
+#define RUN_BLOCK_MIN ((size_t)64 << 10)
+
+/* Starts a run: nothing handed out. Blocks added by the last run become one block of the most it
+ * held at once, so the same sizes fit without a new block; when that allocation fails the arena
+ * starts empty and grows again as the run asks. */
+static void run_reset(onnxbn_run_arena *a)
+{
+    a->used = a->live = 0;
+    if (a->n <= 1) {
+        a->peak = 0;
+        return;
+    }
+    const size_t want = a->peak;
+    for (int i = 0; i < a->n; i++)
+        onnxbn_free(a->blk[i]);
+    a->n = 0;
+    a->total = a->peak = 0;
+    if ((a->blk[0] = onnxbn_alloc(want))) {
+        a->size[0] = want;
+        a->total = want;
+        a->n = 1;
+    }
+}
+
+/* `bytes` (any count, 0 too: the pointer is never NULL) of output or scratch `what` of node c,
+ * 64-byte aligned, valid until the next reset. */
+static onnxbn_status run_alloc(onnxbn_plan *p, onnxbn_kctx *c, size_t bytes, const char *what,
+                               void **out)
+{
+    onnxbn_run_arena *a = &p->run;
+    if (bytes > SIZE_MAX / 4 || bytes > p->run_budget)
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "%s needs %zu bytes, over the memory limit of the session",
+                                what, bytes);
+    const size_t need = ALIGN_UP(bytes ? bytes : 1);
+    if (!a->n || a->size[a->n - 1] - a->used < need) {
+        size_t size = a->n ? a->size[a->n - 1] * 2 : RUN_BLOCK_MIN;
+        if (size < need)
+            size = need;
+        if (size > p->run_budget - a->total) /* total never passes the budget */
+            size = need;
+        if (size > p->run_budget - a->total || a->n == ONNXBN_RUN_BLOCKS)
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
+                                    "%s needs %zu bytes; with the %zu this run holds already that is "
+                                    "over the memory limit of the session", what, bytes, a->live);
+        if (!(a->blk[a->n] = onnxbn_alloc(size)))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes for %s", size, what);
+        a->size[a->n++] = size;
+        a->total += size;
+        a->used = 0;
+    }
+    *out = a->blk[a->n - 1] + a->used;
+    a->used += need;
+    a->live += need;
+    if (a->live > a->peak)
+        a->peak = a->live;
+    return ONNXBN_OK;
+}
+
+/* A deferred step: the shape rule with every input's data, outputs and scratch from the run
+ * arena, then prepare, run and free_state as one step; the scratch is given back after it. */
+static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    const onnxbn_node *nd = c->node;
+    for (int k = 0; k < c->n_out; k++)
+        if (c->out[k])
+            memset(c->out[k], 0, sizeof *c->out[k]);
+    c->workspace = 0;
+    c->scratch = NULL;
+    onnxbn_status st = c->def->infer(c);
+    if (st)
+        return st;
+    for (int k = 0; k < c->n_out; k++) {
+        onnxbn_tensor *t = c->out[k];
+        if (!t)
+            continue;
+        if (t->dtype == ONNXBN_UNDEFINED)
+            return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
+                                    "output %d ('%s') was given no type by the operator", k,
+                                    g->values[nd->out[k]].name);
+        char what[32];
+        snprintf(what, sizeof what, "output %d", k);
+        if ((st = run_alloc(p, c, t->nbytes, what, &t->data)))
+            return st;
+    }
+    void *scratch = p->arena + p->arena_size; /* never read when there is no workspace */
+    if (c->workspace && (st = run_alloc(p, c, c->workspace, "its scratch", &scratch)))
+        return st;
+    const size_t held = c->workspace ? ALIGN_UP(c->workspace) : 0; /* run_alloc bounded it */
+    c->scratch = scratch;
+    if (c->def->prepare)
+        st = c->def->prepare(c);
+    if (!st)
+        st = c->def->run(c);
+    free_state(c);
+    c->scratch = NULL;
+    /* the scratch is the last chunk handed out, at the top of the last block: given back */
+    p->run.used -= held;
+    p->run.live -= held;
+    return st;
+}
+
 onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
                               const onnxbn_tensor *const *fed, uint64_t *prof_ns,
                               uint64_t *prof_runs, onnxbn_stop *stop, onnxbn_error *err)
@@ -896,6 +1044,7 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
     for (int i = 0; i < n_fed; i++)
         if (p->kind[fed_ids[i]] == VAL_INPUT) /* read only: kernels never write their inputs */
             p->vals[fed_ids[i]].data = fed[i]->data;
+    run_reset(&p->run);
     for (int s = 0; s < p->n_steps; s++) {
         onnxbn_kctx *c = &p->ctx[p->steps[s]];
         c->err = err;
@@ -904,7 +1053,7 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
         onnxbn_status st = stop_at(p, s, stop, err);
         uint64_t t0 = prof_ns ? now_ns() : 0;
         if (!st)
-            st = c->def->run(c);
+            st = p->deferred[p->steps[s]] ? run_deferred(p, c) : c->def->run(c);
         /* a kernel that saw the request left its output unfinished: it must not count as done */
         if (!st)
             st = stop_at(p, s, stop, err);

@@ -5,7 +5,24 @@
 
 #include "model.h"
 
-enum { VAL_ABSENT = 0, VAL_INPUT, VAL_CONST, VAL_ARENA };
+/* VAL_RUN: made by a deferred node (below): its shape and its storage in the run arena are set
+ * anew by each run. */
+enum { VAL_ABSENT = 0, VAL_INPUT, VAL_CONST, VAL_ARENA, VAL_RUN };
+
+/* Where values made by deferred nodes live: 64-byte-aligned chunks bumped from blocks that are
+ * kept across runs and reset at the start of each. A run that needs more adds a block (twice the
+ * last, within the budget); the next reset makes one block of the most that run held at once, so
+ * a workload of steady sizes allocates nothing per run. */
+#define ONNXBN_RUN_BLOCKS 40
+typedef struct onnxbn_run_arena {
+    uint8_t *blk[ONNXBN_RUN_BLOCKS];
+    size_t size[ONNXBN_RUN_BLOCKS];
+    int n;         /* blocks held; the last is the one being filled */
+    size_t used;   /* bytes handed out from the last block */
+    size_t total;  /* bytes of all blocks, charged to the budget */
+    size_t live;   /* bytes handed out in this run and not given back */
+    size_t peak;   /* the most `live` reached since the last reset */
+} onnxbn_run_arena;
 
 typedef struct onnxbn_plan {
     const onnxbn_model *model;
@@ -27,6 +44,13 @@ typedef struct onnxbn_plan {
     onnxbn_tensor *out_copies;  /* per graph output that is itself a graph input (copied per run) */
     uint64_t const_bytes;       /* bytes of constants computed at plan time */
     onnxbn_pool *pool;          /* the session's threads (set by the session; NULL: serial) */
+    /* Deferred nodes (plan.c, "deferred"): their output shapes wait on values known only when
+     * the run reaches them. They keep their place in `steps`; each run calls their infer,
+     * allocates their outputs and scratch in `run`, and calls prepare, run and free_state. */
+    bool *deferred;             /* per node index */
+    int n_deferred;
+    onnxbn_run_arena run;
+    uint64_t run_budget;        /* bytes `run` may hold: the budget left after the plan */
 } onnxbn_plan;
 
 /* What a session keeps across its plans so that a weight is held once. A value is weights-only
@@ -68,5 +92,14 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
                               const onnxbn_tensor *const *fed, uint64_t *prof_ns,
                               uint64_t *prof_runs, onnxbn_stop *stop, onnxbn_error *err);
 void onnxbn_plan_free(onnxbn_plan *p);
+
+/* Plans the session has built since it was opened: a test that runs the same shapes with other
+ * contents checks that it made no new one. Internal (not in onnxbn.h), as is the next. */
+uint64_t onnxbn_session_plan_builds(const onnxbn_session *s);
+/* Deferred nodes in the session's current plan (0 without a plan). Internal, for tests. */
+int onnxbn_session_deferred_steps(const onnxbn_session *s);
+/* Bytes the current plan's run arena holds, in *blocks blocks; *peak: the most the last run held
+ * at once (all 0 without a plan). */
+size_t onnxbn_session_run_arena(const onnxbn_session *s, size_t *peak, int *blocks);
 
 #endif

@@ -17,6 +17,7 @@ struct onnxbn_session {
     onnxbn_tensor *inits;     /* decoded initializers, by position in graph.initializer */
     uint64_t budget;          /* bytes left under max_memory after the weights */
     onnxbn_plan *plan;
+    uint64_t plan_builds;     /* plans made (or tried) since open (onnxbn_session_plan_builds) */
     bool ran;
     uint64_t *prof_ns, *prof_runs; /* per node index, with options.profile */
     bool *need_value;              /* per value id: its contents decide shapes (see op.h) */
@@ -163,7 +164,9 @@ static void release_weight(void *ctx, int id)
 
 /* Values whose contents some shape rule reads, directly (schema/ops.def VALUE_IN) or through the nodes
  * that compute them; walked backwards in topological order. Shape-only nodes (Shape, Size) read
- * no contents, so the walk stops there. */
+ * no contents, so the walk stops there. It stops at DYNAMIC nodes (NonZero ...) too, their own
+ * VALUE_IN inputs included: the planner defers such a node to the run when those inputs are not
+ * constant (plan.c), so a NonZero over a fed image is planned once, not once per image. */
 static onnxbn_status find_value_inputs(onnxbn_session *s, onnxbn_error *err)
 {
     const onnxbn_graph *g = &s->model->graph;
@@ -176,6 +179,8 @@ static onnxbn_status find_value_inputs(onnxbn_session *s, onnxbn_error *err)
         for (int k = 0; k < nd->n_out && !all; k++)
             all = nd->out[k] >= 0 && need[nd->out[k]];
         const onnxbn_op_schema *sc = s->model->ops[nd->index].schema;
+        if (sc->flags & ONNXBN_OP_DYNAMIC)
+            continue;
         if (sc->flags & ONNXBN_OP_SHAPE_ONLY)
             all = false;
         for (int k = 0; k < nd->n_in; k++)
@@ -269,9 +274,11 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         all_static = static_input(&model->in_info[i], &shapes[i]);
         ptrs[i] = &shapes[i];
     }
-    if (!st && all_static)
+    if (!st && all_static) {
         st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, &s->kept, s->budget,
                                &s->plan, err);
+        s->plan_builds++;
+    }
     if (!st && s->plan)
         s->plan->pool = s->pool;
     free(shapes);
@@ -445,6 +452,7 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
             s->plan = NULL;
             st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, &s->kept,
                                    s->budget, &s->plan, err);
+            s->plan_builds++;
             if (!st)
                 s->plan->pool = s->pool;
         }
@@ -456,6 +464,21 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
     free(fed);
     s->ran = st == ONNXBN_OK;
     return st;
+}
+
+uint64_t onnxbn_session_plan_builds(const onnxbn_session *s) { return s ? s->plan_builds : 0; }
+
+int onnxbn_session_deferred_steps(const onnxbn_session *s)
+{
+    return s && s->plan ? s->plan->n_deferred : 0;
+}
+
+size_t onnxbn_session_run_arena(const onnxbn_session *s, size_t *peak, int *blocks)
+{
+    const onnxbn_run_arena *a = s && s->plan ? &s->plan->run : NULL;
+    *peak = a ? a->peak : 0;
+    *blocks = a ? a->n : 0;
+    return a ? a->total : 0;
 }
 
 const onnxbn_tensor *onnxbn_session_output(const onnxbn_session *s, size_t i)

@@ -53,7 +53,9 @@ enum {
     /* Output shapes depend on input VALUES that are not known before the run (NonZero,
      * NonMaxSuppression, Unique, Compress): the planner defers the node and everything that
      * depends on its outputs to run time, where infer sees every input's data (op.h). Unlike
-     * VALUE_IN, a fed input reaching such a node never becomes a plan-time constant. */
+     * VALUE_IN, a fed input reaching such a node never becomes a plan-time constant. Its VALUE_IN
+     * bits name the inputs whose values decide its shapes (none: every input); the node is
+     * deferred only when one of those is not a plan-time constant. */
     ONNXBN_OP_DYNAMIC = 512
 };
 
