@@ -160,7 +160,7 @@ def main():
     for f in (lib, cli):
         if not os.path.exists(f):
             sys.exit(f"gen-operator-table.py: {f} not found (build first: cmake --build {a.build})")
-    version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.split("\n")[0].split()[-1]
     conf, totals = conformance(cli)
     backend = backend_counts(lib) if conf is not None else None
     text = render(registry(lib), onnx_versions(), conf, totals, version, backend)
