@@ -1,5 +1,5 @@
 /* topk.c — TopK 1 (k an attribute), 10 (k an input) and 11 (largest, sorted, integer types): the
- * k best along one axis, best first, ties to the lower index, by kernels/sort.c's bounded heap. */
+ * k best along one axis, best first, ties to the lower index, by kernels/sort.c's selection. */
 #include <string.h>
 
 #include "kernels/sort.h"
@@ -81,11 +81,13 @@ static onnxbn_status topk_infer(onnxbn_kctx *c)
     if ((st = onnxbn_mv_set_out(c, 0, x->dtype, x->rank, dims)) ||
         (st = onnxbn_mv_set_out(c, 1, ONNXBN_INT64, x->rank, dims)))
         return st;
-    /* Scratch: the heap of k indices, and a row widened to float for the 16-bit floats. */
-    size_t heap = (size_t)g.k * sizeof(int64_t), row = 0;
+    /* Scratch: the kernel's candidate buffer, and a row widened to float for the 16-bit floats. */
+    size_t buf, row = 0;
     if (x->dtype == ONNXBN_FLOAT16 || x->dtype == ONNXBN_BFLOAT16)
-        row = (size_t)g.n * sizeof(float);
-    c->workspace = heap + row + 64;
+        row = (size_t)g.n * sizeof(float); /* n floats: below X's bytes times two */
+    if (!onnxbn_mul_size((size_t)onnxbn_topk_buf(g.k), sizeof(int64_t), &buf) ||
+        !onnxbn_add_size(buf, row + 64, &c->workspace))
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "k = %lld overflows the scratch size", (long long)g.k);
     return ONNXBN_OK;
 }
 
@@ -120,23 +122,24 @@ static onnxbn_status topk_run(onnxbn_kctx *c)
     if (st)
         return st;
     ONNXBN_CHECK(onnxbn_topk_supported(x->dtype), c->err);
-    ONNXBN_CHECK(c->scratch && c->workspace >= (size_t)g.k * sizeof(int64_t), c->err);
+    ONNXBN_CHECK(c->scratch && c->workspace >= (size_t)onnxbn_topk_buf(g.k) * sizeof(int64_t), c->err);
     if (g.k == 0)
         return ONNXBN_OK;
-    int64_t *heap = c->scratch;
-    float *row = (float *)(void *)((uint8_t *)c->scratch + (((size_t)g.k * sizeof(int64_t) + 63) & ~(size_t)63));
+    int64_t *buf = c->scratch;
+    float *row = (float *)(void *)((uint8_t *)c->scratch +
+                                   (((size_t)onnxbn_topk_buf(g.k) * sizeof(int64_t) + 63) & ~(size_t)63));
     const size_t es = onnxbn_dtype_size(x->dtype);
     for (int64_t o = 0; o < g.outer; o++) {
         for (int64_t i = 0; i < g.inner; i++) {
             const uint8_t *src = (const uint8_t *)x->data + (size_t)(o * g.n * g.inner + i) * es;
             const int64_t at = o * g.k * g.inner + i;
-            onnxbn_topk_idx(x->dtype, src, g.n, g.inner, g.k, g.largest, heap, row);
+            onnxbn_topk_idx(x->dtype, src, g.n, g.inner, g.k, g.largest, buf, row);
             if (vals)
-                gather(es, (uint8_t *)vals->data + (size_t)at * es, src, heap, g.k, g.inner);
+                gather(es, (uint8_t *)vals->data + (size_t)at * es, src, buf, g.k, g.inner);
             if (inds) {
                 int64_t *dst = (int64_t *)inds->data + at;
                 for (int64_t j = 0; j < g.k; j++)
-                    dst[j * g.inner] = heap[j];
+                    dst[j * g.inner] = buf[j];
             }
         }
         if (onnxbn_stopped(c->stop))

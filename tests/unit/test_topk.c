@@ -1,5 +1,5 @@
-/* test_topk.c — TopK 1/10/11 and its heap kernel: hand-computed ties, NaN and strided axes, every
- * element type, a long detection-sized row against a full qsort, and the bad inputs' errors. */
+/* test_topk.c — TopK 1/10/11 and its selection kernel: hand-computed ties, NaN and strided axes, every
+ * element type, long rows and adversarial orders against a full qsort, and the bad inputs' errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,7 +176,7 @@ static void test_long_row_against_qsort(void **state)
     const int64_t n = 100000, k = 3000;
     float *x = malloc((size_t)n * sizeof *x);
     ref_item *ref = malloc((size_t)n * sizeof *ref);
-    int64_t *got = malloc((size_t)k * sizeof *got);
+    int64_t *got = malloc((size_t)onnxbn_topk_buf(k) * sizeof *got);
     assert_true(x && ref && got);
     uint32_t seed = 12345;
     for (int64_t i = 0; i < n; i++) {
@@ -207,6 +207,43 @@ static void test_long_row_against_qsort(void **state)
     free(got);
 }
 
+/* Orders that stress the selection (every element a new best, none, all equal, organ pipes,
+ * few distinct values), largest and smallest, k from 1 to n, against a full qsort. */
+static void test_patterns_against_qsort(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static float x[N];
+    static ref_item ref[N];
+    static int64_t got[2 * N + 64];
+    const int64_t ks[] = {1, 2, 7, 64, 65, 1000, 2499, N - 1, N};
+    for (int pat = 0; pat < 6; pat++) {
+        for (int i = 0; i < N; i++) {
+            switch (pat) {
+            case 0: x[i] = (float)i; break;
+            case 1: x[i] = (float)(N - i); break;
+            case 2: x[i] = 1.0f; break;
+            case 3: x[i] = (float)(i < N / 2 ? i : N - i); break;
+            case 4: x[i] = (float)((i * 7919) % 5); break;
+            default: x[i] = (float)((i * 2654435761u) % 1000u); break;
+            }
+        }
+        for (int largest = 0; largest < 2; largest++) {
+            for (int i = 0; i < N; i++)
+                ref[i] = (ref_item){largest ? x[i] : -x[i], i};
+            qsort(ref, N, sizeof *ref, ref_desc);
+            for (size_t q = 0; q < sizeof ks / sizeof *ks; q++) {
+                onnxbn_topk_idx(ONNXBN_FLOAT, x, N, 1, ks[q], largest, got, NULL);
+                for (int64_t j = 0; j < ks[q]; j++)
+                    if (got[j] != ref[j].i)
+                        fail_msg("pattern %d largest %d k %lld: [%lld] is %lld, want %lld", pat,
+                                 largest, (long long)ks[q], (long long)j, (long long)got[j],
+                                 (long long)ref[j].i);
+            }
+        }
+    }
+}
+
 /* Smallest through the kernel on a strided row of int64 (and the float16 widening), by a loop. */
 static void test_kernel_smallest_strided(void **state)
 {
@@ -214,10 +251,11 @@ static void test_kernel_smallest_strided(void **state)
     int64_t x[40];
     for (int i = 0; i < 40; i++)
         x[i] = (int64_t)((i * 7) % 10) - 5; /* stride 2 reads i = 0, 2, ... 38 */
-    int64_t got[5];
+    int64_t got[5 + 64 + 5];
     onnxbn_topk_idx(ONNXBN_INT64, x, 20, 2, 5, false, got, NULL);
     /* row r = x[2r] = (14r % 10) - 5: r=0:-5 1:-1 2:3 3:-3 4:1 5:-5 6:-1 7:3 8:-3 9:1 ... period 5 */
     const int64_t want[5] = {0, 5, 10, 15, 3};
+    assert_true(onnxbn_topk_buf(5) <= 5 + 64 + 5);
     assert_memory_equal(got, want, sizeof want);
     uint16_t h[6];
     const float hf[6] = {2, -1, 2, 0.5f, -1, 3};
@@ -271,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_v1_v10_float16),
         cmocka_unit_test(test_long_row_against_qsort),
+        cmocka_unit_test(test_patterns_against_qsort),
         cmocka_unit_test(test_kernel_smallest_strided),
         cmocka_unit_test(test_bad_inputs),
     };
