@@ -36,7 +36,13 @@ static onnxbn_status scalar_in(const onnxbn_kctx *c, int i, const char *name, on
         return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
                                 "input '%s' ('%.100s') is known only at run time: the output shape depends on input values",
                                 name, mv_in_name(c, i));
-    *v = want == ONNXBN_INT64 ? (double)*(const int64_t *)t->data : (double)*(const float *)t->data;
+    if (want == ONNXBN_INT64) {
+        /* Kept in range before it becomes a double: the caller compares it with a box count. */
+        const int64_t i = *(const int64_t *)t->data;
+        *v = i < 0 ? 0 : i > ((int64_t)1 << 52) ? (double)((int64_t)1 << 52) : (double)i;
+    } else {
+        *v = *(const float *)t->data;
+    }
     return ONNXBN_OK;
 }
 

@@ -196,6 +196,8 @@ static void test_ties_and_thresholds(void **state)
     /* score_threshold is strict: 0.5 is not above 0.5. */
     const int64_t w3[3] = {0, 0, 3};
     expect_nms(nms_model(11, 0, 10, 0.5f, 0.5f), 1, 1, 4, hand_boxes, s_tie, w3, 1);
+    /* The largest limit is no limit (and no overflow on the way to the bound). */
+    expect_nms(nms_model(11, -1, INT64_MAX, 0.5f, NAN), 1, 1, 4, hand_boxes, s_tie, w1, 3);
     /* max_output_boxes_per_class limits each class. */
     expect_nms(nms_model(11, 0, 1, 0.5f, NAN), 1, 1, 4, hand_boxes, s_tie, w3, 1);
     /* No max_output_boxes_per_class: 0, nothing selected; the output is [0, 3]. */
