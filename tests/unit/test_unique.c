@@ -129,6 +129,12 @@ static void test_by_hand(void **state)
     expect_all(uq_model(ONNXBN_FLOAT, INT64_MIN, 1, "Y,I,V,C"), ONNXBN_FLOAT, 1, d6, x, 1, d4, y, 4,
                i, 6, v, c);
 
+    /* complex64: by real part, then imaginary part (numpy's order). */
+    const float z[8] = {1, 2, 1, 1, -1, 5, 1, 2}, zy[6] = {-1, 5, 1, 1, 1, 2};
+    const int64_t d4z[1] = {4}, d3[1] = {3}, zi[3] = {2, 1, 0}, zv[4] = {2, 1, 0, 2}, zc[3] = {1, 1, 2};
+    expect_all(uq_model(ONNXBN_COMPLEX64, INT64_MIN, 1, "Y,I,V,C"), ONNXBN_COMPLEX64, 1, d4z, z, 1, d3,
+               zy, 3, zi, 4, zv, zc);
+
     /* uint64 at its extremes, as a [2, 2] matrix flattened. */
     const uint64_t u[4] = {UINT64_MAX, 1, UINT64_MAX, 0}, uy[3] = {0, 1, UINT64_MAX};
     const int64_t ud[2] = {2, 2}, u3[1] = {3}, ui[3] = {3, 1, 0}, uv[4] = {2, 1, 2, 0},
