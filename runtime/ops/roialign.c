@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "shapeops.h"
+#include "threadpool.h"
 
 static const onnxbn_attr_spec roialign_attrs[] = {
     {"coordinate_transformation_mode", ONNXBN_ATTR_STRING, false, 16, 0},
@@ -77,6 +78,7 @@ static onnxbn_status roi_cfg_get(const onnxbn_kctx *c, roi_cfg *g)
 typedef struct sample {
     int64_t p[4];
     double w[4];
+    float wf[4]; /* the same weights for the float loop */
 } sample;
 
 static onnxbn_status roialign_infer(onnxbn_kctx *c)
@@ -88,10 +90,11 @@ static onnxbn_status roialign_infer(onnxbn_kctx *c)
     const int64_t dims[4] = {g.rois, g.ch, g.oh, g.ow};
     if ((st = onnxbn_mv_set_out(c, 0, onnxbn_in(c, 0)->dtype, 4, dims)))
         return st;
-    /* Scratch for the samples of one roi: 16 a bin covers sampling_ratio up to 4 and adaptive
-     * grids of rois up to 4 bins a side. */
+    /* Scratch for the samples of one roi a thread: 16 a bin covers sampling_ratio up to 4 and
+     * adaptive grids of rois up to 4 bins a side. */
     if (!onnxbn_mul_size((size_t)g.oh * 16, (size_t)g.ow, &c->workspace) ||
-        !onnxbn_mul_size(c->workspace, sizeof(sample), &c->workspace))
+        !onnxbn_mul_size(c->workspace, sizeof(sample), &c->workspace) ||
+        !onnxbn_mul_size(c->workspace, (size_t)(c->threads > 1 ? c->threads : 1), &c->workspace))
         return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "output_height %lld x output_width %lld overflow",
                                 (long long)g.oh, (long long)g.ow);
     return ONNXBN_OK;
@@ -126,6 +129,8 @@ static sample sample_at(double y, double x, int64_t h, int64_t w)
     const double ly = y - (double)y0, lx = x - (double)x0, hy = 1 - ly, hx = 1 - lx;
     s.p[0] = y0 * w + x0, s.p[1] = y0 * w + x1, s.p[2] = y1 * w + x0, s.p[3] = y1 * w + x1;
     s.w[0] = hy * hx, s.w[1] = hy * lx, s.w[2] = ly * hx, s.w[3] = ly * lx;
+    for (int q = 0; q < 4; q++)
+        s.wf[q] = (float)s.w[q];
     return s;
 }
 
@@ -135,10 +140,26 @@ static inline double ld(onnxbn_dtype t, const void *d, int64_t i)
     return t == ONNXBN_FLOAT ? (double)((const float *)d)[i] : onnxbn_load_f64(t, d, i);
 }
 
-/* One output bin of one channel from its samples. */
+/* One output bin of one channel from its samples; float in float, as onnxruntime, the others in
+ * double. */
 static double pool_bin(onnxbn_dtype t, const void *x, int64_t base, const sample *s, int64_t n,
                        bool max, double count)
 {
+    if (t == ONNXBN_FLOAT) {
+        const float *xf = (const float *)x + base;
+        float acc = 0;
+        for (int64_t k = 0; k < n; k++) {
+            const float v0 = s[k].wf[0] * xf[s[k].p[0]], v1 = s[k].wf[1] * xf[s[k].p[1]];
+            const float v2 = s[k].wf[2] * xf[s[k].p[2]], v3 = s[k].wf[3] * xf[s[k].p[3]];
+            if (!max) {
+                acc += v0 + v1 + v2 + v3;
+            } else {
+                const float m = fmaxf(fmaxf(fmaxf(v0, v1), v2), v3);
+                acc = k == 0 ? m : fmaxf(acc, m);
+            }
+        }
+        return max ? (double)acc : (double)(acc / (float)count);
+    }
     double acc = 0;
     for (int64_t k = 0; k < n; k++) {
         const double v0 = s[k].w[0] * ld(t, x, base + s[k].p[0]);
@@ -156,6 +177,118 @@ static double pool_bin(onnxbn_dtype t, const void *x, int64_t base, const sample
     return max ? acc : acc / count;
 }
 
+/* Where one roi samples: its corner, bin size and sample grid. */
+typedef struct roi_geom {
+    double x0, y0, bh, bw;
+    int64_t ny, nx;
+} roi_geom;
+
+/* false when the grid is too large to sample (a huge or non-finite roi with adaptive sampling). */
+static bool geom_of(const roi_cfg *g, onnxbn_dtype t, const void *rois, int64_t ri, roi_geom *o)
+{
+    const double offset = g->half_pixel ? 0.5 : 0.0;
+    const double x0 = ld(t, rois, ri * 4) * g->scale - offset;
+    const double y0 = ld(t, rois, ri * 4 + 1) * g->scale - offset;
+    const double x1 = ld(t, rois, ri * 4 + 2) * g->scale - offset;
+    const double y1 = ld(t, rois, ri * 4 + 3) * g->scale - offset;
+    double rw = x1 - x0, rh = y1 - y0;
+    if (!g->half_pixel) { /* the old behaviour: at least one pixel wide and high */
+        rw = fmax(rw, 1.0);
+        rh = fmax(rh, 1.0);
+    }
+    o->x0 = x0, o->y0 = y0;
+    o->bh = rh / (double)g->oh, o->bw = rw / (double)g->ow;
+    /* Adaptive: about one sample per input pixel of a bin. */
+    const double gh = g->ratio > 0 ? (double)g->ratio : ceil(o->bh);
+    const double gw = g->ratio > 0 ? (double)g->ratio : ceil(o->bw);
+    o->ny = o->nx = 0; /* a roi of no (or NaN) extent has no samples: its bins are 0 */
+    if (gh > 0 && gw > 0) {
+        if (!(gh * gw <= 1e8))
+            return false;
+        o->ny = (int64_t)gh, o->nx = (int64_t)gw;
+    }
+    return true;
+}
+
+typedef struct roi_job {
+    const roi_cfg *g;
+    const onnxbn_tensor *x, *rois;
+    const int64_t *bidx;
+    onnxbn_tensor *y;
+    uint8_t *scratch;
+    size_t per_thread; /* scratch bytes a thread */
+    onnxbn_stop *stop;
+} roi_job;
+
+/* Roi `ri` into its rows of Y; batch index and grid were checked before the tasks started. */
+static void roi_task(void *arg, size_t task, int thread)
+{
+    const roi_job *j = arg;
+    const roi_cfg *g = j->g;
+    const int64_t ri = (int64_t)task;
+    if (onnxbn_stopped(j->stop))
+        return; /* the run checks the stop after the node and fails it */
+    const onnxbn_dtype t = j->x->dtype;
+    const void *x = j->x->data;
+    float *yf = t == ONNXBN_FLOAT ? j->y->data : NULL;
+    roi_geom q;
+    (void)geom_of(g, t, j->rois->data, ri, &q);
+    const int64_t b = j->bidx[ri], plane = g->h * g->w, bins = g->oh * g->ow;
+    const int64_t per = q.ny * q.nx, cap = (int64_t)(j->per_thread / sizeof(sample));
+    const double count = per > 1 ? (double)per : 1.0;
+    sample *pre = (sample *)(void *)(j->scratch + (size_t)thread * j->per_thread);
+    /* The samples of every bin once for the roi when they fit the scratch (sampling_ratio 2 and
+     * the usual adaptive grids do), then channel by channel over them; else bin by bin, and a
+     * grid larger than the scratch is sampled again for each channel. */
+    const bool all = bins > 0 && per <= cap / bins, one = per <= cap;
+    for (int64_t bin = 0; bin < bins; bin++) {
+        const int64_t ph = bin / g->ow, pw = bin % g->ow;
+        sample *s = all ? pre + bin * per : pre;
+        for (int64_t iy = 0; iy < q.ny && (all || one); iy++) {
+            const double yy = q.y0 + (double)ph * q.bh + ((double)iy + 0.5) * q.bh / (double)q.ny;
+            for (int64_t ix = 0; ix < q.nx; ix++) {
+                const double xx = q.x0 + (double)pw * q.bw + ((double)ix + 0.5) * q.bw / (double)q.nx;
+                s[iy * q.nx + ix] = sample_at(yy, xx, g->h, g->w);
+            }
+        }
+        if (all)
+            continue;
+        for (int64_t ch = 0; ch < g->ch; ch++) {
+            const int64_t base = (b * g->ch + ch) * plane, at = (ri * g->ch + ch) * bins + bin;
+            double v;
+            if (one) {
+                v = pool_bin(t, x, base, s, per, g->max, count);
+            } else {
+                double acc = 0;
+                for (int64_t k = 0; k < per; k++) {
+                    const double yy = q.y0 + (double)ph * q.bh + ((double)(k / q.nx) + 0.5) * q.bh / (double)q.ny;
+                    const double xx = q.x0 + (double)pw * q.bw + ((double)(k % q.nx) + 0.5) * q.bw / (double)q.nx;
+                    const sample d = sample_at(yy, xx, g->h, g->w);
+                    const double u = pool_bin(t, x, base, &d, 1, g->max, 1.0);
+                    acc = g->max ? (k == 0 ? u : fmax(acc, u)) : acc + u;
+                }
+                v = g->max ? acc : acc / count;
+            }
+            if (yf)
+                yf[at] = (float)v;
+            else
+                onnxbn_set_f64(j->y, at, v);
+        }
+    }
+    if (!all)
+        return;
+    for (int64_t ch = 0; ch < g->ch; ch++) {
+        const int64_t base = (b * g->ch + ch) * plane, at = (ri * g->ch + ch) * bins;
+        for (int64_t bin = 0; bin < bins; bin++) {
+            const double v = pool_bin(t, x, base, pre + bin * per, per, g->max, count);
+            if (yf)
+                yf[at + bin] = (float)v;
+            else
+                onnxbn_set_f64(j->y, at + bin, v);
+        }
+    }
+}
+
 static onnxbn_status roialign_run(onnxbn_kctx *c)
 {
     roi_cfg g;
@@ -164,83 +297,22 @@ static onnxbn_status roialign_run(onnxbn_kctx *c)
         return st;
     const onnxbn_tensor *x = onnxbn_in(c, 0), *r = onnxbn_in(c, 1);
     const int64_t *bidx = onnxbn_in(c, 2)->data;
-    onnxbn_tensor *y = onnxbn_out(c, 0);
-    const onnxbn_dtype t = x->dtype;
-    const double offset = g.half_pixel ? 0.5 : 0.0;
-    const int64_t plane = g.h * g.w, bins = g.oh * g.ow;
-    const int64_t cap = (int64_t)(c->workspace / sizeof(sample));
-    sample *pre = c->scratch;
+    /* Every roi is checked before any is pooled: a task cannot fail. */
     for (int64_t ri = 0; ri < g.rois; ri++) {
-        const int64_t b = bidx[ri];
-        if (b < 0 || b >= g.n)
+        roi_geom q;
+        if (bidx[ri] < 0 || bidx[ri] >= g.n)
             return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "batch_indices[%lld] is %lld, outside [0, %lld)",
-                                    (long long)ri, (long long)b, (long long)g.n);
-        const double x0 = ld(t, r->data, ri * 4) * g.scale - offset;
-        const double y0 = ld(t, r->data, ri * 4 + 1) * g.scale - offset;
-        const double x1 = ld(t, r->data, ri * 4 + 2) * g.scale - offset;
-        const double y1 = ld(t, r->data, ri * 4 + 3) * g.scale - offset;
-        double rw = x1 - x0, rh = y1 - y0;
-        if (!g.half_pixel) { /* the old behaviour: at least one pixel wide and high */
-            rw = fmax(rw, 1.0);
-            rh = fmax(rh, 1.0);
-        }
-        const double bh = rh / (double)g.oh, bw = rw / (double)g.ow;
-        /* Adaptive: about one sample per input pixel of a bin. A NaN or huge roi is refused
-         * rather than sampled for ever. */
-        const double gh = g.ratio > 0 ? (double)g.ratio : ceil(bh);
-        const double gw = g.ratio > 0 ? (double)g.ratio : ceil(bw);
-        int64_t ny = 0, nx = 0; /* a roi of no (or NaN) extent has no samples: its bins are 0 */
-        if (gh > 0 && gw > 0) {
-            if (!(gh * gw <= 1e8))
-                return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "roi %lld asks for %g x %g samples a bin",
-                                        (long long)ri, gh, gw);
-            ny = (int64_t)gh, nx = (int64_t)gw;
-        }
-        const int64_t per = ny * nx;
-        const double count = per > 1 ? (double)per : 1.0;
-        /* The samples of every bin once for the roi when they fit the scratch (sampling_ratio 2
-         * and the usual adaptive grids do), then channel by channel over them; else bin by bin,
-         * and a grid larger than the scratch is sampled again for each channel. */
-        const bool all = bins > 0 && per <= cap / bins, one = per <= cap;
-        for (int64_t bin = 0; bin < bins; bin++) {
-            const int64_t ph = bin / g.ow, pw = bin % g.ow;
-            sample *s = all ? pre + bin * per : pre, direct;
-            const int64_t at = ri * g.ch * bins + bin;
-            for (int64_t iy = 0; iy < ny && (all || one); iy++) {
-                const double yy = y0 + (double)ph * bh + ((double)iy + 0.5) * bh / (double)ny;
-                for (int64_t ix = 0; ix < nx; ix++) {
-                    const double xx = x0 + (double)pw * bw + ((double)ix + 0.5) * bw / (double)nx;
-                    s[iy * nx + ix] = sample_at(yy, xx, g.h, g.w);
-                }
-            }
-            if (all)
-                continue;
-            for (int64_t ch = 0; ch < g.ch; ch++) {
-                const int64_t base = (b * g.ch + ch) * plane;
-                if (one) {
-                    onnxbn_set_f64(y, at + ch * bins, pool_bin(t, x->data, base, s, per, g.max, count));
-                    continue;
-                }
-                double acc = 0;
-                for (int64_t k = 0; k < per; k++) {
-                    const double yy = y0 + (double)ph * bh + ((double)(k / nx) + 0.5) * bh / (double)ny;
-                    const double xx = x0 + (double)pw * bw + ((double)(k % nx) + 0.5) * bw / (double)nx;
-                    direct = sample_at(yy, xx, g.h, g.w);
-                    const double v = pool_bin(t, x->data, base, &direct, 1, g.max, 1.0);
-                    acc = g.max ? (k == 0 ? v : fmax(acc, v)) : acc + v;
-                }
-                onnxbn_set_f64(y, at + ch * bins, g.max ? acc : acc / count);
-            }
-        }
-        if (all)
-            for (int64_t ch = 0; ch < g.ch; ch++) {
-                const int64_t base = (b * g.ch + ch) * plane, at = (ri * g.ch + ch) * bins;
-                for (int64_t bin = 0; bin < bins; bin++)
-                    onnxbn_set_f64(y, at + bin, pool_bin(t, x->data, base, pre + bin * per, per, g.max, count));
-            }
-        if (onnxbn_stopped(c->stop))
-            return ONNXBN_OK; /* the run checks the stop after the node and fails it */
+                                    (long long)ri, (long long)bidx[ri], (long long)g.n);
+        if (!geom_of(&g, x->dtype, r->data, ri, &q))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "roi %lld asks for more than 1e8 samples a bin",
+                                    (long long)ri);
     }
+    const int threads = onnxbn_pool_threads(c->pool);
+    ONNXBN_CHECK(threads <= (c->threads > 1 ? c->threads : 1) && c->scratch, c->err);
+    roi_job job = {&g, x, r, bidx, onnxbn_out(c, 0), c->scratch,
+                   c->workspace / (size_t)(c->threads > 1 ? c->threads : 1), c->stop};
+    job.per_thread -= job.per_thread % sizeof(sample);
+    onnxbn_pool_run(c->pool, (size_t)g.rois, roi_task, &job);
     return ONNXBN_OK;
 }
 

@@ -222,6 +222,30 @@ static void test_against_torchvision(void **state)
     expect_ra(ra_model(10, ONNXBN_FLOAT, NULL, "avg", 3, 3, 2, 0.5f), want_output_half_pixel_ratio2);
 }
 
+/* Two threads split the rois (each with its own sample scratch) and give the same values. */
+static void test_two_threads(void **state)
+{
+    (void)state;
+    mk_model *mm = ra_model(16, ONNXBN_FLOAT, NULL, NULL, 3, 3, 0, 0.5f);
+    size_t len;
+    uint8_t *buf = mk_pack(mm, &len);
+    onnxbn_model *model;
+    onnxbn_session *s;
+    onnxbn_error err = {0};
+    onnxbn_options opt = {.size = sizeof opt, .threads = 2};
+    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err) ||
+        onnxbn_session_new(model, &opt, &s, &err))
+        fail_msg("open: %s", err.msg);
+    free(buf);
+    const mk_feed f[3] = {{"X", ONNXBN_FLOAT, 4, x_dims, roi_x},
+                          {"rois", ONNXBN_FLOAT, 2, r_dims, roi_rois},
+                          {"bi", ONNXBN_INT64, 1, b_dims, roi_batch}};
+    run_ok(s, 3, f);
+    mk_expect_f32(s, 0, 4, y_dims, want_half_pixel_adaptive, 1e-5, 1e-4);
+    onnxbn_session_free(s);
+    mk_free(mm);
+}
+
 /* The same in double: the same sample points, so the same values to float rounding. */
 static void test_double(void **state)
 {
@@ -411,6 +435,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_torchvision),
+        cmocka_unit_test(test_two_threads),
         cmocka_unit_test(test_double),
         cmocka_unit_test(test_max_mode_by_hand),
         cmocka_unit_test(test_large_grid),
