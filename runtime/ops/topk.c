@@ -148,8 +148,15 @@ static onnxbn_status topk_run(onnxbn_kctx *c)
     return ONNXBN_OK;
 }
 
+/* TopK-1 has k as an attribute, so no input 'K'. */
+static int topk_max_inputs(int version)
+{
+    return version < 10 ? 1 : 2;
+}
+
 const onnxbn_op_def onnxbn_op_topk = {
     .attrs = topk_attrs,
+    .max_inputs_at = topk_max_inputs,
     .infer = topk_infer,
     .run = topk_run,
 };

@@ -230,7 +230,7 @@ static void test_two_threads(void **state)
     size_t len;
     uint8_t *buf = mk_pack(mm, &len);
     onnxbn_model *model;
-    onnxbn_session *s;
+    onnxbn_session *s = NULL;
     onnxbn_error err = {0};
     onnxbn_options opt = {.size = sizeof opt, .threads = 2};
     if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err) ||

@@ -293,6 +293,16 @@ static void test_bad_inputs(void **state)
     mk_node_add(mm, "TopK", "top", "X,K", "V,I");
     mk_expect_fail(mm, 1, &f, ONNXBN_ERR_SHAPE, "input 'K' ('K') has 2 values");
     mk_free(mm);
+    /* TopK-1 with a K input as well as the attribute. */
+    mm = mk_new(9);
+    mk_input(mm, "X", ONNXBN_FLOAT, 2, xd);
+    mk_output(mm, "V", ONNXBN_FLOAT, -1, NULL);
+    mk_output(mm, "I", ONNXBN_INT64, -1, NULL);
+    const int64_t one = 1;
+    mk_init(mm, "K", ONNXBN_INT64, 1, &one, &one);
+    mk_attr_i(mk_node_add(mm, "TopK", "top", "X,K", "V,I"), "k", 1);
+    mk_expect_fail(mm, 1, &f, ONNXBN_ERR_MODEL, "node 'top' (TopK): has 2 inputs, the operator takes 1 to 1");
+    mk_free(mm);
     /* int32 is an 11 type, not a 10 one. */
     const int32_t xi[6] = {0};
     mk_feed fi = {"X", ONNXBN_INT32, 2, xd, xi};
