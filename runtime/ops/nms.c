@@ -93,6 +93,11 @@ static onnxbn_status nms_cfg_get(const onnxbn_kctx *c, nms_cfg *g)
     return ONNXBN_OK;
 }
 
+/* Corners of box i: x0 <= x1, y0 <= y1 whichever way it was written. */
+typedef struct corners {
+    float x0, y0, x1, y1;
+} corners;
+
 static onnxbn_status nms_infer(onnxbn_kctx *c)
 {
     nms_cfg g;
@@ -113,19 +118,16 @@ static onnxbn_status nms_infer(onnxbn_kctx *c)
     dims[0] = (int64_t)rows;
     if ((st = onnxbn_mv_set_out(c, 0, ONNXBN_INT64, 2, dims)))
         return st;
-    /* Scratch: the candidates of one class and the merge sort's other half, and the kept. */
+    /* Scratch: the candidates of one class and the merge sort's other half, the kept, and the
+     * corners of one batch's boxes (computed once, not for every pair). */
     size_t bytes;
-    if (!onnxbn_mul_size((size_t)g.boxes, 3 * sizeof(int64_t), &bytes))
+    if (!onnxbn_mul_size((size_t)g.boxes, 3 * sizeof(int64_t) + sizeof(corners), &bytes))
         return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "%lld boxes overflow the scratch size",
                                 (long long)g.boxes);
     c->workspace = bytes;
     return ONNXBN_OK;
 }
 
-/* Corners of box i: x0 <= x1, y0 <= y1 whichever way it was written. */
-typedef struct corners {
-    float x0, y0, x1, y1;
-} corners;
 
 static corners box_at(const float *b, bool center)
 {
@@ -170,12 +172,16 @@ static onnxbn_status nms_run(onnxbn_kctx *c)
         return st;
     onnxbn_tensor *y = onnxbn_out(c, 0);
     ONNXBN_CHECK(y && y->numel >= g.batches * g.classes * g.max_out * 3, c->err);
-    ONNXBN_CHECK(!g.boxes || (c->scratch && c->workspace >= (size_t)g.boxes * 3 * sizeof(int64_t)), c->err);
+    ONNXBN_CHECK(!g.boxes || (c->scratch && c->workspace >= (size_t)g.boxes * (3 * sizeof(int64_t) + sizeof(corners))),
+                 c->err);
     const float *boxes = onnxbn_in(c, 0)->data, *scores = onnxbn_in(c, 1)->data;
     int64_t *cand = c->scratch, *tmp = cand + g.boxes, *kept = tmp + g.boxes;
+    corners *cb = (corners *)(void *)(kept + g.boxes);
     int64_t *out = y->data, rows = 0;
     for (int64_t bi = 0; bi < g.batches && g.max_out > 0; bi++) {
         const float *bb = boxes + bi * g.boxes * 4;
+        for (int64_t i = 0; i < g.boxes; i++)
+            cb[i] = box_at(bb + i * 4, g.center);
         for (int64_t ci = 0; ci < g.classes; ci++) {
             const float *sc = scores + (bi * g.classes + ci) * g.boxes;
             int64_t n = 0, nk = 0;
@@ -184,10 +190,10 @@ static onnxbn_status nms_run(onnxbn_kctx *c)
                     cand[n++] = i;
             onnxbn_sort_idx(cand, n, tmp, by_score, sc);
             for (int64_t j = 0; j < n && nk < g.max_out; j++) {
-                const corners a = box_at(bb + cand[j] * 4, g.center);
+                const corners a = cb[cand[j]];
                 bool keep = true;
                 for (int64_t q = 0; q < nk && keep; q++)
-                    keep = !suppresses(a, box_at(bb + kept[q] * 4, g.center), g.iou);
+                    keep = !suppresses(a, cb[kept[q]], g.iou);
                 if (keep)
                     kept[nk++] = cand[j];
             }
