@@ -10,6 +10,18 @@ import sys
 
 # interleaved runs of each side per case (BENCH_ROUNDS)
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+# Issue 14's exports (models/vision/, bash models/make_vision.sh), one thread against onnxruntime's
+# one thread, BN kept in the file and folded by `onnxbn fuse`: (folder, input shapes). Those onnxbn
+# refuses (an operator it lacks) are named in the notes instead of a row.
+VISION = [("fcn_resnet50", "1,3,224,224"), ("deeplabv3_resnet50", "1,3,224,224"),
+          ("deeplabv3_mobilenet_v3_large", "1,3,224,224"), ("lraspp_mobilenet_v3_large", "1,3,224,224"),
+          ("unet", "1,3,64,64"), ("swin_t", "1,3,224,224"), ("maxvit_t", "1,3,224,224"),
+          ("raft_small", "1,3,128,128;1,3,128,128"),
+          ("fasterrcnn_mobilenet_v3_large_320_fpn", "3,320,320"), ("fasterrcnn_resnet50_fpn", "3,320,320"),
+          ("retinanet_resnet50_fpn", "3,320,320"), ("fcos_resnet50_fpn", "3,320,320"),
+          ("ssd300_vgg16", "3,320,320"), ("ssdlite320_mobilenet_v3_large", "3,320,320")]
+# iterations per round for them (heavy models: a few seconds a run for the ResNet-50 ones)
+VISION_ITERS = int(os.environ.get("BENCH_VISION_ITERS", "5"))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -76,6 +88,23 @@ def main():
         two = pair(f"{name} 1x3x224x224", folded, src, "1,3,224,224", 2, iters, gf)
         notes.append(f"{name}: 2 threads vs 1 thread, onnxbn: {one['onnxbn_ms'] / two['onnxbn_ms']:.2f}x "
                      f"(target >= 1.7x); onnxruntime: {one['ort_ms'] / two['ort_ms']:.2f}x")
+    vision = os.path.join(ROOT, "models/vision")
+    for name, shape in VISION:
+        src = os.path.join(vision, name, "model.onnx")
+        if not os.path.exists(src):
+            notes.append(f"{name}: models/vision/{name} missing (bash models/make_vision.sh), skipped")
+            continue
+        folded = os.path.join(cache, name + "_folded.onnx")
+        r = subprocess.run([os.path.join(build, "onnxbn"), "fuse", src, folded], capture_output=True,
+                           text=True, env=env)
+        if not r.returncode:  # a run on random inputs: does onnxbn run it at all?
+            r = subprocess.run([ob, folded, shape, "1", "1", "0"], capture_output=True, text=True, env=env)
+        if r.returncode:
+            why = (r.stderr.strip().splitlines() or ["?"])[-1]
+            notes.append(f"{name}: not timed, onnxbn does not run it: {why[:200]}")
+            continue
+        pair(f"{name} {shape.replace(',', 'x').replace(';', ' + ')}", folded, src, shape, 1,
+             VISION_ITERS)
     profiles = []
     for name in ("resnet18", "mobilenet_v2"):
         folded = os.path.join(cache, name + "_folded.onnx")

@@ -27,9 +27,9 @@ else
     echo "make_corpus.sh: no test data at $data (libonnx-testdata); seeding from models/ only" >&2
 fi
 while IFS= read -r f; do seed "$out/models" "$f"; done \
-    < <(find "$root/models" -path "$root/models/big" -prune -o -name '*.onnx' -size -129k -print)
+    < <(find "$root/models" \( -path "$root/models/big" -o -path "$root/models/vision" \) -prune -o -name '*.onnx' -size -129k -print)
 while IFS= read -r f; do seed "$out/tensors" "$f"; done \
-    < <(find "$root/models" "$root/tests/cli" -path "$root/models/big" -prune -o \
+    < <(find "$root/models" "$root/tests/cli" \( -path "$root/models/big" -o -path "$root/models/vision" \) -prune -o \
              \( -name '*.pb' -o -name '*.npy' \) -size -33k -print)
 for d in "$root/tests/malformed" "$root/fuzz/regressions"; do
     [ -d "$d" ] || continue

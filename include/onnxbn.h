@@ -339,6 +339,10 @@ ONNXBN_API const char *onnxbn_model_node_output(const onnxbn_model *m, size_t i,
 ONNXBN_API const char *onnxbn_model_node_domain(const onnxbn_model *m, size_t i); /* "": ai.onnx */
 /* True when this build implements node i's operator at the version the model's opset selects. */
 ONNXBN_API bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i);
+/* True when node i's operator draws random values (RandomNormal, RandomUniform, their Like forms,
+ * Bernoulli, Multinomial): no other generator reproduces its outputs, so a test of the model can
+ * compare their types and shapes, not their values. False when i is out of range. */
+ONNXBN_API bool onnxbn_model_node_random(const onnxbn_model *m, size_t i);
 
 /* What the model says about the value `name`: its declared element type and shape (graph input,
  * output or value_info), or for an initializer its type and dims. Returns false when no node,

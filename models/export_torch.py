@@ -5,6 +5,9 @@
 # Run with Debian's interpreter (python3-torch 1.13, python3-torchvision 0.14, python3-onnx 1.12):
 #   /usr/bin/python3 models/export_torch.py               the small committed set into models/<name>
 #   /usr/bin/python3 models/export_torch.py big           the torchvision networks into models/big/
+#   /usr/bin/python3 models/export_torch.py vision        segmentation, detection, flow, transformers
+#                                                         into models/vision/ (each twice: BN kept,
+#                                                         and torch's default export)
 #   /usr/bin/python3 models/export_torch.py memory        the four of bench/memory.sh (resnet50 and
 #                                                         convnext_tiny into models/big/memory/)
 #   /usr/bin/python3 models/export_torch.py resnet18@11   one model at another opset (resnet18_opset11)
@@ -274,6 +277,192 @@ BIG = {name: (torchvision_ctor(name), (3, 224, 224), (1, 2), "mild", [])
 
 
 # ---------------------------------------------------------------------------------------------
+# The vision models of issue 14 (made on demand into models/vision/): segmentation, detection,
+# optical flow and vision transformers, random weights and randomised BN statistics, each
+# exported twice, the two ways users do: BN kept (TrainingMode.PRESERVE, no constant folding;
+# folder NAME) and torch's default export (EVAL, constant folding: BN fused by the exporter;
+# folder NAME_default). Inputs are fixed-shape (the data-dependent shapes are inside the graph).
+
+class UNet(nn.Module):
+    """A two-level UNet: conv-bn-relu pairs, max-pool down, nn.Upsample(scale_factor=2,
+    mode='bilinear') up (Resize with scales), skip connections by Concat."""
+
+    def __init__(self, cin=3, cout=2, w=16):
+        super().__init__()
+
+        def cbr(a, b):
+            return nn.Sequential(nn.Conv2d(a, b, 3, 1, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(),
+                                 nn.Conv2d(b, b, 3, 1, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU())
+        self.enc1, self.enc2, self.mid = cbr(cin, w), cbr(w, 2 * w), cbr(2 * w, 4 * w)
+        self.pool = nn.MaxPool2d(2)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear")
+        self.dec2, self.dec1 = cbr(6 * w, 2 * w), cbr(3 * w, w)
+        self.head = nn.Conv2d(w, cout, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(self.pool(e1))
+        m = self.mid(self.pool(e2))
+        d2 = self.dec2(torch.cat([self.up(m), e2], 1))
+        d1 = self.dec1(torch.cat([self.up(d2), e1], 1))
+        return self.head(d1)
+
+
+class OutOnly(nn.Module):
+    """torchvision's segmentation models return a dict; the export keeps its 'out' entry."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+class LastFlow(nn.Module):
+    """RAFT returns the flow after every refinement; the last one is the answer."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, a, b):
+        return self.model(a, b)[-1]
+
+
+class OneImage(nn.Module):
+    """A detection model takes a list of images and returns a list of dicts; export one image in,
+    (boxes, scores, labels) out."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        d = self.model([x])[0]
+        return d["boxes"], d["scores"], d["labels"]
+
+
+# Detection models whose default score threshold leaves no detection with random weights, lowered
+# so that there are boxes to compare: Faster R-CNN's 91-class softmax puts every score near
+# 1/91 < 0.05 (the MobileNet one; the ResNet-50 one keeps 85 boxes as it is); FCOS's
+# sqrt(class prior 0.01 x centerness) is about 0.07 < 0.2. (Drawing the classification heads
+# again at unit scale instead left Faster R-CNN's scores below 0.03 all the same.)
+DET_KWARGS = {"fasterrcnn_mobilenet_v3_large_320_fpn": {"box_score_thresh": 0.005},
+              "fcos_resnet50_fpn": {"score_thresh": 0.05}}
+
+
+def vision_ctor(kind, name):
+    def make():
+        import torchvision.models as tvm
+        import torchvision.models.detection as det
+        import torchvision.models.optical_flow as flow
+        import torchvision.models.segmentation as seg
+        if kind == "seg":
+            # aux_loss stays None: the auxiliary head is a training output, not in 'out'.
+            return OutOnly(getattr(seg, name)(weights=None, weights_backbone=None))
+        if kind == "det":
+            # weights_backbone=None also means nn.BatchNorm2d in the backbone (FrozenBatchNorm2d,
+            # which exports as Mul/Add, is used only for pretrained backbones).
+            return OneImage(getattr(det, name)(weights=None, weights_backbone=None,
+                                               **DET_KWARGS.get(name, {})))
+        if kind == "flow":
+            return LastFlow(getattr(flow, name)(weights=None))
+        if kind == "unet":
+            return UNet()
+        return getattr(tvm, name)(weights=None)
+    return make
+
+
+# name -> (kind, input shapes (with the batch), opset, output names)
+SEG_IN = [(1, 3, 224, 224)]
+DET_IN = [(3, 320, 320)]
+DET_OUT = ["boxes", "scores", "labels"]
+VISION = {
+    "fcn_resnet50": ("seg", SEG_IN, 13, ["out"]),
+    "deeplabv3_resnet50": ("seg", SEG_IN, 13, ["out"]),
+    "deeplabv3_mobilenet_v3_large": ("seg", SEG_IN, 13, ["out"]),
+    "lraspp_mobilenet_v3_large": ("seg", SEG_IN, 13, ["out"]),
+    "unet": ("unet", [(1, 3, 64, 64)], 13, ["output"]),
+    "swin_t": ("cls", [(1, 3, 224, 224)], 17, ["output"]),
+    "maxvit_t": ("cls", [(1, 3, 224, 224)], 17, ["output"]),
+    "raft_small": ("flow", [(1, 3, 128, 128), (1, 3, 128, 128)], 16, ["flow"]),
+    "fasterrcnn_mobilenet_v3_large_320_fpn": ("det", DET_IN, 11, DET_OUT),
+    "fasterrcnn_resnet50_fpn": ("det", DET_IN, 11, DET_OUT),
+    "retinanet_resnet50_fpn": ("det", DET_IN, 11, DET_OUT),
+    "fcos_resnet50_fpn": ("det", DET_IN, 11, DET_OUT),
+    "ssd300_vgg16": ("det", DET_IN, 11, DET_OUT),
+    "ssdlite320_mobilenet_v3_large": ("det", DET_IN, 11, DET_OUT),
+}
+VISION_DETECTION = [n for n, v in VISION.items() if v[0] == "det"]
+
+
+def write_any(path, arr, name):
+    """write_tensor for any dtype (detection's labels are int64)."""
+    t = onnx.numpy_helper.from_array(np.ascontiguousarray(arr), name)
+    with open(path, "wb") as f:
+        f.write(t.SerializeToString())
+
+
+def export_vision(name, out_root, only=None):
+    """Both exports of one vision model, each with torch's float32 outputs for the same seeded
+    input. only: 'kept' or 'default' for one of the two."""
+    if name not in VISION:
+        sys.exit(f"export_torch.py: unknown vision model '{name}' (see --list)")
+    kind, in_shapes, opset, out_names = VISION[name]
+    t0 = time.time()
+    seed = seed_of(name)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    model = vision_ctor(kind, name)()
+    randomise_bn(model, "mild", gen)
+    model.eval()
+    if kind == "det":
+        # Images are [0, 1] intensities; the model normalises them itself.
+        inputs = [torch.rand(*s, generator=gen) for s in in_shapes]
+    else:
+        inputs = [torch.randn(*s, generator=gen) for s in in_shapes]
+    in_names = ["input"] if len(inputs) == 1 else [f"image{k + 1}" for k in range(len(inputs))]
+    with torch.no_grad():
+        y = model(*inputs)
+    ys = list(y) if isinstance(y, (tuple, list)) else [y]
+    for t in ys:
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            sys.exit(f"{name}: torch's output has non-finite values")
+    n_bn = bn_modules_used(model, inputs[0]) if len(inputs) == 1 else None
+    ways = {"kept": (name, dict(training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)),
+            "default": (name + "_default", {})}
+    for way, (folder, kwargs) in ways.items():
+        if only and way != only:
+            continue
+        out_dir = os.path.join(out_root, folder)
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, "model.onnx")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, tuple(inputs), path, input_names=in_names,
+                              output_names=out_names, opset_version=opset, export_params=True, **kwargs)
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        n_graph = sum(1 for n in m.graph.node if n.op_type == "BatchNormalization")
+        # A check, not an exit as for 'big': RAFT (two inputs) is not counted, and a count that
+        # differs is worth a look but does not make the export wrong.
+        if way == "kept" and n_bn is not None and n_graph != n_bn:
+            print(f"    note: {folder}: {n_graph} BatchNormalization nodes, the forward ran {n_bn} BN modules")
+        ds = os.path.join(out_dir, "test_data_set_0")
+        os.makedirs(ds, exist_ok=True)
+        for f in os.listdir(ds):
+            os.remove(os.path.join(ds, f))
+        for k, (x, n) in enumerate(zip(inputs, in_names)):
+            write_any(os.path.join(ds, f"input_{k}.pb"), x.numpy(), n)
+        for k, (t, n) in enumerate(zip(ys, out_names)):
+            write_any(os.path.join(ds, f"output_{k}.pb"), t.numpy(), n)
+        ops = sorted({n.op_type for n in m.graph.node})
+        print(f"{out_dir}: opset {opset}, {os.path.getsize(path) / 1e6:.1f} MB, BN {n_graph}, outputs "
+              f"{[list(t.shape) for t in ys]}, {time.time() - t0:.1f} s\n    {' '.join(ops)}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
 
 def seed_of(name):
     # Stable across runs and Python versions (hash() is salted); the base name, so resnet18 at
@@ -438,6 +627,8 @@ def expand(names):
             out += BIG_NAMES + BIG_EXTRA
         elif n == "memory":
             out += MEMORY_NAMES
+        elif n == "vision":
+            out += list(VISION)
         else:
             out.append(n)
     return out
@@ -498,8 +689,10 @@ def main():
         description="Exports PyTorch models to ONNX test-case folders (BatchNormalization kept, "
                     "randomised BN statistics, torch outputs as the reference).")
     ap.add_argument("models", nargs="*", default=["small"],
-                    help="model names, NAME@OPSET, or the groups 'small' (default), 'big' and 'memory' "
-                         "(the four networks of bench/memory.sh)")
+                    help="model names, NAME@OPSET, or the groups 'small' (default), 'big', 'memory' "
+                         "(the four networks of bench/memory.sh) and 'vision' (issue 14's segmentation, "
+                         "detection, flow and transformer exports, into models/vision/NAME and "
+                         "NAME_default)")
     ap.add_argument("--opset", type=int, help=f"opset for names without @OPSET (default {DEFAULT_OPSET}); "
                     "a folder not at the default opset is named NAME_opsetN")
     ap.add_argument("--out", help="folder to write into (default: models/ for small models, "
@@ -517,6 +710,7 @@ def main():
         print("small:", " ".join(list(SMALL) + SMALL_EXTRA))
         print("big:  ", " ".join(BIG_NAMES + BIG_EXTRA))
         print("memory:", " ".join(MEMORY_NAMES))
+        print("vision:", " ".join(VISION))
         return
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
@@ -524,6 +718,19 @@ def main():
         sys.exit(verify(expand(args.models), args))
     for spec in expand(args.models):
         base, _, at = spec.partition("@")
+        if base in VISION:
+            # Fixed opsets (those the issue names), so no @OPSET; two folders per model.
+            root = args.out or os.path.join(HERE, "vision")
+            have = [os.path.exists(os.path.join(root, d, "test_data_set_0", "output_0.pb"))
+                    for d in (base, base + "_default")]
+            if args.missing_only and all(have):
+                print(f"{os.path.join(root, base)}: exists", flush=True)
+                continue
+            only = None
+            if args.missing_only and any(have):
+                only = "default" if have[0] else "kept"
+            export_vision(base, root, only)
+            continue
         root = args.out or (HERE if base in SMALL else os.path.join(HERE, "big"))
         if base in MEMORY_EXTRA and not args.out:
             root = os.path.join(root, "memory")

@@ -46,6 +46,12 @@ bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i)
     return n && m->ops[i].def;
 }
 
+bool onnxbn_model_node_random(const onnxbn_model *m, size_t i)
+{
+    const onnxbn_node *n = node_at(m, i);
+    return n && onnxbn_op_has(m->ops[i].id, ONNXBN_OP_RANDOM);
+}
+
 bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
                         bool *is_initializer)
 {

@@ -16,6 +16,7 @@
 #define BROADCAST ONNXBN_OP_BROADCAST
 #define ACTIVATION ONNXBN_OP_ACTIVATION
 #define DYNAMIC ONNXBN_OP_DYNAMIC
+#define RANDOM ONNXBN_OP_RANDOM
 
 #define V(...) .versions = {__VA_ARGS__}
 #define IN(lo, hi) .min_inputs = (lo), .max_inputs = (hi)

@@ -56,7 +56,12 @@ enum {
      * VALUE_IN, a fed input reaching such a node never becomes a plan-time constant. Its VALUE_IN
      * bits name the inputs whose values decide its shapes (none: every input); the node is
      * deferred only when one of those is not a plan-time constant. */
-    ONNXBN_OP_DYNAMIC = 512
+    ONNXBN_OP_DYNAMIC = 512,
+    /* Outputs are random draws (RandomNormal, RandomUniform, their Like forms, Bernoulli,
+     * Multinomial): no other generator reproduces them, so a test compares their types and shapes,
+     * not their values (`onnxbn test` SKIPs such a case with that reason). Such ops are also
+     * NO_CONST_FOLD: one draw must not become a constant of the plan. */
+    ONNXBN_OP_RANDOM = 1024
 };
 
 #define ONNXBN_OP_MAX_VERSIONS 12

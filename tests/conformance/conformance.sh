@@ -2,6 +2,7 @@
 # conformance.sh — runs `onnxbn test` for ctest over the ONNX backend test data; exits 77 (ctest
 # SKIP) when the data is not installed. usage: conformance.sh ONNXBN TESTDATA pass|suite PATH...
 #   pass:  every case must PASS (a SKIP fails too)
+#   skip:  every case must SKIP with the reason in $SKIP_REASON (the random-value cases)
 #   suite: no case may FAIL or crash, except those in known_failures.txt (defects of the test
 #          data itself), which must still fail; unsupported ones SKIP (the summary is printed)
 set -u
@@ -23,6 +24,18 @@ pass)
     [ "$rc" -lt 128 ] || { echo "onnxbn crashed (exit $rc)"; exit 1; }
     want="${#paths[@]} passed, 0 failed, 0 skipped"
     [ "$(tail -n 1 <<<"$out")" = "$want" ] || { echo "expected: $want"; exit 1; }
+    ;;
+skip)
+    out=$("$ONNXBN" test "${paths[@]}")
+    rc=$?
+    echo "$out"
+    [ "$rc" -lt 128 ] || { echo "onnxbn crashed (exit $rc)"; exit 1; }
+    status=0
+    for p in "$@"; do
+        c=${p##*/}
+        grep -qxF "SKIP $c: $SKIP_REASON" <<<"$out" || { echo "expected: SKIP $c: $SKIP_REASON"; status=1; }
+    done
+    exit "$status"
     ;;
 suite)
     out=$("$ONNXBN" test --quiet "${paths[@]}")
