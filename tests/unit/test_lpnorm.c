@@ -30,16 +30,6 @@ static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
         fail_msg("run: %s", err.msg);
 }
 
-/* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static inline void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
-                        const int64_t *yd, const void *y)
-{
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, n, f);
-    mk_expect_bytes(s, 0, yt, yr, yd, y);
-    onnxbn_session_free(s);
-}
-
 static mk_model *lp_model(onnxbn_dtype t, int r, const int64_t *d, const int64_t *axis,
                           const int64_t *p)
 {

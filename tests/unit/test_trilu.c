@@ -32,7 +32,7 @@ static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
 }
 
 /* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static inline void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
+static void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
                         const int64_t *yd, const void *y)
 {
     onnxbn_session *s = open_ok(mm);
