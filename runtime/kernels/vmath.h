@@ -23,8 +23,10 @@
 ONNXBN_VM_INLINE float onnxbn_vexpf(float x)
 {
     const float hi = 88.72283935546875f, lo = -87.33654f;
-    float c = x > hi ? hi : x;
-    c = c < lo ? lo : c;
+    /* a NaN goes on as hi (every compare with it is false), so that the conversion to int below
+     * always has a value in range; the NaN itself is given back at the end */
+    float c = x < hi ? x : hi;
+    c = c > lo ? c : lo;
     /* round to nearest by the 1.5·2^23 trick: vectorises on every level, unlike rintf at SSE2 */
     const float shift = 12582912.0f;
     float n = (c * 1.44269504088896341f + shift) - shift;
