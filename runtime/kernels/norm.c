@@ -2,7 +2,9 @@
  * types (inlined with the type fixed); statistics and softmax sums are accumulated in double. */
 #include <math.h>
 
+#include "kernels/clones.h"
 #include "kernels/norm.h"
+#include "kernels/vmath.h"
 
 #if defined(__GNUC__)
 #define INLINE static inline __attribute__((always_inline))
@@ -139,10 +141,53 @@ INLINE void softmax_any(onnxbn_softmax_kind kind, const void *x, void *y, int64_
     }
 }
 
+/* Softmax of float along a contiguous axis (attention's rows): the maximum in 16 lanes, e^(x − max)
+ * by vmath.h's exp, the sum in double over 16 lanes, all loops vectorised per ISA level; expf was
+ * a call per element. NaN and infinities give what softmax_line gives (the maximum skips a NaN
+ * that is not first, whose e^ then makes every output NaN). */
+#define LANES 16
+ONNXBN_CLONE_BODY void smx_rows_f32_body(const float *x, float *y, int64_t rows, int64_t n)
+{
+    for (int64_t r = 0; r < rows; r++, x += n, y += n) {
+        float ml[LANES];
+        for (int l = 0; l < LANES; l++)
+            ml[l] = x[0];
+        int64_t j = 0;
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++)
+                ml[l] = x[j + l] > ml[l] ? x[j + l] : ml[l];
+        for (; j < n; j++)
+            ml[0] = x[j] > ml[0] ? x[j] : ml[0];
+        float m = ml[0];
+        for (int l = 1; l < LANES; l++)
+            m = ml[l] > m ? ml[l] : m;
+        for (j = 0; j < n; j++)
+            y[j] = onnxbn_vexpf(x[j] - m);
+        double sl[LANES] = {0};
+        for (j = 0; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++)
+                sl[l] += (double)y[j + l];
+        for (; j < n; j++)
+            sl[0] += (double)y[j];
+        double s = 0.0;
+        for (int l = 0; l < LANES; l++)
+            s += sl[l];
+        const double inv = 1.0 / s;
+        for (j = 0; j < n; j++)
+            y[j] = (float)((double)y[j] * inv);
+    }
+}
+ONNXBN_CLONES(static, smx_rows_f32, (const float *x, float *y, int64_t rows, int64_t n),
+              (x, y, rows, n))
+#undef LANES
+
 void onnxbn_softmax_f32(onnxbn_softmax_kind kind, const float *x, float *y, int64_t outer,
                         int64_t n, int64_t inner, void *scratch)
 {
-    softmax_any(kind, x, y, outer, n, inner, scratch, false);
+    if (kind == ONNXBN_SOFTMAX && inner == 1 && n > 0)
+        smx_rows_f32(x, y, outer, n);
+    else
+        softmax_any(kind, x, y, outer, n, inner, scratch, false);
 }
 
 void onnxbn_softmax_f64(onnxbn_softmax_kind kind, const double *x, double *y, int64_t outer,
