@@ -98,13 +98,16 @@ void onnxbn_pw_portable_f32(size_t M, size_t N, size_t K, const float *Wp, const
 enum { TN = 48 };
 
 /* One MR × (16·NV) tile: 8·NV accumulators, W broadcast from the packed panel, the pixels of
- * column vector i under mask mk[i]; rows past mr are computed but not stored. It fetches ahead
- * the panel of W at pfw (the next one: the late layers' W comes from memory, and broadcasts use
- * it too slowly for the hardware prefetcher to notice) and, with pfx, the next tile's pixels (X
- * has a row stream per input channel, more than the hardware follows). */
-INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, const float *pfw,
-                        const float *x, size_t ldx, const float *bias, const float *res, size_t mr,
-                        const __mmask16 *mk, int act, float lo, float hi, float *y, size_t ldy)
+ * column vector i under mask mk[i], or unmasked in a whole tile (full: GCC reloaded the masks
+ * from the stack at every step, and whole tiles are nearly all of them); rows past mr are
+ * computed but not stored. It fetches ahead the panel of W at pfw (the next one: the late
+ * layers' W comes from memory, and broadcasts use it too slowly for the hardware prefetcher to
+ * notice) and, with pfx, the next tile's pixels (X has a row stream per input channel, more
+ * than the hardware follows). */
+INLINE AVX512 void tile(const int NV, const int pfx, const int full, size_t K, const float *wp,
+                        const float *pfw, const float *x, size_t ldx, const float *bias,
+                        const float *res, size_t mr, const __mmask16 *mk, int act, float lo,
+                        float hi, float *y, size_t ldy)
 {
     __m512 acc[3][MR];
     /* the sum of the blocks so far, in memory: the accumulators take 24 of the 32 registers */
@@ -122,7 +125,8 @@ INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, 
             __m512 xv[3];
 #pragma GCC unroll 3
             for (int i = 0; i < NV; i++)
-                xv[i] = _mm512_maskz_loadu_ps(mk[i], xk + 16 * i);
+                xv[i] = full ? _mm512_loadu_ps(xk + 16 * i)
+                             : _mm512_maskz_loadu_ps(mk[i], xk + 16 * i);
             _mm_prefetch((const char *)(pfw + k * MR), _MM_HINT_T0);
             if (pfx) {
 #pragma GCC unroll 3
@@ -160,25 +164,32 @@ INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, 
 #pragma GCC unroll 3
         for (int i = 0; i < NV; i++) {
             __m512 v = bias ? _mm512_add_ps(acc[i][r], b) : acc[i][r];
-            if (res)
-                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk[i], res + r * ldy + 16 * i));
-            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], onnxbn_act16(v, act, lov, hiv));
+            if (res) {
+                const float *rp = res + r * ldy + 16 * i;
+                v = _mm512_add_ps(v, full ? _mm512_loadu_ps(rp) : _mm512_maskz_loadu_ps(mk[i], rp));
+            }
+            v = onnxbn_act16(v, act, lov, hiv);
+            if (full)
+                _mm512_storeu_ps(y + r * ldy + 16 * i, v);
+            else
+                _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], v);
         }
     }
 }
 
-#define TILE_VARIANT(name, NV, PFX)                                                                \
+#define TILE_VARIANT(name, NV, PFX, FULL)                                                          \
     static AVX512 void name(size_t K, const float *wp, const float *pfw, const float *x,          \
                             size_t ldx, const float *bias, const float *res, size_t mr,           \
                             const __mmask16 *mk, int act, float lo, float hi, float *y,           \
                             size_t ldy)                                                           \
     {                                                                                             \
-        tile(NV, PFX, K, wp, pfw, x, ldx, bias, res, mr, mk, act, lo, hi, y, ldy);                \
+        tile(NV, PFX, FULL, K, wp, pfw, x, ldx, bias, res, mr, mk, act, lo, hi, y, ldy);          \
     }
-TILE_VARIANT(tile1, 1, 0)
-TILE_VARIANT(tile2, 2, 0)
-TILE_VARIANT(tile3, 3, 0)
-TILE_VARIANT(tile3x, 3, 1)
+TILE_VARIANT(tile1, 1, 0, 0)
+TILE_VARIANT(tile2, 2, 0, 0)
+TILE_VARIANT(tile3, 3, 0, 0)
+TILE_VARIANT(tile3f, 3, 0, 1)
+TILE_VARIANT(tile3x, 3, 1, 1)
 
 /* The tile at output channel r0 over columns [n0, n0 + nr), nr ≤ TN. */
 static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
@@ -197,6 +208,8 @@ static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *
     const float *res = R ? R + r0 * ldy + n0 : NULL;
     if (r0 == 0 && nr == TN && N - n0 > TN)
         tile3x(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
+    else if (nr == TN)
+        tile3f(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else if (nr > 32)
         tile3(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else if (nr > 16)
