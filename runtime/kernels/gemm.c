@@ -292,7 +292,10 @@ void onnxbn_dgemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, doub
 
 /* Up to PR rows of A against one panel: 2·PR accumulators of 16 floats, 24 of the 32 AVX-512
  * registers. K is taken KC at a time so that the panel's KC×32 block (32 KiB) is read from L1 by
- * every row block; partial sums wait in C. */
+ * every row block; partial sums wait in C. Each block's sum starts from zero and is then added to
+ * C's, rather than continuing C's: the error of one chain of K multiply-adds grows with sqrt(K),
+ * that of blocks with sqrt(KC) + sqrt(K/KC) (as in kernels/pointwise.c; the same load of C, one
+ * add more per block). */
 enum { PN = ONNXBN_SGEMM_PANEL, PR = 12, PKC = 256, PM = 48 };
 
 bool onnxbn_sgemm_packed_fast(void)
@@ -340,10 +343,16 @@ static void panel_c(size_t M, size_t K, const float *A, size_t lda, const float 
     for (size_t i = 0; i < M; i++) {
         float acc[PN] = {0};
         const float *a = A + i * lda;
-        for (size_t k = 0; k < K; k++) {
-            const float av = a[k], *b = panel + k * PN;
+        for (size_t k0 = 0; k0 < K; k0 += PKC) { /* in blocks, as the AVX-512 tiles */
+            const size_t k1 = K - k0 < PKC ? K : k0 + PKC;
+            float blk[PN] = {0};
+            for (size_t k = k0; k < k1; k++) {
+                const float av = a[k], *b = panel + k * PN;
+                for (int j = 0; j < PN; j++)
+                    blk[j] += av * b[j];
+            }
             for (int j = 0; j < PN; j++)
-                acc[j] += av * b[j];
+                acc[j] += blk[j];
         }
         for (size_t j = 0; j < e->nr; j++)
             C[i * e->ldc + j] =
@@ -354,8 +363,8 @@ static void panel_c(size_t M, size_t K, const float *A, size_t lda, const float 
 #ifdef HAVE_X86
 #define AVX512 __attribute__((target("avx512f")))
 
-/* R rows × W vectors (compile-time constants after inlining) over kc steps of k: starts from 0
- * (first) or from the partial sums in C, ends with bias and activation (last) or partial sums. */
+/* R rows × W vectors (compile-time constants after inlining) over kc steps of k from 0, added to
+ * the partial sums in C unless first; ends with bias and activation (last) or partial sums. */
 AVX512 static inline __attribute__((always_inline)) void
 tile_rw(const int R, const int W, size_t kc, const float *A, size_t lda, const float *bp,
         bool first, bool last, const ptile *e, float *C)
@@ -367,7 +376,7 @@ tile_rw(const int R, const int W, size_t kc, const float *A, size_t lda, const f
     __m512 c[PR][2];
     for (int r = 0; r < R; r++)
         for (int w = 0; w < W; w++)
-            c[r][w] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m[w], C + r * e->ldc + 16 * w);
+            c[r][w] = _mm512_setzero_ps();
     for (size_t k = 0; k < kc; k++) {
         __m512 b[2];
         for (int w = 0; w < W; w++)
@@ -384,6 +393,8 @@ tile_rw(const int R, const int W, size_t kc, const float *A, size_t lda, const f
                                             : _mm512_setzero_ps();
         for (int r = 0; r < R; r++) {
             __m512 v = c[r][w];
+            if (!first)
+                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[w], C + r * e->ldc + 16 * w));
             if (last)
                 v = onnxbn_act16(_mm512_add_ps(v, bias), e->act, lo, hi);
             _mm512_mask_storeu_ps(C + r * e->ldc + 16 * w, m[w], v);

@@ -15,6 +15,19 @@
 
 enum { MR = ONNXBN_PW_MR, NR = 32 };
 
+/* K is summed KB terms at a time, each block from zero and then added to the sum of the blocks
+ * before it, and the bias comes last: the error of one chain of K multiply-adds grows with
+ * sqrt(K), that of blocks with sqrt(KB) + sqrt(K/KB), and a bias at the start of the chain (a
+ * folded BN's shift, often as large as the result) rides every partial sum. One chain from the
+ * bias put fcn_resnet50 (K up to 4608) at twice torch's and onnxruntime's error; KB = 128 matches
+ * onnxruntime's 1x1 results in RMS error. Cost: a load, add and store of each accumulator per
+ * block and an add at the end. tests/unit/test_conv_fast.c holds the error to this. */
+#ifndef ONNXBN_PW_KB
+#define ONNXBN_PW_KB 128
+#endif
+enum { KB = ONNXBN_PW_KB };
+_Static_assert(KB > 0 && KB % 8 == 0, "column() takes a block 8 terms at a time");
+
 size_t onnxbn_pw_packed_floats(size_t M, size_t K)
 {
     const size_t panels = (M + MR - 1) / MR;
@@ -39,23 +52,30 @@ static void tile_c(size_t K, const float *wp, const float *x, size_t ldx, const 
                    const float *res, size_t mr, size_t nr, int act, float lo, float hi, float *y,
                    size_t ldy)
 {
-    float acc[MR][NR];
-    memset(acc, 0, sizeof acc);
-    for (size_t k = 0; k < K; k++) {
-        const float *xk = x + k * ldx, *w = wp + k * MR;
-        float xr[NR];
-        memcpy(xr, xk, nr * sizeof *xr);
-        for (size_t j = nr; j < NR; j++)
-            xr[j] = 0.0f;
+    float sum[MR][NR], acc[MR][NR];
+    memset(sum, 0, sizeof sum);
+    for (size_t k0 = 0; k0 < K; k0 += KB) {
+        const size_t k1 = K - k0 < KB ? K : k0 + KB;
+        memset(acc, 0, sizeof acc);
+        for (size_t k = k0; k < k1; k++) {
+            const float *xk = x + k * ldx, *w = wp + k * MR;
+            float xr[NR];
+            memcpy(xr, xk, nr * sizeof *xr);
+            for (size_t j = nr; j < NR; j++)
+                xr[j] = 0.0f;
+            for (int r = 0; r < MR; r++)
+                for (int j = 0; j < NR; j++)
+                    acc[r][j] += w[r] * xr[j];
+        }
         for (int r = 0; r < MR; r++)
             for (int j = 0; j < NR; j++)
-                acc[r][j] += w[r] * xr[j];
+                sum[r][j] += acc[r][j];
     }
     for (size_t r = 0; r < mr; r++) {
         const float b = bias ? bias[r] : 0.0f;
         for (size_t j = 0; j < nr; j++)
             y[r * ldy + j] =
-                onnxbn_act1(acc[r][j] + b + (res ? res[r * ldy + j] : 0.0f), act, lo, hi);
+                onnxbn_act1(sum[r][j] + b + (res ? res[r * ldy + j] : 0.0f), act, lo, hi);
     }
 }
 
@@ -78,70 +98,98 @@ void onnxbn_pw_portable_f32(size_t M, size_t N, size_t K, const float *Wp, const
 enum { TN = 48 };
 
 /* One MR × (16·NV) tile: 8·NV accumulators, W broadcast from the packed panel, the pixels of
- * column vector i under mask mk[i]; rows past mr are computed but not stored. It fetches ahead
- * the panel of W at pfw (the next one: the late layers' W comes from memory, and broadcasts use
- * it too slowly for the hardware prefetcher to notice) and, with pfx, the next tile's pixels (X
- * has a row stream per input channel, more than the hardware follows). */
-INLINE AVX512 void tile(const int NV, const int pfx, size_t K, const float *wp, const float *pfw,
-                        const float *x, size_t ldx, const float *bias, const float *res, size_t mr,
-                        const __mmask16 *mk, int act, float lo, float hi, float *y, size_t ldy)
+ * column vector i under mask mk[i], or unmasked in a whole tile (full: GCC reloaded the masks
+ * from the stack at every step, and whole tiles are nearly all of them); rows past mr are
+ * computed but not stored. It fetches ahead the panel of W at pfw (the next one: the late
+ * layers' W comes from memory, and broadcasts use it too slowly for the hardware prefetcher to
+ * notice) and, with pfx, the next tile's pixels (X has a row stream per input channel, more
+ * than the hardware follows). */
+INLINE AVX512 void tile(const int NV, const int pfx, const int full, size_t K, const float *wp,
+                        const float *pfw, const float *x, size_t ldx, const float *bias,
+                        const float *res, size_t mr, const __mmask16 *mk, int act, float lo,
+                        float hi, float *y, size_t ldy)
 {
     __m512 acc[3][MR];
+    /* the sum of the blocks so far, in memory: the accumulators take 24 of the 32 registers */
+    float sum[3][MR][16] __attribute__((aligned(64)));
+    for (size_t k0 = 0; k0 < K || k0 == 0; k0 += KB) {
+        const size_t k1 = K - k0 < KB ? K : k0 + KB;
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) {
-        const __m512 b = _mm512_set1_ps(bias && (size_t)r < mr ? bias[r] : 0.0f);
+        for (int r = 0; r < MR; r++)
 #pragma GCC unroll 3
-        for (int i = 0; i < NV; i++)
-            acc[i][r] = b;
-    }
+            for (int i = 0; i < NV; i++)
+                acc[i][r] = _mm512_setzero_ps();
 #pragma GCC unroll 2
-    for (size_t k = 0; k < K; k++) {
-        const float *xk = x + k * ldx, *w = wp + k * MR;
-        __m512 xv[3];
-#pragma GCC unroll 3
-        for (int i = 0; i < NV; i++)
-            xv[i] = _mm512_maskz_loadu_ps(mk[i], xk + 16 * i);
-        _mm_prefetch((const char *)(pfw + k * MR), _MM_HINT_T0);
-        if (pfx) {
+        for (size_t k = k0; k < k1; k++) {
+            const float *xk = x + k * ldx, *w = wp + k * MR;
+            __m512 xv[3];
 #pragma GCC unroll 3
             for (int i = 0; i < NV; i++)
-                _mm_prefetch((const char *)(xk + TN + 16 * i), _MM_HINT_T0);
-        }
+                xv[i] = full ? _mm512_loadu_ps(xk + 16 * i)
+                             : _mm512_maskz_loadu_ps(mk[i], xk + 16 * i);
+            _mm_prefetch((const char *)(pfw + k * MR), _MM_HINT_T0);
+            if (pfx) {
+#pragma GCC unroll 3
+                for (int i = 0; i < NV; i++)
+                    _mm_prefetch((const char *)(xk + TN + 16 * i), _MM_HINT_T0);
+            }
 #pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            const __m512 wr = _mm512_set1_ps(w[r]);
+            for (int r = 0; r < MR; r++) {
+                const __m512 wr = _mm512_set1_ps(w[r]);
 #pragma GCC unroll 3
-            for (int i = 0; i < NV; i++)
-                acc[i][r] = _mm512_fmadd_ps(wr, xv[i], acc[i][r]);
+                for (int i = 0; i < NV; i++)
+                    acc[i][r] = _mm512_fmadd_ps(wr, xv[i], acc[i][r]);
+            }
         }
+        if (k0 == 0 && k1 >= K)
+            break; /* one block: the sum is in the registers */
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++)
+#pragma GCC unroll 3
+            for (int i = 0; i < NV; i++) {
+                if (k0)
+                    acc[i][r] = _mm512_add_ps(acc[i][r], _mm512_load_ps(sum[i][r]));
+                if (k1 < K)
+                    _mm512_store_ps(sum[i][r], acc[i][r]);
+            }
+        if (k1 >= K)
+            break;
     }
     const __m512 lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) {
         if ((size_t)r >= mr)
             break;
+        const __m512 b = _mm512_set1_ps(bias ? bias[r] : 0.0f);
 #pragma GCC unroll 3
         for (int i = 0; i < NV; i++) {
-            __m512 v = acc[i][r];
-            if (res)
-                v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk[i], res + r * ldy + 16 * i));
-            _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], onnxbn_act16(v, act, lov, hiv));
+            __m512 v = bias ? _mm512_add_ps(acc[i][r], b) : acc[i][r];
+            if (res) {
+                const float *rp = res + r * ldy + 16 * i;
+                v = _mm512_add_ps(v, full ? _mm512_loadu_ps(rp) : _mm512_maskz_loadu_ps(mk[i], rp));
+            }
+            v = onnxbn_act16(v, act, lov, hiv);
+            if (full)
+                _mm512_storeu_ps(y + r * ldy + 16 * i, v);
+            else
+                _mm512_mask_storeu_ps(y + r * ldy + 16 * i, mk[i], v);
         }
     }
 }
 
-#define TILE_VARIANT(name, NV, PFX)                                                                \
+#define TILE_VARIANT(name, NV, PFX, FULL)                                                          \
     static AVX512 void name(size_t K, const float *wp, const float *pfw, const float *x,          \
                             size_t ldx, const float *bias, const float *res, size_t mr,           \
                             const __mmask16 *mk, int act, float lo, float hi, float *y,           \
                             size_t ldy)                                                           \
     {                                                                                             \
-        tile(NV, PFX, K, wp, pfw, x, ldx, bias, res, mr, mk, act, lo, hi, y, ldy);                \
+        tile(NV, PFX, FULL, K, wp, pfw, x, ldx, bias, res, mr, mk, act, lo, hi, y, ldy);          \
     }
-TILE_VARIANT(tile1, 1, 0)
-TILE_VARIANT(tile2, 2, 0)
-TILE_VARIANT(tile3, 3, 0)
-TILE_VARIANT(tile3x, 3, 1)
+TILE_VARIANT(tile1, 1, 0, 0)
+TILE_VARIANT(tile2, 2, 0, 0)
+TILE_VARIANT(tile3, 3, 0, 0)
+TILE_VARIANT(tile3f, 3, 0, 1)
+TILE_VARIANT(tile3x, 3, 1, 1)
 
 /* The tile at output channel r0 over columns [n0, n0 + nr), nr ≤ TN. */
 static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *X, size_t ldx,
@@ -160,6 +208,8 @@ static void tile_at(size_t M, size_t N, size_t K, const float *Wp, const float *
     const float *res = R ? R + r0 * ldy + n0 : NULL;
     if (r0 == 0 && nr == TN && N - n0 > TN)
         tile3x(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
+    else if (nr == TN)
+        tile3f(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else if (nr > 32)
         tile3(K, wp, pfw, X + n0, ldx, b, res, mr, mk, act, lo, hi, y, ldy);
     else if (nr > 16)
@@ -178,22 +228,28 @@ static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, s
                           float *y, size_t ldy)
 {
     for (size_t r0 = 0; r0 < M; r0 += MR) {
-        __m256 acc[8];
-        for (int u = 0; u < 8; u++)
-            acc[u] = _mm256_setzero_ps();
         const float *wp = Wp + r0 * K;
-        size_t k = 0;
-        for (; k + 8 <= K; k += 8)
-#pragma GCC unroll 8
+        __m256 s = _mm256_setzero_ps();
+        /* KB terms a block as in the tiles (KB is a multiple of 8) */
+        for (size_t k0 = 0; k0 < K; k0 += KB) {
+            const size_t k1 = K - k0 < KB ? K : k0 + KB;
+            __m256 acc[8];
             for (int u = 0; u < 8; u++)
-                acc[u] = _mm256_fmadd_ps(_mm256_loadu_ps(wp + (k + u) * MR),
-                                         _mm256_set1_ps(x[(k + u) * ldx]), acc[u]);
-        for (; k < K; k++)
-            acc[k % 8] = _mm256_fmadd_ps(_mm256_loadu_ps(wp + k * MR), _mm256_set1_ps(x[k * ldx]),
-                                         acc[k % 8]);
-        const __m256 s = _mm256_add_ps(
-            _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
-            _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7])));
+                acc[u] = _mm256_setzero_ps();
+            size_t k = k0;
+            for (; k + 8 <= k1; k += 8)
+#pragma GCC unroll 8
+                for (int u = 0; u < 8; u++)
+                    acc[u] = _mm256_fmadd_ps(_mm256_loadu_ps(wp + (k + u) * MR),
+                                             _mm256_set1_ps(x[(k + u) * ldx]), acc[u]);
+            for (; k < k1; k++)
+                acc[k % 8] = _mm256_fmadd_ps(_mm256_loadu_ps(wp + k * MR),
+                                             _mm256_set1_ps(x[k * ldx]), acc[k % 8]);
+            const __m256 b = _mm256_add_ps(
+                _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])),
+                _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7])));
+            s = k0 ? _mm256_add_ps(s, b) : b;
+        }
         float v[MR];
         _mm256_storeu_ps(v, s);
         const size_t nm = M - r0 < MR ? M - r0 : MR;

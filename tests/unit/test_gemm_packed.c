@@ -137,6 +137,47 @@ static void test_ranges_same_bits(void **state)
     onnxbn_free(Bp);
 }
 
+/* A long K (transformers' MLPs: 3072; here 4608) is summed in blocks of 256 that each start
+ * from zero, not as one chain continued through C: the RMS error, relative to the RMS result,
+ * grows with sqrt(KC) + sqrt(K/KC) rather than sqrt(K). On these values: 20.5 u (packed) and
+ * 20.3 u (portable) as one chain, 4.9 u and 5.2 u in blocks. */
+static void test_blocked_sum(void **state)
+{
+    (void)state;
+    enum { M = 12, N = 32, K = 4608 };
+    const double u = 1.0 / 16777216.0;
+    float *A = malloc(M * K * sizeof *A), *B = malloc(K * N * sizeof *B);
+    float *C = malloc(M * N * sizeof *C);
+    float *Bp = onnxbn_alloc(onnxbn_sgemm_packed_floats(K, N) * sizeof(float));
+    assert_true(A && B && C && Bp);
+    fill(A, M * K, 11);
+    fill(B, K * N, 12);
+    onnxbn_sgemm_pack_b(false, K, N, B, N, Bp);
+    for (int v = 0; v < 2; v++) {
+        if (v == 0)
+            onnxbn_sgemm_packed(M, N, K, A, K, Bp, NULL, 0, 0, 0, C, N, 0, N);
+        else
+            onnxbn_sgemm_packed_portable(M, N, K, A, K, Bp, NULL, 0, 0, 0, C, N, 0, N);
+        double e2 = 0.0, r2 = 0.0;
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++) {
+                double s = 0.0;
+                for (size_t k = 0; k < K; k++)
+                    s += (double)A[i * K + k] * B[k * N + j];
+                e2 += (C[i * N + j] - s) * (C[i * N + j] - s);
+                r2 += s * s;
+            }
+        const double rel = sqrt(e2 / r2) / u;
+        if (!(rel <= 10.0))
+            fail_msg("%s, K %d: RMS error %.1f u of the RMS result, expected at most 10 u (K summed "
+                     "in blocks)", v == 0 ? "packed" : "portable", K, rel);
+    }
+    free(A);
+    free(B);
+    free(C);
+    onnxbn_free(Bp);
+}
+
 /* Relu as the Relu operator has it: NaN stays NaN, -0 becomes +0. */
 static void test_relu_nan_and_signed_zero(void **state)
 {
@@ -273,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_edges),
         cmocka_unit_test(test_ranges_same_bits),
+        cmocka_unit_test(test_blocked_sum),
         cmocka_unit_test(test_relu_nan_and_signed_zero),
         cmocka_unit_test(test_operators_with_weights),
         cmocka_unit_test(test_operators_threads),
