@@ -268,6 +268,114 @@ static int trimmed(char **names, size_t n)
     return (int)n;
 }
 
+/* ---- names subgraphs read from enclosing scopes ---- */
+
+typedef struct namelist {
+    const char **v;
+    size_t n, cap;
+} namelist;
+
+/* Linear: subgraphs are small (If branches of a few nodes), and the walk runs once at load. */
+static bool nl_has(const namelist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], s))
+            return true;
+    return false;
+}
+
+static bool nl_add(namelist *l, const char *s)
+{
+    if (!s || !*s || nl_has(l, s))
+        return true;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        const char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = s;
+    return true;
+}
+
+static bool graph_free_names(const Onnx__GraphProto *gp, namelist *out)
+{
+    namelist def = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < gp->n_input; i++)
+        ok = nl_add(&def, gp->input[i]->name);
+    for (size_t i = 0; ok && i < gp->n_initializer; i++)
+        ok = nl_add(&def, gp->initializer[i]->name);
+    for (size_t i = 0; ok && i < gp->n_node; i++)
+        for (size_t k = 0; ok && k < gp->node[i]->n_output; k++)
+            ok = nl_add(&def, gp->node[i]->output[k]);
+    for (size_t i = 0; ok && i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        for (size_t k = 0; ok && k < np->n_input; k++)
+            if (np->input[k] && *np->input[k] && !nl_has(&def, np->input[k]))
+                ok = nl_add(out, np->input[k]);
+        for (size_t a = 0; ok && a < np->n_attribute; a++) {
+            const Onnx__AttributeProto *at = np->attribute[a];
+            for (size_t j = 0; ok && j < at->n_graphs + (at->g != NULL); j++) {
+                namelist inner = {0};
+                ok = graph_free_names(j < at->n_graphs ? at->graphs[j] : at->g, &inner);
+                for (size_t q = 0; ok && q < inner.n; q++)
+                    if (!nl_has(&def, inner.v[q]))
+                        ok = nl_add(out, inner.v[q]);
+                free(inner.v);
+            }
+        }
+    }
+    free(def.v);
+    return ok;
+}
+
+bool onnxbn_graph_free_names(const Onnx__GraphProto *gp, const char ***names, size_t *n)
+{
+    namelist l = {0};
+    bool ok = graph_free_names(gp, &l);
+    if (!ok)
+        free(l.v);
+    *names = ok ? l.v : NULL;
+    *n = ok ? l.n : 0;
+    return ok;
+}
+
+/* The free names of all of node np's subgraphs, appended to l. */
+static bool node_free_names(const Onnx__NodeProto *np, namelist *l)
+{
+    bool ok = true;
+    for (size_t a = 0; ok && a < np->n_attribute; a++) {
+        const Onnx__AttributeProto *at = np->attribute[a];
+        for (size_t j = 0; ok && j < at->n_graphs + (at->g != NULL); j++)
+            ok = graph_free_names(j < at->n_graphs ? at->graphs[j] : at->g, l);
+    }
+    return ok;
+}
+
+/* Sets node nd's implicit inputs (in[n_args..]) from `names`, which must all be defined here. */
+static onnxbn_status bind_implicit(onnxbn_graph *g, onnxbn_node *nd, const namelist *names,
+                                   onnxbn_error *err)
+{
+    for (size_t q = 0; q < names->n; q++) {
+        int id = intern(g, names->v[q]);
+        if (id < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        onnxbn_value *v = &g->values[id];
+        if (v->producer < 0 && !v->init && v->input_index < 0)
+            return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL,
+                                   "a subgraph reads '%.200s', which no enclosing scope defines",
+                                   names->v[q]);
+        nd->in[nd->n_args + (int)q] = id;
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status build_nodes(onnxbn_graph *g, const Onnx__ModelProto *m, namelist *sub,
+                                 size_t slots, size_t names, onnxbn_error *err);
+
 static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err)
 {
     const Onnx__GraphProto *gp = m->graph;
@@ -277,9 +385,26 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
 
     size_t slots = 0, names = gp->n_initializer + gp->n_input + gp->n_output;
+    /* Per node with subgraphs, the names they read from here (implicit inputs). */
+    namelist *sub = calloc(gp->n_node + 1, sizeof *sub);
+    if (!sub)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_status st = build_nodes(g, m, sub, slots, names, err);
+    for (size_t i = 0; i < gp->n_node; i++)
+        free(sub[i].v);
+    free(sub);
+    return st;
+}
+
+static onnxbn_status build_nodes(onnxbn_graph *g, const Onnx__ModelProto *m, namelist *sub,
+                                 size_t slots, size_t names, onnxbn_error *err)
+{
+    const Onnx__GraphProto *gp = m->graph;
     for (size_t i = 0; i < gp->n_node; i++) {
-        slots += gp->node[i]->n_input + gp->node[i]->n_output;
-        names += gp->node[i]->n_input + gp->node[i]->n_output;
+        if (!node_free_names(gp->node[i], &sub[i]))
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        slots += gp->node[i]->n_input + gp->node[i]->n_output + sub[i].n;
+        names += gp->node[i]->n_input + gp->node[i]->n_output + sub[i].n;
     }
     if (names > INT32_MAX / 4)
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
@@ -338,7 +463,8 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         nd->index = i;
         if (!np->op_type || !*np->op_type)
             return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
-        nd->n_in = trimmed(np->input, np->n_input);
+        nd->n_args = trimmed(np->input, np->n_input);
+        nd->n_in = nd->n_args + (int)sub[i].n;
         nd->n_out = trimmed(np->output, np->n_output);
         nd->in = pool;
         pool += nd->n_in;
@@ -369,7 +495,12 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
     }
     for (int i = 0; i < g->n_nodes; i++) {
         onnxbn_node *nd = &g->nodes[i];
-        for (int k = 0; k < nd->n_in; k++) {
+        onnxbn_status st = bind_implicit(g, nd, &sub[i], err);
+        if (st)
+            return st;
+        for (int k = nd->n_args; k < nd->n_in; k++)
+            g->values[nd->in[k]].n_consumers++;
+        for (int k = 0; k < nd->n_args; k++) {
             const char *name = nd->proto->input[k];
             if (!name || !*name) {
                 nd->in[k] = -1;
@@ -474,17 +605,36 @@ static onnxbn_status load_node(onnxbn_graph *g, const Onnx__ModelProto *m, int i
     nd->index = i;
     if (!np->op_type || !*np->op_type)
         return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
-    int n_in = trimmed(np->input, np->n_input), n_out = trimmed(np->output, np->n_output);
-    int *ids = malloc(((size_t)n_in + (size_t)n_out + 1) * sizeof *ids);
-    if (!own(g, ids))
+    int n_args = trimmed(np->input, np->n_input), n_out = trimmed(np->output, np->n_output);
+    namelist sub = {0};
+    if (!node_free_names(np, &sub)) {
+        free(sub.v);
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    int n_in = n_args + (int)sub.n;
+    int *ids = malloc(((size_t)n_in + (size_t)n_out + 1) * sizeof *ids);
+    if (!own(g, ids)) {
+        free(sub.v);
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    /* Implicit inputs are interned, not checked: the relink that follows every edit checks
+     * the graph as a whole. */
+    for (size_t q = 0; q < sub.n; q++)
+        if ((ids[n_args + (int)q] = intern(g, sub.v[q])) < 0) {
+            free(sub.v);
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        }
+    free(sub.v);
     for (int k = 0; k < n_in + n_out; k++) {
+        if (k >= n_args && k < n_in)
+            continue;
         const char *name = k < n_in ? np->input[k] : np->output[k - n_in];
         ids[k] = name && *name ? intern(g, name) : -1;
         if (name && *name && ids[k] < 0)
             return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     nd->n_in = n_in;
+    nd->n_args = n_args;
     nd->n_out = n_out;
     nd->in = ids;
     nd->out = ids + n_in;
