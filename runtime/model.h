@@ -16,6 +16,7 @@ struct onnxbn_model {
     int index_builds;          /* times the graph index was built (load, fold passes) */
     struct onnxbn_subs **subs; /* per node index: its subgraphs (subgraph.h), or NULL; NULL
                                   when no node has any */
+    int n_subs;                /* entries of subs (the node count when they were built) */
     bool shell;                /* proto is a subgraph's shell (subgraph.h), not an unpacked file */
 };
 

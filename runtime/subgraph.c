@@ -47,7 +47,8 @@ static onnxbn_status make_shell(const Onnx__ModelProto *outer, const Onnx__Graph
     m->opset_import = outer->opset_import;
     g->input = in;
     g->n_input = gp->n_input;
-    memcpy(in, gp->input, gp->n_input * sizeof *in);
+    if (gp->n_input)
+        memcpy(in, gp->input, gp->n_input * sizeof *in);
     for (size_t i = 0; i < n; i++) {
         Onnx__ValueInfoProto *vi = calloc(1, sizeof *vi);
         if (!vi) {
@@ -77,7 +78,7 @@ void onnxbn_subs_free(onnxbn_model *m)
 {
     if (!m->subs)
         return;
-    for (int i = 0; i < m->graph.n_nodes; i++) {
+    for (int i = 0; i < m->n_subs; i++) {
         onnxbn_subs *s = m->subs[i];
         if (!s)
             continue;
@@ -88,6 +89,7 @@ void onnxbn_subs_free(onnxbn_model *m)
     }
     free(m->subs);
     m->subs = NULL;
+    m->n_subs = 0;
 }
 
 /* Branch `b` over graph gp of node nd: its free names, its shell model, where each free name
@@ -143,8 +145,11 @@ onnxbn_status onnxbn_subs_build(onnxbn_model *m, onnxbn_error *err)
             n += (int)np->attribute[a]->n_graphs + (np->attribute[a]->g != NULL);
         if (!n)
             continue;
-        if (!m->subs && !(m->subs = calloc((size_t)g->n_nodes + 1, sizeof *m->subs)))
-            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        if (!m->subs) {
+            if (!(m->subs = calloc((size_t)g->n_nodes + 1, sizeof *m->subs)))
+                return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+            m->n_subs = g->n_nodes;
+        }
         onnxbn_subs *s = m->subs[i] = calloc(1, sizeof *s);
         if (!s || !(s->b = calloc((size_t)n, sizeof *s->b)))
             return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
