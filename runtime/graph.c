@@ -273,15 +273,28 @@ static int trimmed(char **names, size_t n)
 typedef struct namelist {
     const char **v;
     size_t n, cap;
+    int *slot;          /* open addressing over v: index or -1; a subgraph may be large, and a
+                           file crafted with many names must not make the walk quadratic */
+    size_t slots;
+    uint64_t seed;
 } namelist;
 
-/* Linear: subgraphs are small (If branches of a few nodes), and the walk runs once at load. */
+static void nl_free(namelist *l)
+{
+    free(l->v);
+    free(l->slot);
+}
+
 static bool nl_has(const namelist *l, const char *s)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->v[i], s))
+    if (!l->slots)
+        return false;
+    for (size_t i = onnxbn_hash_str(l->seed, s) & (l->slots - 1);; i = (i + 1) & (l->slots - 1)) {
+        if (l->slot[i] < 0)
+            return false;
+        if (!strcmp(l->v[l->slot[i]], s))
             return true;
-    return false;
+    }
 }
 
 static bool nl_add(namelist *l, const char *s)
@@ -296,6 +309,28 @@ static bool nl_add(namelist *l, const char *s)
         l->v = v;
         l->cap = cap;
     }
+    if (2 * (l->n + 1) > l->slots) {
+        size_t slots = l->slots ? 2 * l->slots : 32;
+        int *slot = malloc(slots * sizeof *slot);
+        if (!slot)
+            return false;
+        memset(slot, 0xff, slots * sizeof *slot);
+        if (!l->slots)
+            l->seed = onnxbn_hash_seed(l);
+        for (size_t k = 0; k < l->n; k++) {
+            size_t i = onnxbn_hash_str(l->seed, l->v[k]) & (slots - 1);
+            while (slot[i] >= 0)
+                i = (i + 1) & (slots - 1);
+            slot[i] = (int)k;
+        }
+        free(l->slot);
+        l->slot = slot;
+        l->slots = slots;
+    }
+    size_t i = onnxbn_hash_str(l->seed, s) & (l->slots - 1);
+    while (l->slot[i] >= 0)
+        i = (i + 1) & (l->slots - 1);
+    l->slot[i] = (int)l->n;
     l->v[l->n++] = s;
     return true;
 }
@@ -324,11 +359,11 @@ static bool graph_free_names(const Onnx__GraphProto *gp, namelist *out)
                 for (size_t q = 0; ok && q < inner.n; q++)
                     if (!nl_has(&def, inner.v[q]))
                         ok = nl_add(out, inner.v[q]);
-                free(inner.v);
+                nl_free(&inner);
             }
         }
     }
-    free(def.v);
+    nl_free(&def);
     return ok;
 }
 
@@ -336,6 +371,7 @@ bool onnxbn_graph_free_names(const Onnx__GraphProto *gp, const char ***names, si
 {
     namelist l = {0};
     bool ok = graph_free_names(gp, &l);
+    free(l.slot);
     if (!ok)
         free(l.v);
     *names = ok ? l.v : NULL;
@@ -391,7 +427,7 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     onnxbn_status st = build_nodes(g, m, sub, slots, names, err);
     for (size_t i = 0; i < gp->n_node; i++)
-        free(sub[i].v);
+        nl_free(&sub[i]);
     free(sub);
     return st;
 }
@@ -608,23 +644,23 @@ static onnxbn_status load_node(onnxbn_graph *g, const Onnx__ModelProto *m, int i
     int n_args = trimmed(np->input, np->n_input), n_out = trimmed(np->output, np->n_output);
     namelist sub = {0};
     if (!node_free_names(np, &sub)) {
-        free(sub.v);
+        nl_free(&sub);
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     int n_in = n_args + (int)sub.n;
     int *ids = malloc(((size_t)n_in + (size_t)n_out + 1) * sizeof *ids);
     if (!own(g, ids)) {
-        free(sub.v);
+        nl_free(&sub);
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     /* Implicit inputs are interned, not checked: the relink that follows every edit checks
      * the graph as a whole. */
     for (size_t q = 0; q < sub.n; q++)
         if ((ids[n_args + (int)q] = intern(g, sub.v[q])) < 0) {
-            free(sub.v);
+            nl_free(&sub);
             return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
         }
-    free(sub.v);
+    nl_free(&sub);
     for (int k = 0; k < n_in + n_out; k++) {
         if (k >= n_args && k < n_in)
             continue;
