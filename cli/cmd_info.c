@@ -12,12 +12,15 @@ const char cmd_info_help[] =
     "usage: onnxbn info MODEL [--dot | --json] [--fused]\n\n"
     "Prints the model's IR version, producer, opset imports, inputs and outputs (element type\n"
     "and shape; symbolic dimensions by name, '?' when unknown), the node count per operator type\n"
-    "(most frequent first) and the number and size of the initializers.\n\n"
+    "(most frequent first), the number and size of the initializers, and the nodes that hold\n"
+    "subgraphs (If's branches: each one's name, node count and inputs, which are the outer\n"
+    "values it reads; nested ones indented).\n\n"
     "options:\n"
     "  --dot      write the graph in Graphviz format instead (render: dot -Tsvg): one box per\n"
     "             node with its weights' shapes, edges labelled with the shapes the model\n"
     "             declares; BatchNormalization nodes that `onnxbn fuse` folds are orange and\n"
-    "             dashed, operators onnxbn does not implement red\n"
+    "             dashed, operators onnxbn does not implement red; a node with subgraphs\n"
+    "             lists each one's name and node count in its box\n"
     "  --json     print one JSON object instead (documented in docs/cli.md)\n"
     "  --fused    describe the model as `onnxbn fuse` would write it (every pass, in memory);\n"
     "             with --dot, layers that absorbed a BatchNormalization are green\n"
@@ -69,6 +72,33 @@ static int print_ops(const onnxbn_model *m)
         printf("  %-24s %zu\n", ops[j].op, ops[j].n);
     free(ops);
     return CLI_OK;
+}
+
+/* Nodes that hold subgraphs, each subgraph's name, node count and outer reads; nested ones
+ * indented under theirs. */
+static void print_subgraphs(const onnxbn_model *m, int depth, bool *header)
+{
+    for (size_t i = 0; i < onnxbn_model_node_count(m); i++) {
+        size_t ns = onnxbn_model_node_subgraph_count(m, i);
+        if (!ns)
+            continue;
+        if (!*header)
+            printf("subgraphs:\n");
+        *header = true;
+        const char *name = onnxbn_model_node_name(m, i);
+        printf("%*s%s%s%s%s:", 2 + 2 * depth, "", onnxbn_model_node_op_type(m, i), name[0] ? " '" : "",
+               name, name[0] ? "'" : "");
+        for (size_t k = 0; k < ns; k++) {
+            const char *attr = "";
+            const onnxbn_model *b = onnxbn_model_node_subgraph(m, i, k, &attr);
+            size_t nn = onnxbn_model_node_count(b), ni = onnxbn_model_input_count(b);
+            printf("%s %s %zu node%s, %zu input%s", k ? ";" : "", attr, nn, nn == 1 ? "" : "s", ni,
+                   ni == 1 ? "" : "s");
+        }
+        printf("\n");
+        for (size_t k = 0; k < ns; k++)
+            print_subgraphs(onnxbn_model_node_subgraph(m, i, k, NULL), depth + 1, header);
+    }
 }
 
 /* ---- what `onnxbn fuse` does to each BatchNormalization, for the marks ---- */
@@ -265,6 +295,12 @@ static void print_dot(const char *path, const onnxbn_model *m, const node_mark *
             cat(label, sizeof label, "%s%s", sep, cli_info_shape(&vi, prev, sizeof prev));
             reps = 1;
         }
+        for (size_t k = 0; k < onnxbn_model_node_subgraph_count(m, i); k++) {
+            const char *attr = "";
+            const onnxbn_model *b = onnxbn_model_node_subgraph(m, i, k, &attr);
+            size_t nn = onnxbn_model_node_count(b);
+            cat(label, sizeof label, "\n%s: %zu node%s", attr, nn, nn == 1 ? "" : "s");
+        }
         const char *style = "";
         const node_mark *mk = &marks[i];
         if (mk->kind == MARK_BN_FOLDS) {
@@ -402,6 +438,16 @@ static int print_json(const char *path, const onnxbn_model *m, const node_mark *
         printf(", \"domain\": ");
         cli_json_str(stdout, onnxbn_model_node_domain(m, i));
         printf(", \"supported\": %s", onnxbn_model_node_supported(m, i) ? "true" : "false");
+        for (size_t k = 0; k < onnxbn_model_node_subgraph_count(m, i); k++) {
+            const char *attr = "";
+            const onnxbn_model *b = onnxbn_model_node_subgraph(m, i, k, &attr);
+            printf("%s{\"attribute\": ", k ? ", " : ", \"subgraphs\": [");
+            cli_json_str(stdout, attr);
+            printf(", \"nodes\": %zu, \"inputs\": %zu}", onnxbn_model_node_count(b),
+                   onnxbn_model_input_count(b));
+            if (k + 1 == onnxbn_model_node_subgraph_count(m, i))
+                printf("]");
+        }
         static const char *const lists[] = {"inputs", "outputs"};
         for (int l = 0; l < 2; l++) {
             size_t c = l ? onnxbn_model_node_output_count(m, i) : onnxbn_model_node_input_count(m, i);
@@ -551,6 +597,8 @@ int cmd_info(int argc, char **argv)
     rc = print_ops(m);
     printf("initializers: %zu (%llu bytes)\n", onnxbn_model_initializer_count(m),
            (unsigned long long)onnxbn_model_initializer_bytes(m));
+    bool header = false;
+    print_subgraphs(m, 0, &header);
 done:
     free(marks);
     onnxbn_fuse_report_free(r);

@@ -23,7 +23,7 @@ static bool queue_reads(fz *z, int from, const char *to, const onnxbn_node *skip
         const onnxbn_node *nd = &z->g.nodes[val->consumers[c]];
         if (nd == skip)
             continue;
-        for (int k = 0; k < nd->n_in; k++) {
+        for (int k = 0; k < nd->n_args; k++) { /* implicit reads: fz_subref refused them */
             if (nd->in[k] != from)
                 continue;
             bool dup = false; /* a node reading the value twice is listed twice */

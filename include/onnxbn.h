@@ -343,6 +343,14 @@ ONNXBN_API bool onnxbn_model_node_supported(const onnxbn_model *m, size_t i);
  * Bernoulli, Multinomial): no other generator reproduces its outputs, so a test of the model can
  * compare their types and shapes, not their values. False when i is out of range. */
 ONNXBN_API bool onnxbn_model_node_random(const onnxbn_model *m, size_t i);
+/* Node i's subgraphs (If's then_branch and else_branch), in attribute order: how many (0 for
+ * most nodes and when i is out of range), and subgraph k as a model of its own, with *attr (may
+ * be NULL) its attribute's name: its nodes, initializers and outputs are the subgraph's, its
+ * inputs are its own followed by the values of enclosing scopes it reads. NULL when k is out of
+ * range. Valid as the model's strings are. */
+ONNXBN_API size_t onnxbn_model_node_subgraph_count(const onnxbn_model *m, size_t i);
+ONNXBN_API const onnxbn_model *onnxbn_model_node_subgraph(const onnxbn_model *m, size_t i,
+                                                          size_t k, const char **attr);
 
 /* What the model says about the value `name`: its declared element type and shape (graph input,
  * output or value_info), or for an initializer its type and dims. Returns false when no node,

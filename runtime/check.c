@@ -12,9 +12,9 @@ static onnxbn_status check_node(const onnxbn_node *n, const onnxbn_node_op *o, o
     const onnxbn_op_def *d = o->def;
     const Onnx__NodeProto *p = n->proto;
     const int max_inputs = d->max_inputs_at ? d->max_inputs_at(o->version) : s->max_inputs;
-    if (n->n_in < s->min_inputs || n->n_in > max_inputs)
+    if (n->n_args < s->min_inputs || n->n_args > max_inputs)
         return onnxbn_node_err(n, err, ONNXBN_ERR_MODEL, "has %d inputs, the operator takes %d to %d",
-                               n->n_in, s->min_inputs, max_inputs);
+                               n->n_args, s->min_inputs, max_inputs);
     if (n->n_out < s->min_outputs || n->n_out > s->max_outputs)
         return onnxbn_node_err(n, err, ONNXBN_ERR_MODEL, "has %d outputs, the operator gives %d to %d",
                                n->n_out, s->min_outputs, s->max_outputs);

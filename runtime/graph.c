@@ -268,6 +268,150 @@ static int trimmed(char **names, size_t n)
     return (int)n;
 }
 
+/* ---- names subgraphs read from enclosing scopes ---- */
+
+typedef struct namelist {
+    const char **v;
+    size_t n, cap;
+    int *slot;          /* open addressing over v: index or -1; a subgraph may be large, and a
+                           file crafted with many names must not make the walk quadratic */
+    size_t slots;
+    uint64_t seed;
+} namelist;
+
+static void nl_free(namelist *l)
+{
+    free(l->v);
+    free(l->slot);
+}
+
+static bool nl_has(const namelist *l, const char *s)
+{
+    if (!l->slots)
+        return false;
+    for (size_t i = onnxbn_hash_str(l->seed, s) & (l->slots - 1);; i = (i + 1) & (l->slots - 1)) {
+        if (l->slot[i] < 0)
+            return false;
+        if (!strcmp(l->v[l->slot[i]], s))
+            return true;
+    }
+}
+
+static bool nl_add(namelist *l, const char *s)
+{
+    if (!s || !*s || nl_has(l, s))
+        return true;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        const char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (2 * (l->n + 1) > l->slots) {
+        size_t slots = l->slots ? 2 * l->slots : 32;
+        int *slot = malloc(slots * sizeof *slot);
+        if (!slot)
+            return false;
+        memset(slot, 0xff, slots * sizeof *slot);
+        if (!l->slots)
+            l->seed = onnxbn_hash_seed(l);
+        for (size_t k = 0; k < l->n; k++) {
+            size_t i = onnxbn_hash_str(l->seed, l->v[k]) & (slots - 1);
+            while (slot[i] >= 0)
+                i = (i + 1) & (slots - 1);
+            slot[i] = (int)k;
+        }
+        free(l->slot);
+        l->slot = slot;
+        l->slots = slots;
+    }
+    size_t i = onnxbn_hash_str(l->seed, s) & (l->slots - 1);
+    while (l->slot[i] >= 0)
+        i = (i + 1) & (l->slots - 1);
+    l->slot[i] = (int)l->n;
+    l->v[l->n++] = s;
+    return true;
+}
+
+static bool graph_free_names(const Onnx__GraphProto *gp, namelist *out)
+{
+    namelist def = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < gp->n_input; i++)
+        ok = nl_add(&def, gp->input[i]->name);
+    for (size_t i = 0; ok && i < gp->n_initializer; i++)
+        ok = nl_add(&def, gp->initializer[i]->name);
+    for (size_t i = 0; ok && i < gp->n_node; i++)
+        for (size_t k = 0; ok && k < gp->node[i]->n_output; k++)
+            ok = nl_add(&def, gp->node[i]->output[k]);
+    for (size_t i = 0; ok && i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        for (size_t k = 0; ok && k < np->n_input; k++)
+            if (np->input[k] && *np->input[k] && !nl_has(&def, np->input[k]))
+                ok = nl_add(out, np->input[k]);
+        for (size_t a = 0; ok && a < np->n_attribute; a++) {
+            const Onnx__AttributeProto *at = np->attribute[a];
+            for (size_t j = 0; ok && j < at->n_graphs + (at->g != NULL); j++) {
+                namelist inner = {0};
+                ok = graph_free_names(j < at->n_graphs ? at->graphs[j] : at->g, &inner);
+                for (size_t q = 0; ok && q < inner.n; q++)
+                    if (!nl_has(&def, inner.v[q]))
+                        ok = nl_add(out, inner.v[q]);
+                nl_free(&inner);
+            }
+        }
+    }
+    nl_free(&def);
+    return ok;
+}
+
+bool onnxbn_graph_free_names(const Onnx__GraphProto *gp, const char ***names, size_t *n)
+{
+    namelist l = {0};
+    bool ok = graph_free_names(gp, &l);
+    free(l.slot);
+    if (!ok)
+        free(l.v);
+    *names = ok ? l.v : NULL;
+    *n = ok ? l.n : 0;
+    return ok;
+}
+
+/* The free names of all of node np's subgraphs, appended to l. */
+static bool node_free_names(const Onnx__NodeProto *np, namelist *l)
+{
+    bool ok = true;
+    for (size_t a = 0; ok && a < np->n_attribute; a++) {
+        const Onnx__AttributeProto *at = np->attribute[a];
+        for (size_t j = 0; ok && j < at->n_graphs + (at->g != NULL); j++)
+            ok = graph_free_names(j < at->n_graphs ? at->graphs[j] : at->g, l);
+    }
+    return ok;
+}
+
+/* Sets node nd's implicit inputs (in[n_args..]) from `names`, which must all be defined here. */
+static onnxbn_status bind_implicit(onnxbn_graph *g, onnxbn_node *nd, const namelist *names,
+                                   onnxbn_error *err)
+{
+    for (size_t q = 0; q < names->n; q++) {
+        int id = intern(g, names->v[q]);
+        if (id < 0)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        onnxbn_value *v = &g->values[id];
+        if (v->producer < 0 && !v->init && v->input_index < 0)
+            return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL,
+                                   "a subgraph reads '%.200s', which no enclosing scope defines",
+                                   names->v[q]);
+        nd->in[nd->n_args + (int)q] = id;
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status build_nodes(onnxbn_graph *g, const Onnx__ModelProto *m, namelist *sub,
+                                 size_t slots, size_t names, onnxbn_error *err);
+
 static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err)
 {
     const Onnx__GraphProto *gp = m->graph;
@@ -277,9 +421,26 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
 
     size_t slots = 0, names = gp->n_initializer + gp->n_input + gp->n_output;
+    /* Per node with subgraphs, the names they read from here (implicit inputs). */
+    namelist *sub = calloc(gp->n_node + 1, sizeof *sub);
+    if (!sub)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_status st = build_nodes(g, m, sub, slots, names, err);
+    for (size_t i = 0; i < gp->n_node; i++)
+        nl_free(&sub[i]);
+    free(sub);
+    return st;
+}
+
+static onnxbn_status build_nodes(onnxbn_graph *g, const Onnx__ModelProto *m, namelist *sub,
+                                 size_t slots, size_t names, onnxbn_error *err)
+{
+    const Onnx__GraphProto *gp = m->graph;
     for (size_t i = 0; i < gp->n_node; i++) {
-        slots += gp->node[i]->n_input + gp->node[i]->n_output;
-        names += gp->node[i]->n_input + gp->node[i]->n_output;
+        if (!node_free_names(gp->node[i], &sub[i]))
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        slots += gp->node[i]->n_input + gp->node[i]->n_output + sub[i].n;
+        names += gp->node[i]->n_input + gp->node[i]->n_output + sub[i].n;
     }
     if (names > INT32_MAX / 4)
         return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "the graph is too large");
@@ -338,7 +499,8 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
         nd->index = i;
         if (!np->op_type || !*np->op_type)
             return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
-        nd->n_in = trimmed(np->input, np->n_input);
+        nd->n_args = trimmed(np->input, np->n_input);
+        nd->n_in = nd->n_args + (int)sub[i].n;
         nd->n_out = trimmed(np->output, np->n_output);
         nd->in = pool;
         pool += nd->n_in;
@@ -369,7 +531,12 @@ static onnxbn_status build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_er
     }
     for (int i = 0; i < g->n_nodes; i++) {
         onnxbn_node *nd = &g->nodes[i];
-        for (int k = 0; k < nd->n_in; k++) {
+        onnxbn_status st = bind_implicit(g, nd, &sub[i], err);
+        if (st)
+            return st;
+        for (int k = nd->n_args; k < nd->n_in; k++)
+            g->values[nd->in[k]].n_consumers++;
+        for (int k = 0; k < nd->n_args; k++) {
             const char *name = nd->proto->input[k];
             if (!name || !*name) {
                 nd->in[k] = -1;
@@ -474,17 +641,36 @@ static onnxbn_status load_node(onnxbn_graph *g, const Onnx__ModelProto *m, int i
     nd->index = i;
     if (!np->op_type || !*np->op_type)
         return onnxbn_node_err(nd, err, ONNXBN_ERR_MODEL, "has no op_type");
-    int n_in = trimmed(np->input, np->n_input), n_out = trimmed(np->output, np->n_output);
-    int *ids = malloc(((size_t)n_in + (size_t)n_out + 1) * sizeof *ids);
-    if (!own(g, ids))
+    int n_args = trimmed(np->input, np->n_input), n_out = trimmed(np->output, np->n_output);
+    namelist sub = {0};
+    if (!node_free_names(np, &sub)) {
+        nl_free(&sub);
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    int n_in = n_args + (int)sub.n;
+    int *ids = malloc(((size_t)n_in + (size_t)n_out + 1) * sizeof *ids);
+    if (!own(g, ids)) {
+        nl_free(&sub);
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    }
+    /* Implicit inputs are interned, not checked: the relink that follows every edit checks
+     * the graph as a whole. */
+    for (size_t q = 0; q < sub.n; q++)
+        if ((ids[n_args + (int)q] = intern(g, sub.v[q])) < 0) {
+            nl_free(&sub);
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        }
+    nl_free(&sub);
     for (int k = 0; k < n_in + n_out; k++) {
+        if (k >= n_args && k < n_in)
+            continue;
         const char *name = k < n_in ? np->input[k] : np->output[k - n_in];
         ids[k] = name && *name ? intern(g, name) : -1;
         if (name && *name && ids[k] < 0)
             return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     nd->n_in = n_in;
+    nd->n_args = n_args;
     nd->n_out = n_out;
     nd->in = ids;
     nd->out = ids + n_in;

@@ -27,6 +27,10 @@ typedef struct onnxbn_node {
     int64_t opset;               /* opset of the node's domain */
     int n_in, n_out;
     int *in, *out;               /* value ids; -1 for an omitted optional (empty name) */
+    /* in[0, n_args) are the inputs the file lists (proto->input); in[n_args, n_in) are the values
+     * of this graph that the node's subgraphs (If's branches) read by name: implicit inputs, so
+     * that the order, liveness and every walk over inputs see those reads as well. */
+    int n_args;
 } onnxbn_node;
 
 typedef struct onnxbn_graph {
@@ -57,7 +61,8 @@ typedef struct onnxbn_graph {
 } onnxbn_graph;
 
 /* Builds the index and checks the structure: names produced twice, inputs nothing produces,
- * cycles, domains missing from opset_import. It knows no operator: any op_type is indexed. */
+ * cycles, domains missing from opset_import, names a subgraph reads that no enclosing scope
+ * defines. It knows no operator: any op_type is indexed. */
 onnxbn_status onnxbn_graph_build(onnxbn_graph *g, const Onnx__ModelProto *m, onnxbn_error *err);
 void onnxbn_graph_free(onnxbn_graph *g);
 /* Value id or -1. A value no node, initializer or graph input mentions any more (after edits)
@@ -91,6 +96,11 @@ onnxbn_status onnxbn_graph_relink(onnxbn_graph *g, onnxbn_error *err);
  * that names crafted to collide cannot turn lookups into scans. */
 uint64_t onnxbn_hash_seed(const void *salt);
 uint64_t onnxbn_hash_str(uint64_t seed, const char *s);
+/* The names graph `gp` reads (its own nodes and the graphs nested in them, any depth) that it
+ * does not define itself (inputs, initializers, node outputs): what it reads from enclosing
+ * scopes, in order of first use. *names (malloc'd, pointing into gp) and *n; false when out of
+ * memory. */
+bool onnxbn_graph_free_names(const Onnx__GraphProto *gp, const char ***names, size_t *n);
 /* "node 'name' (Op)" or "node #3 (Op)" into buf. */
 const char *onnxbn_node_label(const onnxbn_node *n, char *buf, size_t cap);
 #define ONNXBN_LABEL_MAX 160

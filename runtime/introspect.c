@@ -4,6 +4,7 @@
 
 #include "model.h"
 #include "abi.h"
+#include "subgraph.h"
 
 static const onnxbn_node *node_at(const onnxbn_model *m, size_t i)
 {
@@ -50,6 +51,22 @@ bool onnxbn_model_node_random(const onnxbn_model *m, size_t i)
 {
     const onnxbn_node *n = node_at(m, i);
     return n && onnxbn_op_has(m->ops[i].id, ONNXBN_OP_RANDOM);
+}
+
+size_t onnxbn_model_node_subgraph_count(const onnxbn_model *m, size_t i)
+{
+    return node_at(m, i) && m->subs && m->subs[i] ? (size_t)m->subs[i]->n : 0;
+}
+
+const onnxbn_model *onnxbn_model_node_subgraph(const onnxbn_model *m, size_t i, size_t k,
+                                               const char **attr)
+{
+    if (k >= onnxbn_model_node_subgraph_count(m, i))
+        return NULL;
+    const onnxbn_branch *b = &m->subs[i]->b[k];
+    if (attr)
+        *attr = b->attr;
+    return b->model;
 }
 
 bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,

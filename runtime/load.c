@@ -2,6 +2,7 @@
  * outputs, and the load-time checks of stored tensors (core.c decodes them). */
 #include "model.h"
 #include "abi.h"
+#include "subgraph.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -242,6 +243,8 @@ onnxbn_status onnxbn_model_bind(onnxbn_model *m, onnxbn_error *err)
     free(m->ops);
     m->ops = NULL;
     onnxbn_status st = onnxbn_check_ops(&m->graph, false, &m->ops, err);
+    if (!st)
+        st = onnxbn_subs_build(m, err);
     return st ? st : onnxbn_model_fill_io(m, err);
 }
 
@@ -395,12 +398,15 @@ void onnxbn_model_free(onnxbn_model *m)
 {
     if (!m)
         return;
+    onnxbn_subs_free(m);
     onnxbn_graph_free(&m->graph);
     free(m->ops);
     free(m->in_info);
     free(m->out_info);
     free(m->base_dir);
-    if (m->proto)
+    if (m->shell)
+        onnxbn_shell_free(m->proto);
+    else if (m->proto)
         onnx__model_proto__free_unpacked(m->proto, NULL);
     free(m);
 }

@@ -14,6 +14,10 @@ struct onnxbn_model {
     onnxbn_value_info *in_info, *out_info;
     uint64_t init_bytes;
     int index_builds;          /* times the graph index was built (load, fold passes) */
+    struct onnxbn_subs **subs; /* per node index: its subgraphs (subgraph.h), or NULL; NULL
+                                  when no node has any */
+    int n_subs;                /* entries of subs (the node count when they were built) */
+    bool shell;                /* proto is a subgraph's shell (subgraph.h), not an unpacked file */
 };
 
 /* Takes ownership of proto, also on failure. */

@@ -46,6 +46,7 @@ static inline void onnxbn_act_f32(onnxbn_act act, float *y, size_t n)
 }
 
 typedef struct onnxbn_pool onnxbn_pool; /* threadpool.h */
+typedef struct onnxbn_subs onnxbn_subs; /* subgraph.h: a node's subgraphs, ready to run */
 
 /* What stops a run early (onnxbn_session_cancel, onnxbn_session_set_timeout). The run checks it
  * before each node; a kernel that can run long checks it between chunks of about a millisecond of
@@ -98,6 +99,8 @@ struct onnxbn_kctx {
     onnxbn_stop *stop;           /* at run: the session's stop request, or NULL (never) */
     onnxbn_act act;              /* set by the planner for ONNXBN_OP_FUSE_ACT ops */
     const onnxbn_tensor *res;    /* set by the planner for ONNXBN_OP_FUSE_ADD ops, or NULL */
+    onnxbn_subs *subs;           /* set by the planner for a node with subgraphs (If), or NULL;
+                                    in[n_args..n_in) are then the values they read (graph.h) */
 };
 
 /* Input i or NULL when it is absent (also past n_in). */
@@ -158,6 +161,18 @@ onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const c
                                  char *buf, size_t cap);
 /* Decodes a TENSOR attribute into a new owned tensor (*out NULL when absent). */
 onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_tensor **out);
+
+/* Subgraphs (runtime/subgraph.c). Runs the node's subgraph held by attribute `attr` with the
+ * node's implicit inputs bound (read, never written), and leaves its outputs for
+ * onnxbn_sub_output until the branch runs again; *n_out: how many it has. The branch's plan
+ * is kept and reused while its input shapes repeat. Errors name the node and the branch's node;
+ * c->stop reaches into the branch. */
+onnxbn_status onnxbn_sub_run(onnxbn_kctx *c, const char *attr, int *n_out);
+/* Output i of the last run of subgraph `attr`, or NULL. */
+const onnxbn_tensor *onnxbn_sub_output(const onnxbn_kctx *c, const char *attr, int i);
+/* True once after each onnxbn_sub_run of `attr`: a node whose infer ran the branch (with every
+ * input's data) takes its outputs in run() without running it again. */
+bool onnxbn_sub_take_fresh(onnxbn_kctx *c, const char *attr);
 
 /* Registry (ops/registry.c, made from schema/ops.def): the def that runs operator `id`, or NULL
  * (an OPX line, or not an id). */

@@ -786,6 +786,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         c->threads = p->model->opt.threads > 1 ? p->model->opt.threads : 1;
         c->n_in = nd->n_in;
         c->n_out = nd->n_out;
+        c->subs = p->model->subs ? p->model->subs[nd->index] : NULL;
         c->in = in_pool;
         c->out = out_pool;
         in_pool += nd->n_in;

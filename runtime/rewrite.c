@@ -2,6 +2,7 @@
  * inputs/outputs made again after) and write it back. The converter works on the ModelProto. */
 #include "converter.h"
 #include "model.h"
+#include "subgraph.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
      * model gets it back when it is still as a build makes it, else builds one. */
     onnxbn_graph g = m->graph;
     memset(&m->graph, 0, sizeof m->graph);
+    onnxbn_subs_free(m); /* bound to node indices too, and to the nodes' protos */
     free(m->ops); /* bound to node indices the passes change */
     m->ops = NULL;
     free(m->in_info);

@@ -10,6 +10,7 @@
 #include "abi.h"
 #include "kernels/gemm.h"
 #include "plan.h"
+#include "subgraph.h"
 #include "threadpool.h"
 
 struct onnxbn_session {
@@ -243,6 +244,8 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
                                           : onnxbn_model_fuse(model, "fold-bn", 0, NULL, err);
     if (!st)
         st = check_ops(model, err);
+    if (!st)
+        st = onnxbn_subs_open(model, err);
     /* onnxbn threads around SGEMM (one call per thread), so OpenBLAS runs each call on the
      * calling thread alone: this is process-wide (OpenBLAS has no per-call setting). */
     onnxbn_sgemm_single_thread();
@@ -411,7 +414,17 @@ onnxbn_status onnxbn_session_set_timeout(onnxbn_session *s, double seconds, onnx
 }
 
 static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *names,
-                                const onnxbn_tensor *const *inputs, onnxbn_error *err);
+                                const onnxbn_tensor *const *inputs, onnxbn_stop *stop,
+                                onnxbn_error *err);
+
+/* A branch session runs inside its outer run (one at a time, as the outer session): no busy
+ * flag of its own, and the outer stop request, so cancel and deadline reach into it. */
+onnxbn_status onnxbn_session_run_nested(onnxbn_session *s, size_t n, const char *const *names,
+                                        const onnxbn_tensor *const *inputs, onnxbn_stop *stop,
+                                        onnxbn_error *err)
+{
+    return run_locked(s, n, names, inputs, stop, err);
+}
 
 onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const *names,
                                  const onnxbn_tensor *const *inputs, onnxbn_error *err)
@@ -427,13 +440,14 @@ onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const char *const 
     int64_t timeout = atomic_load(&s->timeout_ns);
     s->stop.deadline_ns = timeout ? mono_ns() + timeout : 0;
     atomic_store_explicit(&s->stop.cancel, false, memory_order_relaxed);
-    onnxbn_status st = run_locked(s, n, names, inputs, err);
+    onnxbn_status st = run_locked(s, n, names, inputs, &s->stop, err);
     atomic_flag_clear_explicit(&s->busy, memory_order_release);
     return st;
 }
 
 static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *names,
-                                const onnxbn_tensor *const *inputs, onnxbn_error *err)
+                                const onnxbn_tensor *const *inputs, onnxbn_stop *stop,
+                                onnxbn_error *err)
 {
     if (n > (size_t)s->model->graph.n_values)
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
@@ -458,8 +472,7 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
         }
     }
     if (!st)
-        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, s->prof_ns, s->prof_runs, &s->stop,
-                             err);
+        st = onnxbn_plan_run(s->plan, (int)n, ids, fed, s->prof_ns, s->prof_runs, stop, err);
     free(ids);
     free(fed);
     s->ran = st == ONNXBN_OK;

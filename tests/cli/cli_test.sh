@@ -171,6 +171,17 @@ case_info() {
     local order
     order=$(grep -E '^  (Relu|Add|Mul) ' "$OUT" | awk '{print $1 $2}' | tr '\n' ' ')
     [ "$order" = "Relu3 Add1 Mul1 " ] || fail "operator counts in the wrong order: $order"
+    # A node with subgraphs: each branch's name, node count and outer reads, in text, dot, json.
+    local m=$TESTDATA/node/test_if/model.onnx
+    expect_ok info "$m"
+    has_line "subgraphs:"
+    has_line "  If: else_branch 1 node, 0 inputs; then_branch 1 node, 0 inputs"
+    expect_ok info --dot "$m"
+    grep -qF 'n0 [label="If\nelse_branch: 1 node\nthen_branch: 1 node"]' "$OUT" ||
+        fail "--dot does not list the If's branches"
+    expect_ok info --json "$m"
+    grep -qF '"subgraphs": [{"attribute": "else_branch", "nodes": 1, "inputs": 0}, {"attribute": "then_branch", "nodes": 1, "inputs": 0}]' "$OUT" ||
+        fail "--json does not list the If's branches"
 }
 
 # run writes output files that numpy reads back equal to the ONNX reference outputs.

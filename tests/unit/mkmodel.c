@@ -24,6 +24,8 @@ struct mk_model {
     /* Everything allocated for the model, freed together. */
     void **owned;
     size_t n_owned, cap_owned;
+    mk_model **subs; /* models whose graphs are this model's graph attributes */
+    size_t n_subs;
 };
 
 static void *own(mk_model *m, void *p)
@@ -344,6 +346,14 @@ void mk_attr_floats(mk_node *n, const char *name, size_t count, const float *v)
         memcpy(a->floats, v, count * sizeof *v);
 }
 
+void mk_attr_graph(mk_model *m, mk_node *n, const char *name, mk_model *sub)
+{
+    Onnx__AttributeProto *a = attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH);
+    sub->g.name = sdup(sub, name);
+    a->g = &sub->g;
+    PUSH(NULL, m->n_subs, m->subs, sub);
+}
+
 uint8_t *mk_pack(const mk_model *m, size_t *len)
 {
     *len = onnx__model_proto__get_packed_size(&m->m);
@@ -384,6 +394,9 @@ void mk_free(mk_model *m)
     free(m->g.output);
     free(m->g.initializer);
     free(m->m.opset_import);
+    for (size_t i = 0; i < m->n_subs; i++)
+        mk_free(m->subs[i]);
+    free(m->subs);
     for (size_t i = 0; i < m->n_owned; i++)
         free(m->owned[i]);
     free(m->owned);

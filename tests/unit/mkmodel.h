@@ -45,6 +45,8 @@ void mk_attr_f(mk_node *n, const char *name, float v);
 void mk_attr_s(mk_node *n, const char *name, const char *v);
 void mk_attr_ints(mk_node *n, const char *name, size_t count, const int64_t *v);
 void mk_attr_floats(mk_node *n, const char *name, size_t count, const float *v);
+/* A GRAPH attribute holding sub's graph (If's branches); m takes sub over (mk_free frees it). */
+void mk_attr_graph(mk_model *m, mk_node *n, const char *name, mk_model *sub);
 
 /* Serialized bytes (malloc'd; the caller frees). */
 uint8_t *mk_pack(const mk_model *m, size_t *len);
