@@ -293,7 +293,7 @@ static void converter_keeps_branch_reads(void **state)
     onnxbn_options nf = ONNXBN_OPTIONS_INIT;
     nf.no_fold = true;
     for (int mode = 0; mode < 3; mode++) {
-        onnxbn_session *s;
+        onnxbn_session *s = NULL;
         if (mode < 2) {
             s = open_opt(m, mode ? &nf : NULL); /* folded at open; not folded */
         } else {
