@@ -481,3 +481,28 @@ void mk_expect_bytes(const onnxbn_session *s, size_t i, onnxbn_dtype dt, int ran
     if (onnxbn_tensor_nbytes(t))
         assert_memory_equal(onnxbn_tensor_cdata(t), data, onnxbn_tensor_nbytes(t));
 }
+
+onnxbn_session *mk_open_ok(const mk_model *m)
+{
+    onnxbn_session *s = NULL;
+    onnxbn_error err = {0};
+    if (mk_session(m, &s, &err))
+        fail_msg("session: %s", err.msg);
+    return s;
+}
+
+void mk_run_ok(onnxbn_session *s, size_t n, const mk_feed *feeds)
+{
+    onnxbn_error err = {0};
+    if (mk_run(s, n, feeds, &err))
+        fail_msg("run: %s", err.msg);
+}
+
+void mk_check_bytes(const mk_model *m, size_t n, const mk_feed *feeds, onnxbn_dtype dt, int rank,
+                    const int64_t *dims, const void *data)
+{
+    onnxbn_session *s = mk_open_ok(m);
+    mk_run_ok(s, n, feeds);
+    mk_expect_bytes(s, 0, dt, rank, dims, data);
+    onnxbn_session_free(s);
+}

@@ -81,4 +81,11 @@ void mk_expect_fail(const mk_model *m, size_t n, const mk_feed *feeds, onnxbn_st
 void mk_expect_bytes(const onnxbn_session *s, size_t i, onnxbn_dtype dt, int rank,
                      const int64_t *dims, const void *data);
 
+/* The same steps, failing the test (cmocka) with the library's message when one does not
+ * succeed: open a session on m; run it; open, run and check output 0's type, shape and bytes. */
+onnxbn_session *mk_open_ok(const mk_model *m);
+void mk_run_ok(onnxbn_session *s, size_t n, const mk_feed *feeds);
+void mk_check_bytes(const mk_model *m, size_t n, const mk_feed *feeds, onnxbn_dtype dt, int rank,
+                    const int64_t *dims, const void *data);
+
 #endif

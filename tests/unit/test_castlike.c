@@ -14,32 +14,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
-/* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
-                        const int64_t *yd, const void *y)
-{
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, n, f);
-    mk_expect_bytes(s, 0, yt, yr, yd, y);
-    onnxbn_session_free(s);
-}
-
 /* CastLike(X fed, L initializer of type lt and shape ld) */
 static mk_model *castlike_model(onnxbn_dtype xt, int xr, const int64_t *xd, onnxbn_dtype lt,
                                 int lr, const int64_t *ld, const void *like)
@@ -61,33 +35,33 @@ static void test_castlike_types(void **state)
     const int32_t like_i = 99, want_i[4] = {1, -2, 3, 0};
     mk_model *mm = castlike_model(ONNXBN_FLOAT, 2, xd, ONNXBN_INT32, 1, one, &like_i);
     mk_feed f = {"X", ONNXBN_FLOAT, 2, xd, x};
-    check_bytes(mm, 1, &f, ONNXBN_INT32, 2, xd, want_i);
+    mk_check_bytes(mm, 1, &f, ONNXBN_INT32, 2, xd, want_i);
     mk_free(mm);
     /* an empty "like" still names the type */
     mm = castlike_model(ONNXBN_FLOAT, 2, xd, ONNXBN_DOUBLE, 1, none, NULL);
     const double want_d[4] = {1.7f, -2.5f, 3.0f, -0.9f};
-    check_bytes(mm, 1, &f, ONNXBN_DOUBLE, 2, xd, want_d);
+    mk_check_bytes(mm, 1, &f, ONNXBN_DOUBLE, 2, xd, want_d);
     mk_free(mm);
     /* bfloat16 to float: the bits shifted up (0x3fc0 is 1.5, 0xc020 is -2.5) */
     const uint16_t xb[4] = {0x3fc0, 0xc020, 0x0000, 0x4049};
     const float like_f = 0, want_f[4] = {1.5f, -2.5f, 0.0f, 3.140625f};
     mm = castlike_model(ONNXBN_BFLOAT16, 2, xd, ONNXBN_FLOAT, 1, one, &like_f);
     mk_feed fb = {"X", ONNXBN_BFLOAT16, 2, xd, xb};
-    check_bytes(mm, 1, &fb, ONNXBN_FLOAT, 2, xd, want_f);
+    mk_check_bytes(mm, 1, &fb, ONNXBN_FLOAT, 2, xd, want_f);
     mk_free(mm);
     /* float to bfloat16 rounds to nearest even: 1 + 2^-8 is a tie, to 1.0; 1 + 3·2^-8 to 1 + 2^-6 */
     const float xr[4] = {1.00390625f, 1.01171875f, -2.5f, 0};
     const uint16_t like_b = 0, want_b[4] = {0x3f80, 0x3f82, 0xc020, 0x0000};
     mm = castlike_model(ONNXBN_FLOAT, 2, xd, ONNXBN_BFLOAT16, 1, one, &like_b);
     mk_feed fr = {"X", ONNXBN_FLOAT, 2, xd, xr};
-    check_bytes(mm, 1, &fr, ONNXBN_BFLOAT16, 2, xd, want_b);
+    mk_check_bytes(mm, 1, &fr, ONNXBN_BFLOAT16, 2, xd, want_b);
     mk_free(mm);
     /* int64 to bool */
     const int64_t xi[4] = {0, -3, 1, 0};
     const uint8_t like_bool = 0, want_bool[4] = {0, 1, 1, 0};
     mm = castlike_model(ONNXBN_INT64, 2, xd, ONNXBN_BOOL, 1, one, &like_bool);
     mk_feed fi = {"X", ONNXBN_INT64, 2, xd, xi};
-    check_bytes(mm, 1, &fi, ONNXBN_BOOL, 2, xd, want_bool);
+    mk_check_bytes(mm, 1, &fi, ONNXBN_BOOL, 2, xd, want_bool);
     mk_free(mm);
 }
 

@@ -14,22 +14,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
 
 /* CumSum(X fed, axis fed as an int64 scalar), with the attributes given. */
 static mk_model *cumsum_model(int opset, onnxbn_dtype xt, int xr, const int64_t *xd,
@@ -51,7 +35,7 @@ static void run_axis(onnxbn_session *s, onnxbn_dtype xt, int xr, const int64_t *
                      int64_t axis)
 {
     mk_feed f[2] = {{"X", xt, xr, xd, x}, {"A", ONNXBN_INT64, 0, NULL, &axis}};
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
 }
 
 static void test_cumsum_modes(void **state)
@@ -68,7 +52,7 @@ static void test_cumsum_modes(void **state)
     };
     for (int m = 0; m < 4; m++) {
         mk_model *mm = cumsum_model(14, ONNXBN_FLOAT, 2, d, m & 1, m >> 1);
-        onnxbn_session *s = open_ok(mm);
+        onnxbn_session *s = mk_open_ok(mm);
         run_axis(s, ONNXBN_FLOAT, 2, d, x, m % 2 ? -1 : 1);
         mk_expect_f32(s, 0, 2, d, want[m], 0, 0);
         onnxbn_session_free(s);
@@ -85,7 +69,7 @@ static void test_cumsum_axes(void **state)
     for (int k = 0; k < 12; k++)
         x[k] = (float)k;
     mk_model *mm = cumsum_model(11, ONNXBN_FLOAT, 3, d, -1, -1);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     run_axis(s, ONNXBN_FLOAT, 3, d, x, 1); /* the middle axis: rows of 2 summed down 3 */
     mk_expect_f32(s, 0, 3, d, (const float[]){0, 1, 2, 4, 6, 9, 6, 7, 14, 16, 24, 27}, 0, 0);
     run_axis(s, ONNXBN_FLOAT, 3, d, x, -3); /* the first axis: the second block adds the first */
@@ -103,14 +87,14 @@ static void test_cumsum_types(void **state)
     /* int32 wraps as two's complement; uint64 too */
     const int32_t xi[3] = {INT32_MAX, 1, 5}, wi[3] = {INT32_MAX, INT32_MIN, INT32_MIN + 5};
     mk_model *mm = cumsum_model(14, ONNXBN_INT32, 1, d, 0, 0);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     run_axis(s, ONNXBN_INT32, 1, d, xi, 0);
     mk_expect_bytes(s, 0, ONNXBN_INT32, 1, d, wi);
     onnxbn_session_free(s);
     mk_free(mm);
     const uint64_t xu[3] = {UINT64_MAX, 2, 3}; /* reverse: 3, 3+2, 5+max wrapping to 4 */
     mm = cumsum_model(11, ONNXBN_UINT64, 1, d, 0, 1);
-    s = open_ok(mm);
+    s = mk_open_ok(mm);
     run_axis(s, ONNXBN_UINT64, 1, d, xu, 0);
     mk_expect_bytes(s, 0, ONNXBN_UINT64, 1, d, (const uint64_t[]){4, 5, 3});
     onnxbn_session_free(s);
@@ -119,7 +103,7 @@ static void test_cumsum_types(void **state)
     const uint16_t xh[3] = {0x6800 /* 2048 */, 0x3c00 /* 1 */, 0x4000 /* 2 */};
     const uint16_t wh[3] = {0x6800, 0x6800, 0x6801 /* 2050 */};
     mm = cumsum_model(14, ONNXBN_FLOAT16, 1, d, 0, 0);
-    s = open_ok(mm);
+    s = mk_open_ok(mm);
     run_axis(s, ONNXBN_FLOAT16, 1, d, xh, 0);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT16, 1, d, wh);
     onnxbn_session_free(s);
@@ -127,7 +111,7 @@ static void test_cumsum_types(void **state)
     /* double */
     const double xd[3] = {0.5, 0.25, 0.125}; /* reverse */
     mm = cumsum_model(14, ONNXBN_DOUBLE, 1, d, 0, 1);
-    s = open_ok(mm);
+    s = mk_open_ok(mm);
     run_axis(s, ONNXBN_DOUBLE, 1, d, xd, 0);
     mk_expect_bytes(s, 0, ONNXBN_DOUBLE, 1, d, (const double[]){0.875, 0.375, 0.125});
     onnxbn_session_free(s);

@@ -14,22 +14,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
 static mk_model *det_model(onnxbn_dtype t, int r, const int64_t *d)
 {
     mk_model *mm = mk_new(11);
@@ -42,9 +26,9 @@ static mk_model *det_model(onnxbn_dtype t, int r, const int64_t *d)
 static onnxbn_session *det_run(onnxbn_dtype t, int r, const int64_t *d, const void *x)
 {
     mk_model *mm = det_model(t, r, d);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", t, r, d, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_free(mm);
     return s;
 }

@@ -16,31 +16,15 @@
 
 /* ---- helpers ---- */
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
 
 
 /* One-node model with fed input X; output 0 checked. */
 static void check1(const mk_model *mm, onnxbn_dtype xt, int xr, const int64_t *xd, const void *x,
                    int yr, const int64_t *yd, const void *y)
 {
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", xt, xr, xd, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, xt, yr, yd, y);
     onnxbn_session_free(s);
 }
@@ -161,9 +145,9 @@ static void test_concat(void **state)
     mk_init_f32(mm, "B", 2, bd, b);
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_attr_i(mk_node_add(mm, "Concat", "c", "A,B", "Y"), "axis", -1);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"A", 0, 2, ad, a};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, yd, want);
     onnxbn_session_free(s);
     mk_free(mm);
@@ -173,8 +157,8 @@ static void test_concat(void **state)
     mk_init_f32(mm, "B", 2, bd, b);
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_node_add(mm, "Concat", "c", "A,B", "Y");
-    s = open_ok(mm);
-    run_ok(s, 1, &f);
+    s = mk_open_ok(mm);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, yd, want);
     onnxbn_session_free(s);
     mk_free(mm);
@@ -200,9 +184,9 @@ static void test_split(void **state)
     mk_output(mm, "A", ONNXBN_FLOAT, -1, NULL);
     mk_output(mm, "B", ONNXBN_FLOAT, -1, NULL);
     mk_attr_i(mk_node_add(mm, "Split", "p", "X,s", "A,B"), "axis", -1);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", 0, 2, xd, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, ad, a);
     mk_expect_bytes(s, 1, ONNXBN_FLOAT, 2, bd, b);
     onnxbn_session_free(s);
@@ -216,8 +200,8 @@ static void test_split(void **state)
     mk_node *n = mk_node_add(mm, "Split", "p", "X", "A,B");
     mk_attr_i(n, "axis", 1);
     mk_attr_ints(n, "split", 2, lz);
-    s = open_ok(mm);
-    run_ok(s, 1, &f);
+    s = mk_open_ok(mm);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, zd, NULL);
     mk_expect_bytes(s, 1, ONNXBN_FLOAT, 2, xd, x);
     onnxbn_session_free(s);
@@ -230,9 +214,9 @@ static void test_split(void **state)
     mk_output(mm, "A", ONNXBN_FLOAT, -1, NULL);
     mk_output(mm, "B", ONNXBN_FLOAT, -1, NULL);
     mk_attr_i(mk_node_add(mm, "Split", "p", "X", "A,B"), "axis", -1);
-    s = open_ok(mm);
+    s = mk_open_ok(mm);
     mk_feed fg = {"X", 0, 2, gd, x};
-    run_ok(s, 1, &fg);
+    mk_run_ok(s, 1, &fg);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, g1, ga);
     mk_expect_bytes(s, 1, ONNXBN_FLOAT, 2, g1, gb);
     onnxbn_session_free(s);
@@ -244,8 +228,8 @@ static void test_split(void **state)
     mk_output(mm, "A", ONNXBN_FLOAT, -1, NULL);
     mk_output(mm, "B", ONNXBN_FLOAT, -1, NULL);
     mk_node_add(mm, "Split", "p", "X", "A,B");
-    s = open_ok(mm);
-    run_ok(s, 1, &f);
+    s = mk_open_ok(mm);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, hd, x);
     mk_expect_bytes(s, 1, ONNXBN_FLOAT, 2, hd, x + 3);
     onnxbn_session_free(s);
@@ -346,9 +330,9 @@ static void test_gather(void **state)
     mk_input(mm, "I", ONNXBN_INT32, 2, id);
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_attr_i(mk_node_add(mm, "Gather", "g", "X,I", "Y"), "axis", 1);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f[] = {{"X", 0, 2, xd, x}, {"I", ONNXBN_INT32, 2, id, idx}};
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 3, yd, want);
     /* an index out of range is an error at run time, not a read outside the buffer */
     const int32_t bad[] = {3, 0};

@@ -107,15 +107,6 @@ static const int64_t nms_want[90] = {0, 0, 15, 0, 0, 6, 0, 0, 16, 0, 0, 8, 0, 0,
 1, 0, 5, 1, 0, 15, 1, 0, 14, 1, 1, 7, 1, 1, 8, 1, 1, 1, 1, 1, 21, 1, 1, 9, 1, 2, 8, 1, 2, 15, 1, 2, 
 12, 1, 2, 4, 1, 2, 22};
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
 /* A NonMaxSuppression-`opset` node over fed boxes and scores; max_out < 0, iou < 0 or score
  * NAN leave that input out. */
 static mk_model *nms_model(int opset, int center, int64_t max_out, float iou, float score)
@@ -148,7 +139,7 @@ static mk_model *nms_model(int opset, int center, int64_t max_out, float iou, fl
 static void expect_nms(mk_model *mm, int64_t b, int64_t c, int64_t n, const float *boxes,
                        const float *scores, const int64_t *want, int64_t rows)
 {
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const int64_t bd[3] = {b, n, 4}, sd[3] = {b, c, n};
     const mk_feed f[2] = {{"boxes", ONNXBN_FLOAT, 3, bd, boxes}, {"scores", ONNXBN_FLOAT, 3, sd, scores}};
     onnxbn_error err = {0};

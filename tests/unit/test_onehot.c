@@ -14,32 +14,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
-/* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
-                        const int64_t *yd, const void *y)
-{
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, n, f);
-    mk_expect_bytes(s, 0, yt, yr, yd, y);
-    onnxbn_session_free(s);
-}
-
 /* OneHot(indices X fed, depth initializer D of type dt, values V initializer) at `opset`. */
 static mk_model *onehot_model(int opset, const int64_t *axis, onnxbn_dtype xt, int xr,
                               const int64_t *xd, onnxbn_dtype dt, const void *depth,
@@ -68,7 +42,7 @@ static void test_onehot_last_axis(void **state)
         mk_model *mm = onehot_model(opset, NULL, ONNXBN_INT64, 1, xd, ONNXBN_INT32, &depth,
                                     ONNXBN_FLOAT, v);
         mk_feed f = {"X", ONNXBN_INT64, 1, xd, x};
-        check_bytes(mm, 1, &f, ONNXBN_FLOAT, 2, (const int64_t[]){4, 3}, want);
+        mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT, 2, (const int64_t[]){4, 3}, want);
         mk_free(mm);
     }
 }
@@ -90,7 +64,7 @@ static void test_onehot_axes(void **state)
         mk_model *mm = onehot_model(11, axes[k], ONNXBN_INT32, 2, xd, ONNXBN_INT64, &depth,
                                     ONNXBN_INT32, v);
         mk_feed f = {"X", ONNXBN_INT32, 2, xd, x};
-        check_bytes(mm, 1, &f, ONNXBN_INT32, 3, k < 2 ? d1 : d0, k < 2 ? want1 : want0);
+        mk_check_bytes(mm, 1, &f, ONNXBN_INT32, 3, k < 2 ? d1 : d0, k < 2 ? want1 : want0);
         mk_free(mm);
     }
 }
@@ -107,7 +81,7 @@ static void test_onehot_float_types(void **state)
     const uint8_t want[6] = {0, 1, 1, 0, 1, 0};
     mk_model *mm = onehot_model(11, NULL, ONNXBN_FLOAT, 1, xd, ONNXBN_DOUBLE, &depth, ONNXBN_BOOL, v);
     mk_feed f = {"X", ONNXBN_FLOAT, 1, xd, x};
-    check_bytes(mm, 1, &f, ONNXBN_BOOL, 2, (const int64_t[]){3, 2}, want);
+    mk_check_bytes(mm, 1, &f, ONNXBN_BOOL, 2, (const int64_t[]){3, 2}, want);
     mk_free(mm);
 }
 
@@ -123,14 +97,14 @@ static void test_onehot_fed_depth(void **state)
     mk_init(mm, "V", ONNXBN_FLOAT, 1, (const int64_t[]){2}, (const float[]){0, 1});
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_node_add(mm, "OneHot", "oh", "X,D,V", "Y");
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const int64_t x[2] = {0, 2};
     int64_t depth = 3;
     mk_feed f[2] = {{"X", ONNXBN_INT64, 1, xd, x}, {"D", ONNXBN_INT64, 0, NULL, &depth}};
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_f32(s, 0, 2, (const int64_t[]){2, 3}, (const float[]){1, 0, 0, 0, 0, 1}, 0, 0);
     depth = 2; /* 2 is now out of range */
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_f32(s, 0, 2, (const int64_t[]){2, 2}, (const float[]){1, 0, 0, 0}, 0, 0);
     onnxbn_session_free(s);
     mk_free(mm);

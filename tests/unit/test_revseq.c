@@ -14,32 +14,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
-/* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
-                        const int64_t *yd, const void *y)
-{
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, n, f);
-    mk_expect_bytes(s, 0, yt, yr, yd, y);
-    onnxbn_session_free(s);
-}
-
 static mk_model *revseq_model(onnxbn_dtype t, int r, const int64_t *d, int64_t nb,
                               const int64_t *batch_axis, const int64_t *time_axis)
 {
@@ -66,7 +40,7 @@ static void test_revseq_examples(void **state)
     const int64_t l2[4] = {1, 2, 3, 4};
     mk_feed f2[2] = {{"X", ONNXBN_FLOAT, 2, d, x}, {"L", ONNXBN_INT64, 1, nb, l2}};
     mk_model *mm = revseq_model(ONNXBN_FLOAT, 2, d, 4, &zero, &one);
-    check_bytes(mm, 2, f2, ONNXBN_FLOAT, 2, d,
+    mk_check_bytes(mm, 2, f2, ONNXBN_FLOAT, 2, d,
                 (const float[]){0, 1, 2, 3, 5, 4, 6, 7, 10, 9, 8, 11, 15, 14, 13, 12});
     mk_free(mm);
     /* example 1 (the defaults: time_axis 0, batch_axis 1): x[t][b] = 4b + t, lengths [4,3,2,1] */
@@ -77,7 +51,7 @@ static void test_revseq_examples(void **state)
     const int64_t l1[4] = {4, 3, 2, 1};
     mk_feed f1[2] = {{"X", ONNXBN_FLOAT, 2, d, x1}, {"L", ONNXBN_INT64, 1, nb, l1}};
     mm = revseq_model(ONNXBN_FLOAT, 2, d, 4, NULL, NULL);
-    check_bytes(mm, 2, f1, ONNXBN_FLOAT, 2, d,
+    mk_check_bytes(mm, 2, f1, ONNXBN_FLOAT, 2, d,
                 (const float[]){3, 6, 9, 12, 2, 5, 8, 13, 1, 4, 10, 14, 0, 7, 11, 15});
     mk_free(mm);
 }
@@ -90,14 +64,14 @@ static void test_revseq_blocks(void **state)
     const int16_t x[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     mk_feed f[2] = {{"X", ONNXBN_INT16, 3, d, x}, {"L", ONNXBN_INT64, 1, nb, l}};
     mk_model *mm = revseq_model(ONNXBN_INT16, 3, d, 2, &zero, &one);
-    check_bytes(mm, 2, f, ONNXBN_INT16, 3, d, (const int16_t[]){4, 5, 2, 3, 0, 1, 6, 7, 8, 9, 10, 11});
+    mk_check_bytes(mm, 2, f, ONNXBN_INT16, 3, d, (const int16_t[]){4, 5, 2, 3, 0, 1, 6, 7, 8, 9, 10, 11});
     mk_free(mm);
     /* [time 3, batch 2, 2] with lengths [2, 3] */
     const int64_t dt[] = {3, 2, 2}, lt[2] = {2, 3};
     mk_feed ft[2] = {{"X", ONNXBN_INT16, 3, dt, x}, {"L", ONNXBN_INT64, 1, nb, lt}};
     mm = revseq_model(ONNXBN_INT16, 3, dt, 2, NULL, NULL);
     /* batch 0 blocks at t: {0,1},{4,5},{8,9} -> first 2 swapped; batch 1: {2,3},{6,7},{10,11} all */
-    check_bytes(mm, 2, ft, ONNXBN_INT16, 3, dt, (const int16_t[]){4, 5, 10, 11, 0, 1, 6, 7, 8, 9, 2, 3});
+    mk_check_bytes(mm, 2, ft, ONNXBN_INT16, 3, dt, (const int16_t[]){4, 5, 10, 11, 0, 1, 6, 7, 8, 9, 2, 3});
     mk_free(mm);
 }
 

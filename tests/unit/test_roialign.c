@@ -162,22 +162,6 @@ static const int64_t roi_batch[5] = {0, 1, 1, 0, 1};
 static const int64_t x_dims[4] = {2, 2, 8, 9}, r_dims[2] = {5, 4}, b_dims[1] = {5},
                      y_dims[4] = {5, 2, 3, 3};
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
 /* RoiAlign-`opset` over fed X, rois, batch_indices; ctm/mode NULL leave the attribute out. */
 static mk_model *ra_model(int opset, onnxbn_dtype t, const char *ctm, const char *mode, int64_t oh,
                           int64_t ow, int64_t ratio, float scale)
@@ -201,11 +185,11 @@ static mk_model *ra_model(int opset, onnxbn_dtype t, const char *ctm, const char
 
 static void expect_ra(mk_model *mm, const float *want)
 {
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const mk_feed f[3] = {{"X", ONNXBN_FLOAT, 4, x_dims, roi_x},
                           {"rois", ONNXBN_FLOAT, 2, r_dims, roi_rois},
                           {"bi", ONNXBN_INT64, 1, b_dims, roi_batch}};
-    run_ok(s, 3, f);
+    mk_run_ok(s, 3, f);
     mk_expect_f32(s, 0, 4, y_dims, want, 1e-5, 1e-4);
     onnxbn_session_free(s);
     mk_free(mm);
@@ -240,7 +224,7 @@ static void test_two_threads(void **state)
     const mk_feed f[3] = {{"X", ONNXBN_FLOAT, 4, x_dims, roi_x},
                           {"rois", ONNXBN_FLOAT, 2, r_dims, roi_rois},
                           {"bi", ONNXBN_INT64, 1, b_dims, roi_batch}};
-    run_ok(s, 3, f);
+    mk_run_ok(s, 3, f);
     mk_expect_f32(s, 0, 4, y_dims, want_half_pixel_adaptive, 1e-5, 1e-4);
     onnxbn_session_free(s);
     mk_free(mm);
@@ -256,11 +240,11 @@ static void test_double(void **state)
     for (int i = 0; i < 20; i++)
         rd[i] = roi_rois[i];
     mk_model *mm = ra_model(16, ONNXBN_DOUBLE, NULL, NULL, 3, 3, 0, 0.5f);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const mk_feed f[3] = {{"X", ONNXBN_DOUBLE, 4, x_dims, xd},
                           {"rois", ONNXBN_DOUBLE, 2, r_dims, rd},
                           {"bi", ONNXBN_INT64, 1, b_dims, roi_batch}};
-    run_ok(s, 3, f);
+    mk_run_ok(s, 3, f);
     const onnxbn_tensor *y = onnxbn_session_output(s, 0);
     assert_int_equal(onnxbn_tensor_dtype(y), ONNXBN_DOUBLE);
     assert_int_equal(onnxbn_tensor_numel(y), 90);
@@ -292,11 +276,11 @@ static void test_max_mode_by_hand(void **state)
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         mk_model *mm = ra_model(16, ONNXBN_FLOAT, "output_half_pixel", cases[k].mode, 1, 1,
                                 cases[k].ratio, 1.0f);
-        onnxbn_session *s = open_ok(mm);
+        onnxbn_session *s = mk_open_ok(mm);
         const mk_feed f[3] = {{"X", ONNXBN_FLOAT, 4, xd, x},
                               {"rois", ONNXBN_FLOAT, 2, rd, roi},
                               {"bi", ONNXBN_INT64, 1, bd, &bi}};
-        run_ok(s, 3, f);
+        mk_run_ok(s, 3, f);
         mk_expect_f32(s, 0, 4, yd, &cases[k].want, 0, 0);
         onnxbn_session_free(s);
         mk_free(mm);
@@ -305,11 +289,11 @@ static void test_max_mode_by_hand(void **state)
         for (int i = 0; i < 4; i++)
             xh[i] = onnxbn_float_to_half(x[i]), rh[i] = onnxbn_float_to_half(roi[i]);
         mm = ra_model(16, ONNXBN_FLOAT16, "output_half_pixel", cases[k].mode, 1, 1, cases[k].ratio, 1.0f);
-        s = open_ok(mm);
+        s = mk_open_ok(mm);
         const mk_feed fh[3] = {{"X", ONNXBN_FLOAT16, 4, xd, xh},
                                {"rois", ONNXBN_FLOAT16, 2, rd, rh},
                                {"bi", ONNXBN_INT64, 1, bd, &bi}};
-        run_ok(s, 3, fh);
+        mk_run_ok(s, 3, fh);
         mk_expect_bytes(s, 0, ONNXBN_FLOAT16, 4, yd, &wh);
         onnxbn_session_free(s);
         mk_free(mm);
@@ -332,11 +316,11 @@ static void test_large_grid(void **state)
     memcpy(rois + 4, far, sizeof far);
     const int64_t b0[2] = {0, 0};
     mk_model *mm = ra_model(16, ONNXBN_FLOAT, "output_half_pixel", "avg", 1, 1, 0, 8.0f);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const mk_feed f[3] = {{"X", ONNXBN_FLOAT, 4, xd, x},
                           {"rois", ONNXBN_FLOAT, 2, rd, rois},
                           {"bi", ONNXBN_INT64, 1, bd, b0}};
-    run_ok(s, 3, f);
+    mk_run_ok(s, 3, f);
     /* spatial_scale 8 makes the first roi 40 x 40 on a 6 x 6 map: the samples past 7 (y or x >
      * 6) weigh nothing, the others clamp to the border, so the average is 3 x (samples in) / 1600. */
     int in = 0;
@@ -404,9 +388,9 @@ static void test_maxroipool(void **state)
     (void)state;
     const int64_t r5[2] = {5, 5};
     mk_model *mm = mrp_model(3, 3, 0.5f);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f[2] = {{"X", ONNXBN_FLOAT, 4, x_dims, roi_x}, {"rois", ONNXBN_FLOAT, 2, r5, roi_rois5}};
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_f32(s, 0, 4, y_dims, want_roi_pool, 0, 0);
     onnxbn_session_free(s);
     /* Batch index 2 of 2 batches: an error naming the node. */
@@ -423,9 +407,9 @@ static void test_maxroipool(void **state)
     const int64_t xd[4] = {1, 1, 3, 4}, rd[2] = {1, 5}, yd[4] = {1, 1, 2, 2};
     const float want[4] = {6, 7, 10, 11};
     mm = mrp_model(2, 2, 1.0f);
-    s = open_ok(mm);
+    s = mk_open_ok(mm);
     const mk_feed fh[2] = {{"X", ONNXBN_FLOAT, 4, xd, x}, {"rois", ONNXBN_FLOAT, 2, rd, roi}};
-    run_ok(s, 2, fh);
+    mk_run_ok(s, 2, fh);
     mk_expect_f32(s, 0, 4, yd, want, 0, 0);
     onnxbn_session_free(s);
     mk_free(mm);

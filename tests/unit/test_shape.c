@@ -16,30 +16,14 @@
 
 /* ---- helpers ---- */
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
 /* Opens and runs; the first failing status, its message in err. */
 /* One-node model run on one fed input X; output 0 checked. */
 static void check1(const mk_model *mm, onnxbn_dtype xt, int xr, const int64_t *xd, const void *x,
                    onnxbn_dtype yt, int yr, const int64_t *yd, const void *y)
 {
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", xt, xr, xd, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, yt, yr, yd, y);
     onnxbn_session_free(s);
 }
@@ -136,12 +120,12 @@ static void test_reshape_errors(void **state)
     mk_input(mm, "S", ONNXBN_INT64, 1, sd);
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_node_add(mm, "Reshape", "r", "X,S", "Y");
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f[] = {{"X", 0, 3, D234, X24}, {"S", ONNXBN_INT64, 1, sd, shape}};
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, shape, X24);
     f[1].data = other;
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, want46, X24);
     f[1].data = bad;
     onnxbn_error err = {0};
@@ -299,9 +283,9 @@ static void test_shape_feeds_reshape(void **state)
     mk_node_add(mm, "Shape", "s", "X", "S");
     mk_node_add(mm, "Reshape", "r", "Y,S", "Z");
     mk_node_add(mm, "Size", "n", "X", "N");
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f[] = {{"X", 0, 3, D234, X24}, {"Y", 0, 1, yd, X24}};
-    run_ok(s, 2, f);
+    mk_run_ok(s, 2, f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 3, D234, X24);
     mk_expect_bytes(s, 1, ONNXBN_INT64, 0, NULL, &n24);
     onnxbn_session_free(s);
@@ -334,9 +318,9 @@ static void test_dropout_inference(void **state)
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_output(mm, "M", ONNXBN_BOOL, -1, NULL);
     mk_node_add(mm, "Dropout", "d", "X", "Y,M");
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", 0, 2, xd, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, xd, x);
     mk_expect_bytes(s, 1, ONNXBN_BOOL, 2, xd, ones);
     onnxbn_session_free(s);
@@ -347,8 +331,8 @@ static void test_dropout_inference(void **state)
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_output(mm, "M", ONNXBN_FLOAT, -1, NULL);
     mk_attr_f(mk_node_add(mm, "Dropout", "d", "X", "Y,M"), "ratio", 0.3f);
-    s = open_ok(mm);
-    run_ok(s, 1, &f);
+    s = mk_open_ok(mm);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, xd, x);
     mk_expect_bytes(s, 1, ONNXBN_FLOAT, 2, xd, fones);
     onnxbn_session_free(s);
@@ -380,9 +364,9 @@ static void test_dropout_training(void **state)
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_output(mm, "M", ONNXBN_BOOL, -1, NULL);
     mk_node_add(mm, "Dropout", "d", "X,r,t", "Y,M");
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed g[] = {{"X", 0, 2, xd, x}, {"r", 0, 0, NULL, &zero}, {"t", ONNXBN_BOOL, 0, NULL, &yes}};
-    run_ok(s, 3, g);
+    mk_run_ok(s, 3, g);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, xd, x);
     mk_expect_bytes(s, 1, ONNXBN_BOOL, 2, xd, ones);
     g[1].data = &some;
@@ -404,8 +388,8 @@ static void test_constant_values(void **state)
     mk_output(mm, "B", ONNXBN_FLOAT, -1, NULL);
     mk_attr_ints(mk_node_add(mm, "Constant", "a", "", "A"), "value_ints", 3, ints);
     mk_attr_f(mk_node_add(mm, "Constant", "b", "", "B"), "value_float", f);
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, 0, NULL);
+    onnxbn_session *s = mk_open_ok(mm);
+    mk_run_ok(s, 0, NULL);
     mk_expect_bytes(s, 0, ONNXBN_INT64, 1, &n3, ints);
     mk_expect_bytes(s, 1, ONNXBN_FLOAT, 0, NULL, &f);
     onnxbn_session_free(s);
@@ -435,8 +419,8 @@ static void test_constant_of_shape_default(void **state)
     mk_init(mm, "S", ONNXBN_INT64, 1, sd, shape);
     mk_output(mm, "Y", ONNXBN_FLOAT, -1, NULL);
     mk_node_add(mm, "ConstantOfShape", "c", "S", "Y");
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, 0, NULL);
+    onnxbn_session *s = mk_open_ok(mm);
+    mk_run_ok(s, 0, NULL);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, shape, zeros);
     onnxbn_session_free(s);
     mk_free(mm);
@@ -451,8 +435,8 @@ static void range_case(onnxbn_dtype t, const void *start, const void *limit, con
     mk_init(mm, "d", t, 0, NULL, delta);
     mk_output(mm, "Y", t, -1, NULL);
     mk_node_add(mm, "Range", "r", "s,l,d", "Y");
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, 0, NULL);
+    onnxbn_session *s = mk_open_ok(mm);
+    mk_run_ok(s, 0, NULL);
     mk_expect_bytes(s, 0, t, 1, &n, want);
     onnxbn_session_free(s);
     mk_free(mm);

@@ -15,32 +15,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
-/* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
-                        const int64_t *yd, const void *y)
-{
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, n, f);
-    mk_expect_bytes(s, 0, yt, yr, yd, y);
-    onnxbn_session_free(s);
-}
-
 static mk_model *space_model(const char *op, int opset, onnxbn_dtype t, const int64_t *xd,
                              int64_t b, const char *mode)
 {
@@ -67,21 +41,21 @@ static void test_space_small(void **state)
     const int opsets[] = {1, 11, 13};
     for (int k = 0; k < 3; k++) {
         mk_model *mm = space_model("DepthToSpace", opsets[k], ONNXBN_FLOAT, d8, 2, NULL);
-        check_bytes(mm, 1, &f, ONNXBN_FLOAT, 4, y8, dcr);
+        mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT, 4, y8, dcr);
         mk_free(mm);
     }
     mk_model *mm = space_model("DepthToSpace", 11, ONNXBN_FLOAT, d8, 2, "DCR");
-    check_bytes(mm, 1, &f, ONNXBN_FLOAT, 4, y8, dcr);
+    mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT, 4, y8, dcr);
     mk_free(mm);
     /* CRD: out[c, i, j] = x[c*4 + i*2 + j] */
     mm = space_model("DepthToSpace", 13, ONNXBN_FLOAT, d8, 2, "CRD");
-    check_bytes(mm, 1, &f, ONNXBN_FLOAT, 4, y8, x);
+    mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT, 4, y8, x);
     mk_free(mm);
     /* SpaceToDepth of [1,2,2,2]: channel (i*2 + j)*2 + c holds x[c, i, j] */
     const int64_t s8[] = {1, 2, 2, 2};
     mk_feed fs = {"X", ONNXBN_FLOAT, 4, s8, x};
     mm = space_model("SpaceToDepth", 13, ONNXBN_FLOAT, s8, 2, NULL);
-    check_bytes(mm, 1, &fs, ONNXBN_FLOAT, 4, d8, (const float[]){0, 4, 1, 5, 2, 6, 3, 7});
+    mk_check_bytes(mm, 1, &fs, ONNXBN_FLOAT, 4, d8, (const float[]){0, 4, 1, 5, 2, 6, 3, 7});
     mk_free(mm);
 }
 
@@ -133,7 +107,7 @@ static void space_case(onnxbn_dtype t, const int64_t *d, int64_t b)
         const int64_t yd[] = {d[0], d[1] / (b * b), d[2] * b, d[3] * b};
         ref_d2s(x, want, es, d, b, crd);
         mk_model *mm = space_model("DepthToSpace", 13, t, d, b, crd ? "CRD" : "DCR");
-        check_bytes(mm, 1, &f, t, 4, yd, want);
+        mk_check_bytes(mm, 1, &f, t, 4, yd, want);
         mk_free(mm);
     }
     /* SpaceToDepth of the same bytes seen as (N, C/b², H*b, W*b) */
@@ -141,7 +115,7 @@ static void space_case(onnxbn_dtype t, const int64_t *d, int64_t b)
     mk_feed fs = {"X", t, 4, sd, x};
     ref_s2d(x, want, es, sd, b);
     mk_model *mm = space_model("SpaceToDepth", 13, t, sd, b, NULL);
-    check_bytes(mm, 1, &fs, t, 4, d, want);
+    mk_check_bytes(mm, 1, &fs, t, 4, d, want);
     mk_free(mm);
     free(x);
     free(want);
@@ -171,9 +145,9 @@ static void test_space_roundtrip(void **state)
     mk_output(mm, "Z", ONNXBN_FLOAT, -1, NULL);
     mk_attr_i(mk_node_add(mm, "SpaceToDepth", "s2d", "X", "Z"), "blocksize", 2);
     mk_attr_i(mk_node_add(mm, "DepthToSpace", "d2s", "Z", "Y"), "blocksize", 2);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", ONNXBN_FLOAT, 4, d, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, ONNXBN_FLOAT, 4, d, x);
     float z[144];
     ref_s2d((const uint8_t *)x, (uint8_t *)z, sizeof(float), d, 2);

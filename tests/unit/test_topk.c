@@ -15,22 +15,6 @@
 #include "kernels/sort.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
 /* A TopK-`opset` node on input X (type dt, rank r) with K an initializer (from 10) or the
  * attribute k (1); largest < 0 leaves the attribute out. */
 static mk_model *topk_model(int opset, onnxbn_dtype dt, int r, const int64_t *dims, int64_t k,
@@ -58,9 +42,9 @@ static mk_model *topk_model(int opset, onnxbn_dtype dt, int r, const int64_t *di
 static void expect_topk(mk_model *mm, onnxbn_dtype dt, int r, const int64_t *xd, const void *x,
                         const int64_t *yd, const void *v, const int64_t *idx)
 {
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", dt, r, xd, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     mk_expect_bytes(s, 0, dt, r, yd, v);
     mk_expect_bytes(s, 1, ONNXBN_INT64, r, yd, idx);
     onnxbn_session_free(s);
@@ -191,9 +175,9 @@ static void test_long_row_against_qsort(void **state)
 
     const int64_t xd[2] = {1, n};
     mk_model *mm = topk_model(11, ONNXBN_FLOAT, 2, xd, k, 1, 1);
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     mk_feed f = {"X", ONNXBN_FLOAT, 2, xd, x};
-    run_ok(s, 1, &f);
+    mk_run_ok(s, 1, &f);
     const onnxbn_tensor *v = onnxbn_session_output(s, 0), *ix = onnxbn_session_output(s, 1);
     assert_int_equal(onnxbn_tensor_dims(v)[1], k);
     for (int64_t j = 0; j < k; j++) {

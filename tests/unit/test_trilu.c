@@ -15,32 +15,6 @@
 #include "core.h"
 #include "mkmodel.h"
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
-static void run_ok(onnxbn_session *s, size_t n, const mk_feed *f)
-{
-    onnxbn_error err = {0};
-    if (mk_run(s, n, f, &err))
-        fail_msg("run: %s", err.msg);
-}
-
-/* Opens mm, runs it on the feeds and checks output 0's type, shape and bytes. */
-static void check_bytes(const mk_model *mm, size_t n, const mk_feed *f, onnxbn_dtype yt, int yr,
-                        const int64_t *yd, const void *y)
-{
-    onnxbn_session *s = open_ok(mm);
-    run_ok(s, n, f);
-    mk_expect_bytes(s, 0, yt, yr, yd, y);
-    onnxbn_session_free(s);
-}
-
 /* Trilu(X fed, K fed when with_k), attribute upper when >= 0 */
 static mk_model *trilu_model(onnxbn_dtype t, int r, const int64_t *d, bool with_k, int upper)
 {
@@ -65,7 +39,7 @@ static void test_trilu(void **state)
     mk_feed f = {"X", ONNXBN_FLOAT, 2, d, x};
     /* upper by default, k absent = 0 */
     mk_model *mm = trilu_model(ONNXBN_FLOAT, 2, d, false, -1);
-    check_bytes(mm, 1, &f, ONNXBN_FLOAT, 2, d, (const float[]){1, 2, 3, 4, 0, 6, 7, 8, 0, 0, 11, 12});
+    mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT, 2, d, (const float[]){1, 2, 3, 4, 0, 6, 7, 8, 0, 0, 11, 12});
     mk_free(mm);
     /* k fed: one session, several k */
     static const struct { int upper; int64_t k; float y[12]; } cases[] = {
@@ -81,12 +55,12 @@ static void test_trilu(void **state)
     };
     for (int u = 0; u < 2; u++) {
         mm = trilu_model(ONNXBN_FLOAT, 2, d, true, u);
-        onnxbn_session *s = open_ok(mm);
+        onnxbn_session *s = mk_open_ok(mm);
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
             if (cases[c].upper != u)
                 continue;
             mk_feed fk[2] = {f, {"K", ONNXBN_INT64, 0, NULL, &cases[c].k}};
-            run_ok(s, 2, fk);
+            mk_run_ok(s, 2, fk);
             mk_expect_f32(s, 0, 2, d, cases[c].y, 0, 0);
         }
         onnxbn_session_free(s);
@@ -97,7 +71,7 @@ static void test_trilu(void **state)
     const int8_t xb[12] = {1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6};
     mk_feed fb = {"X", ONNXBN_INT8, 3, db, xb};
     mm = trilu_model(ONNXBN_INT8, 3, db, false, 0);
-    check_bytes(mm, 1, &fb, ONNXBN_INT8, 3, db, (const int8_t[]){1, 0, 0, 4, 5, 0, -1, 0, 0, -4, -5, 0});
+    mk_check_bytes(mm, 1, &fb, ONNXBN_INT8, 3, db, (const int8_t[]){1, 0, 0, 4, 5, 0, -1, 0, 0, -4, -5, 0});
     mk_free(mm);
 }
 
@@ -143,26 +117,26 @@ static void test_eyelike(void **state)
     const int32_t x[6] = {7, 7, 7, 7, 7, 7};
     mk_feed f = {"X", ONNXBN_INT32, 2, d, x};
     mk_model *mm = eye_model(ONNXBN_INT32, d, 2, NULL, NULL); /* the input's type */
-    check_bytes(mm, 1, &f, ONNXBN_INT32, 2, d, (const int32_t[]){1, 0, 0, 0, 1, 0});
+    mk_check_bytes(mm, 1, &f, ONNXBN_INT32, 2, d, (const int32_t[]){1, 0, 0, 0, 1, 0});
     mk_free(mm);
     mm = eye_model(ONNXBN_INT32, d, 2, &one, &t_float);
-    check_bytes(mm, 1, &f, ONNXBN_FLOAT, 2, d, (const float[]){0, 1, 0, 0, 0, 1});
+    mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT, 2, d, (const float[]){0, 1, 0, 0, 0, 1});
     mk_free(mm);
     mm = eye_model(ONNXBN_INT32, d, 2, &m1, &t_bool);
-    check_bytes(mm, 1, &f, ONNXBN_BOOL, 2, d, (const uint8_t[]){0, 0, 0, 1, 0, 0});
+    mk_check_bytes(mm, 1, &f, ONNXBN_BOOL, 2, d, (const uint8_t[]){0, 0, 0, 1, 0, 0});
     mk_free(mm);
     mm = eye_model(ONNXBN_INT32, d, 2, &big, &t_f16); /* below the matrix: all zero */
-    check_bytes(mm, 1, &f, ONNXBN_FLOAT16, 2, d, (const uint16_t[]){0, 0, 0, 0, 0, 0});
+    mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT16, 2, d, (const uint16_t[]){0, 0, 0, 0, 0, 0});
     mk_free(mm);
     mm = eye_model(ONNXBN_INT32, d, 2, &far, &t_f16);
-    check_bytes(mm, 1, &f, ONNXBN_FLOAT16, 2, d, (const uint16_t[]){0, 0, 0, 0, 0, 0});
+    mk_check_bytes(mm, 1, &f, ONNXBN_FLOAT16, 2, d, (const uint16_t[]){0, 0, 0, 0, 0, 0});
     mk_free(mm);
     /* float16 ones from a double input, tall matrix */
     const int64_t dt[] = {3, 2};
     const double xd[6] = {0};
     mk_feed fd = {"X", ONNXBN_DOUBLE, 2, dt, xd};
     mm = eye_model(ONNXBN_DOUBLE, dt, 2, &m1, &t_f16);
-    check_bytes(mm, 1, &fd, ONNXBN_FLOAT16, 2, dt, (const uint16_t[]){0, 0, 0x3c00, 0, 0, 0x3c00});
+    mk_check_bytes(mm, 1, &fd, ONNXBN_FLOAT16, 2, dt, (const uint16_t[]){0, 0, 0x3c00, 0, 0, 0x3c00});
     mk_free(mm);
 }
 

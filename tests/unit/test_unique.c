@@ -44,15 +44,6 @@ static const int64_t u_ax1_ucnt[3] = {2, 3, 2};
 static const int32_t u_x2[28] = {1, 1, 2, 2, 0, 1, 1, 1, 2, 2, 2, 2, 0, 1, 2, 1, 1, 2, 1, 0, 2, 1, 
 1, 2, 1, 2, 1, 0};
 
-static onnxbn_session *open_ok(const mk_model *mm)
-{
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (mk_session(mm, &s, &err))
-        fail_msg("session: %s", err.msg);
-    return s;
-}
-
 /* Unique over fed X with outputs `outs` ("Y,I,V,C" or a part); axis INT64_MIN leaves it out. */
 static mk_model *uq_model(onnxbn_dtype t, int64_t axis, int sorted, const char *outs)
 {
@@ -78,7 +69,7 @@ static void expect_all(mk_model *mm, onnxbn_dtype t, int xr, const int64_t *xd, 
                        int yr, const int64_t *yd, const void *y, int64_t u, const int64_t *idx,
                        int64_t n, const int64_t *inv, const int64_t *cnt)
 {
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const mk_feed f = {"X", t, xr, xd, x};
     onnxbn_error err = {0};
     if (mk_run(s, 1, &f, &err))
@@ -149,7 +140,7 @@ static void test_partial_and_empty(void **state)
     (void)state;
     const int64_t d1[1] = {30}, y1[1] = {7};
     mk_model *mm = uq_model(ONNXBN_INT16, INT64_MIN, -1, "Y,,,C");
-    onnxbn_session *s = open_ok(mm);
+    onnxbn_session *s = mk_open_ok(mm);
     const mk_feed f = {"X", ONNXBN_INT16, 1, d1, u_x1};
     onnxbn_error err = {0};
     if (mk_run(s, 1, &f, &err))
