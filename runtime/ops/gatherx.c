@@ -8,33 +8,12 @@
 /* Every tensor type; bfloat16 from 13. Strings are refused by onnxbn_mv_check_type. */
 static uint32_t data_types(int version) { return version >= 13 ? MV_ALL : MV_ALL12; }
 
-/* The run-time error for the index value at position p of input 1, on data axis `axis`. */
-static onnxbn_status index_fail(const onnxbn_kctx *c, int64_t p, int axis)
-{
-    const onnxbn_tensor *idx = onnxbn_in(c, 1);
-    const int64_t v = idx->dtype == ONNXBN_INT64 ? ((const int64_t *)idx->data)[p]
-                                                 : ((const int32_t *)idx->data)[p];
-    const int64_t n = onnxbn_in(c, 0)->dims[axis];
-    return onnxbn_node_fail(c, ONNXBN_ERR_ARG,
-                            "index %lld on axis %d is out of range [%lld, %lld) (element %lld of "
-                            "input 'indices' ('%.100s'))",
-                            (long long)v, axis, (long long)-n, (long long)n, (long long)p,
-                            mv_in_name(c, 1));
-}
-
 /* ---- GatherElements ---- */
 
 static const onnxbn_attr_spec elements_attrs[] = {
     {"axis", ONNXBN_ATTR_INT, false, 0, 0},
     {NULL, 0, false, 0, 0},
 };
-
-static onnxbn_status elements_axis(const onnxbn_kctx *c, int *axis)
-{
-    int64_t a;
-    onnxbn_status st = onnxbn_attr_int(c, "axis", 0, &a);
-    return st ? st : onnxbn_mv_axis(c, a, onnxbn_in(c, 0)->rank, "attribute 'axis'", axis);
-}
 
 static onnxbn_status elements_infer(onnxbn_kctx *c)
 {
@@ -49,7 +28,7 @@ static onnxbn_status elements_infer(onnxbn_kctx *c)
         st = onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "input 'indices' has rank %d, 'data' has rank %d; they must be equal",
                               idx->rank, x->rank);
     if (!st)
-        st = elements_axis(c, &axis);
+        st = onnxbn_mv_attr_axis(c, &axis);
     if (st)
         return st;
     for (int d = 0; d < x->rank; d++)
@@ -65,13 +44,13 @@ static onnxbn_status elements_run(onnxbn_kctx *c)
     const onnxbn_tensor *x = onnxbn_in(c, 0), *idx = onnxbn_in(c, 1);
     onnxbn_tensor *y = onnxbn_out(c, 0);
     int axis;
-    onnxbn_status st = elements_axis(c, &axis);
+    onnxbn_status st = onnxbn_mv_attr_axis(c, &axis);
     if (st)
         return st;
     const int64_t bad = onnxbn_gather_elements(y->data, x->data, onnxbn_dtype_size(x->dtype), x->rank,
                                                x->dims, idx->dims, axis, idx->data,
                                                idx->dtype == ONNXBN_INT64);
-    return bad < 0 ? ONNXBN_OK : index_fail(c, bad, axis);
+    return bad < 0 ? ONNXBN_OK : onnxbn_mv_index_fail(c, bad, axis);
 }
 
 const onnxbn_op_def onnxbn_op_gather_elements = {
@@ -160,7 +139,7 @@ static onnxbn_status nd_run(onnxbn_kctx *c)
         slice *= x->dims[d];
     const int64_t bad = onnxbn_gather_nd(y->data, x->data, onnxbn_dtype_size(x->dtype), batch,
                                          tuples, m, x->dims + b, slice, idx->data);
-    return bad < 0 ? ONNXBN_OK : index_fail(c, bad, b + (int)(bad % m));
+    return bad < 0 ? ONNXBN_OK : onnxbn_mv_index_fail(c, bad, b + (int)(bad % m));
 }
 
 const onnxbn_op_def onnxbn_op_gather_nd = {

@@ -65,20 +65,6 @@ static void copy_data(const onnxbn_kctx *c)
         memcpy(y->data, x->data, x->nbytes);
 }
 
-/* The run-time error for the index value at position p of 'indices', on data axis `axis`. */
-static onnxbn_status index_fail(const onnxbn_kctx *c, int64_t p, int axis)
-{
-    const onnxbn_tensor *idx = onnxbn_in(c, 1);
-    const int64_t v = idx->dtype == ONNXBN_INT64 ? ((const int64_t *)idx->data)[p]
-                                                 : ((const int32_t *)idx->data)[p];
-    const int64_t n = onnxbn_in(c, 0)->dims[axis];
-    return onnxbn_node_fail(c, ONNXBN_ERR_ARG,
-                            "index %lld on axis %d is out of range [%lld, %lld) (element %lld of "
-                            "input 'indices' ('%.100s'))",
-                            (long long)v, axis, (long long)-n, (long long)n, (long long)p,
-                            mv_in_name(c, 1));
-}
-
 /* ---- Scatter, ScatterElements ---- */
 
 static const onnxbn_attr_spec elements_attrs[] = {
@@ -86,13 +72,6 @@ static const onnxbn_attr_spec elements_attrs[] = {
     {"reduction", ONNXBN_ATTR_STRING, false, 16, 0},
     {NULL, 0, false, 0, 0},
 };
-
-static onnxbn_status elements_axis(const onnxbn_kctx *c, int *axis)
-{
-    int64_t a;
-    onnxbn_status st = onnxbn_attr_int(c, "axis", 0, &a);
-    return st ? st : onnxbn_mv_axis(c, a, onnxbn_in(c, 0)->rank, "attribute 'axis'", axis);
-}
 
 static onnxbn_status elements_infer(onnxbn_kctx *c)
 {
@@ -108,7 +87,7 @@ static onnxbn_status elements_infer(onnxbn_kctx *c)
                               onnxbn_shape_str(u, a, sizeof a), onnxbn_shape_str(idx, b, sizeof b));
     }
     if (!st)
-        st = elements_axis(c, &axis);
+        st = onnxbn_mv_attr_axis(c, &axis);
     if (st)
         return st;
     for (int d = 0; d < x->rank; d++)
@@ -124,7 +103,7 @@ static onnxbn_status elements_run(onnxbn_kctx *c)
     const onnxbn_tensor *x = onnxbn_in(c, 0), *idx = onnxbn_in(c, 1), *u = onnxbn_in(c, 2);
     onnxbn_tensor *y = onnxbn_out(c, 0);
     int axis, red;
-    onnxbn_status st = elements_axis(c, &axis);
+    onnxbn_status st = onnxbn_mv_attr_axis(c, &axis);
     if (!st)
         st = reduction(c, &red);
     if (st)
@@ -133,7 +112,7 @@ static onnxbn_status elements_run(onnxbn_kctx *c)
     const int64_t bad = onnxbn_scatter_elements(y->data, u->data, x->dtype, x->rank, x->dims,
                                                 idx->dims, axis, idx->data,
                                                 idx->dtype == ONNXBN_INT64, red);
-    return bad < 0 ? ONNXBN_OK : index_fail(c, bad, axis);
+    return bad < 0 ? ONNXBN_OK : onnxbn_mv_index_fail(c, bad, axis);
 }
 
 const onnxbn_op_def onnxbn_op_scatter_elements = {
@@ -227,7 +206,7 @@ static onnxbn_status nd_run(onnxbn_kctx *c)
         slice *= x->dims[d];
     const int64_t bad = onnxbn_scatter_nd(y->data, u->data, x->dtype, tuples, m, x->dims, slice,
                                           idx->data, red);
-    return bad < 0 ? ONNXBN_OK : index_fail(c, bad, (int)(bad % m));
+    return bad < 0 ? ONNXBN_OK : onnxbn_mv_index_fail(c, bad, (int)(bad % m));
 }
 
 const onnxbn_op_def onnxbn_op_scatter_nd = {

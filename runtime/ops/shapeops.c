@@ -93,3 +93,23 @@ onnxbn_status onnxbn_mv_copy_run(onnxbn_kctx *c)
         memcpy(y->data, x->data, x->nbytes);
     return ONNXBN_OK;
 }
+
+onnxbn_status onnxbn_mv_index_fail(const onnxbn_kctx *c, int64_t p, int axis)
+{
+    const onnxbn_tensor *idx = onnxbn_in(c, 1);
+    const int64_t v = idx->dtype == ONNXBN_INT64 ? ((const int64_t *)idx->data)[p]
+                                                 : ((const int32_t *)idx->data)[p];
+    const int64_t n = onnxbn_in(c, 0)->dims[axis];
+    return onnxbn_node_fail(c, ONNXBN_ERR_ARG,
+                            "index %lld on axis %d is out of range [%lld, %lld) (element %lld of "
+                            "input 'indices' ('%.100s'))",
+                            (long long)v, axis, (long long)-n, (long long)n, (long long)p,
+                            mv_in_name(c, 1));
+}
+
+onnxbn_status onnxbn_mv_attr_axis(const onnxbn_kctx *c, int *axis)
+{
+    int64_t a;
+    onnxbn_status st = onnxbn_attr_int(c, "axis", 0, &a);
+    return st ? st : onnxbn_mv_axis(c, a, onnxbn_in(c, 0)->rank, "attribute 'axis'", axis);
+}

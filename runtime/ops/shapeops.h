@@ -45,6 +45,13 @@ onnxbn_status onnxbn_mv_const_ints(const onnxbn_kctx *c, int i, const char *name
 onnxbn_status onnxbn_mv_set_out(const onnxbn_kctx *c, int k, onnxbn_dtype t, int rank,
                                 const int64_t *dims);
 
+/* The run-time error of a gather or scatter over input 0 for the index at position p of input 1
+ * ('indices', int32 or int64), out of range on data axis `axis`. */
+onnxbn_status onnxbn_mv_index_fail(const onnxbn_kctx *c, int64_t p, int axis);
+
+/* The `axis` attribute (default 0) of the Elements forms, an axis of input 0. */
+onnxbn_status onnxbn_mv_attr_axis(const onnxbn_kctx *c, int *axis);
+
 /* Output 0 = input 0, byte for byte (Reshape, Flatten, Squeeze, Unsqueeze, Identity). */
 onnxbn_status onnxbn_mv_copy_run(onnxbn_kctx *c);
 
