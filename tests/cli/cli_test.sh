@@ -256,6 +256,35 @@ case_test_verdicts() {
     [ $? -eq 1 ] && grep -q "^FAIL .*: no model.onnx" "$OUT" || fail "non-case folder"
 }
 
+# test --known-failures: a listed failure is XFAIL with the list's reason, a listed pass is XPASS
+# (an error), a listed SKIP stays SKIP; the exit status counts FAIL and XPASS only.
+case_test_known() {
+    printf '# comment\n\ncases/relu_fail\tthe reference is wrong\nunknown_op\tnot run\n' >"$WORK/known.txt"
+    expect_ok test --known-failures "$WORK/known.txt" "$DATA/cases/relu_fail" "$DATA/cases/relu_pass" \
+        "$DATA/cases/unknown_op"
+    grep -qE "^XFAIL relu_fail: output 'y' \[4\]: .* \[known: the reference is wrong\]$" "$OUT" \
+        || fail "XFAIL line"
+    grep -q "^SKIP unknown_op: " "$OUT" || fail "a listed SKIP stays SKIP"
+    [ "$(tail -n 1 "$OUT")" = "1 passed, 0 failed, 1 skipped, 1 xfail, 0 xpass" ] || fail "summary"
+    # A path of another suite does not match: relu_fail is then a plain FAIL.
+    printf 'node/relu_fail\tx\n' >"$WORK/other.txt"
+    "$ONNXBN" test --known-failures "$WORK/other.txt" "$DATA/cases/relu_fail" >"$OUT" 2>"$ERR"
+    [ $? -eq 1 ] && grep -q "^FAIL relu_fail: " "$OUT" || fail "other suite's entry matched"
+    # A listed case that passes: XPASS, exit 1, shown even with --quiet.
+    printf 'relu_pass\tstale\n' >"$WORK/stale.txt"
+    "$ONNXBN" test --quiet --known-failures "$WORK/stale.txt" "$DATA/cases/relu_pass" >"$OUT" 2>"$ERR"
+    [ $? -eq 1 ] || fail "XPASS must exit 1"
+    has_line "XPASS relu_pass: listed as a known failure (stale) but passes: update the list"
+    [ "$(tail -n 1 "$OUT")" = "0 passed, 0 failed, 0 skipped, 0 xfail, 1 xpass" ] || fail "XPASS summary"
+    # JSON carries the verdicts and the two counts.
+    "$ONNXBN" test --json --known-failures "$WORK/known.txt" "$DATA/cases/relu_fail" >"$OUT" 2>"$ERR"
+    grep -q '"verdict": "XFAIL"' "$OUT" && grep -q '"xfail": 1, "xpass": 0}$' "$OUT" || fail "--json"
+    expect_error 1 "cannot read" test --known-failures "$WORK/none.txt" "$DATA/cases/relu_pass"
+    printf 'a b\tc\n' >"$WORK/bad.txt"
+    expect_error 1 "bad.txt:1: expected 'CASE<TAB>reason'" test --known-failures "$WORK/bad.txt" "$DATA/cases/relu_pass"
+    expect_error 2 "--known-failures" test "$DATA/cases/relu_pass" --known-failures
+}
+
 # ---- info --dot / --json, test's table / --json / progress, bench --json ----
 MODELS=$DATA/../../../models
 
