@@ -146,7 +146,7 @@ case_deb() {
     deb=$(ls "$WORK"/pkg/onnxbn_*.deb 2>/dev/null | head -n 1)
     [ -n "$deb" ] || { fail "no onnxbn_*.deb"; exit 1; }
     dpkg-deb -c "$deb" | awk '{print $6}' >"$OUT"
-    for f in ./usr/bin/onnxbn ./usr/include/onnxbn.h; do
+    for f in ./usr/bin/onnxbn ./usr/include/onnxbn.h ./usr/share/doc/onnxbn/copyright; do
         grep -qxF "$f" "$OUT" || fail "the package lacks $f"
     done
     for re in 'libonnxbn\.so\.[0-9.]*$' 'libonnxbn\.a$' 'pkgconfig/onnxbn\.pc$' 'cmake/onnxbn/onnxbnConfig\.cmake$'; do
