@@ -123,9 +123,10 @@ ONNXBN_API onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_
 typedef struct onnxbn_options {
     size_t size;         /* sizeof(onnxbn_options); ONNXBN_OPTIONS_INIT sets it */
     uint64_t max_memory; /* cap on bytes one model/session may allocate; 0 = 4 GiB */
-    int threads;         /* worker threads; 0 = 1. Opening a session makes OpenBLAS single-
-                          * threaded for the whole process (OpenBLAS 0.3.21 has no per-call
-                          * setting), so onnxbn's own threads never oversubscribe the cores. */
+    int threads;         /* worker threads; 0 = 1. While any session is open OpenBLAS runs
+                          * single-threaded in the whole process (OpenBLAS 0.3.21 has no per-call
+                          * setting), so onnxbn's own threads never oversubscribe the cores; when
+                          * the last one is freed, OpenBLAS's thread count is restored. */
     bool no_fold;        /* sessions: do not fold BatchNormalization into weights at open */
     bool profile;        /* sessions: time every node (onnxbn_session_profile) */
 } onnxbn_options;        /* pass NULL for the defaults */

@@ -25,6 +25,7 @@ struct onnxbn_session {
     bool any_fed_value;            /* some graph input is such a value */
     onnxbn_pool *pool;             /* options.threads - 1 workers, or NULL */
     onnxbn_kept kept;              /* folded weights shared by the plans (plan.h) */
+    bool blas_held;                /* onnxbn_blas_hold was called: release at free */
     /* Any thread may touch these three while a run goes on: atomics only, no lock. */
     atomic_flag busy;              /* set for the length of a run (ONNXBN_ERR_BUSY) */
     onnxbn_stop stop;              /* cancel request; deadline_ns is the run's own */
@@ -47,6 +48,8 @@ void onnxbn_session_free(onnxbn_session *s)
     free(s->prof_runs);
     free(s->need_value);
     onnxbn_model_free(s->model);
+    if (s->blas_held)
+        onnxbn_blas_release();
     free(s);
 }
 
@@ -247,8 +250,10 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
     if (!st)
         st = onnxbn_subs_open(model, err);
     /* onnxbn threads around SGEMM (one call per thread), so OpenBLAS runs each call on the
-     * calling thread alone: this is process-wide (OpenBLAS has no per-call setting). */
-    onnxbn_sgemm_single_thread();
+     * calling thread alone while the session is open (process-wide; restored at the last
+     * session's free: gemm.h). */
+    onnxbn_blas_hold();
+    s->blas_held = true;
     if (!st)
         st = onnxbn_pool_new(model->opt.threads, &s->pool, err);
     if (!st && model->opt.profile) {

@@ -7,6 +7,7 @@
 #include "kernels/isa.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #ifdef ONNXBN_HAVE_OPENBLAS
@@ -517,5 +518,38 @@ void onnxbn_sgemm_single_thread(void)
 #ifdef ONNXBN_HAVE_OPENBLAS
     if (openblas_get_num_threads() != 1)
         openblas_set_num_threads(1);
+#endif
+}
+
+#ifdef ONNXBN_HAVE_OPENBLAS
+/* The one piece of process-wide state in the library, and on purpose: it mirrors OpenBLAS's own
+ * process-wide thread count, which sessions borrow (gemm.h). Guarded by the mutex. */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static long blas_holders;
+static int blas_saved = 1;
+#endif
+
+void onnxbn_blas_hold(void)
+{
+#ifdef ONNXBN_HAVE_OPENBLAS
+    pthread_mutex_lock(&blas_lock);
+    if (blas_holders++ == 0) {
+        blas_saved = openblas_get_num_threads();
+        if (blas_saved != 1)
+            openblas_set_num_threads(1);
+    }
+    pthread_mutex_unlock(&blas_lock);
+#endif
+}
+
+void onnxbn_blas_release(void)
+{
+#ifdef ONNXBN_HAVE_OPENBLAS
+    pthread_mutex_lock(&blas_lock);
+    /* A count someone set while sessions were open is theirs to keep. */
+    if (blas_holders > 0 && --blas_holders == 0 && blas_saved != 1 &&
+        openblas_get_num_threads() == 1)
+        openblas_set_num_threads(blas_saved);
+    pthread_mutex_unlock(&blas_lock);
 #endif
 }

@@ -30,11 +30,18 @@ void onnxbn_dgemm_portable(bool trans_a, bool trans_b, size_t M, size_t N, size_
                            const double *A, size_t lda, const double *B, size_t ldb, double beta,
                            double *C, size_t ldc);
 
-/* Makes OpenBLAS run every call on the calling thread only (no-op without OpenBLAS). onnxbn
- * parallelises around SGEMM with the session's own pool, so OpenBLAS's threads would only
- * oversubscribe the cores. This setting is process-wide (OpenBLAS has no per-call one): a session
- * open sets it, and it stays for the life of the process. */
+/* Makes OpenBLAS run every call on the calling thread only (no-op without OpenBLAS), for good:
+ * what the benchmark tools use. */
 void onnxbn_sgemm_single_thread(void);
+
+/* Sessions hold OpenBLAS single-threaded while they are open. onnxbn parallelises around SGEMM
+ * with the session's own pool, so OpenBLAS's threads would only oversubscribe the cores; but the
+ * setting is process-wide (OpenBLAS 0.3.21 has no per-call one), and the host process (numpy in
+ * the same Python, say) must get its own setting back. The first hold saves OpenBLAS's thread
+ * count and sets 1; the last release restores the saved count, unless somebody else changed it
+ * meanwhile. No-ops without OpenBLAS. */
+void onnxbn_blas_hold(void);
+void onnxbn_blas_release(void);
 
 /* ---- B packed once: C = act(A·op(B) + bias) for constant weights (Gemm, MatMul) ----
  * BLAS packs B again on every call and needs extra passes for the bias and the activation; a
