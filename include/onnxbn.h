@@ -161,6 +161,17 @@ ONNXBN_API void onnxbn_model_free(onnxbn_model *m);
 ONNXBN_API int64_t onnxbn_model_ir_version(const onnxbn_model *m);
 ONNXBN_API const char *onnxbn_model_producer_name(const onnxbn_model *m);     /* "" when absent */
 ONNXBN_API const char *onnxbn_model_producer_version(const onnxbn_model *m);  /* "" when absent */
+/* The rest of the model's own facts, as stored ("" when absent): ModelProto.domain,
+ * .model_version (0 when absent), .doc_string, GraphProto.name and .doc_string, and the
+ * metadata_props key/value pairs in file order (NULL for i out of range). */
+ONNXBN_API const char *onnxbn_model_domain(const onnxbn_model *m);
+ONNXBN_API int64_t onnxbn_model_version(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_doc_string(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_graph_name(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_graph_doc_string(const onnxbn_model *m);
+ONNXBN_API size_t onnxbn_model_metadata_count(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_metadata_key(const onnxbn_model *m, size_t i);
+ONNXBN_API const char *onnxbn_model_metadata_value(const onnxbn_model *m, size_t i);
 ONNXBN_API size_t onnxbn_model_opset_count(const onnxbn_model *m);
 ONNXBN_API const char *onnxbn_model_opset_domain(const onnxbn_model *m, size_t i); /* "": ai.onnx */
 ONNXBN_API int64_t onnxbn_model_opset_version(const onnxbn_model *m, size_t i);
@@ -174,6 +185,11 @@ ONNXBN_API uint64_t onnxbn_model_initializer_bytes(const onnxbn_model *m);
  * while the model lives; the name also across onnxbn_session_new, which folds the model. */
 ONNXBN_API size_t onnxbn_model_input_count(const onnxbn_model *m);
 ONNXBN_API const onnxbn_value_info *onnxbn_model_input(const onnxbn_model *m, size_t i);
+/* Every graph input in file order, those with an initializer too (NULL for i out of range): the
+ * names onnxbn_model_input leaves out are the initializers a run may override by name
+ * (onnxbn_model_value gives their type and shape). */
+ONNXBN_API size_t onnxbn_model_graph_input_count(const onnxbn_model *m);
+ONNXBN_API const char *onnxbn_model_graph_input_name(const onnxbn_model *m, size_t i);
 ONNXBN_API size_t onnxbn_model_output_count(const onnxbn_model *m);
 ONNXBN_API const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, size_t i);
 

@@ -416,6 +416,23 @@ void onnxbn_model_free(onnxbn_model *m)
 int64_t onnxbn_model_ir_version(const onnxbn_model *m) { return m->proto->ir_version; }
 const char *onnxbn_model_producer_name(const onnxbn_model *m) { return onnxbn_str(m->proto->producer_name); }
 const char *onnxbn_model_producer_version(const onnxbn_model *m) { return onnxbn_str(m->proto->producer_version); }
+const char *onnxbn_model_domain(const onnxbn_model *m) { return onnxbn_str(m->proto->domain); }
+int64_t onnxbn_model_version(const onnxbn_model *m) { return m->proto->model_version; }
+const char *onnxbn_model_doc_string(const onnxbn_model *m) { return onnxbn_str(m->proto->doc_string); }
+const char *onnxbn_model_graph_name(const onnxbn_model *m) { return onnxbn_str(m->proto->graph->name); }
+const char *onnxbn_model_graph_doc_string(const onnxbn_model *m)
+{
+    return onnxbn_str(m->proto->graph->doc_string);
+}
+size_t onnxbn_model_metadata_count(const onnxbn_model *m) { return m->proto->n_metadata_props; }
+const char *onnxbn_model_metadata_key(const onnxbn_model *m, size_t i)
+{
+    return i < m->proto->n_metadata_props ? onnxbn_str(m->proto->metadata_props[i]->key) : NULL;
+}
+const char *onnxbn_model_metadata_value(const onnxbn_model *m, size_t i)
+{
+    return i < m->proto->n_metadata_props ? onnxbn_str(m->proto->metadata_props[i]->value) : NULL;
+}
 size_t onnxbn_model_opset_count(const onnxbn_model *m) { return m->proto->n_opset_import; }
 const char *onnxbn_model_opset_domain(const onnxbn_model *m, size_t i)
 {
@@ -440,6 +457,11 @@ size_t onnxbn_model_input_count(const onnxbn_model *m) { return (size_t)m->graph
 const onnxbn_value_info *onnxbn_model_input(const onnxbn_model *m, size_t i)
 {
     return i < (size_t)m->graph.n_inputs ? &m->in_info[i] : NULL;
+}
+size_t onnxbn_model_graph_input_count(const onnxbn_model *m) { return m->proto->graph->n_input; }
+const char *onnxbn_model_graph_input_name(const onnxbn_model *m, size_t i)
+{
+    return i < m->proto->graph->n_input ? onnxbn_str(m->proto->graph->input[i]->name) : NULL;
 }
 size_t onnxbn_model_output_count(const onnxbn_model *m) { return (size_t)m->graph.n_outputs; }
 const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, size_t i)

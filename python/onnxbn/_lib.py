@@ -97,6 +97,24 @@ _FUSE = {
 }
 
 
+# Model facts for onnxbn.InferenceSession's metadata: optional, so an older library still loads.
+_META = {
+    "onnxbn_model_producer_name": (STR, [P]),
+    "onnxbn_model_domain": (STR, [P]),
+    "onnxbn_model_version": (ctypes.c_int64, [P]),
+    "onnxbn_model_doc_string": (STR, [P]),
+    "onnxbn_model_graph_name": (STR, [P]),
+    "onnxbn_model_graph_doc_string": (STR, [P]),
+    "onnxbn_model_metadata_count": (SZ, [P]),
+    "onnxbn_model_metadata_key": (STR, [P, SZ]),
+    "onnxbn_model_metadata_value": (STR, [P, SZ]),
+    "onnxbn_model_graph_input_count": (SZ, [P]),
+    "onnxbn_model_graph_input_name": (STR, [P, SZ]),
+    "onnxbn_model_value": (ctypes.c_bool, [P, STR, ctypes.POINTER(ValueInfo),
+                                           ctypes.POINTER(ctypes.c_bool)]),
+}
+
+
 def _candidates():
     """Where to look, in order: $ONNXBN_LIBRARY, next to the package (installed layout), the
     build tree of a source checkout (python/onnxbn -> build/), then the system's search path."""
@@ -156,6 +174,7 @@ class _Lib:
             raise ImportError("onnxbn: cannot load libonnxbn; tried: " + "; ".join(tried) +
                               ". Build it (cmake --build build) or set ONNXBN_LIBRARY to its path.")
         self.has_fuse = _declare(self.cdll, _FUSE, False)
+        self.has_meta = _declare(self.cdll, _META, False)
         # The library frees its own buffers, whatever allocator it was built with.
         self.free = self.cdll.onnxbn_buffer_free
         self.free.restype = None

@@ -38,3 +38,16 @@ def test_example(tmp_path, monkeypatch):
             assert float(g.split(":")[1]) < 1e-5, g
         else:
             assert g == w
+
+
+def test_onnxruntime_example(monkeypatch):
+    """The block of "For onnxruntime users" runs as written and prints what its comment shows."""
+    text = open(DOC).read()
+    text = text[text.index("## For onnxruntime users"):]
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    shown = re.search(r"print\(.*\)\s+# (.*)", code).group(1)
+    monkeypatch.chdir(REPO)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "python.md", "exec"), {})
+    assert out.getvalue().strip() == shown.strip()
