@@ -51,3 +51,19 @@ def test_onnxruntime_example(monkeypatch):
     with contextlib.redirect_stdout(out):
         exec(compile(code, "python.md", "exec"), {})
     assert out.getvalue().strip() == shown.strip()
+
+
+def test_backend_test_block():
+    """The BackendTest block of docs/python.md makes the test classes, and a case of them passes
+    on Debian 12's onnx 1.12 + numpy 1.24 (the plain runner fails every case there)."""
+    import unittest
+    pytest.importorskip("onnx.backend.test")
+    text = open(DOC).read()
+    text = text[text.index("and the official ONNX backend test suite runs on it"):]
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    ns = {"__name__": "docs_backend"}
+    exec(compile(code, "python.md", "exec"), ns)
+    node = ns["OnnxBackendNodeModelTest"]
+    suite = unittest.TestSuite([node("test_relu_cpu"), node("test_add_bcast_cpu")])
+    result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
+    assert result.wasSuccessful() and result.testsRun == 2, result.failures + result.errors
