@@ -24,9 +24,10 @@ const char cmd_bench_help[] =
     "  --threads N        worker threads (default 1)\n"
     "  --no-fold          do not fold BatchNormalization into weights at open\n"
     "  --profile          also print time per operator type and the slowest nodes\n"
-    "  --json             print one JSON object (median_ms, min_ms, p90_ms, mean_ms, iters,\n"
-    "                     threads, open_ms, blas, blas_core, isa, arena_bytes,\n"
-    "                     arena_lower_bound_bytes[, ops])\n"
+    "  --json             print one JSON object instead: model, median_ms, min_ms, p90_ms,\n"
+    "                     mean_ms, iters, warmup, threads, fold, open_ms, blas, blas_core,\n"
+    "                     isa, arena_bytes, arena_lower_bound_bytes, and with --profile ops\n"
+    "                     (milliseconds per run by operator type); docs/cli.md says more\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME (repeatable; default 1)\n"
     "  --seed N           seed of the random inputs (default 0)\n"
     CLI_MAX_MEMORY_HELP

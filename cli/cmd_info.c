@@ -12,7 +12,8 @@ const char cmd_info_help[] =
     "usage: onnxbn info MODEL [--dot | --json] [--fused]\n\n"
     "Prints the model's IR version, producer, opset imports, inputs and outputs (element type\n"
     "and shape; symbolic dimensions by name, '?' when unknown), the node count per operator type\n"
-    "(most frequent first), the number and size of the initializers, and the nodes that hold\n"
+    "(most frequent first; '(not supported by onnxbn)' after a type onnxbn does not run at the\n"
+    "model's opset), the number and size of the initializers, and the nodes that hold\n"
     "subgraphs (If's branches: each one's name, node count and inputs, which are the outer\n"
     "values it reads; nested ones indented).\n\n"
     "options:\n"
@@ -29,6 +30,7 @@ const char cmd_info_help[] =
 typedef struct op_count {
     const char *op;
     size_t n;
+    bool unsupported; /* some node of this type is not one onnxbn runs (operator or opset) */
 } op_count;
 
 static int by_count(const void *a, const void *b)
@@ -65,11 +67,14 @@ static int print_ops(const onnxbn_model *m)
         if (j == k)
             ops[k++].op = op;
         ops[j].n++;
+        if (!onnxbn_model_node_supported(m, i))
+            ops[j].unsupported = true;
     }
     qsort(ops, k, sizeof *ops, by_count);
     printf("nodes: %zu\n", n);
     for (size_t j = 0; j < k; j++)
-        printf("  %-24s %zu\n", ops[j].op, ops[j].n);
+        printf("  %-24s %zu%s\n", ops[j].op, ops[j].n,
+               ops[j].unsupported ? "   (not supported by onnxbn)" : "");
     free(ops);
     return CLI_OK;
 }

@@ -96,7 +96,9 @@ case_cycle() {
 case_unknown_operator() {
     # info describes the model; running it is refused by name.
     expect_ok info "$DATA/unknown_op.onnx"
-    has_line "  FrobnicateTensor         1"
+    has_line "  FrobnicateTensor         1   (not supported by onnxbn)"
+    expect_ok info "$DATA/relu.onnx"
+    grep -q "not supported" "$OUT" && fail "a supported operator marked as not supported"
     expect_error 1 "FrobnicateTensor" run "$DATA/unknown_op.onnx"
     expect_error 1 "FrobnicateTensor" run "$DATA/unknown_op.onnx" "x=$DATA/x_2x3.pb"
 }
@@ -518,6 +520,18 @@ assert 0 <= j['min_ms'] <= j['median_ms'] <= j['p90_ms'] and j['blas'] in ('open
 assert j['isa'] in ('avx512', 'avx2', 'generic'), j['isa']
 assert set(j['ops']) == {'Relu', 'Add', 'Mul'}, j['ops']
 " "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "bench --json"; }
+    # --help's --json paragraph names every key --json prints.
+    cp "$OUT" "$WORK/bench.json"
+    expect_ok bench --help
+    "$PY" -c "
+import json, re, sys
+keys = list(json.load(open(sys.argv[1])))
+text = open(sys.argv[2]).read()
+text = text[text.index('  --json'):]
+text = text[:text.index('\n  --', 1)]  # the --json paragraph alone
+missing = [k for k in keys if not re.search(r'\\b' + k + r'\\b', text)]
+assert not missing, 'bench --help does not name: %s' % missing
+" "$WORK/bench.json" "$OUT" >"$WORK/py.out" 2>&1 || { cat "$WORK/py.out"; fail "bench --help keys"; }
     expect_ok bench --iters 3 --warmup 1 "$DATA/mixed.onnx"
     grep -qx "activation arena: 128 bytes (lower bound 128 bytes, ratio 1.000)" "$OUT" \
         || fail "bench: no activation arena line"
