@@ -24,6 +24,8 @@ base=(
                                          # stage: libFuzzer (fuzz/build.sh)
     libonnx-testdata                     # conformance tests: the ONNX backend test data
     python3-onnx python3-numpy python3-pytest # independent references in tests/models
+    pkg-config lintian                   # tests/install: pkg-config builds, find_package's
+                                         # protobuf-c lookup, the Debian packages' check
 )
 models=(python3-torch python3-torchvision)
 

@@ -137,24 +137,94 @@ EOF
     [ -x "$WORK/build-examples/fold" ] || fail "examples/fold not built"
 }
 
-# cpack -G DEB: a package with the tool, both libraries, the header, .pc and CMake files.
+# cpack -G DEB: four packages as Debian splits a library (libonnxbn0, libonnxbn-dev, onnxbn,
+# python3-onnxbn), each with its copyright and changelog; lintian finds no error in them; and
+# `dpkg --root` installs them into an empty root where the tool, pkg-config, find_package and the
+# Python package work.
 case_deb() {
     command -v dpkg-deb >/dev/null || { echo "dpkg-deb not found: skipped"; exit 77; }
     (cd "$WORK" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$WORK/pkg") >"$OUT" 2>"$ERR" \
         || fail "cpack -G DEB"
-    local deb
-    deb=$(ls "$WORK"/pkg/onnxbn_*.deb 2>/dev/null | head -n 1)
-    [ -n "$deb" ] || { fail "no onnxbn_*.deb"; exit 1; }
-    dpkg-deb -c "$deb" | awk '{print $6}' >"$OUT"
-    for f in ./usr/bin/onnxbn ./usr/include/onnxbn.h ./usr/share/doc/onnxbn/copyright; do
-        grep -qxF "$f" "$OUT" || fail "the package lacks $f"
+    local v arch ma deb lib dev tool py
+    v=$(sed -n 's/^project(onnxbn VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")
+    arch=$(dpkg --print-architecture)
+    ma=$(gcc -print-multiarch)
+    lib=$WORK/pkg/libonnxbn0_${v}_$arch.deb dev=$WORK/pkg/libonnxbn-dev_${v}_$arch.deb
+    tool=$WORK/pkg/onnxbn_${v}_$arch.deb py=$WORK/pkg/python3-onnxbn_${v}_all.deb
+    for deb in "$lib" "$dev" "$tool" "$py"; do
+        [ -f "$deb" ] || { ls "$WORK/pkg" >"$OUT"; fail "no $(basename "$deb")"; exit 1; }
     done
-    for re in 'libonnxbn\.so\.[0-9.]*$' 'libonnxbn\.a$' 'pkgconfig/onnxbn\.pc$' 'cmake/onnxbn/onnxbnConfig\.cmake$'; do
-        grep -qE "^\./usr/lib/(.*/)?$re" "$OUT" || fail "the package lacks $re"
-    done
-    dpkg-deb -f "$deb" Package Version Depends >"$OUT"
-    has_line "Package: onnxbn"
-    grep -q "^Depends: .*libprotobuf-c1" "$OUT" || fail "Depends lacks libprotobuf-c1"
+    expect_files() {
+        local d=$1 f
+        shift
+        dpkg-deb -c "$d" | awk '{print $6}' >"$OUT"
+        for f in "$@"; do
+            grep -qxF "./$f" "$OUT" || fail "$(basename "$d") lacks $f"
+        done
+    }
+    expect_files "$lib" "usr/lib/$ma/libonnxbn.so.$v" "usr/lib/$ma/libonnxbn.so.${v%%.*}" \
+        usr/share/doc/libonnxbn0/copyright usr/share/doc/libonnxbn0/changelog.gz
+    grep -q "libonnxbn\.a\|onnxbn\.h\|bin/onnxbn" "$OUT" && fail "libonnxbn0 holds development files or the tool"
+    expect_files "$dev" usr/include/onnxbn.h "usr/lib/$ma/libonnxbn.a" "usr/lib/$ma/libonnxbn.so" \
+        "usr/lib/$ma/pkgconfig/onnxbn.pc" "usr/lib/$ma/cmake/onnxbn/onnxbnConfig.cmake" \
+        usr/share/doc/libonnxbn-dev/copyright
+    expect_files "$tool" usr/bin/onnxbn usr/share/doc/onnxbn/copyright
+    expect_files "$py" usr/lib/python3/dist-packages/onnxbn/__init__.py \
+        usr/lib/python3/dist-packages/onnxbn/_config.py usr/share/doc/python3-onnxbn/copyright
+    dpkg-deb -f "$lib" Depends Section >"$OUT"
+    grep -q "^Depends: .*libprotobuf-c1" "$OUT" || fail "libonnxbn0: Depends lacks libprotobuf-c1"
+    has_line "Section: libs"
+    dpkg-deb -f "$dev" Depends >"$OUT"
+    grep -q "libonnxbn0 (= $v)" "$OUT" && grep -q "libprotobuf-c-dev" "$OUT" && grep -q "libopenblas" "$OUT" \
+        || fail "libonnxbn-dev: Depends"
+    dpkg-deb -f "$py" Depends Architecture >"$OUT"
+    grep -q "python3-numpy" "$OUT" && grep -q "libonnxbn0" "$OUT" || fail "python3-onnxbn: Depends"
+    has_line "Architecture: all"
+    dpkg-deb -e "$lib" "$WORK/ctl-lib"
+    grep -qx "activate-noawait ldconfig" "$WORK/ctl-lib/triggers" || fail "libonnxbn0: no ldconfig trigger"
+    [ -f "$WORK/ctl-lib/shlibs" ] || fail "libonnxbn0: no shlibs file"
+    if command -v lintian >/dev/null; then
+        lintian --allow-root "$lib" "$dev" "$tool" "$py" >"$OUT" 2>"$ERR"
+        grep -q "^E: " "$OUT" && fail "lintian reports errors"
+    else
+        echo "lintian not installed: its check is left out"
+    fi
+    # An empty root: dpkg's database only. Dependencies live on the host (--force-depends);
+    # maintainer scripts run outside the root (it has no shell), with DPKG_ROOT set.
+    local R=$WORK/root
+    mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/triggers"
+    : >"$R/var/lib/dpkg/status"
+    : >"$R/var/lib/dpkg/available"
+    run_ok dpkg --root="$R" --log=/dev/null --force-depends --force-script-chrootless \
+        -i "$lib" "$dev" "$tool" "$py"
+    run_ok dpkg --root="$R" -s libonnxbn0 libonnxbn-dev onnxbn python3-onnxbn
+    [ "$(grep -c '^Status: install ok installed' "$OUT")" -eq 4 ] || fail "not all four installed"
+    run_ok env LD_LIBRARY_PATH="$R/usr/lib/$ma" "${wrap[@]}" "$R/usr/bin/onnxbn" --version
+    has_line "onnxbn $v"
+    run_ok env LD_LIBRARY_PATH="$R/usr/lib/$ma" "${wrap[@]}" "$R/usr/bin/onnxbn" run \
+        "$SRC/tests/cli/data/relu.onnx" "x=$SRC/tests/cli/data/x_2x3.pb"
+    run_ok env PKG_CONFIG_SYSROOT_DIR="$R" PKG_CONFIG_LIBDIR="$R/usr/lib/$ma/pkgconfig" pkg-config --libs onnxbn
+    grep -q -- "-lonnxbn" "$OUT" || fail "pkg-config --libs onnxbn in the root"
+    if [ "$SAN" != ON ]; then
+        # (a sanitized library cannot be loaded into a python without the sanitizer runtime)
+        run_ok env PYTHONPATH="$R/usr/lib/python3/dist-packages" ONNXBN_LIBRARY= "${pywrap[@]}" "$PY" -c \
+            "import onnxbn, os; print(os.path.realpath(onnxbn.library_path))"
+        has_line "$(realpath "$R/usr/lib/$ma/libonnxbn.so.$v")"
+    fi
+    # find_package(onnxbn) from the root: the static target finds OpenBLAS and protobuf-c on this
+    # machine (find_dependency, pkg-config), not by the paths of the machine that built it.
+    grep -q "$BUILD\|libprotobuf-c\.so\|libopenblas\.so" "$R/usr/lib/$ma/cmake/onnxbn/onnxbnTargets.cmake" \
+        && fail "onnxbnTargets.cmake names a path of the build machine"
+    mkdir -p "$WORK/rootapp"
+    printf 'cmake_minimum_required(VERSION 3.18)\nproject(app C)\nfind_package(onnxbn 0.1 REQUIRED)\nadd_executable(app_static "%s")\ntarget_link_libraries(app_static onnxbn::onnxbn_static)\n' \
+        "$SRC/examples/simple.c" >"$WORK/rootapp/CMakeLists.txt"
+    if cmake -S "$WORK/rootapp" -B "$WORK/build-rootapp" -DCMAKE_PREFIX_PATH="$R/usr" \
+        -DCMAKE_C_FLAGS="${san_flags[*]}" -DCMAKE_EXE_LINKER_FLAGS="${san_flags[*]}" >"$OUT" 2>"$ERR" &&
+        cmake --build "$WORK/build-rootapp" >>"$OUT" 2>>"$ERR"; then
+        check_simple "$WORK/build-rootapp/app_static"
+    else
+        fail "find_package(onnxbn) static app from the root"
+    fi
 }
 
 # examples/simple: fills, runs, reads; the values are checked by hand (relu) and by numpy (mlp_bn).
