@@ -118,6 +118,32 @@ static void test_nll_types(void **state)
     mk_free(mm);
 }
 
+/* bfloat16 scores are SCE-13's, not SCE-12's: equal scores over C = 2 give ln 2 and log_prob -ln 2 */
+static void test_sce_bf16(void **state)
+{
+    (void)state;
+    const int64_t d[] = {1, 2}, tdim[] = {1};
+    const uint16_t x[2] = {onnxbn_float_to_bf16(1.5f), onnxbn_float_to_bf16(1.5f)};
+    const int64_t t[1] = {1};
+    const mk_feed f[2] = {{"X", ONNXBN_BFLOAT16, 2, d, x}, {"T", ONNXBN_INT64, 1, tdim, t}};
+    const uint16_t ln2 = onnxbn_float_to_bf16((float)log(2.0)), mln2 = onnxbn_float_to_bf16((float)-log(2.0));
+    mk_model *mm = loss_model("SoftmaxCrossEntropyLoss", ONNXBN_BFLOAT16, ONNXBN_INT64, false, "sum", false, 0, true);
+    onnxbn_session *s = mk_open_ok(mm);
+    mk_run_ok(s, 2, f);
+    mk_expect_bytes(s, 0, ONNXBN_BFLOAT16, 0, NULL, &ln2);
+    mk_expect_bytes(s, 1, ONNXBN_BFLOAT16, 2, d, (const uint16_t[]){mln2, mln2});
+    onnxbn_session_free(s);
+    mk_free(mm);
+    mm = mk_new(12);
+    mk_input(mm, "X", ONNXBN_BFLOAT16, -1, NULL);
+    mk_input(mm, "T", ONNXBN_INT64, -1, NULL);
+    mk_output(mm, "Y", ONNXBN_BFLOAT16, -1, NULL);
+    mk_node_add(mm, "SoftmaxCrossEntropyLoss", "loss", "X,T", "Y");
+    mk_expect_fail(mm, 2, f, ONNXBN_ERR_TYPE, "node 'loss' (SoftmaxCrossEntropyLoss): input 'scores' "
+                   "('X') is bfloat16, SoftmaxCrossEntropyLoss-12 takes");
+    mk_free(mm);
+}
+
 static void test_sce(void **state)
 {
     (void)state;
@@ -213,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_nll),
         cmocka_unit_test(test_nll_types),
         cmocka_unit_test(test_sce),
+        cmocka_unit_test(test_sce_bf16),
         cmocka_unit_test(test_loss_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
