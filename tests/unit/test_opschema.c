@@ -41,7 +41,11 @@ static void lookup(void **state)
     assert_int_equal(onnxbn_op_lookup("", "BatchNormalization"), ONNXBN_OP_BatchNormalization);
     assert_int_equal(onnxbn_op_lookup(NULL, "Relu"), ONNXBN_OP_Relu);
     assert_int_equal(onnxbn_op_lookup("", "Abs"), 0);                       /* first line */
-    assert_int_equal(onnxbn_op_lookup("", "Xor"), ONNXBN_OP_COUNT - 1);     /* last line */
+    assert_int_equal(onnxbn_op_lookup("", "Xor"), ONNXBN_OP_Xor);           /* last of ai.onnx */
+    assert_int_equal(onnxbn_op_lookup("ai.onnx.preview.training", "Momentum"),
+                     ONNXBN_OP_COUNT - 1);                                  /* last line */
+    assert_int_equal(onnxbn_op_lookup("", "Adam"), ONNXBN_OP_UNKNOWN);      /* domain counts */
+    assert_int_equal(onnxbn_op_lookup("ai.onnx.preview.training", "Relu"), ONNXBN_OP_UNKNOWN);
     assert_int_equal(onnxbn_op_lookup("", "relu"), ONNXBN_OP_UNKNOWN);      /* case counts */
     assert_int_equal(onnxbn_op_lookup("", "Frobnicate"), ONNXBN_OP_UNKNOWN);
     assert_int_equal(onnxbn_op_lookup("", "A"), ONNXBN_OP_UNKNOWN);         /* before the first */
