@@ -331,6 +331,10 @@ static void biases(const rnn_cfg *g, const float *Bt, float *bias, float *rbh)
  * r only), and that GRU's Rh for the second. BLAS would pack R again at every step. */
 typedef struct rnn_packed {
     float *r[2], *rh[2];
+    /* W packed as well when it is a constant (the projection on the packed kernel), with the
+     * biases added there when B is a constant or absent (bias_in_w; bias NULL without B). */
+    float *w, *bias, *rbh;
+    bool bias_in_w;
 } rnn_packed;
 
 static void rnn_free_state(void *state)
@@ -341,6 +345,9 @@ static void rnn_free_state(void *state)
             onnxbn_free(s->r[d]);
             onnxbn_free(s->rh[d]);
         }
+        onnxbn_free(s->w);
+        free(s->bias);
+        free(s->rbh);
         free(s);
     }
 }
@@ -377,6 +384,20 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
         if (split)
             onnxbn_sgemm_pack_b(true, H, H, rd + 2 * H * H, H, s->rh[d]);
     }
+    const onnxbn_tensor *w = onnxbn_in(c, IN_W), *tb = onnxbn_in(c, IN_B);
+    const size_t fw = onnxbn_sgemm_packed_floats(g.I, g.D * GH);
+    if (w->data && fw && (!tb || tb->data)) {
+        if (!(s->w = onnxbn_alloc(fw * sizeof(float))) ||
+            (tb && (!(s->bias = malloc(g.D * GH * sizeof(float))) ||
+                    !(s->rbh = malloc(g.D * H * sizeof(float)))))) {
+            rnn_free_state(s);
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+        }
+        onnxbn_sgemm_pack_b(true, g.I, g.D * GH, w->data, g.I, s->w);
+        if (tb)
+            biases(&g, tb->data, s->bias, s->rbh);
+        s->bias_in_w = true;
+    }
     c->state = s;
     return ONNXBN_OK;
 }
@@ -404,8 +425,12 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     const rnn_packed *pk = c->state;
     const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
 
-    if (tb)
+    if (pk && pk->bias_in_w) {
+        bias = NULL; /* added by the projection */
+        rbh = pk->rbh;
+    } else if (tb) {
         biases(&g, tb->data, bias, rbh);
+    }
     if (th)
         memcpy(hs, th->data, D * B * H * sizeof(float));
     else
@@ -422,7 +447,9 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     for (size_t b = 0; lens && b < B; b++)
         steps = (size_t)lens[b] > steps ? (size_t)lens[b] : steps;
     /* x·Wᵀ for every step, batch and direction at once: W is [D·G·H, I] row-major. */
-    if (steps)
+    if (steps && pk && pk->w)
+        onnxbn_sgemm_packed_cols(c->pool, T * B, D * GH, g.I, x, g.I, pk->w, pk->bias, proj, D * GH, none);
+    else if (steps)
         onnxbn_sgemm_cols(c->pool, false, true, T * B, D * GH, g.I, 1.0f, x, g.I, W, g.I, 0.0f, proj,
                           D * GH, none);
 
