@@ -307,6 +307,37 @@ static void test_bad_inputs(void **state)
     expect_bad(m, ONNXBN_ERR_SHAPE, "input 'initial_h' ('h0') has shape [1,2,3], expected [1,1,3]");
 }
 
+/* Empty sequences and batches: shapes as the spec's, no product run on nothing; with no step
+ * taken Y_h is initial_h. */
+static void test_empty(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        const int64_t T = k ? 3 : 0, B = k ? 0 : 2, I = 2, H = 3;
+        const int64_t xd[3] = {T, B, I}, wd[3] = {1, 4 * H, I}, rd[3] = {1, 4 * H, H}, hd[3] = {1, B, H};
+        mk_model *m = mk_new(14);
+        mk_input(m, "X", ONNXBN_FLOAT, 3, xd);
+        init_wave(m, "W", 3, wd, 0.5, 0.1);
+        init_wave(m, "R", 3, rd, 0.5, 0.2);
+        init_wave(m, "h0", 3, hd, 1.0, 0.3);
+        mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
+        mk_output(m, "Yh", ONNXBN_FLOAT, -1, NULL);
+        mk_node *n = mk_node_add(m, "LSTM", "lstm", "X,W,R,,,h0", "Y,Yh");
+        mk_attr_i(n, "hidden_size", H);
+        const float x[1] = {0};
+        onnxbn_session *s = mk_open_ok(m);
+        mk_feed f = {"X", 0, 3, xd, x};
+        mk_run_ok(s, 1, &f);
+        const int64_t yd[4] = {T, 1, B, H};
+        float *h0 = wave((size_t)(B * H) + 1, 1.0, 0.3); /* + 1: never malloc(0) */
+        mk_expect_f32(s, 0, 4, yd, NULL, 0, 0);
+        mk_expect_f32(s, 1, 3, hd, h0, 0, 0);
+        free(h0);
+        onnxbn_session_free(s);
+        mk_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_rnn_reverse_affine),
         cmocka_unit_test(test_lstm_input_forget),
         cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
