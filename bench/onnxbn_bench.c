@@ -1,5 +1,7 @@
 /* onnxbn_bench.c — times one model through the public API for bench/run.sh: wall time and process
  * CPU time per run (CPU time is what a loaded machine's preemptions do not inflate), as JSON. */
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +61,22 @@ int main(int argc, char **argv)
             if (*p == ',')
                 p++;
         }
-        if (!tok || onnxbn_tensor_new(ONNXBN_FLOAT, r, d, &in[i], &err)) {
+        /* An int64 input (token ids) gets integers in [0, 10) from the same draws, as ort_bench.js
+         * makes them under ORT_BENCH_INT64=1; every other input floats in [-1, 1). */
+        const bool ids = onnxbn_model_input(m, i)->dtype == ONNXBN_INT64;
+        if (!tok || onnxbn_tensor_new(ids ? ONNXBN_INT64 : ONNXBN_FLOAT, r, d, &in[i], &err)) {
             fprintf(stderr, "input %zu: bad shape\n", i);
             return 1;
         }
         float *v = onnxbn_tensor_data(in[i]);
+        int64_t *iv = onnxbn_tensor_data(in[i]);
         for (int64_t k = 0; k < onnxbn_tensor_numel(in[i]); k++) {
             seed = seed * 1664525u + 1013904223u;
-            v[k] = (float)seed / 2147483648.0f - 1.0f;
+            const float u = (float)seed / 2147483648.0f - 1.0f;
+            if (ids)
+                iv[k] = (int64_t)floor(((double)u + 1) * 5);
+            else
+                v[k] = u;
         }
         names[i] = onnxbn_model_input(m, i)->name;
     }

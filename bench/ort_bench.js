@@ -38,7 +38,10 @@ async function main() {
       seed = (seed * 1664525 + 1013904223) >>> 0;
       data[k] = seed / 2 ** 31 - 1;
     }
-    feeds[name] = new ort.Tensor('float32', data, dims);
+    // ORT_BENCH_INT64=1: integer inputs (token ids) in [0, 10), as `onnxbn bench` draws them
+    feeds[name] = process.env.ORT_BENCH_INT64
+      ? new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(Math.floor((v + 1) * 5))), dims)
+      : new ort.Tensor('float32', data, dims);
   });
   const wall = [], cpu = [];
   for (let i = 0; i < warmup + iters; i++) {

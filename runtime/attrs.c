@@ -93,6 +93,25 @@ onnxbn_status onnxbn_attr_floats(const onnxbn_kctx *c, const char *name, const f
     return st;
 }
 
+onnxbn_status onnxbn_attr_strings_at(const onnxbn_kctx *c, const char *name, size_t i, char *buf,
+                                    size_t cap, size_t *count)
+{
+    const Onnx__AttributeProto *a;
+    onnxbn_status st = get(c, name, ONNXBN_ATTR_STRINGS, &a);
+    *count = a ? a->n_strings : 0;
+    buf[0] = 0;
+    if (st || !a || i >= a->n_strings)
+        return st;
+    const size_t len = a->strings[i].len;
+    if (len >= cap)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "attribute '%s' entry %zu is too long (%zu bytes)",
+                                name, i, len);
+    if (len)
+        memcpy(buf, a->strings[i].data, len);
+    buf[len] = 0;
+    return ONNXBN_OK;
+}
+
 onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const char *def,
                                  char *buf, size_t cap)
 {

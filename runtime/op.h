@@ -159,6 +159,10 @@ onnxbn_status onnxbn_attr_floats(const onnxbn_kctx *c, const char *name, const f
 /* Copies the string NUL-terminated into buf; a string that does not fit is an error. */
 onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const char *def,
                                  char *buf, size_t cap);
+/* Entry i of a STRINGS attribute into buf, as onnxbn_attr_string; *count: how many entries it has
+ * (0 when absent). An i past the end leaves buf "". */
+onnxbn_status onnxbn_attr_strings_at(const onnxbn_kctx *c, const char *name, size_t i, char *buf,
+                                     size_t cap, size_t *count);
 /* Decodes a TENSOR attribute into a new owned tensor (*out NULL when absent). */
 onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_tensor **out);
 

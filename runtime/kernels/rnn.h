@@ -1,0 +1,61 @@
+/* rnn.h — the per-step gate math of LSTM, GRU and RNN on one batch row: pre-activations already
+ * summed by GEMMs (input projection, recurrence), here the bias, clip, activations and state update. */
+#ifndef ONNXBN_KERNELS_RNN_H
+#define ONNXBN_KERNELS_RNN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The activation functions the RNN operators name, with their alpha/beta. */
+typedef enum onnxbn_rnn_actkind {
+    ONNXBN_RA_RELU, ONNXBN_RA_TANH, ONNXBN_RA_SIGMOID,
+    ONNXBN_RA_AFFINE,          /* a·x + b */
+    ONNXBN_RA_LEAKYRELU,       /* x < 0 ? a·x : x */
+    ONNXBN_RA_THRESHOLDEDRELU, /* x > a ? x : 0 */
+    ONNXBN_RA_SCALEDTANH,      /* a·tanh(b·x) */
+    ONNXBN_RA_HARDSIGMOID,     /* max(0, min(1, a·x + b)) */
+    ONNXBN_RA_ELU,             /* x < 0 ? a·(e^x − 1) : x */
+    ONNXBN_RA_SOFTSIGN,        /* x / (1 + |x|) */
+    ONNXBN_RA_SOFTPLUS         /* ln(1 + e^x) */
+} onnxbn_rnn_actkind;
+
+typedef struct onnxbn_rnn_act {
+    onnxbn_rnn_actkind kind;
+    float a, b;
+} onnxbn_rnn_act;
+
+/* x = f(x) over n floats (Sigmoid and Tanh on the vectorised vmath.h loops). */
+void onnxbn_rnn_act_apply(onnxbn_rnn_act f, float *x, size_t n);
+
+/* What every cell shares. clip <= 0 (or +inf) means no clip; otherwise every pre-activation is
+ * bounded to [-clip, clip] before its activation, as the spec says ("applied to the input of
+ * activations"; the new cell state C itself is not clipped, as onnxruntime does). */
+typedef struct onnxbn_rnn_cell {
+    size_t H;
+    float clip;
+    onnxbn_rnn_act f, g, h; /* LSTM f, g, h; GRU f, g; RNN f */
+    bool input_forget;      /* LSTM: f = 1 − i */
+    bool linear_before_reset;
+} onnxbn_rnn_cell;
+
+/* LSTM, gates in ONNX order i, o, f, c. pre (4H) holds the recurrence h_{t-1}·Rᵀ, xp (4H) the
+ * input projection x_t·Wᵀ, bias (4H, Wb + Rb) may be NULL, P (3H: i, o, f) may be NULL.
+ * Updates C (H) in place and writes h (H). pre is used as scratch. */
+void onnxbn_lstm_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, const float *bias,
+                      const float *P, float *C, float *h);
+
+/* GRU, gates z, r, h. First half: z and r into pre[0..2H) (pre: recurrence, xp: projection,
+ * bias 3H or NULL), and, without linear_before_reset, rh = r ⊙ h_prev for the caller's
+ * (r ⊙ h_prev)·Rh GEMM. Second half: the candidate from pre[2H..3H) (the recurrence of h_prev,
+ * or of r ⊙ h_prev) and the update of h in place. rbh (H, Rbh; only with linear_before_reset,
+ * else folded into bias) may be NULL. */
+void onnxbn_gru_step_zr(const onnxbn_rnn_cell *k, float *pre, const float *xp, const float *bias,
+                        const float *h, float *rh);
+void onnxbn_gru_step_h(const onnxbn_rnn_cell *k, float *pre, const float *xp, const float *bias,
+                       const float *rbh, float *h);
+
+/* RNN: h = f(pre + xp + bias), pre (H) as scratch. */
+void onnxbn_rnn_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, const float *bias,
+                     float *h);
+
+#endif
