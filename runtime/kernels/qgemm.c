@@ -1,0 +1,402 @@
+/* qgemm.c — the int8 matrix product: A packed in blocks of MR rows, B in panels of columns, both
+ * by k groups; the product accumulates in int32, and the zero points come in afterwards through
+ * the row and column sums (one pass over C, not one per product). */
+#include "kernels/qgemm.h"
+
+#include "kernels/isa.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define Q_X86 1
+#include <immintrin.h>
+#endif
+
+/* Rows a block (all impls), and per impl the k group (bytes of a dot-product step) and panel
+ * width. VNNI and GENERIC: 4 k of uint8/int8, 16 columns (one 512-bit vector a k group). AVX2: 2 k
+ * of int16, 8 columns (one 256-bit vector). */
+enum { MR = 6 };
+
+static size_t kgroup(onnxbn_qgemm_impl impl) { return impl == ONNXBN_QGEMM_AVX2 ? 2 : 4; }
+static size_t panel(onnxbn_qgemm_impl impl) { return impl == ONNXBN_QGEMM_AVX2 ? 8 : 16; }
+static size_t esize(onnxbn_qgemm_impl impl) { return impl == ONNXBN_QGEMM_AVX2 ? 2 : 1; }
+static size_t up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+int onnxbn_qgemm_can(onnxbn_qgemm_impl impl)
+{
+    switch (impl) {
+    case ONNXBN_QGEMM_GENERIC:
+        return 1;
+    case ONNXBN_QGEMM_AVX2:
+        return onnxbn_isa_native() >= ONNXBN_ISA_AVX2;
+    case ONNXBN_QGEMM_VNNI:
+#ifdef Q_X86
+        __builtin_cpu_init();
+        return onnxbn_isa_native() >= ONNXBN_ISA_AVX512 && __builtin_cpu_supports("avx512vnni") &&
+               __builtin_cpu_supports("avx512bw");
+#else
+        return 0;
+#endif
+    }
+    return 0;
+}
+
+onnxbn_qgemm_impl onnxbn_qgemm_pick(void)
+{
+    /* ONNXBN_ISA=avx2 or generic caps this as it caps the float kernels; avx512 means VNNI here
+     * when the CPU has it (a CPU with AVX-512F but no VNNI takes the AVX2 loops). */
+    const onnxbn_isa_level l = onnxbn_isa();
+    if (l >= ONNXBN_ISA_AVX512 && onnxbn_qgemm_can(ONNXBN_QGEMM_VNNI))
+        return ONNXBN_QGEMM_VNNI;
+    if (l >= ONNXBN_ISA_AVX2)
+        return ONNXBN_QGEMM_AVX2;
+    return ONNXBN_QGEMM_GENERIC;
+}
+
+size_t onnxbn_qgemm_a_bytes(onnxbn_qgemm_impl impl, size_t M, size_t K)
+{
+    return up(M, MR) * up(K ? K : 1, kgroup(impl)) * esize(impl);
+}
+
+size_t onnxbn_qgemm_b_bytes(onnxbn_qgemm_impl impl, size_t K, size_t N)
+{
+    return up(N ? N : 1, panel(impl)) * up(K ? K : 1, kgroup(impl)) * esize(impl);
+}
+
+/* The packed value of element v: signed int8 for A, unsigned for B (see qgemm.h). */
+static int32_t a_val(const void *a, size_t i, int sgn)
+{
+    return sgn ? ((const int8_t *)a)[i] : (int32_t)((const uint8_t *)a)[i] - 128;
+}
+static int32_t b_val(const void *b, size_t i, int sgn)
+{
+    return sgn ? (int32_t)((const int8_t *)b)[i] + 128 : ((const uint8_t *)b)[i];
+}
+
+void onnxbn_qgemm_pack_a(onnxbn_qgemm_impl impl, size_t M, size_t K, const void *a, size_t lda,
+                         int a_signed, void *packed, int32_t *sum)
+{
+    const size_t kg = kgroup(impl), Kp = up(K ? K : 1, kg), Mp = up(M, MR);
+    memset(packed, 0, onnxbn_qgemm_a_bytes(impl, M, K));
+    /* block r: for each k group, MR rows of kg values: the k group of one row is one 32-bit word
+     * that the kernel broadcasts */
+    for (size_t m = 0; m < Mp; m++) {
+        const size_t blk = m / MR, r = m % MR;
+        int32_t s = 0;
+        for (size_t k = 0; m < M && k < K; k++) {
+            const int32_t v = a_val(a, m * lda + k, a_signed);
+            const size_t at = ((blk * (Kp / kg) + k / kg) * MR + r) * kg + k % kg;
+            if (impl == ONNXBN_QGEMM_AVX2)
+                ((int16_t *)packed)[at] = (int16_t)v;
+            else
+                ((int8_t *)packed)[at] = (int8_t)v;
+            s += v;
+        }
+        if (m < M)
+            sum[m] = s;
+    }
+}
+
+void onnxbn_qgemm_pack_b(onnxbn_qgemm_impl impl, size_t K, size_t N, const void *b, size_t ldb,
+                         int b_signed, void *packed, int32_t *sum)
+{
+    const size_t kg = kgroup(impl), nr = panel(impl), Kp = up(K ? K : 1, kg), Np = up(N ? N : 1, nr);
+    const size_t ng = Kp / kg;
+    for (size_t n = 0; n < N; n++)
+        sum[n] = 0;
+    if (impl == ONNXBN_QGEMM_AVX2) {
+        int16_t *d = packed;
+        for (size_t p = 0; p < Np / nr; p++)
+            for (size_t g = 0; g < ng; g++)
+                for (size_t kk = 0; kk < kg; kk++) {
+                    const size_t k = g * kg + kk;
+                    int16_t *o = d + (p * ng + g) * nr * kg + kk;
+                    for (size_t j = 0; j < nr; j++) {
+                        const size_t n = p * nr + j;
+                        int32_t v = k < K && n < N ? b_val(b, k * ldb + n, b_signed) : 0;
+                        o[j * kg] = (int16_t)v;
+                        if (n < N)
+                            sum[n] += v;
+                    }
+                }
+        return;
+    }
+    uint8_t *d = packed;
+    for (size_t p = 0; p < Np / nr; p++)
+        for (size_t g = 0; g < ng; g++)
+            for (size_t kk = 0; kk < kg; kk++) {
+                const size_t k = g * kg + kk;
+                uint8_t *o = d + (p * ng + g) * nr * kg + kk;
+                if (k < K && p * nr + nr <= N) {
+                    /* a whole panel row: the common case, without per-element bounds */
+                    const size_t base = k * ldb + p * nr;
+                    if (b_signed) {
+                        const int8_t *s = (const int8_t *)b + base;
+                        for (size_t j = 0; j < 16; j++) {
+                            o[j * 4] = (uint8_t)(s[j] + 128);
+                            sum[p * nr + j] += s[j] + 128;
+                        }
+                    } else {
+                        const uint8_t *s = (const uint8_t *)b + base;
+                        for (size_t j = 0; j < 16; j++) {
+                            o[j * 4] = s[j];
+                            sum[p * nr + j] += s[j];
+                        }
+                    }
+                    continue;
+                }
+                for (size_t j = 0; j < nr; j++) {
+                    const size_t n = p * nr + j;
+                    int32_t v = k < K && n < N ? b_val(b, k * ldb + n, b_signed) : 0;
+                    o[j * kg] = (uint8_t)v;
+                    if (n < N)
+                        sum[n] += v;
+                }
+            }
+}
+
+/* One block of at most MR rows and np panels: the raw dot products into t[MR][2 * 16]. */
+static void block_generic(size_t ng, size_t np, const int8_t *pa, const uint8_t *pb, size_t pstride,
+                          int32_t t[MR][32])
+{
+    memset(t, 0, sizeof(int32_t) * MR * 32);
+    for (size_t p = 0; p < np; p++)
+        for (size_t g = 0; g < ng; g++) {
+            const uint8_t *bv = pb + p * pstride + g * 64;
+            const int8_t *av = pa + g * MR * 4;
+            for (int r = 0; r < MR; r++)
+                for (size_t j = 0; j < 16; j++) {
+                    int32_t s = 0;
+                    for (int kk = 0; kk < 4; kk++)
+                        s += av[r * 4 + kk] * bv[j * 4 + kk];
+                    t[r][p * 16 + j] += s;
+                }
+        }
+}
+
+#ifdef Q_X86
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define AVX2 __attribute__((target("avx2,fma")))
+
+VNNI static void block_vnni(size_t ng, size_t np, const int8_t *pa, const uint8_t *pb,
+                            size_t pstride, int32_t t[MR][32])
+{
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const int32_t *a = (const int32_t *)(const void *)pa;
+    if (np == 2) {
+        const uint8_t *b1 = pb + pstride;
+        for (size_t g = 0; g < ng; g++, a += MR) {
+            const __m512i b0v = _mm512_loadu_si512(pb + g * 64), b1v = _mm512_loadu_si512(b1 + g * 64);
+            __m512i x = _mm512_set1_epi32(a[0]);
+            c00 = _mm512_dpbusd_epi32(c00, b0v, x);
+            c01 = _mm512_dpbusd_epi32(c01, b1v, x);
+            x = _mm512_set1_epi32(a[1]);
+            c10 = _mm512_dpbusd_epi32(c10, b0v, x);
+            c11 = _mm512_dpbusd_epi32(c11, b1v, x);
+            x = _mm512_set1_epi32(a[2]);
+            c20 = _mm512_dpbusd_epi32(c20, b0v, x);
+            c21 = _mm512_dpbusd_epi32(c21, b1v, x);
+            x = _mm512_set1_epi32(a[3]);
+            c30 = _mm512_dpbusd_epi32(c30, b0v, x);
+            c31 = _mm512_dpbusd_epi32(c31, b1v, x);
+            x = _mm512_set1_epi32(a[4]);
+            c40 = _mm512_dpbusd_epi32(c40, b0v, x);
+            c41 = _mm512_dpbusd_epi32(c41, b1v, x);
+            x = _mm512_set1_epi32(a[5]);
+            c50 = _mm512_dpbusd_epi32(c50, b0v, x);
+            c51 = _mm512_dpbusd_epi32(c51, b1v, x);
+        }
+    } else {
+        for (size_t g = 0; g < ng; g++, a += MR) {
+            const __m512i b0v = _mm512_loadu_si512(pb + g * 64);
+            c00 = _mm512_dpbusd_epi32(c00, b0v, _mm512_set1_epi32(a[0]));
+            c10 = _mm512_dpbusd_epi32(c10, b0v, _mm512_set1_epi32(a[1]));
+            c20 = _mm512_dpbusd_epi32(c20, b0v, _mm512_set1_epi32(a[2]));
+            c30 = _mm512_dpbusd_epi32(c30, b0v, _mm512_set1_epi32(a[3]));
+            c40 = _mm512_dpbusd_epi32(c40, b0v, _mm512_set1_epi32(a[4]));
+            c50 = _mm512_dpbusd_epi32(c50, b0v, _mm512_set1_epi32(a[5]));
+        }
+    }
+    _mm512_storeu_si512(&t[0][0], c00), _mm512_storeu_si512(&t[0][16], c01);
+    _mm512_storeu_si512(&t[1][0], c10), _mm512_storeu_si512(&t[1][16], c11);
+    _mm512_storeu_si512(&t[2][0], c20), _mm512_storeu_si512(&t[2][16], c21);
+    _mm512_storeu_si512(&t[3][0], c30), _mm512_storeu_si512(&t[3][16], c31);
+    _mm512_storeu_si512(&t[4][0], c40), _mm512_storeu_si512(&t[4][16], c41);
+    _mm512_storeu_si512(&t[5][0], c50), _mm512_storeu_si512(&t[5][16], c51);
+}
+
+/* AVX2: panels of 8 columns, k pairs of int16; np panels of up to 4 (32 columns), so t holds the
+ * same 6 x 32 as the other loops. Two panels at a time keep 12 accumulators in 16 registers. */
+AVX2 static void block_avx2(size_t ng, size_t np, const int16_t *pa, const int16_t *pb,
+                            size_t pstride, int32_t t[MR][32])
+{
+    for (size_t p = 0; p < np; p += 2) {
+        const int two = p + 1 < np;
+        __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        __m256i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        const int16_t *b0 = pb + p * pstride, *b1 = two ? b0 + pstride : b0;
+        const int32_t *a = (const int32_t *)(const void *)pa;
+        for (size_t g = 0; g < ng; g++, a += MR) {
+            const __m256i b0v = _mm256_loadu_si256((const __m256i *)(const void *)(b0 + g * 16));
+            const __m256i b1v = _mm256_loadu_si256((const __m256i *)(const void *)(b1 + g * 16));
+            __m256i x = _mm256_set1_epi32(a[0]);
+            c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(b0v, x));
+            c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(b1v, x));
+            x = _mm256_set1_epi32(a[1]);
+            c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(b0v, x));
+            c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(b1v, x));
+            x = _mm256_set1_epi32(a[2]);
+            c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(b0v, x));
+            c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(b1v, x));
+            x = _mm256_set1_epi32(a[3]);
+            c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(b0v, x));
+            c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(b1v, x));
+            x = _mm256_set1_epi32(a[4]);
+            c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(b0v, x));
+            c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(b1v, x));
+            x = _mm256_set1_epi32(a[5]);
+            c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(b0v, x));
+            c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(b1v, x));
+        }
+        const size_t o = p * 8;
+        _mm256_storeu_si256((__m256i *)(void *)&t[0][o], c00);
+        _mm256_storeu_si256((__m256i *)(void *)&t[1][o], c10);
+        _mm256_storeu_si256((__m256i *)(void *)&t[2][o], c20);
+        _mm256_storeu_si256((__m256i *)(void *)&t[3][o], c30);
+        _mm256_storeu_si256((__m256i *)(void *)&t[4][o], c40);
+        _mm256_storeu_si256((__m256i *)(void *)&t[5][o], c50);
+        if (two) {
+            _mm256_storeu_si256((__m256i *)(void *)&t[0][o + 8], c01);
+            _mm256_storeu_si256((__m256i *)(void *)&t[1][o + 8], c11);
+            _mm256_storeu_si256((__m256i *)(void *)&t[2][o + 8], c21);
+            _mm256_storeu_si256((__m256i *)(void *)&t[3][o + 8], c31);
+            _mm256_storeu_si256((__m256i *)(void *)&t[4][o + 8], c41);
+            _mm256_storeu_si256((__m256i *)(void *)&t[5][o + 8], c51);
+        }
+    }
+}
+#endif
+
+void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const void *pa,
+                  const int32_t *asum, const void *pb, const int32_t *bsum,
+                  const onnxbn_qgemm_zp *zp, int32_t *c, size_t ldc)
+{
+#ifndef Q_X86
+    impl = ONNXBN_QGEMM_GENERIC;
+#endif
+    const size_t kg = kgroup(impl), nr = panel(impl), es = esize(impl);
+    const size_t ng = up(K ? K : 1, kg) / kg, pstride = ng * kg * nr; /* elements a panel */
+    const size_t ablock = ng * kg * MR;                                  /* elements a row block */
+    const int64_t za_move = zp->a_signed ? 0 : -128, zb_move = zp->b_signed ? 128 : 0;
+    int32_t t[MR][32];
+    /* 32 columns a step: a pair of 16-column panels, or four 8-column ones */
+    for (size_t n0 = 0; n0 < N; n0 += 32) {
+        const size_t nn = N - n0 < 32 ? N - n0 : 32, np = (nn + nr - 1) / nr;
+        const uint8_t *bp = (const uint8_t *)pb + (n0 / nr) * pstride * es;
+        for (size_t m0 = 0; m0 < M; m0 += MR) {
+            const uint8_t *ap = (const uint8_t *)pa + (m0 / MR) * ablock * es;
+            switch (impl) {
+#ifdef Q_X86
+            case ONNXBN_QGEMM_VNNI:
+                block_vnni(ng, np, (const int8_t *)ap, bp, pstride, t);
+                break;
+            case ONNXBN_QGEMM_AVX2:
+                block_avx2(ng, np, (const int16_t *)(const void *)ap,
+                           (const int16_t *)(const void *)bp, pstride, t);
+                break;
+#endif
+            default:
+                block_generic(ng, np, (const int8_t *)ap, bp, pstride, t);
+                break;
+            }
+            const size_t mm = M - m0 < MR ? M - m0 : MR;
+            for (size_t r = 0; r < mm; r++) {
+                const size_t m = m0 + r;
+                const int64_t za = zp->za[m * zp->za_step] + za_move, as = asum[m];
+                int32_t *crow = c + m * ldc + n0;
+                for (size_t j = 0; j < nn; j++) {
+                    const int64_t zb = zp->zb[(n0 + j) * zp->zb_step] + zb_move;
+                    const int64_t v = (int64_t)t[r][j] - zb * as - za * bsum[n0 + j] +
+                                      (int64_t)K * za * zb;
+                    crow[j] = (int32_t)(uint32_t)(uint64_t)v; /* the exact result modulo 2^32 */
+                }
+            }
+        }
+    }
+}
+
+void onnxbn_requant_row(const int32_t *acc, size_t n, float mult, int32_t zp, int sgn, void *y)
+{
+    const float lo = sgn ? -128.0f : 0.0f, hi = sgn ? 127.0f : 255.0f;
+    for (size_t i = 0; i < n; i++) {
+        float v = rintf((float)acc[i] * mult) + (float)zp;
+        v = !(v >= lo) ? lo : v > hi ? hi : v; /* NaN (an infinite scale) to lo, never cast */
+        if (sgn)
+            ((int8_t *)y)[i] = (int8_t)v;
+        else
+            ((uint8_t *)y)[i] = (uint8_t)v;
+    }
+}
+
+void onnxbn_im2col_u8(const onnxbn_conv_geom *g, size_t channels, const uint8_t *img, size_t row0,
+                      size_t nrows, uint8_t pad, uint8_t *col)
+{
+    const int n = g->nsp, last = n - 1;
+    const size_t L = (size_t)g->grid[last], W = (size_t)g->img[last];
+    size_t isz = 1, ksz = 1;
+    for (int d = 0; d < n; d++) {
+        isz *= (size_t)g->img[d];
+        ksz *= (size_t)g->k[d];
+    }
+    const size_t ld = nrows * L;
+    for (size_t ch = 0; ch < channels; ch++)
+        for (size_t j = 0; j < ksz; j++) {
+            /* tap j as a multi-index, row-major over k */
+            int64_t kj[ONNXBN_CONV_MAX_SP];
+            size_t rem = j;
+            for (int d = n - 1; d >= 0; d--) {
+                kj[d] = (int64_t)(rem % (size_t)g->k[d]);
+                rem /= (size_t)g->k[d];
+            }
+            uint8_t *dst = col + (ch * ksz + j) * ld;
+            const int64_t s = g->stride[last], off = kj[last] * g->dil[last] - g->pad[last];
+            for (size_t r = 0; r < nrows; r++) {
+                uint8_t *o = dst + r * L;
+                /* the image row this grid row and tap read, or none (all padding) */
+                size_t gr = row0 + r, at = 0, mul = W;
+                int inside = 1;
+                for (int d = n - 2; d >= 0; d--) {
+                    const int64_t gi = (int64_t)(gr % (size_t)g->grid[d]);
+                    gr /= (size_t)g->grid[d];
+                    const int64_t ii = gi * g->stride[d] - g->pad[d] + kj[d] * g->dil[d];
+                    if (ii < 0 || ii >= g->img[d]) {
+                        inside = 0;
+                        break;
+                    }
+                    at += (size_t)ii * mul;
+                    mul *= (size_t)g->img[d];
+                }
+                if (!inside) {
+                    memset(o, pad, L);
+                    continue;
+                }
+                const uint8_t *src = img + ch * isz + at;
+                if (s == 1) {
+                    /* columns o with 0 <= o + off < W are one copy */
+                    int64_t a = -off, b = (int64_t)W - off;
+                    a = a < 0 ? 0 : a > (int64_t)L ? (int64_t)L : a;
+                    b = b < a ? a : b > (int64_t)L ? (int64_t)L : b;
+                    memset(o, pad, (size_t)a);
+                    memcpy(o + a, src + a + off, (size_t)(b - a));
+                    memset(o + b, pad, L - (size_t)b);
+                } else {
+                    for (size_t q = 0; q < L; q++) {
+                        const int64_t iw = (int64_t)q * s + off;
+                        o[q] = iw >= 0 && iw < (int64_t)W ? src[iw] : pad;
+                    }
+                }
+            }
+        }
+}
