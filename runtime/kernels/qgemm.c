@@ -11,6 +11,10 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define Q_X86 1
 #include <immintrin.h>
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define AVX2 __attribute__((target("avx2,fma")))
+VNNI static size_t pack_b_vnni(size_t K, const uint8_t *b, size_t ldb, int b_signed, uint8_t *o,
+                               int32_t *sum);
 #endif
 
 /* Rows a block (all impls), and per impl the k group (bytes of a dot-product step) and panel
@@ -123,8 +127,17 @@ void onnxbn_qgemm_pack_b(onnxbn_qgemm_impl impl, size_t K, size_t N, const void 
         return;
     }
     uint8_t *d = packed;
-    for (size_t p = 0; p < Np / nr; p++)
-        for (size_t g = 0; g < ng; g++)
+    for (size_t p = 0; p < Np / nr; p++) {
+        size_t g0 = 0;
+#ifdef Q_X86
+        if (impl == ONNXBN_QGEMM_VNNI && p * nr + nr <= N) {
+            int32_t vs[16];
+            g0 = pack_b_vnni(K, (const uint8_t *)b + p * nr, ldb, b_signed, d + p * ng * 64, vs);
+            for (size_t j = 0; j < 16; j++)
+                sum[p * nr + j] += vs[j];
+        }
+#endif
+        for (size_t g = g0; g < ng; g++)
             for (size_t kk = 0; kk < kg; kk++) {
                 const size_t k = g * kg + kk;
                 uint8_t *o = d + (p * ng + g) * nr * kg + kk;
@@ -154,6 +167,7 @@ void onnxbn_qgemm_pack_b(onnxbn_qgemm_impl impl, size_t K, size_t N, const void 
                         sum[n] += v;
                 }
             }
+    }
 }
 
 /* One block of at most MR rows and np panels: the raw dot products into t[MR][2 * 16]. */
@@ -176,8 +190,6 @@ static void block_generic(size_t ng, size_t np, const int8_t *pa, const uint8_t 
 }
 
 #ifdef Q_X86
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
-#define AVX2 __attribute__((target("avx2,fma")))
 
 VNNI static void block_vnni(size_t ng, size_t np, const int8_t *pa, const uint8_t *pb,
                             size_t pstride, int32_t t[MR][32])
@@ -277,6 +289,81 @@ AVX2 static void block_avx2(size_t ng, size_t np, const int16_t *pa, const int16
         }
     }
 }
+
+/* VNNI packing of B: four rows of 16 columns interleaved into one 64-byte k group by two rounds
+ * of unpacking, and the 16 column sums by one vpdpbusd against ones. Only whole panels and
+ * whole k groups here; the caller does the edges. Returns the groups done. */
+VNNI static size_t pack_b_vnni(size_t K, const uint8_t *b, size_t ldb, int b_signed, uint8_t *o,
+                               int32_t *sum)
+{
+    const size_t full = K / 4;
+    const __m128i flip = _mm_set1_epi8(b_signed ? (char)0x80 : 0);
+    const __m512i ones = _mm512_set1_epi8(1);
+    __m512i s = _mm512_setzero_si512();
+    for (size_t g = 0; g < full; g++) {
+        const uint8_t *r = b + g * 4 * ldb;
+        const __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)r), flip);
+        const __m128i r1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(r + ldb)), flip);
+        const __m128i r2 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(r + 2 * ldb)), flip);
+        const __m128i r3 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(r + 3 * ldb)), flip);
+        const __m128i a0 = _mm_unpacklo_epi8(r0, r1), a1 = _mm_unpackhi_epi8(r0, r1);
+        const __m128i b0 = _mm_unpacklo_epi8(r2, r3), b1 = _mm_unpackhi_epi8(r2, r3);
+        __m128i *d = (__m128i *)(void *)(o + g * 64);
+        const __m128i q0 = _mm_unpacklo_epi16(a0, b0), q1 = _mm_unpackhi_epi16(a0, b0);
+        const __m128i q2 = _mm_unpacklo_epi16(a1, b1), q3 = _mm_unpackhi_epi16(a1, b1);
+        _mm_storeu_si128(d, q0);
+        _mm_storeu_si128(d + 1, q1);
+        _mm_storeu_si128(d + 2, q2);
+        _mm_storeu_si128(d + 3, q3);
+        const __m512i v = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_set_m128i(q1, q0)), _mm256_set_m128i(q3, q2), 1);
+        s = _mm512_dpbusd_epi32(s, v, ones);
+    }
+    _mm512_storeu_si512(sum, s);
+    return full;
+}
+
+/* c = t - za·(bsum - K·zb) - asum·zb for one row block, 16 columns a vector, wrapping in 32 bits
+ * (the exact result modulo 2^32, as the scalar loop). */
+VNNI static void fix_vnni(int32_t t[MR][32], size_t mm, size_t nn, const int32_t *b1,
+                          const int32_t *zb, const int32_t *za, const int32_t *as, int32_t *c,
+                          size_t ldc)
+{
+    for (size_t r = 0; r < mm; r++) {
+        const __m512i vza = _mm512_set1_epi32(za[r]), vas = _mm512_set1_epi32(as[r]);
+        for (size_t j = 0; j < nn; j += 16) {
+            const __mmask16 k = nn - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (nn - j)) - 1);
+            __m512i v = _mm512_loadu_si512(&t[r][j]);
+            v = _mm512_sub_epi32(v, _mm512_mullo_epi32(vza, _mm512_loadu_si512(b1 + j)));
+            v = _mm512_sub_epi32(v, _mm512_mullo_epi32(vas, _mm512_loadu_si512(zb + j)));
+            _mm512_mask_storeu_epi32(c + r * ldc + j, k, v);
+        }
+    }
+}
+
+/* onnxbn_requant_row on 16 lanes: cvtps rounds to nearest even as rint does; lanes past 2^31
+ * (an infinite product) go to hi, NaN to lo, as the scalar loop. */
+VNNI static void requant_avx512(const int32_t *acc, size_t n, float mult, int32_t zp, int sgn,
+                                void *y)
+{
+    const __m512 vm = _mm512_set1_ps(mult), big = _mm512_set1_ps(2147483520.0f);
+    const __m512i vz = _mm512_set1_epi32(zp), lo = _mm512_set1_epi32(sgn ? -128 : 0);
+    const __m512i hi = _mm512_set1_epi32(sgn ? 127 : 255);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(k, acc + i)), vm);
+        __m512i q = _mm512_cvtps_epi32(f);
+        const __mmask16 over = _mm512_cmp_ps_mask(f, big, _CMP_GT_OQ);
+        const __mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q);
+        q = _mm512_mask_mov_epi32(q, over, _mm512_set1_epi32(INT32_MAX - 256));
+        q = _mm512_mask_mov_epi32(q, nan, _mm512_set1_epi32(INT32_MIN + 256));
+        /* zp is a byte; q past ±(2^31 - 256) is saturated before the add cannot wrap */
+        q = _mm512_max_epi32(_mm512_min_epi32(q, _mm512_set1_epi32(INT32_MAX - 256)),
+                             _mm512_set1_epi32(INT32_MIN + 256));
+        q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), lo), hi);
+        _mm_mask_storeu_epi8((uint8_t *)y + i, k, _mm512_cvtepi32_epi8(q));
+    }
+}
 #endif
 
 void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const void *pa,
@@ -295,6 +382,13 @@ void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const vo
     for (size_t n0 = 0; n0 < N; n0 += 32) {
         const size_t nn = N - n0 < 32 ? N - n0 : 32, np = (nn + nr - 1) / nr;
         const uint8_t *bp = (const uint8_t *)pb + (n0 / nr) * pstride * es;
+        /* the column terms, with the moved zero points: b1 = bsum - K·zb */
+        int32_t b1[32], zb[32];
+        for (size_t j = 0; j < 32; j++) {
+            const int64_t z = j < nn ? zp->zb[(n0 + j) * zp->zb_step] + zb_move : 0;
+            zb[j] = (int32_t)z;
+            b1[j] = j < nn ? (int32_t)((uint32_t)bsum[n0 + j] - (uint32_t)K * (uint32_t)z) : 0;
+        }
         for (size_t m0 = 0; m0 < M; m0 += MR) {
             const uint8_t *ap = (const uint8_t *)pa + (m0 / MR) * ablock * es;
             switch (impl) {
@@ -312,16 +406,22 @@ void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const vo
                 break;
             }
             const size_t mm = M - m0 < MR ? M - m0 : MR;
+            int32_t za[MR], as[MR];
             for (size_t r = 0; r < mm; r++) {
-                const size_t m = m0 + r;
-                const int64_t za = zp->za[m * zp->za_step] + za_move, as = asum[m];
-                int32_t *crow = c + m * ldc + n0;
-                for (size_t j = 0; j < nn; j++) {
-                    const int64_t zb = zp->zb[(n0 + j) * zp->zb_step] + zb_move;
-                    const int64_t v = (int64_t)t[r][j] - zb * as - za * bsum[n0 + j] +
-                                      (int64_t)K * za * zb;
-                    crow[j] = (int32_t)(uint32_t)(uint64_t)v; /* the exact result modulo 2^32 */
-                }
+                za[r] = (int32_t)(zp->za[(m0 + r) * zp->za_step] + za_move);
+                as[r] = asum[m0 + r];
+            }
+#ifdef Q_X86
+            if (impl == ONNXBN_QGEMM_VNNI) {
+                fix_vnni(t, mm, nn, b1, zb, za, as, c + m0 * ldc + n0, ldc);
+                continue;
+            }
+#endif
+            for (size_t r = 0; r < mm; r++) {
+                int32_t *crow = c + (m0 + r) * ldc + n0;
+                for (size_t j = 0; j < nn; j++) /* uint32: the exact result modulo 2^32 */
+                    crow[j] = (int32_t)((uint32_t)t[r][j] - (uint32_t)za[r] * (uint32_t)b1[j] -
+                                        (uint32_t)as[r] * (uint32_t)zb[j]);
             }
         }
     }
@@ -329,6 +429,12 @@ void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const vo
 
 void onnxbn_requant_row(const int32_t *acc, size_t n, float mult, int32_t zp, int sgn, void *y)
 {
+#ifdef Q_X86
+    if (n >= 16 && onnxbn_qgemm_pick() == ONNXBN_QGEMM_VNNI) {
+        requant_avx512(acc, n, mult, zp, sgn, y);
+        return;
+    }
+#endif
     const float lo = sgn ? -128.0f : 0.0f, hi = sgn ? 127.0f : 255.0f;
     for (size_t i = 0; i < n; i++) {
         float v = rintf((float)acc[i] * mult) + (float)zp;
@@ -351,6 +457,46 @@ void onnxbn_im2col_u8(const onnxbn_conv_geom *g, size_t channels, const uint8_t 
         ksz *= (size_t)g->k[d];
     }
     const size_t ld = nrows * L;
+    if (n == 2) {
+        /* the common 2-D case without the general index arithmetic: one row of output columns
+         * a tap and grid row, its inside span found once */
+        const int64_t H = g->img[0], s1 = g->stride[1];
+        for (size_t ch = 0; ch < channels; ch++)
+            for (int64_t kh = 0; kh < g->k[0]; kh++)
+                for (int64_t kw = 0; kw < g->k[1]; kw++) {
+                    uint8_t *dst = col + ((ch * (size_t)g->k[0] + (size_t)kh) * (size_t)g->k[1] +
+                                          (size_t)kw) * ld;
+                    const int64_t off = kw * g->dil[1] - g->pad[1];
+                    /* columns q with 0 <= q·s1 + off < W */
+                    int64_t qa = off >= 0 ? 0 : (-off + s1 - 1) / s1;
+                    int64_t qb = (int64_t)W - off <= 0 ? 0 : ((int64_t)W - off + s1 - 1) / s1;
+                    qa = qa > (int64_t)L ? (int64_t)L : qa;
+                    qb = qb > (int64_t)L ? (int64_t)L : qb < qa ? qa : qb;
+                    for (size_t r = 0; r < nrows; r++) {
+                        uint8_t *o = dst + r * L;
+                        const int64_t ih = (int64_t)(row0 + r) * g->stride[0] - g->pad[0] +
+                                           kh * g->dil[0];
+                        if (ih < 0 || ih >= H) {
+                            memset(o, pad, L);
+                            continue;
+                        }
+                        const uint8_t *src = img + ch * isz + (size_t)ih * W;
+                        for (int64_t q = 0; q < qa; q++)
+                            o[q] = pad;
+                        if (s1 == 1) {
+                            const uint8_t *sp = src + off;
+                            for (int64_t q = qa; q < qb; q++)
+                                o[q] = sp[q];
+                        } else {
+                            for (int64_t q = qa; q < qb; q++)
+                                o[q] = src[q * s1 + off];
+                        }
+                        for (int64_t q = qb; q < (int64_t)L; q++)
+                            o[q] = pad;
+                    }
+                }
+        return;
+    }
     for (size_t ch = 0; ch < channels; ch++)
         for (size_t j = 0; j < ksz; j++) {
             /* tap j as a multi-index, row-major over k */
