@@ -481,18 +481,16 @@ void onnxbn_im2col_u8(const onnxbn_conv_geom *g, size_t channels, const uint8_t 
                             continue;
                         }
                         const uint8_t *src = img + ch * isz + (size_t)ih * W;
-                        for (int64_t q = 0; q < qa; q++)
-                            o[q] = pad;
+                        if (qa)
+                            memset(o, pad, (size_t)qa);
                         if (s1 == 1) {
-                            const uint8_t *sp = src + off;
-                            for (int64_t q = qa; q < qb; q++)
-                                o[q] = sp[q];
+                            memcpy(o + qa, src + off + qa, (size_t)(qb - qa));
                         } else {
                             for (int64_t q = qa; q < qb; q++)
                                 o[q] = src[q * s1 + off];
                         }
-                        for (int64_t q = qb; q < (int64_t)L; q++)
-                            o[q] = pad;
+                        if ((int64_t)L > qb)
+                            memset(o + qb, pad, L - (size_t)qb);
                     }
                 }
         return;
