@@ -15,6 +15,8 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 VNNI static size_t pack_b_vnni(size_t K, const uint8_t *b, size_t ldb, int b_signed, uint8_t *o,
                                int32_t *sum);
+AVX2 static size_t pack_b_avx2(size_t K, const uint8_t *b, size_t ldb, int b_signed, int16_t *o,
+                               int32_t *sum);
 #endif
 
 /* Rows a block (all impls), and per impl the k group (bytes of a dot-product step) and panel
@@ -111,8 +113,17 @@ void onnxbn_qgemm_pack_b(onnxbn_qgemm_impl impl, size_t K, size_t N, const void 
         sum[n] = 0;
     if (impl == ONNXBN_QGEMM_AVX2) {
         int16_t *d = packed;
-        for (size_t p = 0; p < Np / nr; p++)
-            for (size_t g = 0; g < ng; g++)
+        for (size_t p = 0; p < Np / nr; p++) {
+            size_t g0 = 0;
+#ifdef Q_X86
+            if (p * nr + nr <= N) {
+                int32_t vs[8];
+                g0 = pack_b_avx2(K, (const uint8_t *)b + p * nr, ldb, b_signed, d + p * ng * 16, vs);
+                for (size_t j = 0; j < 8; j++)
+                    sum[p * nr + j] += vs[j];
+            }
+#endif
+            for (size_t g = g0; g < ng; g++)
                 for (size_t kk = 0; kk < kg; kk++) {
                     const size_t k = g * kg + kk;
                     int16_t *o = d + (p * ng + g) * nr * kg + kk;
@@ -124,6 +135,7 @@ void onnxbn_qgemm_pack_b(onnxbn_qgemm_impl impl, size_t K, size_t N, const void 
                             sum[n] += v;
                     }
                 }
+        }
         return;
     }
     uint8_t *d = packed;
@@ -341,6 +353,71 @@ VNNI static void fix_vnni(int32_t t[MR][32], size_t mm, size_t nn, const int32_t
     }
 }
 
+
+/* AVX2 packing of B: two rows of 8 columns widened to int16 and interleaved into one 32-byte k
+ * pair, the column sums by vpmaddwd against ones. Whole panels and k pairs only (as VNNI's). */
+AVX2 static size_t pack_b_avx2(size_t K, const uint8_t *b, size_t ldb, int b_signed, int16_t *o,
+                               int32_t *sum)
+{
+    const size_t full = K / 2;
+    const __m128i flip = _mm_set1_epi8(b_signed ? (char)0x80 : 0);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s = _mm256_setzero_si256();
+    for (size_t g = 0; g < full; g++) {
+        const uint8_t *r = b + g * 2 * ldb;
+        const __m128i r0 = _mm_cvtepu8_epi16(_mm_xor_si128(_mm_loadl_epi64((const __m128i *)(const void *)r), flip));
+        const __m128i r1 = _mm_cvtepu8_epi16(_mm_xor_si128(_mm_loadl_epi64((const __m128i *)(const void *)(r + ldb)), flip));
+        const __m256i v = _mm256_set_m128i(_mm_unpackhi_epi16(r0, r1), _mm_unpacklo_epi16(r0, r1));
+        _mm256_storeu_si256((__m256i *)(void *)(o + g * 16), v);
+        s = _mm256_add_epi32(s, _mm256_madd_epi16(v, ones));
+    }
+    _mm256_storeu_si256((__m256i *)(void *)sum, s);
+    return full;
+}
+
+
+/* fix_vnni on 8 lanes. */
+AVX2 static void fix_avx2(int32_t t[MR][32], size_t mm, size_t nn, const int32_t *b1,
+                          const int32_t *zb, const int32_t *za, const int32_t *as, int32_t *c,
+                          size_t ldc)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t r = 0; r < mm; r++) {
+        const __m256i vza = _mm256_set1_epi32(za[r]), vas = _mm256_set1_epi32(as[r]);
+        for (size_t j = 0; j < nn; j += 8) {
+            const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(nn - j)), lane);
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)&t[r][j]);
+            v = _mm256_sub_epi32(v, _mm256_mullo_epi32(vza, _mm256_loadu_si256((const __m256i *)(const void *)(b1 + j))));
+            v = _mm256_sub_epi32(v, _mm256_mullo_epi32(vas, _mm256_loadu_si256((const __m256i *)(const void *)(zb + j))));
+            _mm256_maskstore_epi32(c + r * ldc + j, k, v);
+        }
+    }
+}
+
+/* onnxbn_requant_row on 8 lanes, as requant_avx512. */
+AVX2 static size_t requant_avx2(const int32_t *acc, size_t n, float mult, int32_t zp, int sgn,
+                                void *y)
+{
+    const __m256 vm = _mm256_set1_ps(mult), big = _mm256_set1_ps(2147483520.0f);
+    const __m256i vz = _mm256_set1_epi32(zp), lo = _mm256_set1_epi32(sgn ? -128 : 0);
+    const __m256i hi = _mm256_set1_epi32(sgn ? 127 : 255);
+    const __m256i top = _mm256_set1_epi32(INT32_MAX - 256), bot = _mm256_set1_epi32(INT32_MIN + 256);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(acc + i))), vm);
+        __m256i q = _mm256_cvtps_epi32(f);
+        q = _mm256_blendv_epi8(q, top, _mm256_castps_si256(_mm256_cmp_ps(f, big, _CMP_GT_OQ)));
+        q = _mm256_blendv_epi8(q, bot, _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)));
+        q = _mm256_max_epi32(_mm256_min_epi32(q, top), bot);
+        q = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(q, vz), lo), hi);
+        int32_t o[8];
+        _mm256_storeu_si256((__m256i *)(void *)o, q);
+        for (int j = 0; j < 8; j++)
+            ((uint8_t *)y)[i + (size_t)j] = (uint8_t)o[j]; /* int8 as its byte */
+    }
+    return i;
+}
+
 /* onnxbn_requant_row on 16 lanes: cvtps rounds to nearest even as rint does; lanes past 2^31
  * (an infinite product) go to hi, NaN to lo, as the scalar loop. */
 VNNI static void requant_avx512(const int32_t *acc, size_t n, float mult, int32_t zp, int sgn,
@@ -378,9 +455,11 @@ void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const vo
     const size_t ablock = ng * kg * MR;                                  /* elements a row block */
     const int64_t za_move = zp->a_signed ? 0 : -128, zb_move = zp->b_signed ? 128 : 0;
     int32_t t[MR][32];
-    /* 32 columns a step: a pair of 16-column panels, or four 8-column ones */
-    for (size_t n0 = 0; n0 < N; n0 += 32) {
-        const size_t nn = N - n0 < 32 ? N - n0 : 32, np = (nn + nr - 1) / nr;
+    /* a step: a pair of 16-column panels, or of 8-column int16 ones (two int16 panels of a long
+     * K already fill L1, and every row block reads them again) */
+    const size_t step = 2 * nr;
+    for (size_t n0 = 0; n0 < N; n0 += step) {
+        const size_t nn = N - n0 < step ? N - n0 : step, np = (nn + nr - 1) / nr;
         const uint8_t *bp = (const uint8_t *)pb + (n0 / nr) * pstride * es;
         /* the column terms, with the moved zero points: b1 = bsum - K·zb */
         int32_t b1[32], zb[32];
@@ -416,6 +495,10 @@ void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const vo
                 fix_vnni(t, mm, nn, b1, zb, za, as, c + m0 * ldc + n0, ldc);
                 continue;
             }
+            if (impl == ONNXBN_QGEMM_AVX2) {
+                fix_avx2(t, mm, nn, b1, zb, za, as, c + m0 * ldc + n0, ldc);
+                continue;
+            }
 #endif
             for (size_t r = 0; r < mm; r++) {
                 int32_t *crow = c + (m0 + r) * ldc + n0;
@@ -430,9 +513,17 @@ void onnxbn_qgemm(onnxbn_qgemm_impl impl, size_t M, size_t N, size_t K, const vo
 void onnxbn_requant_row(const int32_t *acc, size_t n, float mult, int32_t zp, int sgn, void *y)
 {
 #ifdef Q_X86
-    if (n >= 16 && onnxbn_qgemm_pick() == ONNXBN_QGEMM_VNNI) {
+    size_t done = 0;
+    const onnxbn_qgemm_impl impl = n >= 8 ? onnxbn_qgemm_pick() : ONNXBN_QGEMM_GENERIC;
+    if (impl == ONNXBN_QGEMM_VNNI) {
         requant_avx512(acc, n, mult, zp, sgn, y);
         return;
+    }
+    if (impl == ONNXBN_QGEMM_AVX2) {
+        done = requant_avx2(acc, n, mult, zp, sgn, y);
+        acc += done;
+        n -= done;
+        y = (uint8_t *)y + done;
     }
 #endif
     const float lo = sgn ? -128.0f : 0.0f, hi = sgn ? 127.0f : 255.0f;

@@ -121,17 +121,18 @@ static void test_requant(void **state)
         assert_int_equal(yu[i], want_u[i % 8]);
         assert_int_equal(ys[i], want_s[i % 8]);
     }
-    /* short rows (the scalar loop) agree */
-    onnxbn_requant_row(acc, 8, 0.5f, 10, 0, yu);
-    assert_memory_equal(yu, want_u, 8);
+    /* rows below 8 (the scalar loop on every ISA) agree */
+    memset(yu, 0, sizeof yu);
+    onnxbn_requant_row(acc, 7, 0.5f, 10, 0, yu);
+    assert_memory_equal(yu, want_u, 7);
     /* an infinite multiplier (y_scale 0) saturates without an undefined cast; NaN goes low */
     onnxbn_requant_row(acc, 40, INFINITY, 0, 0, yu);
     assert_int_equal(yu[0], 255);
     assert_int_equal(yu[5], 0);
     assert_int_equal(yu[7], 0); /* 0 * inf = NaN */
-    onnxbn_requant_row(acc, 8, INFINITY, 0, 0, yu);
+    onnxbn_requant_row(acc, 7, INFINITY, 0, 0, yu);
     assert_int_equal(yu[0], 255);
-    assert_int_equal(yu[7], 0);
+    assert_int_equal(yu[5], 0);
 }
 
 /* im2col on bytes against the definition, with padding read as the zero point. */
