@@ -111,7 +111,16 @@ static onnxbn_status get_axes(const onnxbn_kctx *c, const char *name, size_t wan
     return ONNXBN_OK;
 }
 
-static size_t al(size_t v) { return (v + 63) & ~(size_t)63; }
+/* The scratch layout: the offset of a part of a·b bytes placed at *o (64-byte aligned), *o moved
+ * past it; *ok cleared on overflow (adversarial shapes), so the layout is never wrapped. */
+static size_t lay(size_t *o, size_t a, size_t b, bool *ok)
+{
+    size_t n, at = *o;
+    if (!onnxbn_mul_size(a, b, &n) || !onnxbn_add_size(at, n, &n) || !onnxbn_add_size(n, 63, &n))
+        *ok = false;
+    *o = n & ~(size_t)63;
+    return at;
+}
 
 static onnxbn_status qconv_cfg_get(const onnxbn_kctx *c, bool qlinear, qconv_cfg *g)
 {
@@ -119,7 +128,7 @@ static onnxbn_status qconv_cfg_get(const onnxbn_kctx *c, bool qlinear, qconv_cfg
     g->qlinear = qlinear;
     g->ix = 0;
     g->iw = qlinear ? 3 : 1;
-    g->ixz = qlinear ? 2 : 2;
+    g->ixz = 2;
     g->iwz = qlinear ? 5 : 3;
     const onnxbn_tensor *x = onnxbn_in(c, g->ix), *w = onnxbn_in(c, g->iw);
     char sx[ONNXBN_SHAPE_STR_MAX], sw[ONNXBN_SHAPE_STR_MAX];
@@ -228,19 +237,20 @@ static onnxbn_status qconv_cfg_get(const onnxbn_kctx *c, bool qlinear, qconv_cfg
     g->chunk_rows = per_row ? COL_BYTES / per_row : 1;
     g->chunk_rows = g->chunk_rows < 1 ? 1 : g->chunk_rows > g->rows ? g->rows : g->chunk_rows;
     const size_t nc = g->chunk_rows * g->L;
-    size_t o = 0;
-    g->s_col = o, o = al(o + g->K * nc);
-    g->s_pb = o, o = al(o + onnxbn_qgemm_b_bytes(g->impl, g->K, nc));
-    g->s_bsum = o, o = al(o + nc * 4);
-    g->s_acc = o, o = al(o + (size_t)g->Mg * nc * 4);
-    g->s_pa = o, o = al(o + (size_t)g->group * onnxbn_qgemm_a_bytes(g->impl, (size_t)g->Mg, g->K));
-    g->s_asum = o, o = al(o + (size_t)g->M * 4);
-    g->s_za = o, o = al(o + (size_t)g->M * 4);
-    g->s_mult = o, o = al(o + (size_t)g->M * 4);
+    size_t o = 0, mnc = 0;
+    bool ok = onnxbn_mul_size((size_t)g->Mg, nc, &mnc);
+    /* K, nc, M below 2^31: the packed sizes (padded products of two) do not overflow */
+    g->s_col = lay(&o, g->K, nc, &ok);
+    g->s_pb = lay(&o, 1, onnxbn_qgemm_b_bytes(g->impl, g->K, nc), &ok);
+    g->s_bsum = lay(&o, nc, 4, &ok);
+    g->s_acc = lay(&o, mnc, 4, &ok);
+    g->s_pa = lay(&o, (size_t)g->group, onnxbn_qgemm_a_bytes(g->impl, (size_t)g->Mg, g->K), &ok);
+    g->s_asum = lay(&o, (size_t)g->M, 4, &ok);
+    g->s_za = lay(&o, (size_t)g->M, 4, &ok);
+    g->s_mult = lay(&o, (size_t)g->M, 4, &ok);
     g->s_end = o;
-    /* a guard on the sizes above: each term is a product of checked dims below 2^31 */
-    if (g->K * nc / (nc ? nc : 1) != g->K)
-        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "scratch size overflows");
+    if (!ok)
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "the scratch size overflows");
     return ONNXBN_OK;
 }
 
@@ -408,7 +418,7 @@ typedef struct qmm_cfg {
     onnxbn_qparam aq, bq, yq;
     int64_t az_count, bz_count;
     onnxbn_qgemm_impl impl;
-    size_t s_pa, s_pb, s_asum, s_bsum, s_za, s_zb, s_acc, s_mult, s_end;
+    size_t s_pa, s_pb, s_asum, s_bsum, s_za, s_zb, s_acc, s_end;
 } qmm_cfg;
 
 static onnxbn_status qmm_cfg_get(const onnxbn_kctx *c, bool qlinear, qmm_cfg *g)
@@ -476,16 +486,18 @@ static onnxbn_status qmm_cfg_get(const onnxbn_kctx *c, bool qlinear, qmm_cfg *g)
     }
     g->impl = onnxbn_qgemm_pick();
     const size_t M = (size_t)g->M, N = (size_t)g->N, K = (size_t)g->K;
-    size_t o = 0;
-    g->s_pa = o, o = al(o + onnxbn_qgemm_a_bytes(g->impl, M, K));
-    g->s_pb = o, o = al(o + onnxbn_qgemm_b_bytes(g->impl, K, N));
-    g->s_asum = o, o = al(o + M * 4);
-    g->s_bsum = o, o = al(o + N * 4);
-    g->s_za = o, o = al(o + M * 4);
-    g->s_zb = o, o = al(o + N * 4);
-    g->s_acc = o, o = al(o + (qlinear ? M * N * 4 : 0));
-    g->s_mult = o, o = al(o + M * N * 4 * 0 + M * 4);
+    size_t o = 0, mn = 0;
+    bool ok = onnxbn_mul_size(M, N, &mn);
+    g->s_pa = lay(&o, 1, onnxbn_qgemm_a_bytes(g->impl, M, K), &ok);
+    g->s_pb = lay(&o, 1, onnxbn_qgemm_b_bytes(g->impl, K, N), &ok);
+    g->s_asum = lay(&o, M, 4, &ok);
+    g->s_bsum = lay(&o, N, 4, &ok);
+    g->s_za = lay(&o, M, 4, &ok);
+    g->s_zb = lay(&o, N, 4, &ok);
+    g->s_acc = lay(&o, qlinear ? mn : 0, 4, &ok);
     g->s_end = o;
+    if (!ok)
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "the scratch size overflows");
     return ONNXBN_OK;
 }
 
@@ -516,7 +528,6 @@ static onnxbn_status qmm_run_common(onnxbn_kctx *c, bool qlinear)
     int32_t *asum = (int32_t *)(void *)(sc + g.s_asum), *bsum = (int32_t *)(void *)(sc + g.s_bsum);
     int32_t *za = (int32_t *)(void *)(sc + g.s_za), *zb = (int32_t *)(void *)(sc + g.s_zb);
     int32_t *acc = (int32_t *)(void *)(sc + g.s_acc);
-    float *mult = (float *)(void *)(sc + g.s_mult);
     zp_fill(onnxbn_in(c, g.iaz), g.az_count, za, g.az_count == 1 ? 1 : g.M);
     zp_fill(onnxbn_in(c, g.ibz), g.bz_count, zb, g.bz_count == 1 ? 1 : g.N);
     const onnxbn_qgemm_zp zp = {za, zb, g.az_count == 1 ? 0 : 1, g.bz_count == 1 ? 0 : 1,
@@ -558,7 +569,6 @@ static onnxbn_status qmm_run_common(onnxbn_kctx *c, bool qlinear)
                                        ys8, yb + m * N + n);
             }
         }
-        (void)mult;
     }
     return ONNXBN_OK;
 }

@@ -537,6 +537,62 @@ static void test_quant_errors(void **state)
     }
 }
 
+/* Empty tensors run and produce empty outputs: no rows (MatMulInteger), no batch (ConvInteger),
+ * no input channels (ConvInteger: every output is 0), nothing to quantize. */
+static void test_quant_empty(void **state)
+{
+    (void)state;
+    {
+        const int64_t ad[2] = {0, 3}, bd[2] = {3, 2}, yd[2] = {0, 2};
+        const uint8_t b[6] = {1, 2, 3, 4, 5, 6};
+        mk_model *m = mk_new(10);
+        mk_input(m, "A", ONNXBN_UINT8, 2, ad);
+        mk_output(m, "Y", ONNXBN_INT32, 2, yd);
+        mk_init(m, "B", ONNXBN_UINT8, 2, bd, b);
+        mk_node_add(m, "MatMulInteger", "mmi0", "A,B", "Y");
+        const uint8_t none[1] = {0};
+        const mk_feed f = {"A", ONNXBN_UINT8, 2, ad, none};
+        mk_check_bytes(m, 1, &f, ONNXBN_INT32, 2, yd, none);
+        mk_free(m);
+    }
+    for (int variant = 0; variant < 2; variant++) {
+        /* variant 0: batch 0; 1: zero input channels */
+        const int64_t C = variant ? 0 : 2, N = variant ? 1 : 0;
+        const int64_t xd[4] = {N, C, 3, 3}, wd[4] = {2, C, 2, 2}, yd[4] = {N, 2, 2, 2};
+        const int8_t w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        mk_model *m = mk_new(10);
+        mk_input(m, "x", ONNXBN_UINT8, 4, xd);
+        mk_output(m, "y", ONNXBN_INT32, 4, yd);
+        mk_init(m, "w", ONNXBN_INT8, 4, wd, w);
+        mk_node_add(m, "ConvInteger", "ci0", "x,w", "y");
+        const int32_t zeros[8] = {0};
+        const uint8_t none[1] = {0};
+        const mk_feed f = {"x", ONNXBN_UINT8, 4, xd, none};
+        mk_check_bytes(m, 1, &f, ONNXBN_INT32, 4, yd, zeros);
+        mk_free(m);
+    }
+    {
+        const int64_t d0[1] = {0};
+        const float s = 1.0f, none[1] = {0};
+        mk_model *m = mk_new(13);
+        mk_input(m, "x", ONNXBN_FLOAT, 1, d0);
+        mk_output(m, "y", ONNXBN_UINT8, 1, d0);
+        mk_init(m, "s", ONNXBN_FLOAT, 0, NULL, &s);
+        mk_node_add(m, "QuantizeLinear", "q0", "x,s", "y");
+        const mk_feed f = {"x", ONNXBN_FLOAT, 1, d0, none};
+        mk_check_bytes(m, 1, &f, ONNXBN_UINT8, 1, d0, none);
+        mk_free(m);
+        m = mk_new(11);
+        mk_input(m, "x", ONNXBN_FLOAT, 1, d0);
+        mk_output(m, "y", ONNXBN_UINT8, 1, d0);
+        mk_output(m, "ys", ONNXBN_FLOAT, 0, NULL);
+        mk_output(m, "yz", ONNXBN_UINT8, 0, NULL);
+        mk_node_add(m, "DynamicQuantizeLinear", "dq0", "x", "y,ys,yz");
+        mk_check_bytes(m, 1, &f, ONNXBN_UINT8, 1, d0, none);
+        mk_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_im2col_u8),     cmocka_unit_test(test_quantize_ops),
         cmocka_unit_test(test_dynamic_quantize), cmocka_unit_test(test_qconv),
         cmocka_unit_test(test_qmatmul),       cmocka_unit_test(test_quant_errors),
+        cmocka_unit_test(test_quant_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
