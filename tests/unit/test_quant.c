@@ -559,7 +559,7 @@ static void test_quant_empty(void **state)
         /* variant 0: batch 0; 1: zero input channels */
         const int64_t C = variant ? 0 : 2, N = variant ? 1 : 0;
         const int64_t xd[4] = {N, C, 3, 3}, wd[4] = {2, C, 2, 2}, yd[4] = {N, 2, 2, 2};
-        const int8_t w[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        const int8_t w[16] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
         mk_model *m = mk_new(10);
         mk_input(m, "x", ONNXBN_UINT8, 4, xd);
         mk_output(m, "y", ONNXBN_INT32, 4, yd);
