@@ -8,6 +8,7 @@
 #include "ops/qparams.h"
 #include "ops/shapeops.h"
 #include "ops/types.h"
+#include "threadpool.h"
 
 #define Q8 (ONNXBN_TM(ONNXBN_INT8) | ONNXBN_TM(ONNXBN_UINT8))
 #define BIG INT64_C(0x7fffffff)
@@ -76,6 +77,7 @@ typedef struct qconv_cfg {
     onnxbn_qgemm_impl impl;
     /* scratch layout (bytes from its start) */
     size_t s_col, s_pb, s_bsum, s_acc, s_pa, s_asum, s_za, s_mult, s_end;
+    size_t slot, slots; /* bytes of one thread's chunk parts (col ... acc), and how many */
 } qconv_cfg;
 
 typedef struct qconv_state {
@@ -239,11 +241,15 @@ static onnxbn_status qconv_cfg_get(const onnxbn_kctx *c, bool qlinear, qconv_cfg
     const size_t nc = g->chunk_rows * g->L;
     size_t o = 0, mnc = 0;
     bool ok = onnxbn_mul_size((size_t)g->Mg, nc, &mnc);
-    /* K, nc, M below 2^31: the packed sizes (padded products of two) do not overflow */
+    /* a chunk's parts, one set a thread (slot), then the parts all threads read */
     g->s_col = lay(&o, g->K, nc, &ok);
     g->s_pb = lay(&o, 1, onnxbn_qgemm_b_bytes(g->impl, g->K, nc), &ok);
     g->s_bsum = lay(&o, nc, 4, &ok);
     g->s_acc = lay(&o, mnc, 4, &ok);
+    g->slot = o;
+    g->slots = c->threads > 1 ? (size_t)c->threads : 1;
+    if (!onnxbn_mul_size(g->slot, g->slots, &o))
+        ok = false;
     g->s_pa = lay(&o, (size_t)g->group, onnxbn_qgemm_a_bytes(g->impl, (size_t)g->Mg, g->K), &ok);
     g->s_asum = lay(&o, (size_t)g->M, 4, &ok);
     g->s_za = lay(&o, (size_t)g->M, 4, &ok);
@@ -321,6 +327,75 @@ static onnxbn_status qconv_prepare_common(onnxbn_kctx *c, bool qlinear)
 static onnxbn_status qconv_prepare(onnxbn_kctx *c) { return qconv_prepare_common(c, true); }
 static onnxbn_status convint_prepare(onnxbn_kctx *c) { return qconv_prepare_common(c, false); }
 
+/* One run's work, split into tasks of one chunk of output rows of one image and group. */
+typedef struct qconv_job {
+    const qconv_cfg *g;
+    bool qlinear;
+    const onnxbn_tensor *x, *w, *b;
+    onnxbn_tensor *y;
+    uint8_t *sc;
+    const void *pa;
+    const int32_t *asum, *za;
+    const float *mult;
+    int32_t xz, yz;
+    size_t chunks; /* chunks an image and group */
+} qconv_job;
+
+static void qconv_task(void *arg, size_t t, int thread)
+{
+    const qconv_job *j = arg;
+    const qconv_cfg *g = j->g;
+    const size_t r0 = (t % j->chunks) * g->chunk_rows;
+    const int64_t gr = (int64_t)(t / j->chunks % (size_t)g->group);
+    const int64_t n = (int64_t)(t / j->chunks / (size_t)g->group);
+    uint8_t *sl = j->sc + (size_t)thread * g->slot;
+    uint8_t *col = sl + g->s_col, *pb = sl + g->s_pb;
+    int32_t *bsum = (int32_t *)(void *)(sl + g->s_bsum), *acc = (int32_t *)(void *)(sl + g->s_acc);
+    const size_t isz = (size_t)(j->x->numel / (g->N ? g->N : 1) / (g->C ? g->C : 1));
+    const int xs8 = j->x->dtype == ONNXBN_INT8, ws8 = j->w->dtype == ONNXBN_INT8;
+    const uint8_t *img = (const uint8_t *)j->x->data + (size_t)(n * g->C + gr * g->Cg) * isz;
+    const onnxbn_qgemm_zp zp = {j->za + (g->wz_count == 1 ? 0 : gr * g->Mg), &j->xz,
+                                g->wz_count == 1 ? 0 : 1, 0, ws8, xs8};
+    const size_t nr = g->rows - r0 < g->chunk_rows ? g->rows - r0 : g->chunk_rows;
+    const size_t nc = nr * g->L;
+    onnxbn_im2col_u8(&g->geom, (size_t)g->Cg, img, r0, nr, (uint8_t)j->xz, col);
+    onnxbn_qgemm_pack_b(g->impl, g->K, nc, col, nc, xs8, pb, bsum);
+    const size_t yoff = (size_t)(n * g->M + gr * g->Mg) * g->out_sz + r0 * g->L;
+    const void *pag = (const uint8_t *)j->pa +
+                      (size_t)gr * onnxbn_qgemm_a_bytes(g->impl, (size_t)g->Mg, g->K);
+    const int32_t *asg = j->asum + gr * g->Mg;
+    if (!j->qlinear) {
+        onnxbn_qgemm(g->impl, (size_t)g->Mg, nc, g->K, pag, asg, pb, bsum, &zp,
+                     (int32_t *)j->y->data + yoff, g->out_sz);
+        return;
+    }
+    onnxbn_qgemm(g->impl, (size_t)g->Mg, nc, g->K, pag, asg, pb, bsum, &zp, acc, nc);
+    const int ys8 = j->y->dtype == ONNXBN_INT8;
+    for (int64_t m = 0; m < g->Mg; m++) {
+        const int64_t mm = gr * g->Mg + m;
+        int32_t *row = acc + (size_t)m * nc;
+        if (j->b) {
+            const int32_t bv = ((const int32_t *)j->b->data)[mm];
+            for (size_t q = 0; q < nc; q++)
+                row[q] = (int32_t)((uint32_t)row[q] + (uint32_t)bv);
+        }
+        onnxbn_requant_row(row, nc, j->mult[mm], j->yz, ys8,
+                           (uint8_t *)j->y->data + yoff + (size_t)m * g->out_sz);
+    }
+}
+
+/* The tasks of one image: task t of the pool is task base + t of the job. */
+typedef struct qconv_image {
+    const qconv_job *j;
+    size_t base;
+} qconv_image;
+
+static void qconv_task_image(void *arg, size_t t, int thread)
+{
+    const qconv_image *im = arg;
+    qconv_task((void *)im->j, im->base + t, thread);
+}
+
 static onnxbn_status qconv_run_common(onnxbn_kctx *c, bool qlinear)
 {
     qconv_cfg g;
@@ -328,77 +403,48 @@ static onnxbn_status qconv_run_common(onnxbn_kctx *c, bool qlinear)
     if (st)
         return st;
     const onnxbn_tensor *x = onnxbn_in(c, g.ix), *w = onnxbn_in(c, g.iw);
-    const onnxbn_tensor *b = qlinear ? onnxbn_in(c, 8) : NULL;
-    onnxbn_tensor *y = onnxbn_out(c, 0);
     ONNXBN_CHECK(c->scratch && c->workspace >= g.s_end, c->err);
+    ONNXBN_CHECK((size_t)onnxbn_pool_threads(c->pool) <= g.slots, c->err);
     uint8_t *sc = c->scratch;
     const qconv_state *s = c->state;
-    const void *pa;
-    const int32_t *asum;
+    qconv_job j = {.g = &g, .qlinear = qlinear, .x = x, .w = w,
+                   .b = qlinear ? onnxbn_in(c, 8) : NULL, .y = onnxbn_out(c, 0), .sc = sc};
     if (s) {
         ONNXBN_CHECK(s->impl == g.impl, c->err);
-        pa = s->pa;
-        asum = s->asum;
+        j.pa = s->pa;
+        j.asum = s->asum;
     } else {
         pack_w(&g, w, sc + g.s_pa, (int32_t *)(void *)(sc + g.s_asum));
-        pa = sc + g.s_pa;
-        asum = (const int32_t *)(void *)(sc + g.s_asum);
+        j.pa = sc + g.s_pa;
+        j.asum = (const int32_t *)(void *)(sc + g.s_asum);
     }
     int32_t *za = (int32_t *)(void *)(sc + g.s_za);
     float *mult = (float *)(void *)(sc + g.s_mult);
     zp_fill(onnxbn_in(c, g.iwz), g.wz_count, za, g.M);
     const onnxbn_tensor *xzt = onnxbn_in(c, g.ixz);
-    const int32_t xz = xzt ? onnxbn_q_at(xzt, 0) : 0;
-    float ys = 1.0f;
-    int32_t yz = 0;
+    j.xz = xzt ? onnxbn_q_at(xzt, 0) : 0;
     if (qlinear) {
-        const float xs = onnxbn_qparam_scale(c, &g.xq, 0);
-        ys = onnxbn_qparam_scale(c, &g.yq, 0);
-        yz = onnxbn_qparam_zp(c, &g.yq, 0);
+        const float xs = onnxbn_qparam_scale(c, &g.xq, 0), ys = onnxbn_qparam_scale(c, &g.yq, 0);
+        j.yz = onnxbn_qparam_zp(c, &g.yq, 0);
         for (int64_t m = 0; m < g.M; m++)
             mult[m] = xs * onnxbn_qparam_scale(c, &g.wq, m) / ys;
     }
-    const size_t gb = onnxbn_qgemm_a_bytes(g.impl, (size_t)g.Mg, g.K);
-    const size_t isz = (size_t)(x->numel / (g.N ? g.N : 1) / (g.C ? g.C : 1));
-    const int xs8 = x->dtype == ONNXBN_INT8, ys8 = y->dtype == ONNXBN_INT8;
-    uint8_t *col = sc + g.s_col;
-    int32_t *bsum = (int32_t *)(void *)(sc + g.s_bsum), *acc = (int32_t *)(void *)(sc + g.s_acc);
-    for (int64_t n = 0; n < g.N; n++)
-        for (int64_t gr = 0; gr < g.group; gr++) {
-            const uint8_t *img = (const uint8_t *)x->data + (size_t)(n * g.C + gr * g.Cg) * isz;
-            const onnxbn_qgemm_zp zp = {za + gr * g.Mg, &xz, g.wz_count == 1 ? 0 : 1, 0,
-                                        w->dtype == ONNXBN_INT8, xs8};
-            const onnxbn_qgemm_zp zp1 = {za, &xz, 0, 0, w->dtype == ONNXBN_INT8, xs8};
-            for (size_t r0 = 0; r0 < g.rows; r0 += g.chunk_rows) {
-                const size_t nr = g.rows - r0 < g.chunk_rows ? g.rows - r0 : g.chunk_rows;
-                const size_t nc = nr * g.L;
-                onnxbn_im2col_u8(&g.geom, (size_t)g.Cg, img, r0, nr, (uint8_t)xz, col);
-                onnxbn_qgemm_pack_b(g.impl, g.K, nc, col, nc, xs8, sc + g.s_pb, bsum);
-                const size_t yoff = (size_t)(n * g.M + gr * g.Mg) * g.out_sz + r0 * g.L;
-                const void *pag = (const uint8_t *)pa + (size_t)gr * gb;
-                const int32_t *asg = asum + gr * g.Mg;
-                if (!qlinear) {
-                    onnxbn_qgemm(g.impl, (size_t)g.Mg, nc, g.K, pag, asg, sc + g.s_pb, bsum,
-                                 g.wz_count == 1 ? &zp1 : &zp, (int32_t *)y->data + yoff, g.out_sz);
-                    continue;
-                }
-                onnxbn_qgemm(g.impl, (size_t)g.Mg, nc, g.K, pag, asg, sc + g.s_pb, bsum,
-                             g.wz_count == 1 ? &zp1 : &zp, acc, nc);
-                for (int64_t m = 0; m < g.Mg; m++) {
-                    const int64_t mm = gr * g.Mg + m;
-                    int32_t *row = acc + (size_t)m * nc;
-                    if (b) {
-                        const int32_t bv = ((const int32_t *)b->data)[mm];
-                        for (size_t j = 0; j < nc; j++)
-                            row[j] = (int32_t)((uint32_t)row[j] + (uint32_t)bv);
-                    }
-                    onnxbn_requant_row(row, nc, mult[mm], yz, ys8,
-                                       (uint8_t *)y->data + yoff + (size_t)m * g.out_sz);
-                }
-            }
-            if (onnxbn_stopped(c->stop))
-                return ONNXBN_OK;
+    j.za = za;
+    j.mult = mult;
+    j.chunks = (g.rows + g.chunk_rows - 1) / g.chunk_rows;
+    const size_t per_image = j.chunks * (size_t)g.group;
+    for (int64_t n = 0; n < g.N; n++) {
+        /* an image at a time, so a stop request is seen between images */
+        qconv_image im = {&j, (size_t)n * per_image};
+        if (c->pool) {
+            onnxbn_pool_run(c->pool, per_image, qconv_task_image, &im);
+        } else {
+            for (size_t t = 0; t < per_image; t++)
+                qconv_task_image(&im, t, 0);
         }
+        if (onnxbn_stopped(c->stop))
+            return ONNXBN_OK;
+    }
     return ONNXBN_OK;
 }
 

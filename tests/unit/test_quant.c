@@ -289,6 +289,24 @@ static void test_dynamic_quantize(void **state)
     mk_free(m);
 }
 
+/* A session on m with `threads` threads (the int8 Conv splits its chunks over the pool). */
+static onnxbn_session *open_threads(const mk_model *m, int threads)
+{
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    onnxbn_model *model = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_error err = {0};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
+    onnxbn_status st = onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err);
+    free(buf);
+    if (!st)
+        st = onnxbn_session_new(model, &opt, &s, &err);
+    if (st)
+        fail_msg("open with %d threads: %s", threads, err.msg);
+    return s;
+}
+
 /* QLinearConv and ConvInteger against the definition (int64 sums, then the float requant) over
  * random int8/uint8 data, per-channel weight scales and zero points, stride, padding and group. */
 static void conv_case(int xs8, int ws8, int ys8, int64_t group, int64_t stride, int64_t pad,
@@ -370,6 +388,11 @@ static void conv_case(int xs8, int ws8, int ys8, int64_t group, int64_t stride, 
         mk_check_bytes(mm, 1, &f, yt, 4, yd, wantq);
     else
         mk_check_bytes(mm, 1, &f, yt, 4, yd, want);
+    /* the same bytes on two threads */
+    onnxbn_session *s2 = open_threads(mm, 2);
+    mk_run_ok(s2, 1, &f);
+    mk_expect_bytes(s2, 0, yt, 4, yd, qlinear ? (const void *)wantq : (const void *)want);
+    onnxbn_session_free(s2);
     free(want);
     free(wantq);
     mk_free(mm);
