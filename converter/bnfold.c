@@ -395,6 +395,251 @@ out:
     return r;
 }
 
+
+/* ---- a Conv whose weight is quantized (QDQ graphs) ----
+ * The weight is DequantizeLinear(q, s, z), q either QuantizeLinear(W, s, z) of a float constant W
+ * (what quantization tools leave before export) or an int8/uint8 constant. Folding a BN's scale
+ * a[m] into channel m scales the real weight (q - z)·s by a[m]; the same integers represent it
+ * with the scale s·|a[m]| (and, for a[m] < 0, q mirrored around z), so the fold moves the scale,
+ * keeps the quantization pair and loses nothing: W becomes W·a[m] before its QuantizeLinear, or
+ * the stored integers are kept (mirrored where a[m] < 0). A per-tensor scale becomes per channel
+ * (axis 0), which QuantizeLinear/DequantizeLinear take from opset 13. */
+
+/* fz_const_f64 for the integer tensors of a quantization (int8, uint8, int32) as well. */
+static fz_res const_q64(fz *z, int vid, const char *what, onnxbn_tensor *shape, double **vals)
+{
+    onnxbn_tensor t;
+    *vals = NULL;
+    fz_res r = fz_const(z, vid, what, &t);
+    if (r)
+        return r;
+    double *d = NULL;
+    if (t.dtype == ONNXBN_INT8 || t.dtype == ONNXBN_UINT8 || t.dtype == ONNXBN_INT32 ||
+        t.dtype == ONNXBN_FLOAT) {
+        if (!(d = malloc(((size_t)t.numel + 1) * sizeof *d))) {
+            onnxbn_tensor_release(&t);
+            return fz_nomem(z);
+        }
+        for (int64_t i = 0; i < t.numel; i++)
+            d[i] = onnxbn_get_f64(&t, i);
+    }
+    onnxbn_tensor_release(&t);
+    if (!d)
+        return fz_skip(z, "%s ('%.100s') is %s, not int8, uint8, int32 or float", what,
+                       z->g.values[vid].name, onnxbn_dtype_name(t.dtype));
+    *shape = t;
+    shape->data = NULL;
+    shape->owns = false;
+    *vals = d;
+    return FZ_OK;
+}
+
+/* The plan's new initializer i, made as float from whole values (exact: |v| < 2^24), stored as
+ * the integer type dt instead (fz_plan_init makes floating types only). v is in dt's range. */
+static void plan_retype_int(fz_plan *pl, int i, onnxbn_dtype dt, const double *v)
+{
+    Onnx__TensorProto *tp = pl->init[i];
+    const size_t n = tp->raw_data.len / 4;
+    for (size_t j = 0; j < n; j++) {
+        if (dt == ONNXBN_INT8)
+            ((int8_t *)tp->raw_data.data)[j] = (int8_t)v[j];
+        else
+            ((uint8_t *)tp->raw_data.data)[j] = (uint8_t)v[j];
+    }
+    tp->raw_data.len = n;
+    tp->data_type = (int32_t)dt;
+    Onnx__ValueInfoProto *vi = pl->init_vi[i];
+    if (vi && vi->type && vi->type->tensor_type)
+        vi->type->tensor_type->elem_type = (int32_t)dt;
+}
+
+typedef struct qdq_w {
+    const onnxbn_node *dq, *qn; /* qn NULL: q is a constant */
+    int q, s, zp;               /* value ids of DequantizeLinear's inputs (zp -1: absent) */
+    int64_t axis;
+} qdq_w;
+
+/* The quantization of l's weight, or FZ_SKIP with the reason. */
+static fz_res qdq_find(fz *z, const onnxbn_node *l, const char *lb, qdq_w *w)
+{
+    const onnxbn_value *wv = &z->g.values[l->in[1]];
+    memset(w, 0, sizeof *w);
+    w->dq = &z->g.nodes[wv->producer];
+    char dl[FZ_LABEL_MAX];
+    fz_label(w->dq, dl, sizeof dl);
+    if (fz_uses(z, l->in[1]) != 1 || wv->n_consumers != 1)
+        return fz_skip(z, "the weight ('%.100s') of %s from %s has other readers", wv->name, lb, dl);
+    if (w->dq->n_in < 2 || w->dq->in[0] < 0 || w->dq->in[1] < 0)
+        return fz_skip(z, "%s lacks its scale", dl);
+    w->q = w->dq->in[0];
+    w->s = w->dq->in[1];
+    w->zp = w->dq->n_in >= 3 ? w->dq->in[2] : -1;
+    fz_attr_i(w->dq->proto, "axis", 1, &w->axis);
+    const onnxbn_value *qv = &z->g.values[w->q];
+    if (qv->producer >= 0 && fz_is_op(z, &z->g.nodes[qv->producer], ONNXBN_OP_QuantizeLinear)) {
+        w->qn = &z->g.nodes[qv->producer];
+        char ql[FZ_LABEL_MAX];
+        fz_label(w->qn, ql, sizeof ql);
+        int64_t qaxis;
+        fz_attr_i(w->qn->proto, "axis", 1, &qaxis);
+        const int qzp = w->qn->n_in >= 3 ? w->qn->in[2] : -1;
+        if (fz_uses(z, w->q) != 1 || qv->n_consumers != 1)
+            return fz_skip(z, "the output of %s has readers other than %s", ql, dl);
+        if (w->qn->n_in < 2 || w->qn->in[1] != w->s || qzp != w->zp || qaxis != w->axis)
+            return fz_skip(z, "%s and %s do not share their scale, zero point and axis", ql, dl);
+        return FZ_OK;
+    }
+    return FZ_OK;
+}
+
+static fz_res back_conv_qdq(fz *z, const onnxbn_node *bn, const onnxbn_node *l, const bnp *p,
+                            bool *applied)
+{
+    char lb[FZ_LABEL_MAX];
+    fz_label(l, lb, sizeof lb);
+    qdq_w qw;
+    fz_res r = qdq_find(z, l, lb, &qw);
+    if (r)
+        return r;
+    work k = {0};
+    fz_plan pl = {0};
+    onnxbn_tensor ss = {0}, zs = {0}, qs = {0};
+    double *s = NULL, *zv = NULL, *qv = NULL, *ns = NULL, *nz = NULL;
+    int64_t g = 1;
+    /* the real weight: W (float) before QuantizeLinear, or the stored integers */
+    if ((qw.qn ? (r = fz_const_f64(z, qw.qn->in[0], "the float weight", &k.ws, &k.w))
+               : (r = const_q64(z, qw.q, "the quantized weight", &qs, &qv))) ||
+        (r = fz_const_f64(z, qw.s, "the weight's scale", &ss, &s)) ||
+        (qw.zp >= 0 && (r = const_q64(z, qw.zp, "the weight's zero point", &zs, &zv))))
+        goto out;
+    const onnxbn_tensor *wt = qw.qn ? &k.ws : &qs;
+    if (wt->rank < 3 || !fz_attr_i(l->proto, "group", 1, &g) || g < 1) {
+        r = fz_skip(z, "the weight of %s has rank %d or an invalid group", lb, wt->rank);
+        goto out;
+    }
+    const int64_t m = wt->dims[0], n = wt->numel, inner = n / (m ? m : 1);
+    if (m != p->c) {
+        r = fz_skip(z, "it has %lld channels, %s has %lld output channels", (long long)p->c, lb, (long long)m);
+        goto out;
+    }
+    const bool per_ch = ss.numel != 1;
+    if (per_ch && !((qw.axis == 0 || qw.axis == -wt->rank) && ss.numel == m)) {
+        r = fz_skip(z, "the weight's scale has %lld values on axis %lld, not one per output channel",
+                    (long long)ss.numel, (long long)qw.axis);
+        goto out;
+    }
+    if (!per_ch && qw.dq->opset < 13) {
+        r = fz_skip(z, "its per-channel factors need a per-channel weight scale, which "
+                    "DequantizeLinear takes from opset 13 (the model imports %lld)", (long long)qw.dq->opset);
+        goto out;
+    }
+    if (!qw.qn && qs.dtype != ONNXBN_INT8 && qs.dtype != ONNXBN_UINT8) {
+        r = fz_skip(z, "the quantized weight is %s, not int8 or uint8", onnxbn_dtype_name(qs.dtype));
+        goto out;
+    }
+    const onnxbn_dtype zt = qw.zp >= 0 ? zs.dtype : qw.qn ? ONNXBN_UINT8 : qs.dtype;
+    if (zt != ONNXBN_INT8 && zt != ONNXBN_UINT8) {
+        r = fz_skip(z, "the weight's zero point is %s, not int8 or uint8", onnxbn_dtype_name(zt));
+        goto out;
+    }
+    {
+        /* an edit appends at most two inputs: the zero points and the bias, where absent */
+        const Onnx__NodeProto *dp = qw.dq->proto;
+        int appends = (dp->n_input < 3) + (l->proto->n_input < 3) +
+                      (qw.qn ? qw.qn->proto->n_input < 3 : 0);
+        if (appends > 2) {
+            r = fz_skip(z, "neither the weight's QuantizeLinear/DequantizeLinear have a zero point nor %s a bias (three inputs to add in one edit)", lb);
+            goto out;
+        }
+    }
+    if (!(ns = malloc((size_t)m * sizeof *ns)) || !(nz = malloc((size_t)m * sizeof *nz)) ||
+        !(k.out = malloc((size_t)m * sizeof *k.out))) {
+        r = fz_nomem(z);
+        goto out;
+    }
+    for (int64_t c = 0; c < m; c++) {
+        const double a = p->a[c];
+        ns[c] = s[per_ch ? c : 0] * fabs(a);
+        nz[c] = zv ? zv[per_ch ? c : 0] : 0;
+        if (!(ns[c] > 0) || !isfinite(ns[c])) {
+            r = fz_skip(z, "channel %lld would get the weight scale %g (BN factor %g)", (long long)c, ns[c], a);
+            goto out;
+        }
+    }
+    if (qw.qn) {
+        onnxbn_chmap map = {inner, m, 0};
+        onnxbn_fold_scale(k.w, n, &map, p->a);
+    } else {
+        /* the integers stay; a negative factor mirrors them around the zero point */
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t c = i / inner;
+            if (p->a[c] < 0)
+                qv[i] = 2 * nz[c] - qv[i];
+            const double lo = qs.dtype == ONNXBN_INT8 ? -128 : 0, hi = lo + 255;
+            if (qv[i] < lo || qv[i] > hi) {
+                r = fz_skip(z, "channel %lld has a negative BN factor and its weight %g, mirrored around the zero point %g, leaves %s",
+                            (long long)c, 2 * nz[c] - qv[i], nz[c], onnxbn_dtype_name(qs.dtype));
+                goto out;
+            }
+        }
+    }
+    int bias = l->n_in >= 3 ? l->in[2] : -1;
+    if (bias >= 0) {
+        if ((r = fz_const_f64(z, bias, "the bias", &k.bs, &k.b)))
+            goto out;
+        if (k.bs.numel != m) {
+            r = fz_skip(z, "the bias of %s has %lld elements, expected %lld", lb, (long long)k.bs.numel, (long long)m);
+            goto out;
+        }
+    }
+    onnxbn_fold_bias(m, m, k.b, 1.0, p->a, p->mean, p->beta, k.out);
+
+    Onnx__NodeProto *lp = (Onnx__NodeProto *)l->proto, *dqp = (Onnx__NodeProto *)qw.dq->proto;
+    Onnx__NodeProto *qp = qw.qn ? (Onnx__NodeProto *)qw.qn->proto : NULL;
+    const int wvid = qw.qn ? qw.qn->in[0] : qw.q;
+    const onnxbn_dtype bt = bias >= 0 ? k.bs.dtype : ONNXBN_FLOAT;
+    if ((r = fz_plan_init(z, &pl, fz_fresh(z, vname(z, wvid), "_bnfold"),
+                          qw.qn ? wt->dtype : ONNXBN_FLOAT, wt->rank, wt->dims, qw.qn ? k.w : qv,
+                          "weight")) ||
+        (r = fz_plan_init(z, &pl, fz_fresh(z, vname(z, qw.s), "_bnfold"), ONNXBN_FLOAT, 1, &m, ns,
+                          "weight scale")) ||
+        (r = fz_plan_init(z, &pl, fz_fresh(z, qw.zp >= 0 ? vname(z, qw.zp) : vname(z, qw.s), "_zp_bnfold"),
+                          ONNXBN_FLOAT, 1, &m, nz, "weight zero point")) ||
+        (r = fz_plan_init(z, &pl, bias_name(z, l, bias, l->in[1]), bt, 1, &m, k.out, "bias")))
+        goto out;
+    if (!qw.qn)
+        plan_retype_int(&pl, 0, qs.dtype, qv);
+    plan_retype_int(&pl, 2, zt, nz);
+    /* QuantizeLinear (when there is one) reads the new float weight, both the new scale and zero
+     * point, on axis 0; the Conv the new bias and the BN's output name */
+    if ((qp && ((r = fz_plan_input(z, &pl, qp, 0, pl.init[0]->name)) ||
+                (r = fz_plan_input(z, &pl, qp, 1, pl.init[1]->name)) ||
+                (r = fz_plan_input(z, &pl, qp, 2, pl.init[2]->name)) ||
+                (r = fz_plan_attr_i(z, &pl, qp, "axis", 0)))) ||
+        (!qp && (r = fz_plan_input(z, &pl, dqp, 0, pl.init[0]->name))) ||
+        (r = fz_plan_input(z, &pl, dqp, 1, pl.init[1]->name)) ||
+        (r = fz_plan_input(z, &pl, dqp, 2, pl.init[2]->name)) ||
+        (r = fz_plan_attr_i(z, &pl, dqp, "axis", 0)) ||
+        (r = fz_plan_input(z, &pl, lp, 2, pl.init[3]->name)) ||
+        (r = fz_plan_output(z, &pl, lp, 0, vname(z, p->y))) ||
+        (r = fz_plan_replace(z, &pl, (Onnx__NodeProto *)bn->proto, NULL, NULL)) ||
+        (r = fz_plan_drop_vi(z, &pl, vname(z, p->x))) ||
+        (r = fz_plan_maybe_unused(z, &pl, vname(z, wvid))) ||
+        (r = fz_plan_maybe_unused(z, &pl, vname(z, qw.s))) ||
+        (qw.zp >= 0 && (r = fz_plan_maybe_unused(z, &pl, vname(z, qw.zp)))) ||
+        (bias >= 0 && (r = fz_plan_maybe_unused(z, &pl, vname(z, bias)))))
+        goto out_plan;
+    r = plan_bn_gone(z, &pl, bn);
+out_plan:
+    r = record_fold(z, &pl, r, bn, "Conv(QDQ weight)+BN", node_name(l), applied);
+out:
+    if (r && pl.n_init && !*applied)
+        fz_plan_discard(&pl);
+    work_free(&k);
+    free(s), free(zv), free(qv), free(ns), free(nz);
+    return r;
+}
+
 typedef struct gemm_attrs {
     float alpha, beta;
     int64_t ta, tb, broadcast;
@@ -671,6 +916,9 @@ static fz_res fold_back(fz *z, const onnxbn_node *bn, const bnp *p, bool *applie
                        other_reader(z, p->x, bn, why, sizeof why));
     if (x->producer_slot != 0)
         return fz_skip(z, "it reads output %d of %s, not its result", x->producer_slot, lb);
+    if (conv && l->n_in >= 2 && l->in[1] >= 0 && z->g.values[l->in[1]].producer >= 0 &&
+        fz_is_op(z, &z->g.nodes[z->g.values[l->in[1]].producer], ONNXBN_OP_DequantizeLinear))
+        return back_conv_qdq(z, bn, l, p, applied);
     if (conv || convt)
         return back_conv(z, bn, l, p, convt, applied);
     if (gemm)
