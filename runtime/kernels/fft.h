@@ -1,0 +1,28 @@
+/* fft.h — the discrete Fourier transform of one complex sequence of any length n in O(n log n):
+ * a plan made once per length (twiddles in double), then any number of in-place transforms. */
+#ifndef ONNXBN_KERNELS_FFT_H
+#define ONNXBN_KERNELS_FFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A plan for length n. Powers of two run an iterative radix-2 FFT; every other length runs
+ * Bluestein's chirp-z transform, a convolution done by three radix-2 FFTs of the next power of two
+ * at or above 2n-1 (the FFT of the chirp is made with the plan, so two run per transform). */
+typedef struct onnxbn_fft onnxbn_fft;
+
+/* Longest sequence a plan is made for (a Bluestein plan then holds 3 x 2^27 complex doubles). */
+#define ONNXBN_FFT_MAX_N ((size_t)1 << 26)
+
+/* NULL when n is 0 or above ONNXBN_FFT_MAX_N, or memory runs out. */
+onnxbn_fft *onnxbn_fft_new(size_t n);
+void onnxbn_fft_free(void *plan); /* a plan or NULL; void * to serve as an op's free_state */
+size_t onnxbn_fft_len(const onnxbn_fft *p);
+/* Doubles of scratch onnxbn_fft_run needs for length n (0 for powers of two). */
+size_t onnxbn_fft_scratch(size_t n);
+
+/* x: n complex values interleaved (re, im), transformed in place. Forward: X[k] = sum x[j]
+ * e^{-2 pi i jk/n}; inverse: the same with e^{+...}, NOT divided by n (the caller scales). */
+void onnxbn_fft_run(const onnxbn_fft *p, double *x, bool inverse, double *scratch);
+
+#endif
