@@ -471,7 +471,7 @@ static onnxbn_status mel_run(onnxbn_kctx *c)
 {
     onnxbn_tensor *y = onnxbn_out(c, 0);
     int64_t nspec = y->dims[0], bins = y->dims[1];
-    int64_t dft = (nspec - 1) * 2 + (onnxbn_get_i64(onnxbn_in(c, 1), 0) & 1);
+    int64_t dft = onnxbn_get_i64(onnxbn_in(c, 1), 0);
     int64_t rate = onnxbn_get_i64(onnxbn_in(c, 2), 0);
     double lo = onnxbn_get_f64(onnxbn_in(c, 3), 0), hi = onnxbn_get_f64(onnxbn_in(c, 4), 0);
     if (rate <= 0)
@@ -491,9 +491,10 @@ static onnxbn_status mel_run(onnxbn_kctx *c)
         edge[i] = (int64_t)floor((double)(dft + 1) * f / (double)rate);
         if (edge[i] >= nspec) {
             free(edge);
-            return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "upper_edge_hertz %g maps past the last "
-                                    "of the %lld spectrogram bins (sample_rate %lld: at most "
-                                    "sample_rate / 2)", hi, (long long)nspec, (long long)rate);
+            return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "band edge %lld falls past the last of "
+                                    "the %lld spectrogram bins (upper_edge_hertz %g above half "
+                                    "the sample_rate %lld)", (long long)i, (long long)nspec, hi,
+                                    (long long)rate);
         }
     }
     for (int64_t k = 0; k < y->numel; k++)
