@@ -134,17 +134,20 @@ static void sig_lines(void *arg, size_t task, int thread)
     }
 }
 
-static void sig_run_lines(onnxbn_kctx *c, sig_job *j)
+static onnxbn_status sig_run_lines(onnxbn_kctx *c, sig_job *j)
 {
     j->s = c->state;
     j->scratch = c->scratch;
     j->stop = c->stop;
     j->threads = onnxbn_pool_threads(c->pool);
+    /* infer sized the scratch for c->threads lines at once */
+    ONNXBN_CHECK(j->threads <= (c->threads > 1 ? c->threads : 1), c->err);
     if (j->lines == 0 || j->n_out == 0)
-        return;
+        return ONNXBN_OK;
     if ((int64_t)j->threads > j->lines)
         j->threads = (int)j->lines;
     onnxbn_pool_run(j->threads > 1 ? c->pool : NULL, (size_t)j->threads, sig_lines, j);
+    return ONNXBN_OK;
 }
 
 /* ---- DFT ---- */
@@ -241,8 +244,7 @@ static onnxbn_status dft_run(onnxbn_kctx *c)
         .y_outer = n_out * inner * 2, .y_inner = 2, .y_step = inner * 2, .n_out = n_out,
         .inverse = g.inverse,
     };
-    sig_run_lines(c, &j);
-    return ONNXBN_OK;
+    return sig_run_lines(c, &j);
 }
 
 const onnxbn_op_def onnxbn_op_dft = {
@@ -347,8 +349,7 @@ static onnxbn_status stft_run(onnxbn_kctx *c)
         .x_step = comp, .n_in = g.len, .comp = comp,
         .y_outer = g.frames * bins * 2, .y_inner = bins * 2, .y_step = 2, .n_out = bins,
     };
-    sig_run_lines(c, &j);
-    return ONNXBN_OK;
+    return sig_run_lines(c, &j);
 }
 
 const onnxbn_op_def onnxbn_op_stft = {
