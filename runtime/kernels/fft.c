@@ -95,6 +95,13 @@ size_t onnxbn_fft_scratch(size_t n)
     return pow2(n) ? 0 : 2 * next_pow2(2 * n - 1);
 }
 
+size_t onnxbn_fft_plan_bytes(size_t n)
+{
+    size_t m = pow2(n) ? n : next_pow2(2 * n - 1);
+    size_t doubles = (m / 2 + 1) * 2 + (pow2(n) ? 0 : 2 * n + 2 * m);
+    return doubles * sizeof(double);
+}
+
 size_t onnxbn_fft_len(const onnxbn_fft *p) { return p->n; }
 
 void onnxbn_fft_free(void *plan)

@@ -59,13 +59,21 @@ static onnxbn_status flag_attr(const onnxbn_kctx *c, const char *name, int64_t d
     return ONNXBN_OK;
 }
 
-/* The length limit of the kernel, and scratch per thread: one line of n complex doubles plus
- * what Bluestein needs. */
+/* A plan is node state, outside the planner's memory budget: like Resize's tables, one above
+ * 512 MiB is refused (a power of two up to 2^26, any other length up to about 2^23). */
+#define SIG_PLAN_MAX ((size_t)512 << 20)
+
+/* The length limits, and scratch per thread: one line of n complex doubles plus what Bluestein
+ * needs. */
 static onnxbn_status plan_len(onnxbn_kctx *c, int64_t n, const char *what)
 {
     if ((uint64_t)n > ONNXBN_FFT_MAX_N)
         return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "%s %lld is above the longest transform "
                                 "onnxbn runs (%zu)", what, (long long)n, ONNXBN_FFT_MAX_N);
+    if (onnxbn_fft_plan_bytes((size_t)n) > SIG_PLAN_MAX)
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "%s %lld needs an FFT plan of %zu MiB, above "
+                                "the %zu MiB onnxbn allows one node", what, (long long)n,
+                                onnxbn_fft_plan_bytes((size_t)n) >> 20, SIG_PLAN_MAX >> 20);
     size_t per = n ? 2 * (size_t)n + onnxbn_fft_scratch((size_t)n) : 0;
     c->workspace = per * sizeof(double) * (size_t)(c->threads > 1 ? c->threads : 1);
     return ONNXBN_OK;

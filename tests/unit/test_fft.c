@@ -346,6 +346,16 @@ static void test_dft_errors(void **state)
     mk_feed fc = {"X", ONNXBN_FLOAT, 4, xc, x};
     mk_expect_fail(m, 1, &fc, ONNXBN_ERR_SHAPE, "node 'd' (DFT): onesided=1 needs a real input");
     mk_free(m);
+    /* a plan above 512 MiB (a prime near 2^24: Bluestein at 2^25), and past the longest */
+    const int64_t big[2] = {16777213, (int64_t)1 << 40};
+    const char *big_msg[2] = {"node 'd' (DFT): dft_length 16777213 needs an FFT plan of 1023 MiB",
+                              "node 'd' (DFT): dft_length 1099511627776 is above the longest"};
+    for (int i = 0; i < 2; i++) {
+        m = dft_model(ONNXBN_FLOAT, xd, 1, 0, -1, big[i]);
+        mk_expect_fail(m, 1, &f, ONNXBN_ERR_LIMIT, big_msg[i]);
+        mk_free(m);
+    }
+    assert_int_equal(onnxbn_fft_plan_bytes(8), 5 * 16); /* (8/2 + 1) complex twiddles */
     /* a last dim that is neither 1 nor 2 */
     m = dft_model(ONNXBN_FLOAT, x3, 1, 0, -1, 0);
     float x48[48] = {0};
