@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A plan for length n. Powers of two run an iterative radix-2 FFT; every other length runs
- * Bluestein's chirp-z transform, a convolution done by three radix-2 FFTs of the next power of two
- * at or above 2n-1 (the FFT of the chirp is made with the plan, so two run per transform). */
+/* A plan for length n. Powers of two run an iterative radix-2 FFT in place; lengths whose primes
+ * are all at most 13 (10, 12, 60, 1000 ...) a recursive mixed-radix one (radix 4 first, then 2, 3,
+ * 5, 7, 11, 13); every other length Bluestein's chirp-z transform, a convolution done by radix-2
+ * FFTs of the next power of two at or above 2n-1 (the chirp's FFT made with the plan, so two run
+ * per transform). */
 typedef struct onnxbn_fft onnxbn_fft;
 
-/* Longest sequence a plan is made for (a Bluestein plan then holds 3 x 2^27 complex doubles). */
+/* Longest sequence a plan is made for (a Bluestein plan of about that length would hold 2^28
+ * complex doubles: callers hold plans to a byte limit, onnxbn_fft_plan_bytes). */
 #define ONNXBN_FFT_MAX_N ((size_t)1 << 26)
 
 /* NULL when n is 0 or above ONNXBN_FFT_MAX_N, or memory runs out. */
@@ -20,7 +23,7 @@ void onnxbn_fft_free(void *plan); /* a plan or NULL; void * to serve as an op's 
 size_t onnxbn_fft_len(const onnxbn_fft *p);
 /* Bytes a plan for length n holds (twiddles; Bluestein's chirp and its FFT), for limits. */
 size_t onnxbn_fft_plan_bytes(size_t n);
-/* Doubles of scratch onnxbn_fft_run needs for length n (0 for powers of two). */
+/* Doubles of scratch onnxbn_fft_run needs for length n (0 for powers of two, 2n for mixed radix). */
 size_t onnxbn_fft_scratch(size_t n);
 
 /* x: n complex values interleaved (re, im), transformed in place. Forward: X[k] = sum x[j]

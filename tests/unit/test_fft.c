@@ -1,5 +1,5 @@
-/* test_fft.c — the FFT kernel against a naive DFT in long double over lengths 1..130, primes and
- * powers of two; DFT, STFT, the windows and MelWeightMatrix as nodes; their bad inputs. */
+/* test_fft.c — the FFT kernel (radix 2, mixed radix, Bluestein) against a long-double naive DFT
+ * over 1..130 and longer lengths; DFT, STFT, windows and MelWeightMatrix as nodes; bad inputs. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,21 +101,21 @@ static void test_fft_lengths(void **state)
     (void)state;
     for (size_t n = 1; n <= 130; n++)
         check_len(n, 1e-13);
-    const size_t more[] = {211, 256, 509, 512, 1021, 1024, 2048, 4099};
+    const size_t more[] = {211, 256, 509, 512, 1000, 1021, 1024, 2048, 2310, 4099, 4913};
     for (size_t i = 0; i < sizeof more / sizeof *more; i++)
         check_len(more[i], 1e-13);
 }
 
 /* Hand-computed: an impulse becomes all ones, a constant becomes n at frequency 0, e^{2 pi i j/n}
- * becomes n at frequency 1; for a power of two and a Bluestein length. */
+ * becomes n at frequency 1; for each of the three paths. */
 static void test_fft_known(void **state)
 {
     (void)state;
-    const size_t lens[] = {8, 7};
-    for (size_t t = 0; t < 2; t++) {
+    const size_t lens[] = {8, 12, 17}; /* radix 2, mixed radix, Bluestein */
+    for (size_t t = 0; t < 3; t++) {
         size_t n = lens[t];
-        double x[16], work[64];
-        assert_true(onnxbn_fft_scratch(n) <= 64);
+        double x[2 * 17], work[256];
+        assert_true(onnxbn_fft_scratch(n) <= 256);
         onnxbn_fft *p = onnxbn_fft_new(n);
         assert_non_null(p);
         memset(x, 0, sizeof x);
