@@ -513,14 +513,15 @@ static onnxbn_status mel_run(onnxbn_kctx *c)
                                 (long long)bins);
     for (int64_t i = 0; i < bins + 2; i++) {
         double f = 700 * (pow(10, ((double)i * step + mlo) / 2595) - 1);
-        edge[i] = (int64_t)floor((double)(dft + 1) * f / (double)rate);
-        if (edge[i] >= nspec) {
+        double b = floor((double)(dft + 1) * f / (double)rate); /* >= 0: lo >= 0 */
+        if (!(b < (double)nspec)) { /* before the cast, which b past int64 would make undefined */
             free(edge);
             return onnxbn_node_fail(c, ONNXBN_ERR_ARG, "band edge %lld falls past the last of "
                                     "the %lld spectrogram bins (upper_edge_hertz %g above half "
                                     "the sample_rate %lld)", (long long)i, (long long)nspec, hi,
                                     (long long)rate);
         }
+        edge[i] = (int64_t)b;
     }
     for (int64_t k = 0; k < y->numel; k++)
         onnxbn_set_f64(y, k, 0);

@@ -567,6 +567,9 @@ static void test_mel(void **state)
     m = mel_model(4, 64, 16000, 100, 20000);
     mk_expect_fail(m, 0, NULL, ONNXBN_ERR_ARG, "node 'mel' (MelWeightMatrix): band edge 5 falls past");
     mk_free(m);
+    m = mel_model(1, 10000000, 1, 0, 1e12f); /* edge 1 lands near bin 8e12, of 5e6 */
+    mk_expect_fail(m, 0, NULL, ONNXBN_ERR_ARG, "node 'mel' (MelWeightMatrix): band edge 1 falls past");
+    mk_free(m);
     m = mel_model(4, 64, 16000, 500, 100);
     mk_expect_fail(m, 0, NULL, ONNXBN_ERR_ARG, "node 'mel' (MelWeightMatrix): needs 0 <=");
     mk_free(m);
