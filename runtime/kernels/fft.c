@@ -122,13 +122,15 @@ static void unit_root(uint64_t num, uint64_t den, double *re, double *im)
 
 size_t onnxbn_fft_scratch(size_t n)
 {
-    if (pow2(n))
+    if (n == 0 || pow2(n))
         return 0;
     return mixed_len(n) ? 2 * n : 2 * next_pow2(2 * n - 1);
 }
 
 size_t onnxbn_fft_plan_bytes(size_t n)
 {
+    if (n == 0)
+        return 0;
     if (mixed_len(n))
         return 2 * n * sizeof(double);
     size_t m = pow2(n) ? n : next_pow2(2 * n - 1);

@@ -21,7 +21,7 @@ typedef struct onnxbn_fft onnxbn_fft;
 onnxbn_fft *onnxbn_fft_new(size_t n);
 void onnxbn_fft_free(void *plan); /* a plan or NULL; void * to serve as an op's free_state */
 size_t onnxbn_fft_len(const onnxbn_fft *p);
-/* Bytes a plan for length n holds (twiddles; Bluestein's chirp and its FFT), for limits. */
+/* Bytes a plan for length n holds (twiddles; Bluestein's chirp and its FFT), for limits; 0 for 0. */
 size_t onnxbn_fft_plan_bytes(size_t n);
 /* Doubles of scratch onnxbn_fft_run needs for length n (0 for powers of two, 2n for mixed radix). */
 size_t onnxbn_fft_scratch(size_t n);

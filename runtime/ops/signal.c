@@ -60,7 +60,8 @@ static onnxbn_status flag_attr(const onnxbn_kctx *c, const char *name, int64_t d
 }
 
 /* A plan is node state, outside the planner's memory budget: like Resize's tables, one above
- * 512 MiB is refused (a power of two up to 2^26, any other length up to about 2^23). */
+ * 512 MiB is refused (a power of two up to 2^26, lengths of primes up to 13 up to 2^25, any
+ * other length up to about 2^23). */
 #define SIG_PLAN_MAX ((size_t)512 << 20)
 
 /* The length limits, and scratch per thread: one line of n complex doubles plus what Bluestein

@@ -316,6 +316,27 @@ static void test_dft_half(void **state)
     mk_free(m);
 }
 
+/* An empty axis without dft_length is an empty output, not a plan of length 0; with dft_length
+ * it is a zero signal, padded. */
+static void test_dft_empty(void **state)
+{
+    (void)state;
+    const int64_t xd[4] = {2, 0, 3, 1}, y0[4] = {2, 0, 3, 2}, y4[4] = {2, 4, 3, 2};
+    float x[1] = {0}, zeros[2 * 4 * 3 * 2] = {0};
+    mk_feed f = {"X", ONNXBN_FLOAT, 4, xd, x};
+    mk_model *m = dft_model(ONNXBN_FLOAT, xd, 1, 0, -1, 0);
+    mk_check_bytes(m, 1, &f, ONNXBN_FLOAT, 4, y0, NULL);
+    mk_free(m);
+    m = dft_model(ONNXBN_FLOAT, xd, 1, 0, -1, 4);
+    onnxbn_session *s = mk_open_ok(m);
+    mk_run_ok(s, 1, &f);
+    mk_expect_f32(s, 0, 4, y4, zeros, 0, 0);
+    onnxbn_session_free(s);
+    mk_free(m);
+    assert_int_equal(onnxbn_fft_plan_bytes(0), 0);
+    assert_int_equal(onnxbn_fft_scratch(0), 0);
+}
+
 static void test_dft_errors(void **state)
 {
     (void)state;
@@ -586,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_dft_node),
         cmocka_unit_test(test_dft_axis),
         cmocka_unit_test(test_dft_half),
+        cmocka_unit_test(test_dft_empty),
         cmocka_unit_test(test_dft_errors),
         cmocka_unit_test(test_stft_node),
         cmocka_unit_test(test_stft_errors),
