@@ -73,6 +73,13 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #define ONNXBN_CONV_WIDE_BUDGET (1 << 20)
 #endif
 
+/* A chunk's GEMM runs in pieces of this many columns, a stop check between them: a multiple of
+ * the 1x1 kernel's 48-pixel tile, so that the pieces cut no tile a whole chunk would not. */
+#ifndef ONNXBN_CONV_STOP_COLS
+#define ONNXBN_CONV_STOP_COLS 192
+#endif
+#define STOP_COLS ((size_t)(ONNXBN_CONV_STOP_COLS))
+
 /* Threads take whole im2col chunks of at least this many columns rather than share one. */
 #ifndef ONNXBN_CONV_CHUNK_MIN_COLS
 #define ONNXBN_CONV_CHUNK_MIN_COLS 128
@@ -724,16 +731,23 @@ static void do_chunk(const conv_job *j, size_t r0, size_t nr, int thread)
         return;
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
-    if (j->wpg) {
-        onnxbn_pw_f32(j->Mg, nr * j->L, j->K, j->wpg, col, nr * j->L, j->bg,
-                      j->rg ? j->rg + r0 * j->L : NULL, j->act.kind,
-                      j->act.lo, j->act.hi, j->yg + r0 * j->L, j->osz);
-        return;
+    /* the GEMM in pieces of STOP_COLS columns with a stop check before each, so that a cancel
+     * waits for at most one piece, not the whole chunk (under ASan a chunk took 30-60 ms) */
+    const size_t n = nr * j->L, piece = n >= 2 * STOP_COLS ? STOP_COLS : n;
+    for (size_t c0 = 0; c0 < n; c0 += piece) {
+        if (c0 && onnxbn_stopped(j->stop))
+            return;
+        const size_t nc = n - c0 < piece ? n - c0 : piece, y0 = r0 * j->L + c0;
+        const float *rg = j->rg ? j->rg + y0 : NULL;
+        if (j->wpg) {
+            onnxbn_pw_f32(j->Mg, nc, j->K, j->wpg, col + c0, n, j->bg, rg, j->act.kind, j->act.lo,
+                          j->act.hi, j->yg + y0, j->osz);
+            continue;
+        }
+        onnxbn_sgemm(false, false, j->Mg, nc, j->K, 1.0f, j->wg, j->K, col + c0, n, 0.0f,
+                     j->yg + y0, j->osz);
+        epilogue(j->yg + y0, j->bg, rg, j->Mg, nc, j->osz, j->act);
     }
-    onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
-                 j->yg + r0 * j->L, j->osz);
-    epilogue(j->yg + r0 * j->L, j->bg, j->rg ? j->rg + r0 * j->L : NULL, j->Mg, nr * j->L, j->osz,
-             j->act);
 }
 
 static void chunk_task(void *arg, size_t t, int thread)
