@@ -591,19 +591,19 @@ static int64_t ref_out(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe,
     return out;
 }
 
-/* One 3-D pool on 1 x C x D x H x W through a session of `threads` threads, against a double
+/* One 3-D pool on N x C x D x H x W through a session of `threads` threads, against a double
  * reference: MaxPool bit-exact (a NaN in the window gives NaN, a window all padding the lowest
  * float), AveragePool within float summation error. */
 static void check_3d(bool max, const int64_t *dims, const int64_t *k, const int64_t *st,
                      const int64_t *pads, int ceil, int cpad, int threads)
 {
-    const int64_t C = dims[1], D = dims[2], H = dims[3], W = dims[4];
+    const int64_t C = dims[0] * dims[1], D = dims[2], H = dims[3], W = dims[4]; /* C: planes */
     const size_t n = (size_t)(C * D * H * W);
     float *x = malloc(n * sizeof *x);
     for (size_t i = 0; i < n; i++)
         x[i] = (float)((int64_t)(i * 37 + i / 7) % 23) - 11.0f + 0.25f * (float)(i % 3);
     if (max) {
-        x[5] = NAN;
+        x[n > 5 ? 5 : 0] = NAN;
         x[n - 1] = NAN;
     }
     mk_model *m = mk_new(12);
