@@ -1,5 +1,5 @@
 /* conv.c — Conv (versions 1, 11) and ConvTranspose (1, 11) on float: attributes, padding rules and
- * shape inference, then im2col + SGEMM per group (Conv) or SGEMM + col2im (ConvTranspose). */
+ * shape inference, then the path per node (docs/architecture.md) or SGEMM + col2im (ConvTranspose). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
