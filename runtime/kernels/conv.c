@@ -182,6 +182,49 @@ void onnxbn_col2im_f32(const onnxbn_conv_geom *g, size_t channels, const float *
     }
 }
 
+size_t onnxbn_im2col_wide_cols(const onnxbn_conv_geom *g)
+{
+    const size_t Wp = (size_t)(g->grid[1] + (g->k[1] - 1) * g->dil[1]);
+    return ((size_t)g->grid[0] - 1) * Wp + (size_t)g->grid[1];
+}
+
+void onnxbn_im2col_wide_f32(const onnxbn_conv_geom *g, size_t channels, const float *img,
+                            float *pad, float *col)
+{
+    const int64_t H = g->img[0], W = g->img[1];
+    const int64_t Hp = g->grid[0] + (g->k[0] - 1) * g->dil[0];
+    const int64_t Wp = g->grid[1] + (g->k[1] - 1) * g->dil[1];
+    const size_t n = onnxbn_im2col_wide_cols(g), psz = (size_t)(Hp * Wp);
+    /* padded column j holds image column j − pad[1]: [lo, hi) of j inside the image */
+    int64_t lo = g->pad[1], hi = g->pad[1] + W;
+    lo = lo < 0 ? 0 : lo > Wp ? Wp : lo;
+    hi = hi < lo ? lo : hi > Wp ? Wp : hi;
+    for (size_t c = 0; c < channels; c++) {
+        const float *im = img + c * (size_t)(H * W);
+        float *p = pad + c * psz;
+        for (int64_t i = 0; i < Hp; i++) {
+            float *row = p + i * Wp;
+            const int64_t ih = i - g->pad[0];
+            if (ih < 0 || ih >= H || lo == hi) {
+                memset(row, 0, sizeof(float) * (size_t)Wp);
+                continue;
+            }
+            memset(row, 0, sizeof(float) * (size_t)lo);
+            memcpy(row + lo, im + ih * W + (lo - g->pad[1]), sizeof(float) * (size_t)(hi - lo));
+            memset(row + hi, 0, sizeof(float) * (size_t)(Wp - hi));
+        }
+    }
+    /* the last span ends at ((grid[0]−1) + (k[0]−1)·dil[0])·Wp + (grid[1]−1) + (k[1]−1)·dil[1],
+     * the last element of pad */
+    const size_t K = (size_t)(g->k[0] * g->k[1]);
+    for (size_t c = 0; c < channels; c++)
+        for (int64_t a = 0; a < g->k[0]; a++)
+            for (int64_t b = 0; b < g->k[1]; b++)
+                memcpy(col + (c * K + (size_t)(a * g->k[1] + b)) * n,
+                       pad + c * psz + (size_t)(a * g->dil[0] * Wp + b * g->dil[1]),
+                       sizeof(float) * n);
+}
+
 /* Kernel widths up to this get their column spans computed once per call rather than per row. */
 enum { KW_CACHED = 32 };
 

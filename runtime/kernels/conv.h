@@ -34,6 +34,16 @@ void onnxbn_im2col_f32(const onnxbn_conv_geom *g, size_t channels, const float *
 void onnxbn_col2im_f32(const onnxbn_conv_geom *g, size_t channels, const float *col, size_t row0,
                        size_t nrows, float *img);
 
+/* im2col over a zero-padded copy, for 2-D windows at stride 1 (geom nsp 2, grid = output): the
+ * image is copied once into pad (channels × Hp × Wp floats, Hp = grid[0] + (k[0]−1)·dil[0],
+ * Wp = grid[1] + (k[1]−1)·dil[1]), and each column row (c, tap) is then one contiguous span of
+ * pad, n = (grid[0]−1)·Wp + grid[1] floats: col is (channels·Πk) × n, column oh·Wp + ow holding
+ * output (oh, ow) for ow < grid[1] (the Wp − grid[1] columns between rows are padding products to
+ * be dropped). Small images cost a copy per tap and channel instead of one per output row. */
+size_t onnxbn_im2col_wide_cols(const onnxbn_conv_geom *g);
+void onnxbn_im2col_wide_f32(const onnxbn_conv_geom *g, size_t channels, const float *img,
+                            float *pad, float *col);
+
 /* Direct convolution for one input channel per group, over 1 or 2 spatial axes (geom nsp 1 or 2,
  * grid = output): output channel m reads input channel m / mult with its own kernel
  * w[m·Πk ...]; y[m] = bias[m] (0 when bias is NULL) + Σ taps. out_ch = channels·mult. */

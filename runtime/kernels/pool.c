@@ -1,5 +1,5 @@
-/* pool.c — pooling inner loops: a float fast path for 1-D and 2-D windows without dilation (rows
- * reduced column-wise, then the kernel taps applied along the output row) and an N-d loop. */
+/* pool.c — pooling inner loops: a float fast path for 1-D, 2-D and 3-D windows without dilation
+ * (depth slices, then rows, reduced element-wise, then the taps along the output row) and an N-d loop. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -364,7 +364,8 @@ static void max2d_ind_f32(const onnxbn_pool_params *g, const float *x, float *y,
     }
 }
 
-static void avg2d_f32(const onnxbn_pool_params *g, const float *x, float *y, float *v)
+/* cd: the depth window's divisor of a 3-D layer (1 for 1-D and 2-D) */
+static void avg2d_f32(const onnxbn_pool_params *g, const float *x, float *y, float *v, int64_t cd)
 {
     const geo2 q = as_2d(g);
     const int64_t isz = q.h * q.w, osz = q.oh * q.ow;
@@ -381,15 +382,82 @@ static void avg2d_f32(const onnxbn_pool_params *g, const float *x, float *y, flo
                 const int64_t w0 = ow * q.sw - q.pw;
                 const int64_t cw = g->count_pad ? min64(w0 + q.kw, q.w + q.pew) - w0
                                                 : max64(min64(w0 + q.kw, q.w) - max64(w0, 0), 0);
-                yr[ow] /= (float)(ch * cw);
+                yr[ow] /= (float)(cd * ch * cw);
             }
         }
     }
 }
 
-static bool fast_2d(const onnxbn_pool_params *g)
+/* Element-wise max or sum of n slices of len floats, slice i at x + i·step, into p. */
+ONNXBN_CLONE_BODY void slices_body(const float *x, int64_t step, int64_t n, int64_t len, bool max,
+                                   float *p)
 {
-    bool fast = g->nsp <= 2 && g->kind != ONNXBN_POOL_LP;
+    memcpy(p, x, sizeof(float) * (size_t)len);
+    for (int64_t i = 1; i < n; i++) {
+        const float *restrict r = x + i * step;
+        float *restrict o = p;
+        if (max)
+            for (int64_t e = 0; e < len; e++)
+                o[e] = MAXNAN(r[e], o[e]);
+        else
+            for (int64_t e = 0; e < len; e++)
+                o[e] += r[e];
+    }
+}
+ONNXBN_CLONES(static, slices, (const float *x, int64_t step, int64_t n, int64_t len, bool max, float *p),
+              (x, step, n, len, max, p))
+
+/* 3-D without Indices: for each output depth the input slices of its window are reduced into
+ * one H×W plane (separable in depth: kd passes over a plane instead of kd·kh·kw reads an output),
+ * which the 2-D path then pools; a window of one slice is read in place. Scratch: the plane,
+ * then the 2-D path's row. */
+static void pool3d_f32(const onnxbn_pool_params *g, const float *x, float *y, float *scratch)
+{
+    onnxbn_pool_params g2 = *g;
+    g2.nsp = 2;
+    g2.planes = 1;
+    for (int d = 0; d < 2; d++) {
+        g2.in[d] = g->in[d + 1];
+        g2.out[d] = g->out[d + 1];
+        g2.k[d] = g->k[d + 1];
+        g2.stride[d] = g->stride[d + 1];
+        g2.pad[d] = g->pad[d + 1];
+        g2.pad_end[d] = g->pad_end[d + 1];
+        g2.dil[d] = 1;
+    }
+    const int64_t D = g->in[0], hw = g->in[1] * g->in[2], ohw = g->out[1] * g->out[2];
+    const bool max = g->kind == ONNXBN_POOL_MAX;
+    float *plane = scratch, *row = scratch + hw;
+    for (int64_t pl = 0; pl < g->planes; pl++) {
+        const float *xp = x + pl * D * hw;
+        for (int64_t od = 0; od < g->out[0]; od++) {
+            float *yp = y + (pl * g->out[0] + od) * ohw;
+            const int64_t d0 = od * g->stride[0] - g->pad[0];
+            const int64_t ds = max64(d0, 0), de = min64(d0 + g->k[0], D);
+            const int64_t cd = g->count_pad ? min64(d0 + g->k[0], D + g->pad_end[0]) - d0
+                                            : max64(de - ds, 0);
+            if (ds >= de) { /* the window is all padding in depth */
+                const float v = max ? (float)g->empty : 0.0f / (float)cd;
+                for (int64_t i = 0; i < ohw; i++)
+                    yp[i] = v;
+                continue;
+            }
+            const float *src = xp + ds * hw;
+            if (de - ds > 1) {
+                slices(src, hw, de - ds, hw, max, plane);
+                src = plane;
+            }
+            if (max)
+                max2d_f32(&g2, src, yp, row);
+            else
+                avg2d_f32(&g2, src, yp, row, cd);
+        }
+    }
+}
+
+static bool fast_path(const onnxbn_pool_params *g)
+{
+    bool fast = g->nsp <= 3 && g->kind != ONNXBN_POOL_LP;
     for (int d = 0; d < g->nsp; d++)
         fast &= g->dil[d] == 1;
     return fast;
@@ -397,20 +465,26 @@ static bool fast_2d(const onnxbn_pool_params *g)
 
 size_t onnxbn_pool_scratch(const onnxbn_pool_params *g)
 {
-    return fast_2d(g) ? sizeof(float) * ((size_t)g->in[g->nsp - 1] + 2) : 0;
+    if (!fast_path(g))
+        return 0;
+    const size_t row = sizeof(float) * ((size_t)g->in[g->nsp - 1] + 2);
+    /* the caller guarantees the sizes fit in int64; a plane is less than the whole input */
+    return g->nsp == 3 ? row + sizeof(float) * (size_t)(g->in[1] * g->in[2]) : row;
 }
 
 void onnxbn_pool_f32(const onnxbn_pool_params *g, const float *x, float *y, int64_t *ind,
                      void *scratch)
 {
-    if (!fast_2d(g))
+    if (!fast_path(g) || (g->nsp == 3 && ind))
         pool_nd(g, x, y, ind, false);
+    else if (g->nsp == 3)
+        pool3d_f32(g, x, y, scratch);
     else if (g->kind == ONNXBN_POOL_MAX && ind)
         max2d_ind_f32(g, x, y, ind);
     else if (g->kind == ONNXBN_POOL_MAX)
         max2d_f32(g, x, y, scratch);
     else
-        avg2d_f32(g, x, y, scratch);
+        avg2d_f32(g, x, y, scratch, 1);
 }
 
 void onnxbn_pool_f64(const onnxbn_pool_params *g, const double *x, double *y, int64_t *ind)

@@ -1,5 +1,6 @@
 /* conv.c — Conv (versions 1, 11) and ConvTranspose (1, 11) on float: attributes, padding rules and
- * shape inference, then im2col + SGEMM per group (Conv) or SGEMM + col2im (ConvTranspose). */
+ * shape inference, then the path per node (docs/architecture.md) or SGEMM + col2im (ConvTranspose). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,19 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #endif
 #define MIN_COLS ((size_t)(ONNXBN_CONV_MIN_COLS))
 
+/* A grouped layer takes the wide im2col when one group's padded copy, columns and wide output fit
+ * in this many bytes (L2-sized: every layer of ResNeXt and RegNet does). */
+#ifndef ONNXBN_CONV_WIDE_BUDGET
+#define ONNXBN_CONV_WIDE_BUDGET (1 << 20)
+#endif
+
+/* A chunk's GEMM runs in pieces of this many columns, a stop check between them: a multiple of
+ * the 1x1 kernel's 48-pixel tile, so that the pieces cut no tile a whole chunk would not. */
+#ifndef ONNXBN_CONV_STOP_COLS
+#define ONNXBN_CONV_STOP_COLS 192
+#endif
+#define STOP_COLS ((size_t)(ONNXBN_CONV_STOP_COLS))
+
 /* Threads take whole im2col chunks of at least this many columns rather than share one. */
 #ifndef ONNXBN_CONV_CHUNK_MIN_COLS
 #define ONNXBN_CONV_CHUNK_MIN_COLS 128
@@ -89,9 +103,16 @@ typedef struct conv_cfg {
     size_t pw_cols;                /* PATH_POINTWISE: output columns per chunk */
     onnxbn_dw_impl dw_impl;        /* PATH_DEPTHWISE: the loop this CPU runs it with */
     /* PATH_POINTWISE: the direct kernel takes the node (else SGEMM), with W packed by prepare
-     * (NULL when W is not constant: SGEMM then) */
+     * (NULL when W is not constant: SGEMM then). PATH_GEMM packs each group's Mg x K rows on
+     * their own, group gi at pw_wp + gi·pw_group_floats. */
     bool pw_direct;
     float *pw_wp;
+    size_t pw_group_floats;
+    /* PATH_GEMM, grouped, 2-D at stride 1 with small images: each group through
+     * onnxbn_im2col_wide_f32 whole (padded copy, wide_n columns, wide output), wide_floats of
+     * scratch a thread */
+    bool wide;
+    size_t wide_n, wide_pad, wide_floats;
     /* PATH_GEMM nodes that Winograd can take: tile geometry, tile rows per chunk, scratch floats
      * (chunk operands plus a row buffer per thread), and the transformed weights, which prepare
      * makes when W is constant (NULL otherwise: the node then runs through im2col). */
@@ -409,6 +430,32 @@ static void wino_configure(const onnxbn_kctx *c, conv_cfg *g)
     g->wino_floats = chunk + bufs;
 }
 
+/* Marks a grouped PATH_GEMM Conv for the wide im2col (kernels/conv.h) and sizes its scratch. Per
+ * output row the row-wise im2col makes a copy per tap and channel, which on 7x7 to 28x28 images
+ * costs more than the group's thin SGEMM (RegNet's and ResNeXt's grouped 3x3 layers ran 2-4x
+ * slower than onnxruntime). */
+static void wide_configure(conv_cfg *g)
+{
+    const onnxbn_conv_geom *q = &g->geom;
+    g->wide = false;
+    if (g->transpose || g->nsp != 2 || g->group < 2 || q->stride[0] != 1 || q->stride[1] != 1)
+        return;
+    const size_t Hp = (size_t)(q->grid[0] + (q->k[0] - 1) * q->dil[0]);
+    const size_t Wp = (size_t)(q->grid[1] + (q->k[1] - 1) * q->dil[1]);
+    const size_t n = onnxbn_im2col_wide_cols(q), K = (size_t)g->Cg * g->ksize;
+    const size_t cap = ONNXBN_CONV_WIDE_BUDGET / sizeof(float);
+    /* every factor is below 2^31 and each product is checked against the budget on the way */
+    size_t pad, cols, outs;
+    if (!onnxbn_mul_size(Hp, Wp, &pad) || !onnxbn_mul_size(pad, (size_t)g->Cg, &pad) ||
+        pad > cap || !onnxbn_mul_size(K, n, &cols) || cols > cap ||
+        !onnxbn_mul_size((size_t)g->Mg, n, &outs) || outs > cap || pad + cols + outs > cap)
+        return;
+    g->wide = true;
+    g->wide_n = n;
+    g->wide_pad = pad;
+    g->wide_floats = pad + cols + outs;
+}
+
 static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims)
 {
     onnxbn_status st;
@@ -466,11 +513,19 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
         if (!g->transpose)
             wino_configure(c, g);
+        wide_configure(g);
 #ifndef ONNXBN_CONV_NO_PW_GEMM
         /* the im2col columns are K rows of contiguous pixels, just what the 1x1 kernel reads */
-        g->pw_direct = !g->transpose && !g->wino && g->group == 1 && g->out_sz >= PW_MIN_N &&
-                       onnxbn_pw_fast() &&
-                       onnxbn_pw_packed_floats((size_t)g->M, K);
+        /* and per group: a grouped layer's SGEMMs are thin (ResNeXt's Mg of 4 to 32, RegNet's
+         * 16) and OpenBLAS pays its set-up on each; the kernel takes them when Mg fills whole
+         * panels (at Mg 4, half-empty panels, it measured 1.2x slower than SGEMM) */
+        size_t all;
+        g->pw_group_floats = onnxbn_pw_packed_floats((size_t)g->Mg, K);
+        g->pw_direct = !g->transpose && !g->wino && g->out_sz >= PW_MIN_N &&
+                       (g->group == 1 || (size_t)g->Mg % ONNXBN_PW_MR == 0) &&
+                       onnxbn_pw_fast() && g->pw_group_floats &&
+                       onnxbn_mul_size(g->pw_group_floats, (size_t)g->group, &all) &&
+                       all <= SIZE_MAX / sizeof(float);
 #endif
     }
     return ONNXBN_OK;
@@ -491,6 +546,9 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
     size_t slots = g.path == PATH_GEMM && !transpose ? (size_t)c->threads : 1;
     if (!onnxbn_mul_size(g.col_floats * sizeof(float), slots, &c->workspace))
         return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "im2col scratch overflows");
+    /* the wide im2col: a slot a thread, each under the budget */
+    if (g.wide && g.wide_floats * sizeof(float) * slots > c->workspace)
+        c->workspace = g.wide_floats * sizeof(float) * slots;
     /* Winograd runs only when prepare could transform W; the im2col fallback keeps its scratch */
     if (g.wino && onnxbn_in(c, 1)->data && g.wino_floats * sizeof(float) > c->workspace)
         c->workspace = g.wino_floats * sizeof(float);
@@ -546,16 +604,21 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
         }
     }
     if (g->pw_direct && w) {
-        /* W's own size again, rounded up to whole panels */
+        /* W's own size again, each group rounded up to whole panels (configure checked the
+         * product) */
         const size_t K = (size_t)g->Cg * (g->path == PATH_GEMM ? g->ksize : 1);
-        const size_t n = onnxbn_pw_packed_floats((size_t)g->M, K);
+        const size_t per = g->path == PATH_GEMM ? g->pw_group_floats
+                                                 : onnxbn_pw_packed_floats((size_t)g->M, K);
+        const size_t groups = g->path == PATH_GEMM ? (size_t)g->group : 1;
+        const size_t rows = (size_t)g->M / groups, n = per * groups;
         g->pw_wp = malloc(n * sizeof(float));
         if (!g->pw_wp) {
             conv_free_state(g);
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the packed weights (%zu bytes)",
                                     n * sizeof(float));
         }
-        onnxbn_pw_pack((size_t)g->M, K, w, g->pw_wp);
+        for (size_t gi = 0; gi < groups; gi++)
+            onnxbn_pw_pack(rows, K, w + gi * rows * K, g->pw_wp + gi * per);
     }
     c->state = g;
     return ONNXBN_OK;
@@ -637,6 +700,7 @@ enum { M_ALIGN = 16 };
 typedef struct conv_job {
     const conv_cfg *g;
     const float *xg, *wg, *bg;
+    const float *wpg;      /* this group's packed W (PATH_GEMM with the direct kernel), or NULL */
     const float *rg, *res; /* a fused Add's other input: this group's, this image's (or NULL) */
     float *yg, *col;
     onnxbn_act act;
@@ -667,16 +731,23 @@ static void do_chunk(const conv_job *j, size_t r0, size_t nr, int thread)
         return;
     float *col = j->col + (size_t)thread * j->col_floats;
     onnxbn_im2col_f32(&g->geom, (size_t)g->Cg, j->xg, r0, nr, col);
-    if (g->pw_wp) {
-        onnxbn_pw_f32(j->Mg, nr * j->L, j->K, g->pw_wp, col, nr * j->L, j->bg,
-                      j->rg ? j->rg + r0 * j->L : NULL, j->act.kind,
-                      j->act.lo, j->act.hi, j->yg + r0 * j->L, j->osz);
-        return;
+    /* the GEMM in pieces of STOP_COLS columns with a stop check before each, so that a cancel
+     * waits for at most one piece, not the whole chunk (under ASan a chunk took 30-60 ms) */
+    const size_t n = nr * j->L, piece = n >= 2 * STOP_COLS ? STOP_COLS : n;
+    for (size_t c0 = 0; c0 < n; c0 += piece) {
+        if (c0 && onnxbn_stopped(j->stop))
+            return;
+        const size_t nc = n - c0 < piece ? n - c0 : piece, y0 = r0 * j->L + c0;
+        const float *rg = j->rg ? j->rg + y0 : NULL;
+        if (j->wpg) {
+            onnxbn_pw_f32(j->Mg, nc, j->K, j->wpg, col + c0, n, j->bg, rg, j->act.kind, j->act.lo,
+                          j->act.hi, j->yg + y0, j->osz);
+            continue;
+        }
+        onnxbn_sgemm(false, false, j->Mg, nc, j->K, 1.0f, j->wg, j->K, col + c0, n, 0.0f,
+                     j->yg + y0, j->osz);
+        epilogue(j->yg + y0, j->bg, rg, j->Mg, nc, j->osz, j->act);
     }
-    onnxbn_sgemm(false, false, j->Mg, nr * j->L, j->K, 1.0f, j->wg, j->K, col, nr * j->L, 0.0f,
-                 j->yg + r0 * j->L, j->osz);
-    epilogue(j->yg + r0 * j->L, j->bg, j->rg ? j->rg + r0 * j->L : NULL, j->Mg, nr * j->L, j->osz,
-             j->act);
 }
 
 static void chunk_task(void *arg, size_t t, int thread)
@@ -700,6 +771,67 @@ static void rows_task(void *arg, size_t t, int thread)
         do_chunk(j, r0, hi - r0 < nr ? hi - r0 : nr, thread);
 }
 
+/* The pointers of group gi of image (xn, yn). */
+static void set_group(conv_job *j, size_t gi, const float *xn, float *yn, const float *w,
+                      const float *bias)
+{
+    const conv_cfg *g = j->g;
+    j->xg = xn + gi * (size_t)g->Cg * g->in_sz;
+    j->wg = w + gi * j->Mg * j->K;
+    j->wpg = g->path == PATH_GEMM && g->pw_wp ? g->pw_wp + gi * g->pw_group_floats : NULL;
+    j->bg = bias ? bias + gi * j->Mg : NULL;
+    j->yg = yn + gi * j->Mg * j->osz;
+    j->rg = j->res ? j->res + gi * j->Mg * j->osz : NULL;
+}
+
+/* Grouped: thread t's share of the groups, each whole (every chunk of its rows through the
+ * thread's own scratch), so that one call is one pass over the pool instead of a barrier per
+ * group, and a group's input, columns and output stay in that core's cache. */
+typedef struct group_job {
+    conv_job j;
+    const float *xn, *w, *bias;
+    float *yn;
+} group_job;
+
+/* One group through the wide im2col: its padded copy and columns, the GEMM into a wide output,
+ * then the valid columns of each row into Y with the epilogue. */
+static void do_wide(const conv_job *j, int thread)
+{
+    const conv_cfg *g = j->g;
+    if (onnxbn_stopped(j->stop))
+        return;
+    const size_t n = g->wide_n, OH = (size_t)g->geom.grid[0], OW = (size_t)g->geom.grid[1];
+    const size_t Wp = OW + (size_t)((g->geom.k[1] - 1) * g->geom.dil[1]);
+    float *pad = j->col + (size_t)thread * g->wide_floats, *col = pad + g->wide_pad;
+    float *yw = col + j->K * n;
+    onnxbn_im2col_wide_f32(&g->geom, (size_t)g->Cg, j->xg, pad, col);
+    if (j->wpg)
+        onnxbn_pw_f32(j->Mg, n, j->K, j->wpg, col, n, NULL, NULL, 0, 0.0f, 0.0f, yw, n);
+    else
+        onnxbn_sgemm(false, false, j->Mg, n, j->K, 1.0f, j->wg, j->K, col, n, 0.0f, yw, n);
+    for (size_t m = 0; m < j->Mg; m++)
+        for (size_t oh = 0; oh < OH; oh++)
+            memcpy(j->yg + m * j->osz + oh * OW, yw + m * n + oh * Wp, OW * sizeof(float));
+    epilogue(j->yg, j->bg, j->rg, j->Mg, j->osz, j->osz, j->act);
+}
+
+static void groups_task(void *arg, size_t t, int thread)
+{
+    const group_job *q = arg;
+    conv_job j = q->j;
+    size_t lo, hi;
+    onnxbn_split((size_t)j.g->group, j.parts, t, 1, &lo, &hi);
+    for (size_t gi = lo; gi < hi; gi++) {
+        set_group(&j, gi, q->xn, q->yn, q->w, q->bias);
+        if (j.g->wide) {
+            do_wide(&j, thread);
+            continue;
+        }
+        for (size_t r0 = 0; r0 < j.rows; r0 += j.chunk_rows)
+            do_chunk(&j, r0, j.rows - r0 < j.chunk_rows ? j.rows - r0 : j.chunk_rows, thread);
+    }
+}
+
 static void im2col_task(void *arg, size_t t, int thread)
 {
     (void)thread;
@@ -721,8 +853,8 @@ static void mblock_task(void *arg, size_t t, int thread)
     if (lo == hi)
         return;
     float *y = j->yg + lo * j->osz + j->j0;
-    if (j->g->pw_wp) { /* M_ALIGN is a multiple of the packed panels' ONNXBN_PW_MR */
-        onnxbn_pw_f32(hi - lo, j->nc, j->K, j->g->pw_wp + lo * j->K, j->B, j->ldb,
+    if (j->wpg) { /* M_ALIGN is a multiple of the packed panels' ONNXBN_PW_MR */
+        onnxbn_pw_f32(hi - lo, j->nc, j->K, j->wpg + lo * j->K, j->B, j->ldb,
                       j->bg ? j->bg + lo : NULL, j->rg ? j->rg + lo * j->osz + j->j0 : NULL,
                       j->act.kind, j->act.lo, j->act.hi, y, j->osz);
         return;
@@ -943,8 +1075,8 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, c
 }
 
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
-                         const float *res, float *y, float *col, size_t col_slots, onnxbn_act act,
-                         onnxbn_pool *pool, onnxbn_stop *stop)
+                         const float *res, float *y, float *col, size_t col_slots,
+                         size_t wide_slots, onnxbn_act act, onnxbn_pool *pool, onnxbn_stop *stop)
 {
     const size_t Cg = (size_t)g->Cg, Mg = (size_t)g->Mg, K = Cg * g->ksize;
     const size_t rows = onnxbn_conv_grid_rows(&g->geom), L = (size_t)g->geom.grid[g->nsp - 1];
@@ -978,12 +1110,21 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
             onnxbn_pool_run(pool, ((size_t)g->M + blk - 1) / blk, depthwise_task, &j);
             continue;
         }
+        /* whole groups a thread when they divide evenly enough (within an eighth); fewer
+         * groups than that split each group's rows below */
+        const size_t G = (size_t)g->group;
+        if ((g->wide && K > 0 && wide_slots >= nth) ||
+            (g->path == PATH_GEMM && K > 0 && nth > 1 && G > 1 && col_slots >= nth &&
+             (G % nth == 0 || G >= 8 * nth))) {
+            /* the wide path has no other split: a thread each for as many groups as there are */
+            group_job q = {.j = j, .xn = xn, .w = w, .bias = bias, .yn = yn};
+            q.j.parts = nth;
+            q.j.chunk_rows = g->chunk_rows;
+            onnxbn_pool_run_fixed(pool, groups_task, &q);
+            continue;
+        }
         for (int64_t gi = 0; gi < g->group; gi++) {
-            j.xg = xn + (size_t)gi * Cg * g->in_sz;
-            j.wg = w + (size_t)gi * Mg * K;
-            j.bg = bias ? bias + (size_t)gi * Mg : NULL;
-            j.yg = yn + (size_t)gi * Mg * osz;
-            j.rg = j.res ? j.res + (size_t)gi * Mg * osz : NULL;
+            set_group(&j, (size_t)gi, xn, yn, w, bias);
             if (K == 0) { /* no input channels: the bias alone */
                 fill_bias(j.yg, j.bg, Mg, osz, osz);
                 epilogue(j.yg, NULL, j.rg, Mg, osz, osz, act);
@@ -1136,7 +1277,9 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
     } else {
         const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;
-        conv_forward(g, x, w, bias, res, y->data, c->scratch, slots, c->act, c->pool, c->stop);
+        const size_t wide = g->wide ? c->workspace / (g->wide_floats * sizeof(float)) : 0;
+        conv_forward(g, x, w, bias, res, y->data, c->scratch, slots, wide, c->act, c->pool,
+                     c->stop);
     }
     return ONNXBN_OK;
 }

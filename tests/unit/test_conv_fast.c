@@ -597,6 +597,35 @@ static void test_conv_nodes(void **state)
     node_case_r(&cases[12], true, true);
 }
 
+/* Grouped (not depthwise): at stride 1 each group whole through the wide im2col (a padded copy,
+ * then a span per tap and channel); else row chunks. Each group's weights packed on their own
+ * for the 1x1 kernel when Mg fills its panels (else SGEMM); whole groups a thread when they
+ * divide well, else each group's rows split, or (few rows, 32 output channels a group) its
+ * output channels. */
+static void test_grouped_conv_nodes(void **state)
+{
+    (void)state;
+    /* C, M, group, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, bias, act */
+    static const conv_case cases[] = {
+        {128, 128, 32, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU}, /* ResNeXt: Mg 4 */
+        {64, 64, 4, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},    /* RegNet: Mg 16 */
+        {50, 100, 25, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, ACT_NONE},   /* 13 + 12 groups */
+        {36, 36, 3, 30, 30, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_RELU},    /* rows split, Mg 12 */
+        {48, 96, 3, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},      /* channel blocks */
+        {24, 40, 2, 11, 13, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_NONE},    /* dilated, Mg 20 */
+        {32, 32, 2, 12, 10, 3, 5, 1, 1, 1, 1, 0, 2, 1, 1, true, ACT_RELU},    /* wide, Mg 16, pads */
+        {48, 96, 3, 17, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_RELU},    /* channel blocks */
+        {8, 16, 2, 200, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},   /* over the wide budget */
+        {12, 24, 3, 150, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, ACT_RELU}, /* rows split, Mg 8 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        node_case_r(&cases[i], false, false);
+        node_case_r(&cases[i], false, true);
+    }
+    node_case(&cases[0], true); /* fed W: SGEMM per group */
+    node_case(&cases[4], true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_pointwise_summation),
         cmocka_unit_test(test_activation_special_values),
         cmocka_unit_test(test_conv_nodes),
+        cmocka_unit_test(test_grouped_conv_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -568,6 +568,148 @@ static void test_errors(void **state)
                   "int32");
 }
 
+/* ---- 3-D fast path ---- */
+
+/* Window start and the [lo, hi) of input positions it covers on one axis, and its divisor. */
+static void ref_axis(int64_t o, int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t in, bool cpad,
+                     int64_t *lo, int64_t *hi, int64_t *cnt)
+{
+    const int64_t a = o * s - pb;
+    *lo = a < 0 ? 0 : a;
+    *hi = a + k < in ? a + k : in;
+    if (*hi < *lo)
+        *hi = *lo;
+    *cnt = cpad ? (a + k < in + pe ? a + k : in + pe) - a : *hi - *lo;
+}
+
+static int64_t ref_out(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, bool ceil)
+{
+    const int64_t span = in + pb + pe - k;
+    int64_t out = (ceil ? (span + s - 1) / s : span / s) + 1;
+    if (ceil && (out - 1) * s >= in + pb)
+        out--;
+    return out;
+}
+
+/* One 3-D pool on N x C x D x H x W through a session of `threads` threads, against a double
+ * reference: MaxPool bit-exact (a NaN in the window gives NaN, a window all padding the lowest
+ * float), AveragePool within float summation error. */
+static void check_3d(bool max, const int64_t *dims, const int64_t *k, const int64_t *st,
+                     const int64_t *pads, int ceil, int cpad, int threads)
+{
+    const int64_t C = dims[0] * dims[1], D = dims[2], H = dims[3], W = dims[4]; /* C: planes */
+    const size_t n = (size_t)(C * D * H * W);
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((int64_t)(i * 37 + i / 7) % 23) - 11.0f + 0.25f * (float)(i % 3);
+    if (max) {
+        x[n > 5 ? 5 : 0] = NAN;
+        x[n - 1] = NAN;
+    }
+    mk_model *m = mk_new(12);
+    mk_input(m, "x", ONNXBN_FLOAT, 5, dims);
+    mk_node *nd = mk_node_add(m, max ? "MaxPool" : "AveragePool", "pool", "x", "y");
+    mk_attr_ints(nd, "kernel_shape", 3, k);
+    mk_attr_ints(nd, "strides", 3, st);
+    mk_attr_ints(nd, "pads", 6, pads);
+    mk_attr_i(nd, "ceil_mode", ceil);
+    if (!max)
+        mk_attr_i(nd, "count_include_pad", cpad);
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    mk_free(m);
+    onnxbn_error err = {0};
+    onnxbn_model *model;
+    if (onnxbn_model_load_buffer(buf, len, NULL, NULL, &model, &err))
+        fail_msg("load: %s", err.msg);
+    free(buf);
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
+    opt.threads = threads;
+    onnxbn_session *s;
+    if (onnxbn_session_new(model, &opt, &s, &err))
+        fail_msg("session: %s", err.msg);
+    mk_run_ok(s, 1, &(mk_feed){"x", ONNXBN_FLOAT, 5, dims, x});
+    const onnxbn_tensor *y = onnxbn_session_output(s, 0);
+    int64_t od[3];
+    for (int d = 0; d < 3; d++) {
+        od[d] = ref_out(dims[2 + d], k[d], st[d], pads[d], pads[3 + d], ceil);
+        assert_int_equal(onnxbn_tensor_dims(y)[2 + d], od[d]);
+    }
+    const float *got = onnxbn_tensor_cdata(y);
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t a = 0; a < od[0]; a++)
+            for (int64_t b = 0; b < od[1]; b++)
+                for (int64_t e = 0; e < od[2]; e++) {
+                    int64_t lo[3], hi[3], cnt[3];
+                    const int64_t o[3] = {a, b, e};
+                    for (int d = 0; d < 3; d++)
+                        ref_axis(o[d], k[d], st[d], pads[d], pads[3 + d], dims[2 + d], cpad,
+                                 &lo[d], &hi[d], &cnt[d]);
+                    double acc = max ? -INFINITY : 0.0;
+                    bool any = false, nan = false;
+                    for (int64_t i = lo[0]; i < hi[0]; i++)
+                        for (int64_t j = lo[1]; j < hi[1]; j++)
+                            for (int64_t l = lo[2]; l < hi[2]; l++) {
+                                const double v = x[((c * D + i) * H + j) * W + l];
+                                any = true;
+                                nan |= v != v;
+                                acc = max ? (v > acc ? v : acc) : acc + v;
+                            }
+                    double want = max ? (nan ? NAN : any ? acc : -FLT_MAX)
+                                      : acc / (double)(cnt[0] * cnt[1] * cnt[2]);
+                    const double v = got[((c * od[0] + a) * od[1] + b) * od[2] + e];
+                    const bool ok = isnan(want) ? isnan(v)
+                                    : max ? v == want
+                                          : fabs(v - want) <= 1e-5 * (1.0 + fabs(want));
+                    if (!ok)
+                        fail_msg("%s %lldx%lldx%lld k %lld,%lld,%lld ceil %d cpad %d threads %d: "
+                                 "y[%lld][%lld][%lld][%lld] is %.9g, expected %.9g",
+                                 max ? "MaxPool" : "AveragePool", (long long)D, (long long)H,
+                                 (long long)W, (long long)k[0], (long long)k[1], (long long)k[2],
+                                 ceil, cpad, threads, (long long)c, (long long)a, (long long)b,
+                                 (long long)e, v, want);
+                }
+    onnxbn_session_free(s);
+    free(x);
+}
+
+/* The 3-D geometries of S3D and the video ResNets and the odd ones around them: depth windows of
+ * one slice (read in place) and of several (reduced into a plane), all-padding windows on each
+ * axis, ceil_mode, count_include_pad, one thread and two (whole planes a task). */
+static void test_pool_3d_sweep(void **state)
+{
+    (void)state;
+    static const int64_t shapes[][5] = {{1, 2, 4, 5, 6}, {1, 3, 7, 9, 11}, {2, 2, 3, 8, 8},
+                                        {1, 1, 1, 1, 5}};
+    static const int64_t geo[][12] = {/* k, strides, pads (begin, end) */
+                                      {1, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 1},
+                                      {3, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1},
+                                      {2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0},
+                                      {3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                                      {2, 3, 1, 1, 2, 3, 1, 0, 0, 0, 2, 0},
+                                      {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
+                                      /* windows all padding: in depth at the start, in width at
+                                       * the end */
+                                      {2, 1, 2, 1, 1, 1, 2, 0, 0, 0, 0, 2}};
+    for (size_t si = 0; si < COUNT(shapes); si++)
+        for (size_t gi = 0; gi < COUNT(geo); gi++)
+            for (int ceil = 0; ceil <= 1; ceil++)
+                for (int kind = 0; kind < 3; kind++) {
+                    const int64_t *q = geo[gi];
+                    bool fits = true;
+                    for (int d = 0; d < 3; d++)
+                        fits &= shapes[si][2 + d] + q[6 + d] + q[9 + d] >= q[d];
+                    if (fits)
+                        check_3d(kind == 0, shapes[si], q, q + 3, q + 6, ceil, kind == 2, 1);
+                }
+    /* large enough for the pool to split planes over two threads */
+    const int64_t big[] = {1, 8, 8, 16, 16};
+    for (size_t gi = 0; gi < 4; gi++)
+        for (int kind = 0; kind < 3; kind++)
+            check_3d(kind == 0, big, geo[gi], geo[gi] + 3, geo[gi] + 6, 0, kind == 2, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_lppool),
         cmocka_unit_test(test_global_pools),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_pool_3d_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
