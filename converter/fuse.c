@@ -208,11 +208,139 @@ char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r)
 
 /* ---- driver ---- */
 
+/* The passes, in order, as the driver and the subgraphs run them. */
+static fz_res run_passes(fz *z, const bool *on)
+{
+    fz_res (*const run[N_PASSES])(fz *) = {fz_pass_fold_constants, fz_pass_remove_identity,
+                                            fz_pass_remove_dropout, fz_pass_fold_bn, fz_pass_prune};
+    fz_res r = FZ_OK;
+    for (int i = 0; i < N_PASSES && !r; i++)
+        if (on[i] && (r = run[i](z)) == FZ_SKIP)
+            r = FZ_OK;
+    return r;
+}
+
+static bool names_union(fz_names *to, const fz_names *from)
+{
+    for (size_t i = 0; i < from->cap; i++)
+        if (from->slot[i] && !fz_names_add(to, from->slot[i]))
+            return false;
+    return true;
+}
+
+static fz_res fold_subgraphs(fz *z, const bool *on);
+
+/* The passes over one subgraph (If's branches, a Loop or Scan body), in place: its GraphProto
+ * becomes the graph of a shell ModelProto for as long as they run, with one input appended per
+ * name it reads from enclosing scopes (so its index finds every value; they are not constants,
+ * so nothing folds them), taken off again after. The outer graph's names are taken, so a name
+ * made here shadows none of them; the outer passes already left every name a subgraph reads as
+ * it was (fz_subref). Nested subgraphs are done after their graph, with its names taken. */
+static fz_res fold_one(fz *z, const Onnx__NodeProto *np, const char *attr, Onnx__GraphProto *g,
+                       const bool *on)
+{
+    const char **names;
+    size_t n;
+    if (!onnxbn_graph_free_names(g, &names, &n))
+        return fz_nomem(z);
+    const size_t n0 = g->n_input;
+    Onnx__ValueInfoProto *vis = calloc(n + 1, sizeof *vis);
+    Onnx__ValueInfoProto **in = realloc(g->input, (n0 + n + 1) * sizeof *in);
+    if (in)
+        g->input = in;
+    bool ok = vis && in;
+    for (size_t k = 0; ok && k < n; k++) {
+        onnx__value_info_proto__init(&vis[k]);
+        ok = (vis[k].name = strdup(names[k])) != NULL; /* names point into g, which passes edit */
+        in[n0 + k] = &vis[k];
+    }
+    free(names);
+    fz_res r = FZ_OK;
+    if (!ok) {
+        r = fz_nomem(z);
+    } else {
+        g->n_input = n0 + n;
+        Onnx__ModelProto shell;
+        onnx__model_proto__init(&shell);
+        shell.graph = g;
+        shell.has_ir_version = true;
+        shell.ir_version = z->mp->ir_version;
+        shell.n_opset_import = z->mp->n_opset_import;
+        shell.opset_import = z->mp->opset_import;
+        fz sub;
+        onnxbn_status st = fz_init(&sub, &shell, z->base_dir, z->flags, z->rep);
+        r = st ? FZ_ERR : names_union(&sub.taken, &z->taken) ? FZ_OK : fz_nomem(&sub);
+        if (!r)
+            r = fz_rebuild(&sub);
+        if (!r)
+            r = run_passes(&sub, on);
+        if (!r)
+            r = fold_subgraphs(&sub, on);
+        if (!r && (sub.edited || sub.builds > 1))
+            z->edited = true; /* the node's implicit inputs in the outer index may be stale */
+        if (!r && !names_union(&z->taken, &sub.taken))
+            r = fz_nomem(z);
+        else if (r) {
+            z->err = sub.err;
+            if (!z->err.status)
+                z->err.status = ONNXBN_ERR_MODEL;
+            onnxbn_err_prefix(&z->err, "node '%.100s' (%.60s): subgraph '%.60s'",
+                              onnxbn_str(np->name), onnxbn_str(np->op_type), attr);
+        }
+        fz_release(&sub);
+    }
+    /* take the appended inputs off wherever the passes left them */
+    if (in) {
+        size_t w = 0;
+        for (size_t i = 0; i < g->n_input; i++)
+            if (!(g->input[i] >= vis && g->input[i] < vis + n))
+                g->input[w++] = g->input[i];
+        g->n_input = w;
+    }
+    for (size_t k = 0; vis && k < n; k++)
+        free(vis[k].name);
+    free(vis);
+    return r;
+}
+
+static fz_res fold_subgraphs(fz *z, const bool *on)
+{
+    for (size_t i = 0; i < z->gp->n_node; i++) {
+        Onnx__NodeProto *np = z->gp->node[i];
+        for (size_t a = 0; a < np->n_attribute; a++) {
+            Onnx__AttributeProto *at = np->attribute[a];
+            for (size_t j = 0; j < at->n_graphs + (at->g != NULL); j++) {
+                fz_res r = fold_one(z, np, onnxbn_str(at->name),
+                                    j < at->n_graphs ? at->graphs[j] : at->g, on);
+                if (r)
+                    return r;
+            }
+        }
+    }
+    return FZ_OK;
+}
+
+/* BatchNormalization nodes of g and of its subgraphs, any depth. */
+static int count_bn(const fz *z, const Onnx__GraphProto *g, int depth)
+{
+    int bn = 0;
+    for (size_t i = 0; g && depth <= 256 && i < g->n_node; i++) { /* fz_init refuses deeper */
+        const Onnx__NodeProto *np = g->node[i];
+        bn += onnxbn_op_lookup(onnxbn_str(np->domain), onnxbn_str(np->op_type)) ==
+              ONNXBN_OP_BatchNormalization;
+        for (size_t a = 0; a < np->n_attribute; a++) {
+            const Onnx__AttributeProto *at = np->attribute[a];
+            bn += count_bn(z, at->g, depth + 1);
+            for (size_t j = 0; j < at->n_graphs; j++)
+                bn += count_bn(z, at->graphs[j], depth + 1);
+        }
+    }
+    return bn;
+}
+
 static void count(const fz *z, int *bn, int *nodes, int *inits)
 {
-    *bn = 0;
-    for (int i = 0; i < z->g.n_nodes; i++)
-        *bn += fz_is_op(z, &z->g.nodes[i], ONNXBN_OP_BatchNormalization);
+    *bn = count_bn(z, z->gp, 0);
     *nodes = (int)z->gp->n_node;
     *inits = (int)z->gp->n_initializer;
 }
@@ -242,12 +370,9 @@ onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, cons
     if (!r) {
         onnxbn_fuse_stats *s = &rep->stats;
         count(&z, &s->bn_before, &s->nodes_before, &s->initializers_before);
-        fz_res (*const run[N_PASSES])(fz *) = {fz_pass_fold_constants, fz_pass_remove_identity,
-                                                fz_pass_remove_dropout, fz_pass_fold_bn,
-                                                fz_pass_prune};
-        for (int i = 0; i < N_PASSES && !r; i++)
-            if (on[i] && (r = run[i](&z)) == FZ_SKIP)
-                r = FZ_OK;
+        r = run_passes(&z, on);
+        if (!r)
+            r = fold_subgraphs(&z, on);
         if (!r)
             count(&z, &s->bn_after, &s->nodes_after, &s->initializers_after);
     }

@@ -192,7 +192,7 @@ onnxbn_status onnxbn_subs_open(onnxbn_model *m, onnxbn_error *err)
             if (b->sess)
                 continue;
             onnxbn_options o = m->opt;
-            o.no_fold = true; /* the branch's nodes are the outer proto's: issue 15 folds them */
+            o.no_fold = true; /* the outer model's fold did the branch's (converter/fuse.c) */
             o.threads = 1;
             o.profile = false;
             onnxbn_model *bm = b->model;

@@ -1,6 +1,7 @@
 /* test_loop.c — Loop and Scan with hand-computed values: trip count, condition, both, no
  * iteration, outer reads two scopes down, Scan's reverse directions and non-zero axes, one body
- * plan for all iterations, a stop request inside an endless Loop, and bad bodies and axes. */
+ * plan for all iterations, a stop request inside an endless Loop, bad bodies and axes, and BN
+ * folded inside a Loop body and an If within it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -417,6 +418,136 @@ static void bad_scan(void **state)
     }
 }
 
+/* f(v) = BN(Conv(v)) on [1, 2, 2] with W = [[1, 2], [-1, 0.5]] (1x1), BN scale (2, 0.5), bias
+ * (1, -1), mean (0.5, 0), var (1, 4), eps 0: channel 0 = 2 (v0 + 2 v1), channel 1 =
+ * (-v0 + 0.5 v1) / 4 - 1. */
+static void conv_bn(mk_model *g, const char *sfx, const char *in, const char *out)
+{
+    const int64_t wd[] = {2, 2, 1}, c2[] = {2};
+    char n[6][32];
+    const char *what[6] = {"W", "s", "bb", "mu", "var", "a"};
+    for (int i = 0; i < 6; i++)
+        snprintf(n[i], sizeof n[i], "%s%s", what[i], sfx);
+    mk_init_f32(g, n[0], 3, wd, (const float[]){1, 2, -1, 0.5f});
+    mk_init_f32(g, n[1], 1, c2, (const float[]){2, 0.5f});
+    mk_init_f32(g, n[2], 1, c2, (const float[]){1, -1});
+    mk_init_f32(g, n[3], 1, c2, (const float[]){0.5f, 0});
+    mk_init_f32(g, n[4], 1, c2, (const float[]){1, 4});
+    char ins[200], conv[40], bn[40];
+    snprintf(ins, sizeof ins, "%s,%s", in, n[0]);
+    snprintf(conv, sizeof conv, "conv%s", sfx);
+    snprintf(bn, sizeof bn, "bn%s", sfx);
+    mk_node_add(g, "Conv", conv, ins, n[5]);
+    snprintf(ins, sizeof ins, "%s,%s,%s,%s,%s", n[5], n[1], n[2], n[3], n[4]);
+    mk_attr_f(mk_node_add(g, "BatchNormalization", bn, ins, out), "epsilon", 0);
+}
+
+static void conv_bn_ref(const float *v, float *o)
+{
+    for (int i = 0; i < 2; i++) {
+        o[i] = 2 * (v[i] + 2 * v[2 + i]);
+        o[2 + i] = (-v[i] + 0.5f * v[2 + i]) / 4 - 1;
+    }
+}
+
+/* BN occurrences in m and its subgraphs, any depth. */
+static int count_bn(const onnxbn_model *m)
+{
+    int n = 0;
+    for (size_t i = 0; i < onnxbn_model_node_count(m); i++) {
+        n += !strcmp(onnxbn_model_node_op_type(m, i), "BatchNormalization");
+        for (size_t k = 0; k < onnxbn_model_node_subgraph_count(m, i); k++)
+            n += count_bn(onnxbn_model_node_subgraph(m, i, k, NULL));
+    }
+    return n;
+}
+
+/* A Loop body with Conv+BN, and an If inside it whose then-branch has another (two scopes down):
+ * both fold, at open and by onnxbn fuse (written and loaded again), with the values unfolded. */
+static void bn_folds_in_body(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(13);
+    const int64_t yd[] = {1, 2, 2};
+    mk_input(m, "y0", ONNXBN_FLOAT, 3, yd);
+    mk_input(m, "c", ONNXBN_BOOL, 0, NULL);
+    mk_init(m, "M", ONNXBN_INT64, 0, NULL, (const int64_t[]){2});
+    mk_model *b = mk_new(13), *t = mk_new(13), *e = mk_new(13);
+    mk_input(b, "i", ONNXBN_INT64, 0, NULL);
+    mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
+    mk_input(b, "y_in", ONNXBN_FLOAT, 3, yd);
+    conv_bn(b, "_b", "y_in", "z");
+    conv_bn(t, "_t", "z", "tz");
+    mk_output(t, "tz", ONNXBN_FLOAT, -1, NULL);
+    mk_node_add(e, "Identity", "e_id", "z", "ez");
+    mk_output(e, "ez", ONNXBN_FLOAT, -1, NULL);
+    mk_node *nif = mk_node_add(b, "If", "b_if", "c", "y_out");
+    mk_attr_graph(b, nif, "then_branch", t);
+    mk_attr_graph(b, nif, "else_branch", e);
+    mk_node_add(b, "Identity", "b_c", "cond_in", "cond_out");
+    mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
+    mk_output(b, "y_out", ONNXBN_FLOAT, 3, yd);
+    mk_node *nd = mk_node_add(m, "Loop", "loop", "M,,y0", "y");
+    mk_attr_graph(m, nd, "body", b);
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+
+    const float y0[4] = {1, -2, 0.5f, 3};
+    float want[2][4];
+    for (int c = 0; c < 2; c++) {
+        float v[4], w[4];
+        memcpy(v, y0, sizeof v);
+        for (int it = 0; it < 2; it++) {
+            conv_bn_ref(v, w);
+            if (c)
+                conv_bn_ref(w, v);
+            else
+                memcpy(v, w, sizeof v);
+        }
+        memcpy(want[c], v, sizeof v);
+    }
+    onnxbn_options nf = ONNXBN_OPTIONS_INIT;
+    nf.no_fold = true;
+    for (int mode = 0; mode < 3; mode++) {
+        size_t len;
+        uint8_t *buf = mk_pack(m, &len);
+        onnxbn_model *model = NULL;
+        onnxbn_session *s = NULL;
+        onnxbn_error err = {0};
+        if (onnxbn_model_load_buffer(buf, len, NULL, mode == 1 ? &nf : NULL, &model, &err))
+            fail_msg("load: %s", err.msg);
+        free(buf);
+        assert_int_equal(count_bn(model), 2);
+        if (mode == 2) { /* onnxbn fuse: fold, write, load the written model again */
+            onnxbn_fuse_report *rep = NULL;
+            if (onnxbn_model_fuse(model, NULL, 0, &rep, &err))
+                fail_msg("fuse: %s", err.msg);
+            assert_int_equal(onnxbn_fuse_report_stats(rep)->bn_before, 2);
+            assert_int_equal(onnxbn_fuse_report_stats(rep)->bn_after, 0);
+            onnxbn_fuse_report_free(rep);
+            void *out;
+            size_t olen;
+            if (onnxbn_model_save_buffer(model, &out, &olen, &err))
+                fail_msg("save: %s", err.msg);
+            onnxbn_model_free(model);
+            if (onnxbn_model_load_buffer(out, olen, NULL, &nf, &model, &err))
+                fail_msg("reload: %s", err.msg);
+            free(out);
+            assert_int_equal(count_bn(model), 0);
+        }
+        if (onnxbn_session_new(model, mode ? &nf : NULL, &s, &err))
+            fail_msg("open: %s", err.msg);
+        assert_int_equal(count_bn(onnxbn_session_model(s)), mode == 1 ? 2 : 0);
+        for (int c = 0; c < 2; c++) {
+            const uint8_t cv = (uint8_t)c;
+            mk_feed f[2] = {{"y0", ONNXBN_FLOAT, 3, yd, y0}, {"c", ONNXBN_BOOL, 0, NULL, &cv}};
+            mk_run_ok(s, 2, f);
+            mk_expect_f32(s, 0, 3, yd, want[c], 1e-5, 1e-5);
+        }
+        onnxbn_session_free(s);
+    }
+    mk_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +556,7 @@ int main(void)
         cmocka_unit_test(body_planned_once), cmocka_unit_test(scan_reverse_axes),
         cmocka_unit_test(scan8_batch),      cmocka_unit_test(endless_loop_timeout),
         cmocka_unit_test(bad_bodies),       cmocka_unit_test(bad_scan),
+        cmocka_unit_test(bn_folds_in_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
