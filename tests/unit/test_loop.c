@@ -421,18 +421,18 @@ static void bad_scan(void **state)
 /* f(v) = BN(Conv(v)) on [1, 2, 2] with W = [[1, 2], [-1, 0.5]] (1x1), BN scale (2, 0.5), bias
  * (1, -1), mean (0.5, 0), var (1, 4), eps 0: channel 0 = 2 (v0 + 2 v1), channel 1 =
  * (-v0 + 0.5 v1) / 4 - 1. */
-static void conv_bn(mk_model *g, const char *sfx, const char *in, const char *out)
+static void conv_bn(mk_model *g, mk_model *gi, const char *sfx, const char *in, const char *out)
 {
     const int64_t wd[] = {2, 2, 1}, c2[] = {2};
     char n[6][32];
     const char *what[6] = {"W", "s", "bb", "mu", "var", "a"};
     for (int i = 0; i < 6; i++)
         snprintf(n[i], sizeof n[i], "%s%s", what[i], sfx);
-    mk_init_f32(g, n[0], 3, wd, (const float[]){1, 2, -1, 0.5f});
-    mk_init_f32(g, n[1], 1, c2, (const float[]){2, 0.5f});
-    mk_init_f32(g, n[2], 1, c2, (const float[]){1, -1});
-    mk_init_f32(g, n[3], 1, c2, (const float[]){0.5f, 0});
-    mk_init_f32(g, n[4], 1, c2, (const float[]){1, 4});
+    mk_init_f32(gi, n[0], 3, wd, (const float[]){1, 2, -1, 0.5f});
+    mk_init_f32(gi, n[1], 1, c2, (const float[]){2, 0.5f});
+    mk_init_f32(gi, n[2], 1, c2, (const float[]){1, -1});
+    mk_init_f32(gi, n[3], 1, c2, (const float[]){0.5f, 0});
+    mk_init_f32(gi, n[4], 1, c2, (const float[]){1, 4});
     char ins[200], conv[40], bn[40];
     snprintf(ins, sizeof ins, "%s,%s", in, n[0]);
     snprintf(conv, sizeof conv, "conv%s", sfx);
@@ -462,8 +462,10 @@ static int count_bn(const onnxbn_model *m)
     return n;
 }
 
-/* A Loop body with Conv+BN, and an If inside it whose then-branch has another (two scopes down):
- * both fold, at open and by onnxbn fuse (written and loaded again), with the values unfolded. */
+/* A Loop body with Conv+BN, and an If inside it whose then-branch has another (two scopes down)
+ * whose weights are initializers of the main graph: both fold, at open and by onnxbn fuse
+ * (written and loaded again), with the values unfolded; the main graph's weights, no longer
+ * read, are pruned. */
 static void bn_folds_in_body(void **state)
 {
     (void)state;
@@ -476,8 +478,8 @@ static void bn_folds_in_body(void **state)
     mk_input(b, "i", ONNXBN_INT64, 0, NULL);
     mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
     mk_input(b, "y_in", ONNXBN_FLOAT, 3, yd);
-    conv_bn(b, "_b", "y_in", "z");
-    conv_bn(t, "_t", "z", "tz");
+    conv_bn(b, b, "_b", "y_in", "z");
+    conv_bn(t, m, "_t", "z", "tz"); /* its weights in the main graph, as torch exports them */
     mk_output(t, "tz", ONNXBN_FLOAT, -1, NULL);
     mk_node_add(e, "Identity", "e_id", "z", "ez");
     mk_output(e, "ez", ONNXBN_FLOAT, -1, NULL);
@@ -533,6 +535,7 @@ static void bn_folds_in_body(void **state)
                 fail_msg("reload: %s", err.msg);
             free(out);
             assert_int_equal(count_bn(model), 0);
+            assert_int_equal(onnxbn_model_initializer_count(model), 1); /* M; W_t ... pruned */
         }
         if (onnxbn_session_new(model, mode ? &nf : NULL, &s, &err))
             fail_msg("open: %s", err.msg);
