@@ -12,8 +12,11 @@
  * the body's own plan is made once per input shape (its formal inputs are not plan keys). */
 
 /* A node's loop buffers: one tensor over `cap` bytes per slot. Loop: iteration number,
- * condition, N carried values, K scan outputs. Scan: N states, M scan slices, N final states,
- * K scan outputs. */
+ * condition, two sets of N carried values, K scan outputs. Scan: two sets of N states, M scan
+ * slices, N final states, K scan outputs. The carried values (states) ping-pong between their
+ * two sets: one is bound to the body's inputs while the body's outputs are copied into the other,
+ * since a body output may be a view of any body input (an Identity swapping two carried values)
+ * and the body's arena is rewritten by its next run. */
 typedef struct slot {
     onnxbn_tensor t; /* data owned here (onnxbn_alloc), `cap` bytes */
     size_t cap;
@@ -22,6 +25,7 @@ typedef struct slot {
 typedef struct keep {
     int n;
     slot *s;
+    int a_at, a_n, b_at; /* the node's output i is slot a_at + i below a_n, else b_at + i - a_n */
     size_t bytes;  /* sum of the caps, held under KEEP_MAX */
     bool fresh;    /* infer filled the slots for this run: run() takes them */
 } keep;
@@ -232,12 +236,13 @@ static onnxbn_status loop_exec(onnxbn_kctx *c, keep **kp)
         if (!c->in[2 + j])
             return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "carried value %d has no initial value", j);
     keep *k;
-    if ((st = keep_get(c, 2 + n_carried + n_scan, &k)))
+    if ((st = keep_get(c, 2 + 2 * n_carried + n_scan, &k)))
         return st;
     *kp = k;
     k->fresh = false;
     const int64_t one = 1;
-    slot *it = &k->s[0], *cd = &k->s[1], *cv = k->s + 2, *sc = k->s + 2 + n_carried;
+    slot *it = &k->s[0], *cd = &k->s[1], *cv = k->s + 2, *nx = k->s + 2 + n_carried,
+         *sc = k->s + 2 + 2 * n_carried;
     if ((st = fit(c, k, it, ONNXBN_INT64, decl_rank(c, 0), &one, 0)) ||
         (st = fit(c, k, cd, ONNXBN_BOOL, decl_rank(c, 1), &one, 0)))
         return st;
@@ -281,7 +286,7 @@ static onnxbn_status loop_exec(onnxbn_kctx *c, keep **kp)
                                       "is %s", 1 + j, onnxbn_dtype_name(y->dtype), j,
                                       mv_in_name(c, 2 + j), onnxbn_dtype_name(cv[j].t.dtype));
             else
-                st = fit_copy(c, k, &cv[j], y); /* the body ran: its inputs are free again */
+                st = fit_copy(c, k, &nx[j], y);
         }
         for (int s = 0; s < n_scan && !st; s++) {
             if ((st = body_out(c, 1 + n_carried + s, &y)))
@@ -314,6 +319,11 @@ static onnxbn_status loop_exec(onnxbn_kctx *c, keep **kp)
         }
         if (st)
             break;
+        slot *was = cv; /* the new values are bound next; the old set receives */
+        cv = nx;
+        nx = was;
+        for (int j = 0; j < n_carried; j++)
+            argv[2 + j] = &cv[j].t;
     }
     if (argv != args)
         free(argv);
@@ -323,8 +333,16 @@ static onnxbn_status loop_exec(onnxbn_kctx *c, keep **kp)
         for (int s = 0; s < n_scan; s++)
             if ((st = empty_scan(c, k, &sc[s], 1 + n_carried + s, 0, 0)))
                 return st;
+    k->a_at = (int)(cv - k->s);
+    k->a_n = n_carried;
+    k->b_at = 2 + 2 * n_carried;
     k->fresh = true;
     return ONNXBN_OK;
+}
+
+static const onnxbn_tensor *out_slot(const keep *k, int i)
+{
+    return &k->s[i < k->a_n ? k->a_at + i : k->b_at + i - k->a_n].t;
 }
 
 static onnxbn_status loop_infer(onnxbn_kctx *c)
@@ -333,7 +351,7 @@ static onnxbn_status loop_infer(onnxbn_kctx *c)
     onnxbn_status st = loop_exec(c, &k);
     for (int i = 0; !st && i < c->n_out; i++)
         if (c->out[i]) {
-            const onnxbn_tensor *t = &k->s[2 + i].t;
+            const onnxbn_tensor *t = out_slot(k, i);
             st = onnxbn_tensor_set_shape(c->out[i], t->dtype, t->rank, t->dims, c->err);
         }
     return st;
@@ -364,7 +382,7 @@ static onnxbn_status loop_run(onnxbn_kctx *c)
         return st;
     k->fresh = false;
     for (int i = 0; !st && i < c->n_out; i++)
-        st = put(c, i, &k->s[2 + i].t);
+        st = put(c, i, out_slot(k, i));
     return st;
 }
 
@@ -537,11 +555,12 @@ static onnxbn_status scan_exec(onnxbn_kctx *c, keep **kp)
     const int N = d.n_state, M = d.n_in, K = d.n_out;
     const bool v8 = c->version < 9;
     keep *k;
-    if ((st = keep_get(c, 2 * N + M + K, &k)))
+    if ((st = keep_get(c, 3 * N + M + K, &k)))
         return st;
     *kp = k;
     k->fresh = false;
-    slot *sv = k->s, *sl = k->s + N, *fs = k->s + N + M, *so = k->s + 2 * N + M;
+    slot *sv = k->s, *nx = k->s + N, *sl = k->s + 2 * N, *fs = k->s + 2 * N + M,
+         *so = k->s + 3 * N + M;
     const onnxbn_tensor **argv = calloc((size_t)(N + M) + 1, sizeof *argv);
     if (!argv)
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
@@ -597,7 +616,7 @@ static onnxbn_status scan_exec(onnxbn_kctx *c, keep **kp)
                                           mv_in_name(c, d.first + j),
                                           onnxbn_dtype_name(sv[j].t.dtype));
                 else
-                    st = fit_copy(c, k, &sv[j], y);
+                    st = fit_copy(c, k, &nx[j], y);
             }
             for (int s = 0; s < K && !st; s++) {
                 if ((st = body_out(c, N + s, &y)))
@@ -649,6 +668,13 @@ static onnxbn_status scan_exec(onnxbn_kctx *c, keep **kp)
                     memcpy(dst + (q * (size_t)d.len + (size_t)at) * inner,
                            (const char *)y->data + q * inner, inner);
             }
+            if (st)
+                break;
+            slot *was = sv; /* the new states are bound next; the old set receives */
+            sv = nx;
+            nx = was;
+            for (int j = 0; j < N; j++)
+                argv[j] = &sv[j].t;
             have_out = true;
         }
         for (int j = 0; j < N && !st; j++) { /* this batch's final state */
@@ -667,6 +693,9 @@ static onnxbn_status scan_exec(onnxbn_kctx *c, keep **kp)
         for (int s = 0; s < K; s++)
             if ((st = empty_scan(c, k, &so[s], N + s, d.out_axis[s], v8 ? d.batch : 0)))
                 return st;
+    k->a_at = (int)(fs - k->s);
+    k->a_n = N;
+    k->b_at = (int)(so - k->s);
     k->fresh = true;
     return ONNXBN_OK;
 }
@@ -677,11 +706,9 @@ static onnxbn_status scan_infer(onnxbn_kctx *c)
     onnxbn_status st = scan_exec(c, &k);
     if (st)
         return st;
-    /* outputs: the N final states then the K scan outputs, i.e. slots past the states and slices */
-    const int first = k->n - onnxbn_sub_output_count(c, "body");
     for (int i = 0; !st && i < c->n_out; i++)
         if (c->out[i]) {
-            const onnxbn_tensor *t = &k->s[first + i].t;
+            const onnxbn_tensor *t = out_slot(k, i);
             st = onnxbn_tensor_set_shape(c->out[i], t->dtype, t->rank, t->dims, c->err);
         }
     return st;
@@ -697,9 +724,8 @@ static onnxbn_status scan_run(onnxbn_kctx *c)
     else if ((st = scan_exec(c, &k)))
         return st;
     k->fresh = false;
-    const int first = k->n - onnxbn_sub_output_count(c, "body");
     for (int i = 0; !st && i < c->n_out; i++)
-        st = put(c, i, &k->s[first + i].t);
+        st = put(c, i, out_slot(k, i));
     return st;
 }
 

@@ -418,6 +418,49 @@ static void bad_scan(void **state)
     }
 }
 
+/* A body that swaps its two carried values through Identity (outputs that may be views of the
+ * inputs) and adds: (a, b, c) -> (b, a, a + c). From (1, 2, 0), three iterations: (2, 1, 4). */
+static void carried_swap(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(16);
+    const int64_t n2[] = {2};
+    mk_init(m, "M", ONNXBN_INT64, 0, NULL, (const int64_t[]){3});
+    mk_input(m, "a0", ONNXBN_FLOAT, 1, n2);
+    mk_input(m, "b0", ONNXBN_FLOAT, 1, n2);
+    mk_input(m, "c0", ONNXBN_FLOAT, 1, n2);
+    mk_model *b = mk_new(16);
+    mk_input(b, "i", ONNXBN_INT64, 0, NULL);
+    mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
+    mk_input(b, "a_in", ONNXBN_FLOAT, 1, n2);
+    mk_input(b, "b_in", ONNXBN_FLOAT, 1, n2);
+    mk_input(b, "c_in", ONNXBN_FLOAT, 1, n2);
+    mk_node_add(b, "Identity", "b_c", "cond_in", "cond_out");
+    mk_node_add(b, "Identity", "b_a", "b_in", "a_out");
+    mk_node_add(b, "Identity", "b_b", "a_in", "b_out");
+    mk_node_add(b, "Add", "b_add", "a_in,c_in", "c_out");
+    mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
+    mk_output(b, "a_out", ONNXBN_FLOAT, 1, n2);
+    mk_output(b, "b_out", ONNXBN_FLOAT, 1, n2);
+    mk_output(b, "c_out", ONNXBN_FLOAT, 1, n2);
+    mk_node *nd = mk_node_add(m, "Loop", "loop", "M,,a0,b0,c0", "a,b,c");
+    mk_attr_graph(m, nd, "body", b);
+    mk_output(m, "a", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "b", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "c", ONNXBN_FLOAT, -1, NULL);
+    onnxbn_session *s = mk_open_ok(m);
+    const float a0[2] = {1, 10}, b0[2] = {2, 20}, c0[2] = {0, 0};
+    mk_feed f[3] = {{"a0", ONNXBN_FLOAT, 1, n2, a0}, {"b0", ONNXBN_FLOAT, 1, n2, b0},
+                    {"c0", ONNXBN_FLOAT, 1, n2, c0}};
+    mk_run_ok(s, 3, f);
+    /* a: 1 2 1 2; c: 0 + 1 + 2 + 1 = 4 (and 10, 20, 10: 40) */
+    mk_expect_f32(s, 0, 1, n2, (const float[]){2, 20}, 0, 0);
+    mk_expect_f32(s, 1, 1, n2, (const float[]){1, 10}, 0, 0);
+    mk_expect_f32(s, 2, 1, n2, (const float[]){4, 40}, 0, 0);
+    onnxbn_session_free(s);
+    mk_free(m);
+}
+
 /* f(v) = BN(Conv(v)) on [1, 2, 2] with W = [[1, 2], [-1, 0.5]] (1x1), BN scale (2, 0.5), bias
  * (1, -1), mean (0.5, 0), var (1, 4), eps 0: channel 0 = 2 (v0 + 2 v1), channel 1 =
  * (-v0 + 0.5 v1) / 4 - 1. */
@@ -559,7 +602,7 @@ int main(void)
         cmocka_unit_test(body_planned_once), cmocka_unit_test(scan_reverse_axes),
         cmocka_unit_test(scan8_batch),      cmocka_unit_test(endless_loop_timeout),
         cmocka_unit_test(bad_bodies),       cmocka_unit_test(bad_scan),
-        cmocka_unit_test(bn_folds_in_body),
+        cmocka_unit_test(bn_folds_in_body), cmocka_unit_test(carried_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
