@@ -208,11 +208,202 @@ char *onnxbn_fuse_report_json(const onnxbn_fuse_report *r)
 
 /* ---- driver ---- */
 
+/* The passes, in order, as the driver and the subgraphs run them. */
+static fz_res run_passes(fz *z, const bool *on)
+{
+    fz_res (*const run[N_PASSES])(fz *) = {fz_pass_fold_constants, fz_pass_remove_identity,
+                                            fz_pass_remove_dropout, fz_pass_fold_bn, fz_pass_prune};
+    fz_res r = FZ_OK;
+    for (int i = 0; i < N_PASSES && !r; i++)
+        if (on[i] && (r = run[i](z)) == FZ_SKIP)
+            r = FZ_OK;
+    return r;
+}
+
+static bool names_union(fz_names *to, const fz_names *from)
+{
+    for (size_t i = 0; i < from->cap; i++)
+        if (from->slot[i] && !fz_names_add(to, from->slot[i]))
+            return false;
+    return true;
+}
+
+static fz_res fold_subgraphs(fz *z, const bool *on, bool *changed);
+
+/* A copy of a TensorProto (through its bytes: protobuf-c has no copy), or NULL. */
+static Onnx__TensorProto *tensor_copy(const Onnx__TensorProto *t)
+{
+    size_t n = onnx__tensor_proto__get_packed_size(t);
+    uint8_t *buf = malloc(n + 1);
+    if (!buf)
+        return NULL;
+    onnx__tensor_proto__pack(t, buf);
+    Onnx__TensorProto *c = onnx__tensor_proto__unpack(NULL, n, buf);
+    free(buf);
+    return c;
+}
+
+/* After the subgraphs of z's graph changed: the index's implicit inputs and the names read in
+ * subgraphs are built again from the proto, as at the start. */
+static fz_res settle(fz *z)
+{
+    onnxbn_fuse_report *rep = z->rep;
+    const int builds = z->builds;
+    const bool note = z->ir3_note;
+    Onnx__ModelProto *mp = z->mp;
+    const char *base_dir = z->base_dir;
+    const int flags = z->flags;
+    fz_release(z);
+    if (fz_init(z, mp, base_dir, flags, rep))
+        return FZ_ERR;
+    z->builds = builds;
+    z->ir3_note = note;
+    return fz_rebuild(z);
+}
+
+/* The passes over one subgraph (If's branches, a Loop or Scan body), in place: its GraphProto
+ * becomes the graph of a shell ModelProto for as long as they run. Each name it reads from the
+ * enclosing graph is, in the shell, a copy of that graph's initializer when it is a constant
+ * there (a torch export keeps a loop body's weights in the main graph: BN folds with them), else
+ * an appended graph input; both are taken off again after, so the GraphProto keeps its own
+ * inputs, in order, and its own initializers plus those a fold made. The outer graph's names are
+ * taken in the shell, so a name made here shadows none of them; the outer passes leave every
+ * name a subgraph reads as it is (fz_subref). Nested subgraphs are done first. */
+static fz_res fold_one(fz *z, const Onnx__NodeProto *np, const char *attr, Onnx__GraphProto *g,
+                       const bool *on, bool *changed)
+{
+    const char **names;
+    size_t n;
+    if (!onnxbn_graph_free_names(g, &names, &n))
+        return fz_nomem(z);
+    const size_t n0 = g->n_input, i0 = g->n_initializer;
+    Onnx__ValueInfoProto *vis = calloc(n + 1, sizeof *vis);
+    Onnx__TensorProto **copies = calloc(n + 1, sizeof *copies);
+    Onnx__ValueInfoProto **in = realloc(g->input, (n0 + n + 1) * sizeof *in);
+    if (in)
+        g->input = in;
+    Onnx__TensorProto **inits = realloc(g->initializer, (i0 + n + 1) * sizeof *inits);
+    if (inits)
+        g->initializer = inits;
+    bool ok = vis && copies && in && inits;
+    size_t n_vis = 0, n_copies = 0;
+    for (size_t k = 0; ok && k < n; k++) {
+        int vid = onnxbn_graph_find(&z->g, names[k]);
+        const onnxbn_value *v = vid >= 0 ? &z->g.values[vid] : NULL;
+        if (v && v->init && fz_is_const(z, vid, "value") == FZ_OK) {
+            ok = (copies[n_copies] = tensor_copy(v->init)) != NULL;
+            if (ok)
+                inits[g->n_initializer++] = copies[n_copies++];
+            continue;
+        }
+        onnx__value_info_proto__init(&vis[n_vis]);
+        ok = (vis[n_vis].name = strdup(names[k])) != NULL; /* names point into g: passes edit it */
+        in[g->n_input++] = &vis[n_vis++];
+    }
+    free(names);
+    fz_res r = FZ_OK;
+    if (!ok) {
+        r = fz_nomem(z);
+    } else {
+        Onnx__ModelProto shell;
+        onnx__model_proto__init(&shell);
+        shell.graph = g;
+        shell.has_ir_version = true;
+        shell.ir_version = z->mp->ir_version;
+        shell.n_opset_import = z->mp->n_opset_import;
+        shell.opset_import = z->mp->opset_import;
+        fz sub;
+        bool inner = false;
+        onnxbn_status st = fz_init(&sub, &shell, z->base_dir, z->flags, z->rep);
+        r = st ? FZ_ERR : names_union(&sub.taken, &z->taken) ? FZ_OK : fz_nomem(&sub);
+        if (!r)
+            r = fz_rebuild(&sub);
+        if (!r)
+            r = fold_subgraphs(&sub, on, &inner);
+        if (!r && inner && !(r = settle(&sub)))
+            r = names_union(&sub.taken, &z->taken) ? FZ_OK : fz_nomem(&sub);
+        if (!r)
+            r = run_passes(&sub, on);
+        if (!r && (inner || sub.edited || sub.builds > 1))
+            *changed = true;
+        if (!r && !names_union(&z->taken, &sub.taken))
+            r = fz_nomem(z);
+        else if (r) {
+            z->err = sub.err;
+            if (!z->err.status)
+                z->err.status = ONNXBN_ERR_MODEL;
+            onnxbn_err_prefix(&z->err, "node '%.100s' (%.60s): subgraph '%.60s'",
+                              onnxbn_str(np->name), onnxbn_str(np->op_type), attr);
+        }
+        fz_release(&sub);
+    }
+    /* take the appended inputs and the copied constants off wherever the passes left them (a
+     * copy a pass deleted is already freed and gone from the list) */
+    if (in) {
+        size_t w = 0;
+        for (size_t i = 0; i < g->n_input; i++)
+            if (!(g->input[i] >= vis && g->input[i] < vis + n_vis))
+                g->input[w++] = g->input[i];
+        g->n_input = w;
+    }
+    if (inits) {
+        size_t w = 0;
+        for (size_t i = 0; i < g->n_initializer; i++) {
+            bool mine = false;
+            for (size_t k = 0; k < n_copies && !mine; k++)
+                mine = g->initializer[i] == copies[k];
+            if (mine)
+                onnx__tensor_proto__free_unpacked(g->initializer[i], NULL);
+            else
+                g->initializer[w++] = g->initializer[i];
+        }
+        g->n_initializer = w;
+    }
+    for (size_t k = 0; vis && k < n_vis; k++)
+        free(vis[k].name);
+    free(vis);
+    free(copies);
+    return r;
+}
+
+static fz_res fold_subgraphs(fz *z, const bool *on, bool *changed)
+{
+    for (size_t i = 0; i < z->gp->n_node; i++) {
+        Onnx__NodeProto *np = z->gp->node[i];
+        for (size_t a = 0; a < np->n_attribute; a++) {
+            Onnx__AttributeProto *at = np->attribute[a];
+            for (size_t j = 0; j < at->n_graphs + (at->g != NULL); j++) {
+                fz_res r = fold_one(z, np, onnxbn_str(at->name),
+                                    j < at->n_graphs ? at->graphs[j] : at->g, on, changed);
+                if (r)
+                    return r;
+            }
+        }
+    }
+    return FZ_OK;
+}
+
+/* BatchNormalization nodes of g and of its subgraphs, any depth. */
+static int count_bn(const fz *z, const Onnx__GraphProto *g, int depth)
+{
+    int bn = 0;
+    for (size_t i = 0; g && depth <= 256 && i < g->n_node; i++) { /* fz_init refuses deeper */
+        const Onnx__NodeProto *np = g->node[i];
+        bn += onnxbn_op_lookup(onnxbn_str(np->domain), onnxbn_str(np->op_type)) ==
+              ONNXBN_OP_BatchNormalization;
+        for (size_t a = 0; a < np->n_attribute; a++) {
+            const Onnx__AttributeProto *at = np->attribute[a];
+            bn += count_bn(z, at->g, depth + 1);
+            for (size_t j = 0; j < at->n_graphs; j++)
+                bn += count_bn(z, at->graphs[j], depth + 1);
+        }
+    }
+    return bn;
+}
+
 static void count(const fz *z, int *bn, int *nodes, int *inits)
 {
-    *bn = 0;
-    for (int i = 0; i < z->g.n_nodes; i++)
-        *bn += fz_is_op(z, &z->g.nodes[i], ONNXBN_OP_BatchNormalization);
+    *bn = count_bn(z, z->gp, 0);
     *nodes = (int)z->gp->n_node;
     *inits = (int)z->gp->n_initializer;
 }
@@ -242,12 +433,13 @@ onnxbn_status onnxbn_fuse_proto(Onnx__ModelProto *mp, const char *base_dir, cons
     if (!r) {
         onnxbn_fuse_stats *s = &rep->stats;
         count(&z, &s->bn_before, &s->nodes_before, &s->initializers_before);
-        fz_res (*const run[N_PASSES])(fz *) = {fz_pass_fold_constants, fz_pass_remove_identity,
-                                                fz_pass_remove_dropout, fz_pass_fold_bn,
-                                                fz_pass_prune};
-        for (int i = 0; i < N_PASSES && !r; i++)
-            if (on[i] && (r = run[i](&z)) == FZ_SKIP)
-                r = FZ_OK;
+        /* subgraphs first: a fold there may leave an outer weight unread, for prune here */
+        bool changed = false;
+        r = fold_subgraphs(&z, on, &changed);
+        if (!r && changed)
+            r = settle(&z);
+        if (!r)
+            r = run_passes(&z, on);
         if (!r)
             count(&z, &s->bn_after, &s->nodes_after, &s->initializers_after);
     }

@@ -306,7 +306,8 @@ typedef struct onnxbn_fuse_entry {
 } onnxbn_fuse_entry;
 
 typedef struct onnxbn_fuse_stats {
-    int bn_before, bn_after;     /* BatchNormalization nodes in the main graph */
+    int bn_before, bn_after;     /* BatchNormalization nodes, subgraphs included */
+    /* nodes and initializers of the main graph; the other counts include subgraphs */
     int nodes_before, nodes_after;
     int initializers_before, initializers_after;
     int bn_folded, bn_converted, bn_left;

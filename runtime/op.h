@@ -141,6 +141,8 @@ const char *onnxbn_node_name(const onnxbn_node *n);    /* "" when unnamed */
 const char *onnxbn_node_op_type(const onnxbn_node *n);
 const char *onnxbn_node_input_name(const onnxbn_node *n, int i);  /* value name, "" when absent */
 const char *onnxbn_node_output_name(const onnxbn_node *n, int i);
+/* The inputs the file lists (in[0, n) of the kctx), before the implicit ones of subgraphs. */
+int onnxbn_node_arg_count(const onnxbn_node *n);
 
 /* Fails with the node in front: "node 'bn3' (BatchNormalization): <message>". */
 onnxbn_status onnxbn_node_fail(const onnxbn_kctx *c, onnxbn_status st, const char *fmt, ...)
@@ -177,6 +179,23 @@ const onnxbn_tensor *onnxbn_sub_output(const onnxbn_kctx *c, const char *attr, i
 /* True once after each onnxbn_sub_run of `attr`: a node whose infer ran the branch (with every
  * input's data) takes its outputs in run() without running it again. */
 bool onnxbn_sub_take_fresh(onnxbn_kctx *c, const char *attr);
+/* Loop and Scan bodies, which have inputs of their own: runs subgraph `attr` with args bound to
+ * its n_args formal inputs (the body's GraphProto inputs, in order; a count that differs from the
+ * body's is an error naming the node) and the implicit inputs as onnxbn_sub_run does. The args
+ * are read during the call only. The body's plan is keyed on the shapes of the args, never on
+ * their contents (onnxbn_session_unkey_inputs), so iterations reuse one plan. */
+onnxbn_status onnxbn_sub_run_args(onnxbn_kctx *c, const char *attr, int n_args,
+                                  const onnxbn_tensor *const *args, int *n_out);
+/* Formal inputs and outputs of subgraph `attr` (-1: no such subgraph), and the declared type and
+ * shape of its input or output i (false: no such one). */
+int onnxbn_sub_arg_count(const onnxbn_kctx *c, const char *attr);
+int onnxbn_sub_output_count(const onnxbn_kctx *c, const char *attr);
+bool onnxbn_sub_decl(const onnxbn_kctx *c, const char *attr, bool output, int i,
+                     onnxbn_value_info *vi);
+/* A slot kept with the node's subgraph `attr` across runs and plans (NULL: no such subgraph),
+ * for buffers an op reuses from run to run; what it holds is freed with free_fn when the
+ * subgraph is. */
+void **onnxbn_sub_keep(onnxbn_kctx *c, const char *attr, void (*free_fn)(void *));
 
 /* Registry (ops/registry.c, made from schema/ops.def): the def that runs operator `id`, or NULL
  * (an OPX line, or not an id). */

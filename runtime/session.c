@@ -484,6 +484,20 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
     return st;
 }
 
+void onnxbn_session_unkey_inputs(onnxbn_session *s, int n)
+{
+    const onnxbn_graph *g = &s->model->graph;
+    if (!s->need_value)
+        return;
+    for (int i = 0; i < g->n_values; i++)
+        if (g->values[i].input_index >= 0 && g->values[i].input_index < n)
+            s->need_value[i] = false;
+    s->any_fed_value = false;
+    for (int i = 0; i < g->n_values; i++)
+        if (s->need_value[i] && g->values[i].input_index >= 0)
+            s->any_fed_value = true;
+}
+
 uint64_t onnxbn_session_plan_builds(const onnxbn_session *s) { return s ? s->plan_builds : 0; }
 
 int onnxbn_session_deferred_steps(const onnxbn_session *s)

@@ -72,6 +72,10 @@ static void branch_free(onnxbn_branch *b)
         onnxbn_model_free(b->model);
     free(b->names);
     free(b->src);
+    free(b->bind_names);
+    free(b->bind_in);
+    if (b->keep && b->keep_free)
+        b->keep_free(b->keep);
 }
 
 void onnxbn_subs_free(onnxbn_model *m)
@@ -105,8 +109,16 @@ static onnxbn_status branch_build(onnxbn_model *m, const onnxbn_node *nd, const 
     b->names = names;
     b->n_free = (int)n;
     b->src = calloc(n + 1, sizeof *b->src);
-    if (!b->src)
+    b->n_formal = (int)gp->n_input;
+    /* made once here so that a Loop's iterations bind their inputs without allocating */
+    b->bind_names = calloc(gp->n_input + n + 1, sizeof *b->bind_names);
+    b->bind_in = calloc(gp->n_input + n + 1, sizeof *b->bind_in);
+    if (!b->src || !b->bind_names || !b->bind_in)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < gp->n_input; i++)
+        b->bind_names[i] = onnxbn_str(gp->input[i]->name);
+    for (size_t i = 0; i < n; i++)
+        b->bind_names[gp->n_input + i] = names[i];
     const onnxbn_graph *g = &m->graph;
     for (size_t i = 0; i < n; i++) {
         b->src[i] = -1;
@@ -180,7 +192,7 @@ onnxbn_status onnxbn_subs_open(onnxbn_model *m, onnxbn_error *err)
             if (b->sess)
                 continue;
             onnxbn_options o = m->opt;
-            o.no_fold = true; /* the branch's nodes are the outer proto's: issue 15 folds them */
+            o.no_fold = true; /* the outer model's fold did the branch's (converter/fuse.c) */
             o.threads = 1;
             o.profile = false;
             onnxbn_model *bm = b->model;
@@ -193,6 +205,9 @@ onnxbn_status onnxbn_subs_open(onnxbn_model *m, onnxbn_error *err)
                 return st;
             }
             b->model = (onnxbn_model *)onnxbn_session_model(b->sess);
+            const onnxbn_op_id op = m->ops[i].id;
+            if (op == ONNXBN_OP_Loop || op == ONNXBN_OP_Scan)
+                onnxbn_session_unkey_inputs(b->sess, b->n_formal);
         }
     }
     return ONNXBN_OK;
@@ -206,29 +221,83 @@ static onnxbn_branch *find_branch(const onnxbn_kctx *c, const char *attr)
     return NULL;
 }
 
-onnxbn_status onnxbn_sub_run(onnxbn_kctx *c, const char *attr, int *n_out)
+/* Runs b with args bound to its first n_args graph inputs and the node's implicit inputs to its
+ * free names; n_args < 0: the formal inputs are not bound (If, whose branches have none). */
+static onnxbn_status run_bound(onnxbn_kctx *c, onnxbn_branch *b, int n_args,
+                               const onnxbn_tensor *const *args, int *n_out)
 {
-    onnxbn_branch *b = find_branch(c, attr);
-    if (!b || !b->sess)
-        return onnxbn_node_fail(c, ONNXBN_ERR_INTERNAL, "subgraph '%s' is not open", attr);
     b->fresh = false;
-    const onnxbn_tensor **in = calloc((size_t)b->n_free + 1, sizeof *in);
-    if (!in)
-        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+    int lo = n_args < 0 ? b->n_formal : 0;
+    for (int i = 0; i < n_args; i++)
+        b->bind_in[i] = args[i];
     for (int i = 0; i < b->n_free; i++)
-        in[i] = c->in[b->src[i]];
-    onnxbn_status st = onnxbn_session_run_nested(b->sess, (size_t)b->n_free, b->names, in, c->stop,
+        b->bind_in[b->n_formal + i] = c->in[b->src[i]];
+    onnxbn_status st = onnxbn_session_run_nested(b->sess, (size_t)(b->n_formal + b->n_free - lo),
+                                                 b->bind_names + lo, b->bind_in + lo, c->stop,
                                                  c->err);
-    free(in);
     if (st) {
         char label[ONNXBN_LABEL_MAX];
-        onnxbn_err_prefix(c->err, "%s: subgraph '%.60s'", onnxbn_node_label(c->node, label, sizeof label),
-                          attr);
+        onnxbn_err_prefix(c->err, "%s: subgraph '%.60s'",
+                          onnxbn_node_label(c->node, label, sizeof label), b->attr);
         return st;
     }
     b->fresh = true;
     *n_out = (int)onnxbn_model_output_count(b->model);
     return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_sub_run(onnxbn_kctx *c, const char *attr, int *n_out)
+{
+    onnxbn_branch *b = find_branch(c, attr);
+    if (!b || !b->sess)
+        return onnxbn_node_fail(c, ONNXBN_ERR_INTERNAL, "subgraph '%s' is not open", attr);
+    return run_bound(c, b, -1, NULL, n_out);
+}
+
+onnxbn_status onnxbn_sub_run_args(onnxbn_kctx *c, const char *attr, int n_args,
+                                  const onnxbn_tensor *const *args, int *n_out)
+{
+    onnxbn_branch *b = find_branch(c, attr);
+    if (!b || !b->sess)
+        return onnxbn_node_fail(c, ONNXBN_ERR_INTERNAL, "subgraph '%s' is not open", attr);
+    if (n_args != b->n_formal)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "subgraph '%s' has %d inputs, expected %d",
+                                attr, b->n_formal, n_args);
+    return run_bound(c, b, n_args, args, n_out);
+}
+
+int onnxbn_sub_arg_count(const onnxbn_kctx *c, const char *attr)
+{
+    const onnxbn_branch *b = find_branch(c, attr);
+    return b ? b->n_formal : -1;
+}
+
+int onnxbn_sub_output_count(const onnxbn_kctx *c, const char *attr)
+{
+    const onnxbn_branch *b = find_branch(c, attr);
+    return b && b->model ? (int)b->model->proto->graph->n_output : -1;
+}
+
+bool onnxbn_sub_decl(const onnxbn_kctx *c, const char *attr, bool output, int i,
+                     onnxbn_value_info *vi)
+{
+    const onnxbn_branch *b = find_branch(c, attr);
+    const Onnx__GraphProto *g = b && b->model ? b->model->proto->graph : NULL;
+    if (!g || i < 0 || (size_t)i >= (output ? g->n_output : (size_t)b->n_formal))
+        return false;
+    memset(vi, 0, sizeof *vi);
+    vi->size = sizeof *vi;
+    onnxbn_value_info_fill(output ? g->output[i] : g->input[i], vi);
+    return true;
+}
+
+void **onnxbn_sub_keep(onnxbn_kctx *c, const char *attr, void (*free_fn)(void *))
+{
+    onnxbn_branch *b = find_branch(c, attr);
+    if (!b)
+        return NULL;
+    b->keep_free = free_fn;
+    return &b->keep;
 }
 
 const onnxbn_tensor *onnxbn_sub_output(const onnxbn_kctx *c, const char *attr, int i)

@@ -1,5 +1,5 @@
-/* subgraph.h — the subgraphs of a node (If's then_branch/else_branch): each a model of its own
- * over its GraphProto, with the names it reads from enclosing scopes as its graph inputs. */
+/* subgraph.h — the subgraphs of a node (If's branches, Loop's and Scan's body): each a model of
+ * its own over its GraphProto, with the names it reads from enclosing scopes as its graph inputs. */
 #ifndef ONNXBN_SUBGRAPH_H
 #define ONNXBN_SUBGRAPH_H
 
@@ -16,6 +16,11 @@ typedef struct onnxbn_branch {
     const char **names;     /* their names (the branch model's strings) */
     int *src;               /* per free name: its position in the node's in[] */
     bool fresh;             /* ran, and its outputs not yet taken by the node's run() */
+    int n_formal;           /* the GraphProto's own inputs (a Loop body's i, cond, carried ...) */
+    const char **bind_names;           /* n_formal formal names, then the n_free free names */
+    const onnxbn_tensor **bind_in;     /* the tensors bound to them, filled per run */
+    void *keep;                        /* the op's buffers kept across runs (onnxbn_sub_keep) */
+    void (*keep_free)(void *);
 } onnxbn_branch;
 
 struct onnxbn_subs {
@@ -37,5 +42,10 @@ void onnxbn_shell_free(Onnx__ModelProto *shell);
 onnxbn_status onnxbn_session_run_nested(onnxbn_session *s, size_t n, const char *const *names,
                                         const onnxbn_tensor *const *inputs, onnxbn_stop *stop,
                                         onnxbn_error *err);
+/* session.c: the first n graph inputs of s (a Loop or Scan body's formal inputs: the iteration
+ * number, carried values, scan slices) change from one iteration to the next, so no plan is keyed
+ * on their contents; a node whose shape reads one is deferred to the run instead (plan.c), and
+ * the body is planned once per input shape rather than once per iteration. */
+void onnxbn_session_unkey_inputs(onnxbn_session *s, int n);
 
 #endif

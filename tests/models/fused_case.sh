@@ -2,7 +2,7 @@
 # fused_case.sh — folds a sample model's BatchNormalization with `onnxbn fuse --verify` and runs the
 # fused model on the sample's own test data: the fold must still reproduce PyTorch's outputs.
 #
-#   fused_case.sh ONNXBN CASE_DIR WORK_DIR
+#   fused_case.sh ONNXBN CASE_DIR WORK_DIR [TEST OPTIONS...]
 # The fused copy is WORK_DIR/<case>/model.onnx beside links to CASE_DIR's test_data_set_N folders.
 # Tolerance: the ONNX runner's, as for the unfused model. A folded weight is rounded once more than
 # the original, so the outputs are not bit-equal, but the folds here are done in double and stay
@@ -19,4 +19,4 @@ mkdir -p "$work"
 for ds in "$case_dir"/test_data_set_*; do
     ln -s "$ds" "$work/$(basename "$ds")"
 done
-"$onnxbn" test "$work"
+"$onnxbn" test "$work" "${@:4}"
