@@ -14,6 +14,8 @@ const char *onnxbn_node_input_name(const onnxbn_node *n, int i)
     return i >= 0 && (size_t)i < n->proto->n_input ? onnxbn_str(n->proto->input[i]) : "";
 }
 
+int onnxbn_node_n_args(const onnxbn_node *n) { return n->n_args; }
+
 const char *onnxbn_node_output_name(const onnxbn_node *n, int i)
 {
     return i >= 0 && (size_t)i < n->proto->n_output ? onnxbn_str(n->proto->output[i]) : "";

@@ -141,6 +141,8 @@ const char *onnxbn_node_name(const onnxbn_node *n);    /* "" when unnamed */
 const char *onnxbn_node_op_type(const onnxbn_node *n);
 const char *onnxbn_node_input_name(const onnxbn_node *n, int i);  /* value name, "" when absent */
 const char *onnxbn_node_output_name(const onnxbn_node *n, int i);
+/* Inputs the file lists (in[0, n_args)); the rest are the subgraphs' outer reads (graph.h). */
+int onnxbn_node_n_args(const onnxbn_node *n);
 
 /* Fails with the node in front: "node 'bn3' (BatchNormalization): <message>". */
 onnxbn_status onnxbn_node_fail(const onnxbn_kctx *c, onnxbn_status st, const char *fmt, ...)
@@ -168,6 +170,10 @@ onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_
  * is kept and reused while its input shapes repeat. Errors name the node and the branch's node;
  * c->stop reaches into the branch. */
 onnxbn_status onnxbn_sub_run(onnxbn_kctx *c, const char *attr, int *n_out);
+/* The same for a subgraph with inputs of its own (SequenceMap's body): args[0, n_args) are bound
+ * to them in order; a count other than the subgraph's is an error naming the node. */
+onnxbn_status onnxbn_sub_run_args(onnxbn_kctx *c, const char *attr, int n_args,
+                                  const onnxbn_tensor *const *args, int *n_out);
 /* Output i of the last run of subgraph `attr`, or NULL. */
 const onnxbn_tensor *onnxbn_sub_output(const onnxbn_kctx *c, const char *attr, int i);
 /* True once after each onnxbn_sub_run of `attr`: a node whose infer ran the branch (with every

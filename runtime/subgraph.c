@@ -208,18 +208,41 @@ static onnxbn_branch *find_branch(const onnxbn_kctx *c, const char *attr)
 
 onnxbn_status onnxbn_sub_run(onnxbn_kctx *c, const char *attr, int *n_out)
 {
+    return onnxbn_sub_run_args(c, attr, 0, NULL, n_out);
+}
+
+onnxbn_status onnxbn_sub_run_args(onnxbn_kctx *c, const char *attr, int n_args,
+                                  const onnxbn_tensor *const *args, int *n_out)
+{
     onnxbn_branch *b = find_branch(c, attr);
     if (!b || !b->sess)
         return onnxbn_node_fail(c, ONNXBN_ERR_INTERNAL, "subgraph '%s' is not open", attr);
     b->fresh = false;
-    const onnxbn_tensor **in = calloc((size_t)b->n_free + 1, sizeof *in);
-    if (!in)
+    /* the shell's graph inputs: the subgraph's own (its arguments), then the free names */
+    const Onnx__GraphProto *gp = b->model->proto->graph;
+    const int n_own = (int)gp->n_input - b->n_free;
+    if (n_args != n_own)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "subgraph '%s' has %d inputs, the node gives it %d",
+                                attr, n_own, n_args);
+    const size_t n = (size_t)n_args + (size_t)b->n_free;
+    const onnxbn_tensor **in = calloc(n + 1, sizeof *in);
+    const char **names = calloc(n + 1, sizeof *names);
+    if (!in || !names) {
+        free(in);
+        free(names);
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < b->n_free; i++)
-        in[i] = c->in[b->src[i]];
-    onnxbn_status st = onnxbn_session_run_nested(b->sess, (size_t)b->n_free, b->names, in, c->stop,
-                                                 c->err);
+    }
+    for (int i = 0; i < n_args; i++) {
+        in[i] = args[i];
+        names[i] = onnxbn_str(gp->input[i]->name);
+    }
+    for (int i = 0; i < b->n_free; i++) {
+        in[n_args + i] = c->in[b->src[i]];
+        names[n_args + i] = b->names[i];
+    }
+    onnxbn_status st = onnxbn_session_run_nested(b->sess, n, names, in, c->stop, c->err);
     free(in);
+    free(names);
     if (st) {
         char label[ONNXBN_LABEL_MAX];
         onnxbn_err_prefix(c->err, "%s: subgraph '%.60s'", onnxbn_node_label(c->node, label, sizeof label),
