@@ -65,7 +65,11 @@ enum {
     /* Takes sequences and optionals as well as tensors (Identity, If, the Sequence* and Optional*
      * operators), checking its inputs' kinds itself; every other operator is handed tensors
      * only (the planner refuses anything else, naming the node). */
-    ONNXBN_OP_VALUES = 2048
+    ONNXBN_OP_VALUES = 2048,
+    /* Every output is a sequence (SequenceEmpty, Construct, Insert, Erase, SplitToSequence,
+     * SequenceMap): the load-time kind check (runtime/check.c) follows sequences from these and
+     * from graph inputs declared so. */
+    ONNXBN_OP_SEQ_OUT = 4096
 };
 
 #define ONNXBN_OP_MAX_VERSIONS 12

@@ -184,7 +184,33 @@ static void test_sequence_where_tensor(void **state)
     mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
     const float x[] = {1, -1};
     mk_feed f[1] = {{"x", 0, 1, d2, x}};
+    /* found when the model loads, before any session */
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    onnxbn_model *model = NULL;
+    onnxbn_error lerr = {0};
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, NULL, &model, &lerr), ONNXBN_ERR_TYPE);
+    assert_null(model);
+    assert_string_equal(lerr.msg, "node 'r' (Relu): input 0 ('s') is a sequence; Relu takes tensors");
+    free(buf);
     mk_expect_fail(m, 1, f, ONNXBN_ERR_TYPE, "node 'r' (Relu): input 0 ('s') is a sequence; Relu takes tensors");
+    mk_free(m);
+
+    /* through Identity, which carries any kind; and an empty optional (found when planning) */
+    m = mk_new(17);
+    mk_input(m, "x", ONNXBN_FLOAT, 1, d2);
+    mk_node_add(m, "SequenceConstruct", "c", "x", "s");
+    mk_node_add(m, "Identity", "i", "s", "s2");
+    mk_node_add(m, "Abs", "a", "s2", "y");
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_expect_fail(m, 1, f, ONNXBN_ERR_TYPE, "node 'a' (Abs): input 0 ('s2') is a sequence; Abs takes tensors");
+    mk_free(m);
+    m = mk_new(17);
+    mk_input(m, "x", ONNXBN_FLOAT, 1, d2);
+    mk_node_add(m, "Optional", "o", "", "e");
+    mk_node_add(m, "Add", "add", "x,e", "y");
+    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
+    mk_expect_fail(m, 1, f, ONNXBN_ERR_TYPE, "node 'add' (Add): input 1 ('e') is an empty optional; Add takes tensors");
     mk_free(m);
 
     m = mk_new(17);
