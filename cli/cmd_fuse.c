@@ -29,7 +29,9 @@ const char cmd_fuse_help[] =
     "                     when it is above atol + rtol * max|output|, except that outputs sorted\n"
     "                     by a score (detections: every output n rows, one a 1-D float vector)\n"
     "                     may give the same rows in another order where the scores tie within\n"
-    "                     that tolerance: then each row must have its partner, row by row\n"
+    "                     that tolerance: then each row must have its partner, row by row.\n"
+    "                     Sequence outputs are compared element by element; a model with a\n"
+    "                     sequence or optional input is run on DIR's inputs only\n"
     "  --rtol X           relative tolerance of --verify (default by type: float 1e-4, double\n"
     "                     1e-9, float16 1e-2, bfloat16 5e-2)\n"
     "  --atol X           absolute tolerance of --verify (default: float 1e-5, double 1e-12,\n"
@@ -204,7 +206,44 @@ static void default_tol(onnxbn_dtype t, double *rtol, double *atol)
 /* The rule: max|fused − orig| <= atol + rtol·max|orig| over the whole output. A fold rounds each
  * weight once more, so the error of an element scales with the sum of |terms| it adds up, not
  * with its own value (which may cancel to near 0): the output's largest magnitude stands for it. */
+static void compare_tensor(const onnxbn_tensor *o, const onnxbn_tensor *f, const fuse_args *a,
+                           vresult *r);
+
+/* A sequence element by element (the largest differences over all of them); an empty optional
+ * by its kind. */
 static void compare(const onnxbn_tensor *o, const onnxbn_tensor *f, const fuse_args *a, vresult *r)
+{
+    onnxbn_kind ko = onnxbn_tensor_kind(o), kf = onnxbn_tensor_kind(f);
+    if (ko == ONNXBN_KIND_TENSOR && kf == ONNXBN_KIND_TENSOR) {
+        compare_tensor(o, f, a, r);
+        return;
+    }
+    r->ok = ko == kf && onnxbn_sequence_length(o) == onnxbn_sequence_length(f);
+    if (!r->ok) {
+        snprintf(r->why, sizeof r->why, "a value of kind %d and length %zu, the original gives kind %d and length %zu",
+                 (int)kf, onnxbn_sequence_length(f), (int)ko, onnxbn_sequence_length(o));
+        return;
+    }
+    for (size_t i = 0; i < onnxbn_sequence_length(o); i++) {
+        vresult e = {0};
+        compare_tensor(onnxbn_sequence_at(o, i), onnxbn_sequence_at(f, i), a, &e);
+        if (e.max_abs > r->max_abs)
+            r->max_abs = e.max_abs;
+        if (e.max_ref > r->max_ref)
+            r->max_ref = e.max_ref;
+        if (e.rel > r->rel)
+            r->rel = e.rel;
+        if (e.tol > r->tol)
+            r->tol = e.tol;
+        if (!e.ok && r->ok) {
+            r->ok = false;
+            snprintf(r->why, sizeof r->why, "element %zu: %.150s", i, e.why[0] ? e.why : "values differ");
+        }
+    }
+}
+
+static void compare_tensor(const onnxbn_tensor *o, const onnxbn_tensor *f, const fuse_args *a,
+                           vresult *r)
 {
     onnxbn_dtype dt = onnxbn_tensor_dtype(o);
     double rtol, atol;
@@ -328,6 +367,9 @@ static int random_feed(const onnxbn_model *m, const fuse_args *a, feed *f)
     cli_rng rng = {a->seed};
     for (size_t i = 0; i < n; i++) {
         const onnxbn_value_info *vi = onnxbn_model_input(m, i);
+        if (vi->kind != ONNXBN_KIND_TENSOR)
+            return cli_error("verify: input '%s' is a sequence or optional, which are not made at "
+                             "random: give a test-case folder (--verify DIR)", vi->name);
         if (onnxbn_dtype_size(vi->dtype) == 0 || vi->rank < 0)
             return cli_error("verify: input '%s' has no declared %s: give a test-case folder "
                              "(--verify DIR)",
@@ -371,7 +413,9 @@ static int case_feed(const onnxbn_model *m, const char *dir, feed *f)
         if (!p)
             return cli_error("out of memory");
         onnxbn_error err = {0};
-        onnxbn_status st = onnxbn_tensor_read_file(p, &f->t[k], &f->owned_names[k], &err);
+        const onnxbn_kind as = k < onnxbn_model_input_count(m) ? onnxbn_model_input(m, k)->kind
+                                                               : ONNXBN_KIND_TENSOR;
+        onnxbn_status st = onnxbn_value_read_file(p, as, &f->t[k], &f->owned_names[k], &err);
         free(p);
         if (st)
             return cli_lib_error(&err);
@@ -487,6 +531,9 @@ static int run_both(onnxbn_session *so, onnxbn_session *sf, const feed *f, const
     for (size_t i = 0; i < n_out; i++) {
         o[i] = onnxbn_session_output(so, i);
         fz[i] = onnxbn_session_output(sf, i);
+        if (onnxbn_tensor_kind(o[i]) != ONNXBN_KIND_TENSOR ||
+            onnxbn_tensor_kind(fz[i]) != ONNXBN_KIND_TENSOR)
+            return CLI_OK; /* rows in another order: tensors only */
     }
     long long moved = 0;
     if (rows_permuted(o, fz, &res->v[first], n_out, &moved))
@@ -524,7 +571,12 @@ static int verify(const fuse_args *a, vlist *res)
         }
     char label[64];
     snprintf(label, sizeof label, "random (seed %llu)", (unsigned long long)a->seed);
-    if ((rc = random_feed(mo, a, &f)) || (rc = run_both(so, sf, &f, label, a, res)))
+    /* no random sequences or optionals: a model that takes one is checked on DIR's inputs only */
+    bool values_in = false;
+    for (size_t i = 0; i < onnxbn_model_input_count(mo); i++)
+        values_in |= onnxbn_model_input(mo, i)->kind != ONNXBN_KIND_TENSOR;
+    if ((!values_in || !a->case_dir) &&
+        ((rc = random_feed(mo, a, &f)) || (rc = run_both(so, sf, &f, label, a, res))))
         goto done;
     feed_free(&f);
     if (a->case_dir) {

@@ -41,6 +41,23 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->op, y->op);
 }
 
+/* "sequence of ", "optional " ... before a declared element type, "" for a tensor. */
+static const char *kind_prefix(onnxbn_kind k)
+{
+    return k == ONNXBN_KIND_SEQUENCE            ? "sequence of "
+           : k == ONNXBN_KIND_OPTIONAL_TENSOR   ? "optional "
+           : k == ONNXBN_KIND_OPTIONAL_SEQUENCE ? "optional sequence of "
+                                                : "";
+}
+
+static const char *kind_word(onnxbn_kind k)
+{
+    return k == ONNXBN_KIND_SEQUENCE            ? "sequence"
+           : k == ONNXBN_KIND_OPTIONAL_TENSOR   ? "optional_tensor"
+           : k == ONNXBN_KIND_OPTIONAL_SEQUENCE ? "optional_sequence"
+                                                : "tensor";
+}
+
 static void print_values(const char *title, size_t n, const onnxbn_model *m,
                          const onnxbn_value_info *(*get)(const onnxbn_model *, size_t))
 {
@@ -49,7 +66,8 @@ static void print_values(const char *title, size_t n, const onnxbn_model *m,
         const onnxbn_value_info *vi = get(m, i);
         char shape[CLI_SHAPE_MAX];
         const char *type = vi->dtype == ONNXBN_UNDEFINED ? "?" : onnxbn_dtype_name(vi->dtype);
-        printf("  %s: %s %s\n", vi->name, type, cli_info_shape(vi, shape, sizeof shape));
+        printf("  %s: %s%s %s\n", vi->name, kind_prefix(vi->kind), type,
+               cli_info_shape(vi, shape, sizeof shape));
     }
 }
 
@@ -377,6 +395,8 @@ static void json_values(const char *key, size_t n, const onnxbn_model *m,
             cli_json_str(stdout, onnxbn_dtype_name(vi->dtype));
         printf(", \"shape\": ");
         cli_json_shape(stdout, vi);
+        if (vi->kind != ONNXBN_KIND_TENSOR) /* the key only where it says something */
+            printf(", \"kind\": \"%s\"", kind_word(vi->kind));
         printf("}");
     }
     printf("]");

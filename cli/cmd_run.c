@@ -14,6 +14,8 @@ const char cmd_run_help[] =
     "usage: onnxbn run MODEL [NAME=FILE | FILE ...] [options]\n\n"
     "Runs MODEL once. Inputs come from tensor files (.pb TensorProto or .npy, told apart by\n"
     "content): NAME=FILE binds by input name, a bare FILE binds to the next model input in order.\n"
+    "An input the model declares as a sequence or an optional is read from a .pb SequenceProto or\n"
+    "OptionalProto, and such outputs are printed element by element and written back so.\n"
     "Inputs not given are filled with deterministic random values (floats in [-1,1), integers in\n"
     "[0,10), booleans 0/1) of the declared shape; symbolic dimensions are 1 unless set by --dim.\n"
     "Prints each output's name, type, shape and first values.\n\n"
@@ -118,6 +120,22 @@ static void print_tensor(const char *what, const char *name, const onnxbn_tensor
                          const char *from, int show)
 {
     char shape[CLI_SHAPE_MAX];
+    if (onnxbn_tensor_kind(t) != ONNXBN_KIND_TENSOR) {
+        /* a sequence: its length, then each element as a tensor; an empty optional: that */
+        if (onnxbn_tensor_kind(t) == ONNXBN_KIND_NONE)
+            printf("%s '%s': empty optional%s%s%s\n", what, name, from ? " (" : "", from ? from : "",
+                   from ? ")" : "");
+        else
+            printf("%s '%s': sequence of %zu %s%s%s%s\n", what, name, onnxbn_sequence_length(t),
+                   onnxbn_dtype_name(onnxbn_tensor_dtype(t)), from ? " (" : "", from ? from : "",
+                   from ? ")" : "");
+        for (size_t i = 0; i < onnxbn_sequence_length(t); i++) {
+            char label[32];
+            snprintf(label, sizeof label, "  [%zu]", i);
+            print_tensor(label, name, onnxbn_sequence_at(t, i), NULL, show);
+        }
+        return;
+    }
     printf("%s '%s': %s %s", what, name, onnxbn_dtype_name(onnxbn_tensor_dtype(t)),
            cli_shape(onnxbn_tensor_rank(t), onnxbn_tensor_dims(t), shape, sizeof shape));
     if (from)
@@ -150,9 +168,10 @@ static int write_outputs(const onnxbn_session *s, const run_args *a)
             return cli_error("out of memory");
         onnxbn_error err = {0};
         const onnxbn_tensor *t = onnxbn_session_output(s, i);
+        /* a sequence or optional goes out as the SequenceProto/OptionalProto the model declares */
+        const onnxbn_value_info *vi = onnxbn_model_output(m, i);
         onnxbn_status st = a->npy ? onnxbn_tensor_write_npy(path, t, &err)
-                                  : onnxbn_tensor_write_pb(path, t, onnxbn_model_output(m, i)->name,
-                                                           &err);
+                                  : onnxbn_value_write_pb(path, t, vi->name, vi->kind, &err);
         if (st)
             rc = cli_lib_error(&err);
         else
@@ -168,6 +187,7 @@ static int bind_inputs(const onnxbn_model *m, run_args *a, const char **names,
 {
     size_t n_in = onnxbn_model_input_count(m), pos = 0, n = 0;
     for (int f = 0; f < a->n_files; f++) {
+        onnxbn_kind as = ONNXBN_KIND_TENSOR;
         char *arg = a->files[f], *eq = strchr(arg, '=');
         const char *file = arg, *name;
         /* NAME=FILE, unless the whole argument is a file that has '=' in its name. Inputs with
@@ -181,11 +201,14 @@ static int bind_inputs(const onnxbn_model *m, run_args *a, const char **names,
                 return cli_usage("run", "more input files than model inputs (%zu)", n_in);
             name = onnxbn_model_input(m, pos++)->name;
         }
+        for (size_t k = 0; k < n_in; k++)
+            if (!strcmp(onnxbn_model_input(m, k)->name, name))
+                as = onnxbn_model_input(m, k)->kind;
         for (size_t k = 0; k < n; k++)
             if (strcmp(names[k], name) == 0)
                 return cli_usage("run", "input '%s' is given twice", name);
         onnxbn_error err = {0};
-        if (onnxbn_tensor_read_file(file, &tensors[n], NULL, &err) != ONNXBN_OK)
+        if (onnxbn_value_read_file(file, as, &tensors[n], NULL, &err) != ONNXBN_OK)
             return cli_lib_error(&err);
         names[n++] = name;
         *n_fed = n;
@@ -199,6 +222,9 @@ static int bind_inputs(const onnxbn_model *m, run_args *a, const char **names,
             given = strcmp(names[k], vi->name) == 0;
         if (given)
             continue;
+        if (vi->kind != ONNXBN_KIND_TENSOR)
+            return cli_usage("run", "input '%s' is a sequence or optional: give it as a .pb file "
+                                    "(SequenceProto or OptionalProto)", vi->name);
         int rc = cli_random_input(vi, a->dims, a->n_dims, &rng, &tensors[n]);
         if (rc)
             return rc;

@@ -126,14 +126,14 @@ static verdict lib_verdict(const onnxbn_error *e, const char *what, char *msg)
 }
 
 /* Reads dir/file as a tensor; on failure the message names the file, not the whole path. */
-static verdict read_tensor(const char *dir, const char *file, onnxbn_tensor **t, char **name,
-                           char *msg)
+static verdict read_tensor(const char *dir, const char *file, onnxbn_kind as, onnxbn_tensor **t,
+                           char **name, char *msg)
 {
     char *path = cli_path_join(dir, file);
     if (!path)
         return fail(msg, "out of memory");
     onnxbn_error err = {0};
-    onnxbn_status st = onnxbn_tensor_read_file(path, t, name, &err);
+    onnxbn_status st = onnxbn_value_read_file(path, as, t, name, &err);
     if (st) {
         /* The library puts "'path': " in front; the case name already says where. */
         size_t pl = strlen(path);
@@ -161,9 +161,12 @@ static void set_free(tensor_set *s)
     free(s->names);
 }
 
-/* Reads PREFIX_0.pb, PREFIX_1.pb ... until one is missing. */
-static verdict read_set(const char *dir, const char *prefix, tensor_set *s, char *msg)
+/* Reads PREFIX_0.pb, PREFIX_1.pb ... until one is missing; file k as the model's input or output
+ * k is declared (a sequence or an optional is told from a tensor only so). */
+static verdict read_set(const onnxbn_model *m, const char *dir, const char *prefix, tensor_set *s,
+                        char *msg)
 {
+    const bool in = !strcmp(prefix, "input");
     for (size_t k = 0;; k++) {
         char file[64];
         snprintf(file, sizeof file, "%s_%zu.pb", prefix, k);
@@ -188,7 +191,11 @@ static verdict read_set(const char *dir, const char *prefix, tensor_set *s, char
         }
         s->t[s->n] = NULL;
         s->names[s->n] = NULL;
-        verdict v = read_tensor(dir, file, &s->t[s->n], &s->names[s->n], msg);
+        const size_t nk = in ? onnxbn_model_input_count(m) : onnxbn_model_output_count(m);
+        const onnxbn_kind as = s->n >= nk ? ONNXBN_KIND_TENSOR
+                               : in       ? onnxbn_model_input(m, s->n)->kind
+                                          : onnxbn_model_output(m, s->n)->kind;
+        verdict v = read_tensor(dir, file, as, &s->t[s->n], &s->names[s->n], msg);
         if (v != PASS)
             return v;
         s->n++;
@@ -199,7 +206,8 @@ static verdict read_set(const char *dir, const char *prefix, tensor_set *s, char
  * tensor the type the model declares. Returns false when out of memory. */
 static bool retag_bf16(onnxbn_tensor **t, onnxbn_dtype want)
 {
-    if (want != ONNXBN_BFLOAT16 || onnxbn_tensor_dtype(*t) != ONNXBN_UINT16)
+    if (want != ONNXBN_BFLOAT16 || onnxbn_tensor_dtype(*t) != ONNXBN_UINT16 ||
+        onnxbn_tensor_kind(*t) != ONNXBN_KIND_TENSOR)
         return true;
     onnxbn_tensor *n;
     if (onnxbn_tensor_new(ONNXBN_BFLOAT16, onnxbn_tensor_rank(*t), onnxbn_tensor_dims(*t), &n, NULL))
@@ -242,9 +250,9 @@ static verdict run_set(onnxbn_session *s, const char *dir, const test_opts *o, b
     const onnxbn_model *m = onnxbn_session_model(s);
     tensor_set in = {0}, out = {0};
     const char **names = NULL;
-    verdict v = read_set(dir, "input", &in, msg);
+    verdict v = read_set(m, dir, "input", &in, msg);
     if (v == PASS)
-        v = read_set(dir, "output", &out, msg);
+        v = read_set(m, dir, "output", &out, msg);
     if (v != PASS)
         goto done;
     names = calloc(in.n + 1, sizeof *names);

@@ -267,8 +267,45 @@ void cli_print_values(FILE *f, const onnxbn_tensor *t, int max)
 
 /* ---- comparison ---- */
 
+static const char *kind_word(onnxbn_kind k)
+{
+    return k == ONNXBN_KIND_SEQUENCE ? "a sequence" : k == ONNXBN_KIND_NONE ? "an empty optional" : "a tensor";
+}
+
+static bool compare_tensor(const onnxbn_tensor *got, const onnxbn_tensor *exp, double rtol,
+                           double atol, char *msg, size_t cap);
+
+/* Tensors value by value; sequences by length, then element by element; empty optionals by kind. */
 bool cli_compare(const onnxbn_tensor *got, const onnxbn_tensor *exp, double rtol, double atol,
                  char *msg, size_t cap)
+{
+    onnxbn_kind kg = onnxbn_tensor_kind(got), ke = onnxbn_tensor_kind(exp);
+    if (kg != ke) {
+        snprintf(msg, cap, "is %s, expected %s", kind_word(kg), kind_word(ke));
+        return false;
+    }
+    if (ke == ONNXBN_KIND_NONE)
+        return true;
+    if (ke == ONNXBN_KIND_TENSOR)
+        return compare_tensor(got, exp, rtol, atol, msg, cap);
+    size_t n = onnxbn_sequence_length(exp);
+    if (onnxbn_sequence_length(got) != n) {
+        snprintf(msg, cap, "has %zu elements, expected %zu", onnxbn_sequence_length(got), n);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char why[256];
+        if (!compare_tensor(onnxbn_sequence_at(got, i), onnxbn_sequence_at(exp, i), rtol, atol, why,
+                            sizeof why)) {
+            snprintf(msg, cap, "element %zu: %s", i, why);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool compare_tensor(const onnxbn_tensor *got, const onnxbn_tensor *exp, double rtol,
+                           double atol, char *msg, size_t cap)
 {
     onnxbn_dtype dt = onnxbn_tensor_dtype(exp);
     if (onnxbn_tensor_dtype(got) != dt) {

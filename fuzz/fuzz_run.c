@@ -70,7 +70,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (ok && onnxbn_tensor_new(dt, rank, dims, &ins[made], &err) == ONNXBN_OK) {
             fill(ins[made], (uint32_t)size + (uint32_t)i);
-            names[made++] = vi->name;
+            if (vi->kind == ONNXBN_KIND_SEQUENCE || vi->kind == ONNXBN_KIND_OPTIONAL_SEQUENCE) {
+                /* a declared sequence gets two copies of the tensor, so sequence ops run */
+                onnxbn_tensor *seq = NULL;
+                const onnxbn_tensor *two[2] = {ins[made], ins[made]};
+                if (onnxbn_sequence_new(dt, 2, two, &seq, &err) != ONNXBN_OK)
+                    ok = false;
+                onnxbn_tensor_free(ins[made]);
+                ins[made] = seq;
+            }
+            if (ok)
+                names[made++] = vi->name;
         } else {
             ok = false;
         }

@@ -78,6 +78,18 @@ ONNXBN_API size_t onnxbn_dtype_size(onnxbn_dtype t);      /* bytes an element; 0
  * name), so bindings need not know which allocator the library uses. NULL is fine. */
 ONNXBN_API void onnxbn_buffer_free(void *p);
 
+/* What a value is. A value that runs through a model is a tensor, a sequence of tensors, or an
+ * optional holding nothing (an optional that holds something is that tensor or sequence).
+ * Declared types (onnxbn_value_info.kind, the `as` argument of the value files below) also say
+ * whether the value is wrapped in an optional. */
+typedef enum onnxbn_kind {
+    ONNXBN_KIND_TENSOR = 0,
+    ONNXBN_KIND_SEQUENCE = 1,          /* a sequence of tensors of one element type */
+    ONNXBN_KIND_NONE = 2,              /* an optional without a value (values only) */
+    ONNXBN_KIND_OPTIONAL_TENSOR = 3,   /* declared: optional(tensor) */
+    ONNXBN_KIND_OPTIONAL_SEQUENCE = 4  /* declared: optional(sequence(tensor)) */
+} onnxbn_kind;
+
 /* ---- Tensors ------------------------------------------------------------------------------
  * A tensor is a dense, row-major array. Data is 64-byte aligned when onnxbn allocates it. */
 typedef struct onnxbn_tensor onnxbn_tensor;
@@ -108,6 +120,39 @@ ONNXBN_API onnxbn_status onnxbn_tensor_write_pb(const char *path, const onnxbn_t
                                                 const char *name, onnxbn_error *err);
 ONNXBN_API onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t,
                                                  onnxbn_error *err);
+
+/* Sequences and optionals travel as onnxbn_tensor handles too, so that onnxbn_session_run and
+ * onnxbn_session_output take and give them unchanged. onnxbn_tensor_kind says which it is. On a
+ * sequence, onnxbn_tensor_dtype is the element type and onnxbn_tensor_numel its length; on an
+ * empty optional, the declared element type (or UNDEFINED) and 0. */
+ONNXBN_API onnxbn_kind onnxbn_tensor_kind(const onnxbn_tensor *t);
+/* A sequence owning copies of n tensors (n may be 0) of element type dtype. */
+ONNXBN_API onnxbn_status onnxbn_sequence_new(onnxbn_dtype dtype, size_t n,
+                                             const onnxbn_tensor *const *elems,
+                                             onnxbn_tensor **out, onnxbn_error *err);
+/* An optional that holds nothing (dtype: the element type it would hold, or UNDEFINED). */
+ONNXBN_API onnxbn_status onnxbn_optional_none(onnxbn_dtype dtype, onnxbn_tensor **out,
+                                              onnxbn_error *err);
+/* The length of a sequence (0 for anything else), and its element i (owned by the sequence), or
+ * NULL when i is out of range or t is not a sequence. */
+ONNXBN_API size_t onnxbn_sequence_length(const onnxbn_tensor *t);
+ONNXBN_API const onnxbn_tensor *onnxbn_sequence_at(const onnxbn_tensor *t, size_t i);
+/* Value files: as the tensor files, but the file may also hold an onnx.SequenceProto (of tensors)
+ * or an onnx.OptionalProto (of a tensor or such a sequence), as the ONNX test data has them.
+ * The two have the same wire format, so `as` says which the caller expects (a model's declared
+ * kind, onnxbn_value_info.kind): TENSOR reads a tensor as onnxbn_tensor_read_file does,
+ * SEQUENCE a SequenceProto, OPTIONAL_* an OptionalProto (an empty one gives a NONE value). */
+ONNXBN_API onnxbn_status onnxbn_value_read_file(const char *path, onnxbn_kind as,
+                                                onnxbn_tensor **out, char **name,
+                                                onnxbn_error *err);
+ONNXBN_API onnxbn_status onnxbn_value_read_buffer(const void *buf, size_t len, onnxbn_kind as,
+                                                  onnxbn_tensor **out, char **name,
+                                                  onnxbn_error *err);
+/* Writes t as a TensorProto or SequenceProto, wrapped in an OptionalProto when `as` is an
+ * OPTIONAL_* kind (a NONE value is written only so). */
+ONNXBN_API onnxbn_status onnxbn_value_write_pb(const char *path, const onnxbn_tensor *t,
+                                               const char *name, onnxbn_kind as,
+                                               onnxbn_error *err);
 
 /* ---- Models -------------------------------------------------------------------------------- */
 /* The structs the caller allocates and passes in (onnxbn_options, onnxbn_memory_info,
@@ -145,8 +190,11 @@ typedef struct onnxbn_value_info {
     int rank;                                /* -1 when the model gives no shape */
     int64_t dims[ONNXBN_MAX_RANK];           /* -1 for a symbolic or unknown dimension */
     const char *dim_names[ONNXBN_MAX_RANK];  /* the symbol (dim_param), or NULL */
+    /* Added in 0.2: what the value is (TENSOR, SEQUENCE, OPTIONAL_TENSOR, OPTIONAL_SEQUENCE);
+     * for a sequence or optional, dtype, rank and dims describe the tensor(s) inside. */
+    onnxbn_kind kind;
 } onnxbn_value_info;
-#define ONNXBN_VALUE_INFO_INIT {sizeof(onnxbn_value_info), NULL, ONNXBN_UNDEFINED, -1, {0}, {NULL}}
+#define ONNXBN_VALUE_INFO_INIT {sizeof(onnxbn_value_info), NULL, ONNXBN_UNDEFINED, -1, {0}, {NULL}, ONNXBN_KIND_TENSOR}
 
 /* Loads and validates a model: structure, topological order, operators and attributes.
  * External tensor data is read relative to the model file's folder. */

@@ -59,6 +59,52 @@ static onnxbn_status check_node(const onnxbn_node *n, const onnxbn_node_op *o, o
     return ONNXBN_OK;
 }
 
+/* A sequence where a tensor is expected, found at load: values are sequences when a graph input
+ * is declared one (or an optional of one: it may hold one), when a SEQ_OUT operator makes them,
+ * or when a view that carries any kind (Identity) passes one on. An operator that takes tensors
+ * only (not VALUES) reading one is one error naming the node. What the declarations leave
+ * unknown (undeclared inputs, If's outputs) is caught when the node is planned or run (plan.c). */
+static onnxbn_status check_kinds(const onnxbn_graph *g, const onnxbn_node_op *ops, onnxbn_error *err)
+{
+    bool *seq = calloc((size_t)g->n_values + 1, sizeof *seq);
+    if (!seq)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_values; i++) {
+        const Onnx__TypeProto *t = g->values[i].input_index >= 0 && g->values[i].info
+                                       ? g->values[i].info->type : NULL;
+        if (t && t->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && t->optional_type)
+            t = t->optional_type->elem_type;
+        seq[i] = t && t->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE && !g->values[i].init;
+    }
+    onnxbn_status st = ONNXBN_OK;
+    for (int oi = 0; oi < g->n_nodes && !st; oi++) {
+        const onnxbn_node *nd = &g->nodes[g->order[oi]];
+        const onnxbn_op_schema *sc = ops[nd->index].schema;
+        if (!sc || !ops[nd->index].def)
+            continue;
+        if (!(sc->flags & ONNXBN_OP_VALUES)) {
+            /* Loop's spec allows sequences as carried values; onnxbn's Loop carries tensors
+             * only so far: that is a limit of onnxbn, not a bad model. */
+            const bool limit = strcmp(sc->name, "Loop") == 0;
+            for (int k = 0; k < nd->n_args && !st; k++)
+                if (nd->in[k] >= 0 && seq[nd->in[k]])
+                    st = onnxbn_node_err(nd, err, limit ? ONNXBN_ERR_UNSUPPORTED : ONNXBN_ERR_TYPE,
+                                         limit ? "input %d ('%.100s') is a sequence; onnxbn's %s "
+                                                 "carries tensors only"
+                                               : "input %d ('%.100s') is a sequence; %s takes tensors",
+                                         k, g->values[nd->in[k]].name, sc->name);
+            continue;
+        }
+        const bool carry = (sc->flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 &&
+                           seq[nd->in[0]];
+        for (int k = 0; k < nd->n_out; k++)
+            if (nd->out[k] >= 0)
+                seq[nd->out[k]] = (sc->flags & ONNXBN_OP_SEQ_OUT) || carry;
+    }
+    free(seq);
+    return st;
+}
+
 onnxbn_status onnxbn_check_ops(const onnxbn_graph *g, bool require_ops, onnxbn_node_op **out,
                                onnxbn_error *err)
 {
@@ -89,6 +135,11 @@ onnxbn_status onnxbn_check_ops(const onnxbn_graph *g, bool require_ops, onnxbn_n
             free(ops);
             return st;
         }
+    }
+    onnxbn_status st = check_kinds(g, ops, err);
+    if (st) {
+        free(ops);
+        return st;
     }
     *out = ops;
     return ONNXBN_OK;

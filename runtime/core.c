@@ -273,6 +273,146 @@ onnxbn_status onnxbn_tensor_wrap(onnxbn_dtype dtype, int rank, const int64_t *di
     return ONNXBN_OK;
 }
 
+/* ---- sequences and optionals (core.h) ---- */
+
+#define SEQ_ALIGN(x) (((x) + ONNXBN_ALIGN - 1) & ~(size_t)(ONNXBN_ALIGN - 1))
+
+onnxbn_status onnxbn_seq_shape(onnxbn_tensor *t, onnxbn_dtype dtype, size_t n,
+                               const onnxbn_tensor *const *elems, onnxbn_error *err)
+{
+    size_t bytes;
+    if (n > (size_t)INT64_MAX / 2 || !onnxbn_mul_size(n, sizeof(onnxbn_tensor), &bytes) ||
+        bytes > SIZE_MAX / 2)
+        return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "a sequence of %zu elements is too long", n);
+    bytes = SEQ_ALIGN(bytes);
+    for (size_t i = 0; i < n; i++)
+        if (elems[i]->nbytes > SIZE_MAX / 4 || !onnxbn_add_size(bytes, SEQ_ALIGN(elems[i]->nbytes), &bytes))
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "a sequence of %zu elements is too large", n);
+    memset(t, 0, sizeof *t);
+    t->kind = ONNXBN_KIND_SEQUENCE;
+    t->dtype = dtype;
+    t->numel = (int64_t)n;
+    t->nbytes = bytes;
+    return ONNXBN_OK;
+}
+
+void onnxbn_seq_layout(onnxbn_tensor *t, size_t n, const onnxbn_tensor *const *elems)
+{
+    onnxbn_tensor *h = t->data;
+    uint8_t *p = (uint8_t *)t->data + SEQ_ALIGN(n * sizeof *h);
+    for (size_t i = 0; i < n; i++) {
+        h[i] = *elems[i];
+        h[i].kind = ONNXBN_KIND_TENSOR;
+        h[i].owns = false;
+        h[i].data = p;
+        p += SEQ_ALIGN(elems[i]->nbytes);
+    }
+}
+
+void onnxbn_seq_fill(onnxbn_tensor *t, size_t n, const onnxbn_tensor *const *elems)
+{
+    /* the sources are read before any header is written: an element may be a header of t */
+    uint8_t *p = (uint8_t *)t->data + SEQ_ALIGN(n * sizeof(onnxbn_tensor));
+    for (size_t i = 0; i < n; i++) {
+        if (elems[i]->nbytes)
+            memmove(p, elems[i]->data, elems[i]->nbytes);
+        p += SEQ_ALIGN(elems[i]->nbytes);
+    }
+    onnxbn_seq_layout(t, n, elems);
+}
+
+onnxbn_status onnxbn_value_shape_like(onnxbn_tensor *dst, const onnxbn_tensor *src,
+                                      onnxbn_error *err)
+{
+    if (src->kind == ONNXBN_KIND_TENSOR)
+        return onnxbn_tensor_set_shape(dst, src->dtype, src->rank, src->dims, err);
+    memset(dst, 0, sizeof *dst);
+    dst->kind = src->kind;
+    dst->dtype = src->dtype;
+    dst->numel = src->numel;
+    dst->nbytes = src->nbytes;
+    return ONNXBN_OK;
+}
+
+void onnxbn_value_copy(onnxbn_tensor *dst, const onnxbn_tensor *src)
+{
+    if (dst->data == src->data || !src->nbytes)
+        return;
+    if (src->kind != ONNXBN_KIND_SEQUENCE) {
+        memcpy(dst->data, src->data, src->nbytes);
+        return;
+    }
+    /* the same layout at another address: the headers' pointers move by the same offset */
+    memcpy(dst->data, src->data, src->nbytes);
+    onnxbn_tensor *h = dst->data;
+    for (int64_t i = 0; i < src->numel; i++)
+        h[i].data = (uint8_t *)dst->data + ((const uint8_t *)h[i].data - (const uint8_t *)src->data);
+}
+
+const char *onnxbn_kind_name(int kind)
+{
+    return kind == ONNXBN_KIND_SEQUENCE ? "a sequence" : kind == ONNXBN_KIND_NONE ? "an empty optional"
+                                                                                  : "a tensor";
+}
+
+onnxbn_kind onnxbn_tensor_kind(const onnxbn_tensor *t)
+{
+    return t ? (onnxbn_kind)t->kind : ONNXBN_KIND_TENSOR;
+}
+
+size_t onnxbn_sequence_length(const onnxbn_tensor *t)
+{
+    return t && t->kind == ONNXBN_KIND_SEQUENCE ? (size_t)t->numel : 0;
+}
+
+const onnxbn_tensor *onnxbn_sequence_at(const onnxbn_tensor *t, size_t i)
+{
+    return t && t->kind == ONNXBN_KIND_SEQUENCE && i < (size_t)t->numel ? onnxbn_seq_item(t, (int64_t)i)
+                                                                         : NULL;
+}
+
+onnxbn_status onnxbn_sequence_new(onnxbn_dtype dtype, size_t n, const onnxbn_tensor *const *elems,
+                                  onnxbn_tensor **out, onnxbn_error *err)
+{
+    if (!out || (n && !elems))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_sequence_new: NULL argument");
+    *out = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!elems[i] || elems[i]->kind != ONNXBN_KIND_TENSOR)
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_sequence_new: element %zu is not a tensor", i);
+        if (elems[i]->dtype != dtype)
+            return onnxbn_fail(err, ONNXBN_ERR_TYPE, "onnxbn_sequence_new: element %zu is %s, the sequence %s",
+                               i, onnxbn_dtype_name(elems[i]->dtype), onnxbn_dtype_name(dtype));
+        if (elems[i]->nbytes && !elems[i]->data)
+            return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_sequence_new: element %zu has no data", i);
+    }
+    onnxbn_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_status st = onnxbn_seq_shape(t, dtype, n, elems, err);
+    if (!st && !(t->data = onnxbn_alloc(t->nbytes)))
+        st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    if (st) {
+        free(t);
+        return st;
+    }
+    t->owns = true;
+    onnxbn_seq_fill(t, n, elems);
+    *out = t;
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_optional_none(onnxbn_dtype dtype, onnxbn_tensor **out, onnxbn_error *err)
+{
+    if (!out)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_optional_none: NULL argument");
+    if (!(*out = calloc(1, sizeof **out)))
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    (*out)->kind = ONNXBN_KIND_NONE;
+    (*out)->dtype = dtype;
+    return ONNXBN_OK;
+}
+
 void onnxbn_tensor_free(onnxbn_tensor *t)
 {
     if (!t)

@@ -23,7 +23,47 @@ struct onnxbn_tensor {
     size_t nbytes;
     void *data;
     bool owns;
+    uint8_t kind; /* onnxbn_kind: TENSOR, SEQUENCE or NONE (below) */
 };
+
+/* A sequence (kind SEQUENCE) of `numel` tensors of type `dtype`: `data` is one block of `nbytes`,
+ * the element headers (onnxbn_tensor[numel]) and then each element's bytes, 64-byte aligned,
+ * the headers' data pointing into the block and owning nothing. One block has one owner, as a
+ * tensor's bytes do (the plan's arena, the run arena, a folded constant, the caller), so a
+ * sequence is placed, freed and dropped on a failed run exactly as a tensor is. An empty
+ * optional is kind NONE: no bytes, dtype the element type when known. An optional that holds a
+ * value is that value: the wrapper is a declared type only (onnxbn_value_info.kind). */
+static inline const onnxbn_tensor *onnxbn_seq_item(const onnxbn_tensor *t, int64_t i)
+{
+    return (const onnxbn_tensor *)t->data + i;
+}
+/* Gives t the kind SEQUENCE and the bytes to hold copies of elems[0, n) (their shapes and
+ * types; data not read). The caller has checked that they share `dtype`. */
+onnxbn_status onnxbn_seq_shape(onnxbn_tensor *t, onnxbn_dtype dtype, size_t n,
+                               const onnxbn_tensor *const *elems, onnxbn_error *err);
+/* Bytes of the headers of a sequence of n elements: its first element's data starts there, and
+ * each element's bytes take a multiple of 64. */
+static inline size_t onnxbn_seq_header_bytes(size_t n)
+{
+    return (n * sizeof(onnxbn_tensor) + ONNXBN_ALIGN - 1) & ~(size_t)(ONNXBN_ALIGN - 1);
+}
+static inline size_t onnxbn_seq_elem_bytes(size_t nbytes)
+{
+    return (nbytes + ONNXBN_ALIGN - 1) & ~(size_t)(ONNXBN_ALIGN - 1);
+}
+/* Writes the headers of the sequence t (shaped by onnxbn_seq_shape over the same elems), each
+ * pointing at its place in the block, without copying any data (the op writes it). */
+void onnxbn_seq_layout(onnxbn_tensor *t, size_t n, const onnxbn_tensor *const *elems);
+/* Writes the headers of the sequence t (shaped by onnxbn_seq_shape over the same elems, t->data
+ * holding its nbytes) and copies each element's bytes. */
+void onnxbn_seq_fill(onnxbn_tensor *t, size_t n, const onnxbn_tensor *const *elems);
+/* dst gets src's kind, type and shape (a sequence's block size); data untouched. */
+onnxbn_status onnxbn_value_shape_like(onnxbn_tensor *dst, const onnxbn_tensor *src,
+                                      onnxbn_error *err);
+/* Copies src into dst shaped by onnxbn_value_shape_like (nothing when they share their bytes). */
+void onnxbn_value_copy(onnxbn_tensor *dst, const onnxbn_tensor *src);
+/* "a tensor", "a sequence", "an empty optional": for messages. */
+const char *onnxbn_kind_name(int kind);
 
 #if defined(__GNUC__)
 #define ONNXBN_PRINTF(f, a) __attribute__((format(printf, f, a)))

@@ -75,6 +75,15 @@ void onnxbn_value_info_fill(const Onnx__ValueInfoProto *vi, onnxbn_value_info *o
         return;
     out->name = onnxbn_str(vi->name);
     const Onnx__TypeProto *tp = vi->type;
+    /* optional(T) and sequence(tensor) say their kind; the tensor inside gives type and shape */
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && tp->optional_type) {
+        tp = tp->optional_type->elem_type;
+        out->kind = ONNXBN_KIND_OPTIONAL_TENSOR;
+    }
+    if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE && tp->sequence_type) {
+        tp = tp->sequence_type->elem_type;
+        out->kind = out->kind ? ONNXBN_KIND_OPTIONAL_SEQUENCE : ONNXBN_KIND_SEQUENCE;
+    }
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return;
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;

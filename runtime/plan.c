@@ -406,6 +406,21 @@ static void share_inplace(onnxbn_plan *p, int *parent, int *last)
 
 /* ---- building ---- */
 
+/* An operator that takes tensors only is never handed a sequence or an empty optional: one check
+ * here (at plan time, and at the run for a deferred node) rather than one in each def; the ops
+ * flagged VALUES (schema/ops.def) check their inputs' kinds themselves. */
+static onnxbn_status check_kinds(const onnxbn_kctx *c, const onnxbn_op_schema *sc)
+{
+    if (sc->flags & ONNXBN_OP_VALUES)
+        return ONNXBN_OK;
+    for (int k = 0; k < c->n_in; k++)
+        if (c->in[k] && c->in[k]->kind != ONNXBN_KIND_TENSOR)
+            return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input %d ('%.100s') is %s; %s takes tensors",
+                                    k, onnxbn_node_input_name(c->node, k),
+                                    onnxbn_kind_name(c->in[k]->kind), onnxbn_op_name(c));
+    return ONNXBN_OK;
+}
+
 static onnxbn_status alloc_tables(onnxbn_plan *p, const onnxbn_graph *g, onnxbn_error *err)
 {
     size_t slots = 0;
@@ -441,7 +456,7 @@ static onnxbn_status remember_key(onnxbn_plan *p, int n_fed, const int *fed_ids,
         *k = *fed[i];
         k->data = NULL;
         k->owns = false;
-        if (!need_value || !need_value[fed_ids[i]])
+        if (!need_value || !need_value[fed_ids[i]] || fed[i]->kind != ONNXBN_KIND_TENSOR)
             continue;
         /* A value input: the plan keeps its contents (the key, and the constant infer reads). */
         if (fed[i]->nbytes && !fed[i]->data)
@@ -769,7 +784,11 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
     for (int i = 0; i < n_fed; i++) {
         p->vals[fed_ids[i]] = p->fed_shapes[i];
         p->vals[fed_ids[i]].owns = false; /* the key's copy owns value-input data */
-        p->kind[fed_ids[i]] = p->fed_shapes[i].owns ? VAL_CONST : VAL_INPUT;
+        /* a fed sequence or optional is bound whole per run: its length and element shapes are
+         * the run's, so what reads it is deferred as what reads a deferred node's output */
+        p->kind[fed_ids[i]] = p->fed_shapes[i].owns                        ? VAL_CONST
+                              : p->fed_shapes[i].kind != ONNXBN_KIND_TENSOR ? VAL_RUN
+                                                                            : VAL_INPUT;
     }
 
     const onnxbn_tensor **in_pool = p->in_ptrs;
@@ -812,8 +831,12 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
             }
             c->in[k] = &p->vals[id];
             all_const &= p->kind[id] == VAL_CONST;
-            defer |= p->kind[id] == VAL_RUN;
+            /* a planned sequence has its element headers only once it is written */
+            defer |= p->kind[id] == VAL_RUN ||
+                     (p->kind[id] != VAL_CONST && p->vals[id].kind == ONNXBN_KIND_SEQUENCE);
         }
+        if ((st = check_kinds(c, o->schema)))
+            return st;
         for (int k = 0; k < nd->n_out; k++) {
             int id = nd->out[k];
             c->out[k] = id < 0 ? NULL : &p->vals[id];
@@ -830,7 +853,8 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         if ((st = o->def->infer(c)))
             return st;
         for (int k = 0; k < nd->n_out; k++)
-            if (c->out[k] && c->out[k]->dtype == ONNXBN_UNDEFINED)
+            if (c->out[k] && c->out[k]->dtype == ONNXBN_UNDEFINED &&
+                c->out[k]->kind == ONNXBN_KIND_TENSOR) /* an empty optional may have none */
                 return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
                                         "output %d ('%s') was given no type by the operator", k,
                                         g->values[nd->out[k]].name);
@@ -894,7 +918,8 @@ bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,
         return false;
     for (int i = 0; i < n_fed; i++) {
         const onnxbn_tensor *k = &p->fed_shapes[i];
-        if (p->fed_ids[i] != fed_ids[i] || k->dtype != fed[i]->dtype || !onnxbn_same_shape(k, fed[i]))
+        if (p->fed_ids[i] != fed_ids[i] || k->kind != fed[i]->kind || k->dtype != fed[i]->dtype ||
+            !onnxbn_same_shape(k, fed[i]))
             return false;
         if (k->owns && k->nbytes && (!fed[i]->data || memcmp(k->data, fed[i]->data, k->nbytes)))
             return false;
@@ -961,12 +986,15 @@ static void run_reset(onnxbn_run_arena *a)
 
 /* `bytes` (any count, 0 too: the pointer is never NULL) of output or scratch `what` of node c,
  * 64-byte aligned, valid until the next reset. */
+/* A chunk asked for by no node (a fed value handed back) fails without a node's name. */
+#define RUN_FAIL(c, ...) ((c)->node ? onnxbn_node_fail((c), __VA_ARGS__) : onnxbn_fail((c)->err, __VA_ARGS__))
+
 static onnxbn_status run_alloc(onnxbn_plan *p, onnxbn_kctx *c, size_t bytes, const char *what,
                                void **out)
 {
     onnxbn_run_arena *a = &p->run;
     if (bytes > SIZE_MAX / 4 || bytes > p->run_budget)
-        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "%s needs %zu bytes, over the memory limit of the session",
+        return RUN_FAIL(c, ONNXBN_ERR_LIMIT, "%s needs %zu bytes, over the memory limit of the session",
                                 what, bytes);
     const size_t need = ALIGN_UP(bytes ? bytes : 1);
     if (!a->n || a->size[a->n - 1] - a->used < need) {
@@ -976,11 +1004,11 @@ static onnxbn_status run_alloc(onnxbn_plan *p, onnxbn_kctx *c, size_t bytes, con
         if (size > p->run_budget - a->total) /* total never passes the budget */
             size = need;
         if (size > p->run_budget - a->total || a->n == ONNXBN_RUN_BLOCKS)
-            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
+            return RUN_FAIL(c, ONNXBN_ERR_LIMIT,
                                     "%s needs %zu bytes; with the %zu this run holds already that is "
                                     "over the memory limit of the session", what, bytes, a->live);
         if (!(a->blk[a->n] = onnxbn_alloc(size)))
-            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes for %s", size, what);
+            return RUN_FAIL(c, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes for %s", size, what);
         a->size[a->n++] = size;
         a->total += size;
         a->used = 0;
@@ -1004,14 +1032,16 @@ static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
             memset(c->out[k], 0, sizeof *c->out[k]);
     c->workspace = 0;
     c->scratch = NULL;
-    onnxbn_status st = c->def->infer(c);
+    onnxbn_status st = check_kinds(c, p->model->ops[nd->index].schema);
+    if (!st)
+        st = c->def->infer(c);
     if (st)
         return st;
     for (int k = 0; k < c->n_out; k++) {
         onnxbn_tensor *t = c->out[k];
         if (!t)
             continue;
-        if (t->dtype == ONNXBN_UNDEFINED)
+        if (t->dtype == ONNXBN_UNDEFINED && t->kind == ONNXBN_KIND_TENSOR)
             return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
                                     "output %d ('%s') was given no type by the operator", k,
                                     g->values[nd->out[k]].name);
@@ -1037,6 +1067,32 @@ static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
     return st;
 }
 
+/* Fed sequences and optionals (VAL_RUN inputs) are bound whole, shapes and all; one that is also
+ * a graph output is handed back as a copy in the run arena, since the caller's value need live
+ * only for the call. */
+static onnxbn_status bind_values(onnxbn_plan *p, int n_fed, const int *fed_ids,
+                                 const onnxbn_tensor *const *fed, onnxbn_error *err)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    for (int i = 0; i < n_fed; i++) {
+        const int id = fed_ids[i];
+        if (p->kind[id] != VAL_RUN)
+            continue;
+        p->vals[id] = *fed[i];
+        p->vals[id].owns = false;
+        if (g->values[id].output_index < 0 || !fed[i]->nbytes)
+            continue;
+        onnxbn_kctx none = {.node = NULL, .err = err};
+        void *data;
+        onnxbn_status st = run_alloc(p, &none, fed[i]->nbytes, "a graph output", &data);
+        if (st)
+            return st;
+        p->vals[id].data = data;
+        onnxbn_value_copy(&p->vals[id], fed[i]);
+    }
+    return ONNXBN_OK;
+}
+
 onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
                               const onnxbn_tensor *const *fed, uint64_t *prof_ns,
                               uint64_t *prof_runs, onnxbn_stop *stop, onnxbn_error *err)
@@ -1046,6 +1102,9 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
         if (p->kind[fed_ids[i]] == VAL_INPUT) /* read only: kernels never write their inputs */
             p->vals[fed_ids[i]].data = fed[i]->data;
     run_reset(&p->run);
+    onnxbn_status bst = bind_values(p, n_fed, fed_ids, fed, err);
+    if (bst)
+        return bst;
     for (int s = 0; s < p->n_steps; s++) {
         onnxbn_kctx *c = &p->ctx[p->steps[s]];
         c->err = err;

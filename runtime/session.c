@@ -55,10 +55,18 @@ void onnxbn_session_free(onnxbn_session *s)
 
 const onnxbn_model *onnxbn_session_model(const onnxbn_session *s) { return s->model; }
 
-/* A value declared with a non-tensor type (sequence, map, optional, sparse) cannot be run. */
+/* A graph input or output is a tensor, a sequence of tensors, or an optional of either; maps,
+ * sparse tensors and sequences of other things cannot be run. */
 static onnxbn_status check_tensor_type(const onnxbn_value *v, const char *what, onnxbn_error *err)
 {
     const Onnx__TypeProto *t = v->info ? v->info->type : NULL;
+    if (t && t->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE && t->optional_type &&
+        t->optional_type->elem_type)
+        t = t->optional_type->elem_type;
+    if (t && t->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE && t->sequence_type &&
+        t->sequence_type->elem_type &&
+        t->sequence_type->elem_type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+        return ONNXBN_OK;
     if (!t || t->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET ||
         t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
         return ONNXBN_OK;
@@ -66,7 +74,8 @@ static onnxbn_status check_tensor_type(const onnxbn_value *v, const char *what, 
                        : t->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE   ? "a map"
                        : t->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE ? "an optional"
                                                                                : "not a dense tensor";
-    return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "graph %s '%.200s' is %s; onnxbn runs tensors only",
+    return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                       "graph %s '%.200s' is %s; onnxbn runs tensors, sequences of tensors and optionals of those",
                        what, v->name, kind);
 }
 
@@ -200,7 +209,7 @@ static onnxbn_status find_value_inputs(onnxbn_session *s, onnxbn_error *err)
 /* The declared shape when it is complete (every dim a number), for planning at open. */
 static bool static_input(const onnxbn_value_info *vi, onnxbn_tensor *t)
 {
-    if (vi->rank < 0 || onnxbn_dtype_size(vi->dtype) == 0)
+    if (vi->rank < 0 || onnxbn_dtype_size(vi->dtype) == 0 || vi->kind != ONNXBN_KIND_TENSOR)
         return false;
     for (int d = 0; d < vi->rank; d++)
         if (vi->dims[d] < 0)
@@ -336,6 +345,25 @@ static onnxbn_status check_inputs(const onnxbn_session *s, size_t n, const char 
             return onnxbn_fail(err, ONNXBN_ERR_ARG, "input '%.200s' has no data", names[i]);
         onnxbn_value_info vi;
         onnxbn_value_info_fill(g->values[id].info, &vi);
+        const bool seq_ok = vi.kind == ONNXBN_KIND_SEQUENCE || vi.kind == ONNXBN_KIND_OPTIONAL_SEQUENCE;
+        const bool opt = vi.kind == ONNXBN_KIND_OPTIONAL_TENSOR || vi.kind == ONNXBN_KIND_OPTIONAL_SEQUENCE;
+        const bool undeclared = !g->values[id].info || !g->values[id].info->type;
+        if (t->kind != ONNXBN_KIND_TENSOR || vi.kind != ONNXBN_KIND_TENSOR) {
+            /* a sequence where a tensor is declared, or the other way round, stops here */
+            bool ok = t->kind == ONNXBN_KIND_SEQUENCE ? seq_ok || undeclared
+                      : t->kind == ONNXBN_KIND_NONE   ? opt || undeclared
+                                                      : !seq_ok;
+            if (!ok)
+                return onnxbn_fail(err, ONNXBN_ERR_TYPE, "input '%.200s' is %s, the model expects %s",
+                                   names[i], onnxbn_kind_name(t->kind),
+                                   seq_ok ? "a sequence" : "a tensor");
+            if (t->kind == ONNXBN_KIND_SEQUENCE && vi.dtype != ONNXBN_UNDEFINED &&
+                t->dtype != ONNXBN_UNDEFINED && vi.dtype != t->dtype)
+                return onnxbn_fail(err, ONNXBN_ERR_TYPE, "input '%.200s' is a sequence of %s, the model expects %s",
+                                   names[i], onnxbn_dtype_name(t->dtype), onnxbn_dtype_name(vi.dtype));
+            if (t->kind != ONNXBN_KIND_TENSOR)
+                continue; /* element shapes are checked by the nodes that read them */
+        }
         if (g->values[id].init && vi.dtype == ONNXBN_UNDEFINED) {
             vi.dtype = (onnxbn_dtype)g->values[id].init->data_type;
         }

@@ -410,6 +410,9 @@ static onnxbn_status check_tensor(const onnxbn_tensor *t, const char *path, onnx
 {
     if (!path || !t || (t->nbytes && !t->data))
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "tensor writer: NULL argument");
+    if (t->kind != ONNXBN_KIND_TENSOR)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "cannot write %s as a tensor file (.pb "
+                           "through onnxbn_value_write_pb holds it)", onnxbn_kind_name(t->kind));
     if (onnxbn_dtype_size(t->dtype) == 0)
         return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "cannot write a %s tensor",
                            onnxbn_dtype_name(t->dtype));
@@ -481,4 +484,335 @@ onnxbn_status onnxbn_tensor_write_npy(const char *path, const onnxbn_tensor *t, 
     memset(hdr + 10 + k, ' ', padded - total);
     hdr[padded - 1] = '\n';
     return write_all(path, hdr, padded, t->data, t->nbytes, err);
+}
+
+/* ---- sequences and optionals (onnx-data.proto's SequenceProto and OptionalProto) ----------------
+ * Those messages are not in onnx.proto, whose code the build generates, so they are read and
+ * written here on the wire: 1 name, 2 elem_type (1 tensor, 3 sequence), 3 tensor_values
+ * (repeated in a sequence, one in an optional), 5 sequence_value (in an optional). A field
+ * number outside 1..7 or a sparse, map or nested value is refused; nothing recurses deeper than
+ * optional -> sequence -> tensor. */
+
+enum { ELEM_TENSOR = 1, ELEM_SEQUENCE = 3 };
+
+typedef struct wire_msg {
+    const char *name;       /* into the buffer, not terminated */
+    size_t name_len;
+    uint64_t elem_type;
+    size_t n_tensors;
+    const uint8_t *first_tensor; /* the first field-3 payload (an optional's tensor) */
+    size_t first_len;
+    const uint8_t *seq;          /* field 5 payload */
+    size_t seq_len;
+    bool has_seq;
+} wire_msg;
+
+static onnxbn_status wire_read(const uint8_t *p, size_t len, wire_msg *m, onnxbn_error *err)
+{
+    const uint8_t *end = p + len;
+    memset(m, 0, sizeof *m);
+    while (p < end) {
+        uint64_t key, v;
+        if (!varint(&p, end, &key))
+            return onnxbn_fail(err, ONNXBN_ERR_PARSE, "truncated sequence or optional value");
+        const uint64_t field = key >> 3;
+        const unsigned wt = (unsigned)(key & 7);
+        if (field == 2 && wt == 0) {
+            if (!varint(&p, end, &m->elem_type))
+                return onnxbn_fail(err, ONNXBN_ERR_PARSE, "truncated sequence or optional value");
+            continue;
+        }
+        if (wt != 2 || !varint(&p, end, &v) || v > (uint64_t)(end - p))
+            return onnxbn_fail(err, ONNXBN_ERR_PARSE, "not a SequenceProto or OptionalProto");
+        if (field == 1) {
+            m->name = (const char *)p;
+            m->name_len = (size_t)v;
+        } else if (field == 3) {
+            if (!m->n_tensors++) {
+                m->first_tensor = p;
+                m->first_len = (size_t)v;
+            }
+        } else if (field == 5) {
+            m->seq = p;
+            m->seq_len = (size_t)v;
+            m->has_seq = true;
+        } else if (field == 4 || field == 6 || field == 7) {
+            return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                               "the value holds sparse tensors, maps or optionals; onnxbn runs "
+                               "tensors, sequences of tensors and optionals of those");
+        } else {
+            return onnxbn_fail(err, ONNXBN_ERR_PARSE, "not a SequenceProto or OptionalProto");
+        }
+        p += v;
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status read_tensor_msg(const uint8_t *p, size_t len, onnxbn_tensor *t,
+                                     onnxbn_error *err)
+{
+    memset(t, 0, sizeof *t);
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, p);
+    if (!tp)
+        return onnxbn_fail(err, ONNXBN_ERR_PARSE, "an element is not a TensorProto");
+    uint64_t budget = (uint64_t)len * 8 + 64;
+    onnxbn_status st = onnxbn_tensor_from_proto(tp, NULL, &budget, t, err);
+    onnx__tensor_proto__free_unpacked(tp, NULL);
+    return st;
+}
+
+/* The SequenceProto in p[0, len) into *out (one owned block). */
+static onnxbn_status read_sequence(const uint8_t *p, size_t len, onnxbn_tensor *out,
+                                   wire_msg *m, onnxbn_error *err)
+{
+    onnxbn_status st = wire_read(p, len, m, err);
+    if (st)
+        return st;
+    if (m->has_seq || (m->elem_type != ELEM_TENSOR && (m->elem_type || m->n_tensors)))
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                           "the sequence does not hold tensors; onnxbn runs sequences of tensors");
+    onnxbn_tensor *e = calloc(m->n_tensors + 1, sizeof *e);
+    const onnxbn_tensor **v = calloc(m->n_tensors + 1, sizeof *v);
+    if (!e || !v)
+        st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    const uint8_t *q = p, *end = p + len;
+    while (!st && q < end) {
+        uint64_t key = 0, l = 0;
+        varint(&q, end, &key); /* wire_read walked these bytes already */
+        if ((key & 7) == 0) {
+            varint(&q, end, &l);
+            continue;
+        }
+        varint(&q, end, &l);
+        if (key >> 3 == 3) {
+            st = read_tensor_msg(q, (size_t)l, &e[n], err);
+            if (!st && n && e[n].dtype != e[0].dtype)
+                st = onnxbn_fail(err, ONNXBN_ERR_TYPE, "element %zu is %s, element 0 %s", n,
+                                 onnxbn_dtype_name(e[n].dtype), onnxbn_dtype_name(e[0].dtype));
+            v[n] = &e[n];
+            n++;
+            if (st)
+                onnxbn_err_prefix(err, "sequence element %zu", n - 1);
+        }
+        q += l;
+    }
+    if (!st)
+        st = onnxbn_seq_shape(out, n ? e[0].dtype : ONNXBN_UNDEFINED, n, v, err);
+    if (!st && !(out->data = onnxbn_alloc(out->nbytes)))
+        st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    if (!st) {
+        out->owns = true;
+        onnxbn_seq_fill(out, n, v);
+    }
+    for (size_t i = 0; e && i < n; i++)
+        onnxbn_tensor_release(&e[i]);
+    free(e);
+    free(v);
+    return st;
+}
+
+static onnxbn_status read_value(const uint8_t *b, size_t len, onnxbn_kind as, onnxbn_tensor *t,
+                                char **name, onnxbn_error *err)
+{
+    wire_msg m;
+    onnxbn_status st;
+    if (as == ONNXBN_KIND_SEQUENCE) {
+        st = read_sequence(b, len, t, &m, err);
+    } else {
+        if ((st = wire_read(b, len, &m, err)))
+            return st;
+        if (m.n_tensors > 1)
+            return onnxbn_fail(err, ONNXBN_ERR_PARSE, "an OptionalProto holds one value, this %zu",
+                               m.n_tensors);
+        if (m.n_tensors) {
+            st = read_tensor_msg(m.first_tensor, m.first_len, t, err);
+        } else if (m.has_seq) {
+            wire_msg inner;
+            st = read_sequence(m.seq, m.seq_len, t, &inner, err);
+        } else {
+            memset(t, 0, sizeof *t);
+            t->kind = ONNXBN_KIND_NONE;
+        }
+    }
+    if (!st && name && m.name_len) {
+        if ((*name = malloc(m.name_len + 1))) {
+            memcpy(*name, m.name, m.name_len);
+            (*name)[m.name_len] = 0;
+        } else {
+            onnxbn_tensor_release(t);
+            st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        }
+    }
+    return st;
+}
+
+onnxbn_status onnxbn_value_read_buffer(const void *buf, size_t len, onnxbn_kind as,
+                                       onnxbn_tensor **out, char **name, onnxbn_error *err)
+{
+    if (as == ONNXBN_KIND_TENSOR)
+        return onnxbn_tensor_read_buffer(buf, len, out, name, err);
+    if (name)
+        *name = NULL;
+    if (!out || (!buf && len))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_value_read_buffer: NULL argument");
+    *out = NULL;
+    if (as != ONNXBN_KIND_SEQUENCE && as != ONNXBN_KIND_OPTIONAL_TENSOR &&
+        as != ONNXBN_KIND_OPTIONAL_SEQUENCE)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_value_read_buffer: kind %d is not a declared kind",
+                           (int)as);
+    onnxbn_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_status st = read_value(buf, len, as, t, name, err);
+    if (st) {
+        free(t);
+        return st;
+    }
+    *out = t;
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_value_read_file(const char *path, onnxbn_kind as, onnxbn_tensor **out,
+                                     char **name, onnxbn_error *err)
+{
+    if (name)
+        *name = NULL;
+    if (!path || !out)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_value_read_file: NULL argument");
+    *out = NULL;
+    uint8_t *buf;
+    size_t len;
+    onnxbn_status st = onnxbn_file_read(path, &buf, &len, ONNXBN_DEFAULT_MAX_MEMORY, err);
+    if (st)
+        return st;
+    st = onnxbn_value_read_buffer(buf, len, as, out, name, err);
+    free(buf);
+    if (st)
+        onnxbn_err_prefix(err, "'%.300s'", path);
+    return st;
+}
+
+/* A growing byte buffer for writing the wire format. */
+typedef struct wbuf {
+    uint8_t *p;
+    size_t n, cap;
+    bool oom;
+} wbuf;
+
+static void put(wbuf *w, const void *d, size_t n)
+{
+    if (w->oom || !n)
+        return;
+    if (w->cap - w->n < n) {
+        size_t cap = w->cap ? w->cap : 256;
+        while (cap - w->n < n && cap < SIZE_MAX / 2)
+            cap *= 2;
+        uint8_t *p = cap - w->n >= n ? realloc(w->p, cap) : NULL;
+        if (!p) {
+            w->oom = true;
+            return;
+        }
+        w->p = p;
+        w->cap = cap;
+    }
+    memcpy(w->p + w->n, d, n);
+    w->n += n;
+}
+
+static void put_varint(wbuf *w, uint64_t v)
+{
+    uint8_t b[10];
+    size_t k = 0;
+    do {
+        b[k] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[k] |= 0x80;
+        k++;
+    } while (v);
+    put(w, b, k);
+}
+
+static void put_bytes(wbuf *w, unsigned field, const void *d, size_t n)
+{
+    put_varint(w, (uint64_t)field << 3 | 2);
+    put_varint(w, n);
+    put(w, d, n);
+}
+
+static onnxbn_status pack_tensor(wbuf *w, unsigned field, const onnxbn_tensor *t, onnxbn_error *err)
+{
+    if (onnxbn_dtype_size(t->dtype) == 0 || (t->nbytes && !t->data))
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "cannot write a %s tensor",
+                           onnxbn_dtype_name(t->dtype));
+    Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
+    int64_t dims[ONNXBN_MAX_RANK];
+    memcpy(dims, t->dims, sizeof dims);
+    tp.n_dims = (size_t)t->rank;
+    tp.dims = dims;
+    tp.has_data_type = 1;
+    tp.data_type = (int32_t)t->dtype;
+    tp.has_raw_data = 1;
+    tp.raw_data.len = t->nbytes;
+    tp.raw_data.data = t->data;
+    size_t n = onnx__tensor_proto__get_packed_size(&tp);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", n);
+    onnx__tensor_proto__pack(&tp, buf);
+    put_bytes(w, field, buf, n);
+    free(buf);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status pack_sequence(wbuf *w, const onnxbn_tensor *t, const char *name,
+                                   onnxbn_error *err)
+{
+    if (name && name[0])
+        put_bytes(w, 1, name, strlen(name));
+    put_varint(w, 2 << 3);
+    put_varint(w, ELEM_TENSOR);
+    onnxbn_status st = ONNXBN_OK;
+    for (int64_t i = 0; !st && i < t->numel; i++)
+        st = pack_tensor(w, 3, onnxbn_seq_item(t, i), err);
+    return st;
+}
+
+onnxbn_status onnxbn_value_write_pb(const char *path, const onnxbn_tensor *t, const char *name,
+                                    onnxbn_kind as, onnxbn_error *err)
+{
+    if (!path || !t)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_value_write_pb: NULL argument");
+    const bool opt = as == ONNXBN_KIND_OPTIONAL_TENSOR || as == ONNXBN_KIND_OPTIONAL_SEQUENCE;
+    if (!opt && t->kind == ONNXBN_KIND_TENSOR)
+        return onnxbn_tensor_write_pb(path, t, name, err);
+    if (!opt && t->kind == ONNXBN_KIND_NONE)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "an empty optional is written only as an optional");
+    wbuf w = {0}, inner = {0};
+    onnxbn_status st = ONNXBN_OK;
+    if (!opt) {
+        st = pack_sequence(&w, t, name, err);
+    } else {
+        if (name && name[0])
+            put_bytes(&w, 1, name, strlen(name));
+        if (t->kind != ONNXBN_KIND_NONE) {
+            put_varint(&w, 2 << 3);
+            put_varint(&w, t->kind == ONNXBN_KIND_SEQUENCE ? ELEM_SEQUENCE : ELEM_TENSOR);
+        }
+        if (t->kind == ONNXBN_KIND_TENSOR) {
+            st = pack_tensor(&w, 3, t, err);
+        } else if (t->kind == ONNXBN_KIND_SEQUENCE) {
+            st = pack_sequence(&inner, t, NULL, err);
+            if (!st && !inner.oom)
+                put_bytes(&w, 5, inner.p, inner.n);
+        }
+    }
+    if (!st && (w.oom || inner.oom))
+        st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = write_all(path, w.p ? (const void *)w.p : "", w.n, NULL, 0, err);
+    free(w.p);
+    free(inner.p);
+    return st;
 }

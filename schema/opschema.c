@@ -17,6 +17,8 @@
 #define ACTIVATION ONNXBN_OP_ACTIVATION
 #define DYNAMIC ONNXBN_OP_DYNAMIC
 #define RANDOM ONNXBN_OP_RANDOM
+#define VALUES ONNXBN_OP_VALUES
+#define SEQ_OUT ONNXBN_OP_SEQ_OUT
 
 #define V(...) .versions = {__VA_ARGS__}
 #define IN(lo, hi) .min_inputs = (lo), .max_inputs = (hi)

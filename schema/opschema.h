@@ -61,7 +61,15 @@ enum {
      * Multinomial): no other generator reproduces them, so a test compares their types and shapes,
      * not their values (`onnxbn test` SKIPs such a case with that reason). Such ops are also
      * NO_CONST_FOLD: one draw must not become a constant of the plan. */
-    ONNXBN_OP_RANDOM = 1024
+    ONNXBN_OP_RANDOM = 1024,
+    /* Takes sequences and optionals as well as tensors (Identity, If, the Sequence* and Optional*
+     * operators), checking its inputs' kinds itself; every other operator is handed tensors
+     * only (the planner refuses anything else, naming the node). */
+    ONNXBN_OP_VALUES = 2048,
+    /* Every output is a sequence (SequenceEmpty, Construct, Insert, Erase, SplitToSequence,
+     * SequenceMap): the load-time kind check (runtime/check.c) follows sequences from these and
+     * from graph inputs declared so. */
+    ONNXBN_OP_SEQ_OUT = 4096
 };
 
 #define ONNXBN_OP_MAX_VERSIONS 12

@@ -9,6 +9,9 @@ from collections import namedtuple
 import numpy as np
 
 from ._lib import LIB, MAX_RANK, Err, Options
+from ._lib import ValueInfo as _CValueInfo
+
+ValueInfo_kind_end = _CValueInfo.kind.offset + ctypes.sizeof(ctypes.c_int)
 
 
 class Status(enum.IntEnum):
@@ -56,6 +59,29 @@ class VerifyError(Error):
     """fuse(..., verify=...): the fused model's outputs differ from the original's."""
 
 
+def _tensor_array(t, name):
+    """A copy of tensor t as an ndarray."""
+    dt = LIB.onnxbn_tensor_dtype(t)
+    if dt not in _TO_NP:
+        raise Error(Status.UNSUPPORTED, f"output '{name}': element type "
+                    f"{LIB.onnxbn_dtype_name(dt).decode()} has no numpy type")
+    rank = LIB.onnxbn_tensor_rank(t)
+    dims = LIB.onnxbn_tensor_dims(t)
+    out = np.empty(tuple(int(dims[d]) for d in range(rank)), dtype=_TO_NP[dt])
+    n = LIB.onnxbn_tensor_nbytes(t)
+    if n != out.nbytes:
+        raise Error(Status.MODEL, f"output '{name}': {n} bytes for shape {out.shape}")
+    if n:
+        ctypes.memmove(out.ctypes.data, LIB.onnxbn_tensor_cdata(t), n)
+    return out
+
+
+def _need_values():
+    if not LIB.has_values:
+        raise Error(Status.UNSUPPORTED, "this libonnxbn has no sequence or optional values "
+                    "(built before 0.2)")
+
+
 def _check(st, err, where=None):
     if st != 0:
         msg = err.msg.decode("utf-8", "replace")
@@ -76,12 +102,19 @@ for _code, _dt in _TO_NP.items():
     # The tables above and the library must agree on element sizes, or copies would overrun.
     assert LIB.onnxbn_dtype_size(_code) == _dt.itemsize, (_code, _dt)
 
-ValueInfo = namedtuple("ValueInfo", "name dtype shape type")
+ValueInfo = namedtuple("ValueInfo", "name dtype shape type kind", defaults=("tensor",))
 ValueInfo.__doc__ = """A graph input or output as the model declares it.
 name:  str
 dtype: numpy dtype, or None when undeclared or without a numpy type (string; bfloat16 is uint16)
 shape: tuple of int (fixed), str (symbolic) or None (unknown) per axis; None when undeclared
-type:  the ONNX element type name ("float", "int64", "bfloat16", "undefined" ...)"""
+type:  the ONNX element type name ("float", "int64", "bfloat16", "undefined" ...)
+kind:  "tensor", "sequence", "optional_tensor" or "optional_sequence"; for the last three,
+       dtype, shape and type describe the tensors inside. A sequence is passed and returned as
+       a list of arrays, an empty optional as None."""
+
+# onnxbn_kind (include/onnxbn.h)
+_KIND_TENSOR, _KIND_SEQUENCE, _KIND_NONE = 0, 1, 2
+_KINDS = {0: "tensor", 1: "sequence", 3: "optional_tensor", 4: "optional_sequence"}
 
 
 def _name(b):
@@ -103,8 +136,11 @@ def _value_info(p):
     if v.rank >= 0:
         shape = tuple(int(v.dims[d]) if v.dims[d] >= 0 else
                       (_name(v.dim_names[d]) if v.dim_names[d] else None) for d in range(v.rank))
+    kind = "tensor"
+    if v.size >= ValueInfo_kind_end:
+        kind = _KINDS.get(v.kind, "tensor")
     return ValueInfo(_name(v.name), _TO_NP.get(v.dtype), shape,
-                     LIB.onnxbn_dtype_name(v.dtype).decode())
+                     LIB.onnxbn_dtype_name(v.dtype).decode(), kind)
 
 
 def _options(fold=True, threads=None, max_memory=None):
@@ -212,11 +248,11 @@ class Session:
                         for v in self.inputs)
         return f"<onnxbn.Session ({ins}) -> {[v.name for v in self.outputs]}>"
 
-    def _array(self, name, value):
+    def _array(self, name, value, decl=None):
         """`value` as an array the library can read in place: C-contiguous, native byte order,
         of a type onnxbn knows. ndarrays keep their dtype (a wrong one is the library's TYPE
         error); lists and scalars take the declared type. Returns (array, onnxbn dtype)."""
-        decl = self._in.get(name)
+        decl = decl if decl is not None else self._in.get(name)
         if not isinstance(value, np.ndarray):
             dt = decl.dtype if decl is not None and decl.type != "bfloat16" else None
             try:
@@ -242,19 +278,58 @@ class Session:
         name = self.outputs[i].name
         if not t:
             raise Error(Status.ARG, f"output '{name}' is not available")
-        dt = LIB.onnxbn_tensor_dtype(t)
-        if dt not in _TO_NP:
-            raise Error(Status.UNSUPPORTED, f"output '{name}': element type "
-                        f"{LIB.onnxbn_dtype_name(dt).decode()} has no numpy type")
-        rank = LIB.onnxbn_tensor_rank(t)
-        dims = LIB.onnxbn_tensor_dims(t)
-        out = np.empty(tuple(int(dims[d]) for d in range(rank)), dtype=_TO_NP[dt])
-        n = LIB.onnxbn_tensor_nbytes(t)
-        if n != out.nbytes:
-            raise Error(Status.MODEL, f"output '{name}': {n} bytes for shape {out.shape}")
-        if n:
-            ctypes.memmove(out.ctypes.data, LIB.onnxbn_tensor_cdata(t), n)
-        return out
+        kind = LIB.onnxbn_tensor_kind(t) if LIB.has_values else _KIND_TENSOR
+        if kind == _KIND_NONE:
+            return None
+        if kind == _KIND_SEQUENCE:
+            return [_tensor_array(LIB.onnxbn_sequence_at(t, k), f"{name}[{k}]")
+                    for k in range(LIB.onnxbn_sequence_length(t))]
+        return _tensor_array(t, name)
+
+    def _value(self, name, value, err, keep):
+        """A handle for one fed value: a tensor over the array (read in place), or, for a list
+        given where the model declares a sequence (or None for an optional), a sequence or empty
+        optional the library owns (its elements copied). The caller frees the handle."""
+        decl = self._in.get(name)
+        kind = decl.kind if decl is not None else "tensor"
+        t = ctypes.c_void_p()
+        if value is None and kind.startswith("optional"):
+            _need_values()
+            code = _FROM_NP.get(decl.dtype, 0) if decl.dtype is not None else 0
+            _check(LIB.onnxbn_optional_none(code, ctypes.byref(t), ctypes.byref(err)), err,
+                   f"input '{name}'")
+            return t
+        if kind.endswith("sequence") and isinstance(value, (list, tuple)):
+            _need_values()
+            elems = (ctypes.c_void_p * max(len(value), 1))()
+            try:
+                codes = set()
+                for k, v in enumerate(value):
+                    elems[k] = self._wrap(f"{name}[{k}]", v, err, keep, decl)
+                    codes.add(LIB.onnxbn_tensor_dtype(elems[k]))
+                if len(codes) > 1:
+                    raise Error(Status.TYPE, f"input '{name}': the elements have different types")
+                code = codes.pop() if codes else (_FROM_NP.get(decl.dtype, 1) if decl.dtype is not None else 1)
+                _check(LIB.onnxbn_sequence_new(code, len(value), elems, ctypes.byref(t),
+                                               ctypes.byref(err)), err, f"input '{name}'")
+            finally:
+                for k in range(len(value)):
+                    if elems[k]:
+                        LIB.onnxbn_tensor_free(elems[k])
+            return t
+        return self._wrap(name, value, err, keep, decl)
+
+    def _wrap(self, name, value, err, keep, decl):
+        arr, code = self._array(name, value, decl)
+        keep.append(arr)
+        if arr.ndim > MAX_RANK:
+            raise Error(Status.UNSUPPORTED,
+                        f"input '{name}' has rank {arr.ndim}; onnxbn runs up to {MAX_RANK}")
+        dims = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
+        t = ctypes.c_void_p()
+        _check(LIB.onnxbn_tensor_wrap(code, arr.ndim, dims, arr.ctypes.data,
+                                      ctypes.byref(t), ctypes.byref(err)), err, f"input '{name}'")
+        return t
 
     def run(self, outputs=None, feeds=None, timeout=None):
         """Runs the model and returns a list of ndarrays (copies the caller owns).
@@ -306,17 +381,7 @@ class Session:
             for i, (name, value) in enumerate(items):
                 if not isinstance(name, str):
                     raise Error(Status.ARG, f"input names are str, not {type(name).__name__}")
-                arr, code = self._array(name, value)
-                keep.append(arr)
-                if arr.ndim > MAX_RANK:
-                    raise Error(Status.UNSUPPORTED,
-                                f"input '{name}' has rank {arr.ndim}; onnxbn runs up to {MAX_RANK}")
-                dims = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
-                t = ctypes.c_void_p()
-                _check(LIB.onnxbn_tensor_wrap(code, arr.ndim, dims, arr.ctypes.data,
-                                              ctypes.byref(t), ctypes.byref(err)), err,
-                       f"input '{name}'")
-                tens[i] = t
+                tens[i] = self._value(name, value, err, keep)
                 names[i] = _cname(name)
             with self._lock:
                 if self._s is None:

@@ -28,7 +28,8 @@ class ValueInfo(ctypes.Structure):
     # Only read through the library's pointers here, so `size` is the library's.
     _fields_ = [("size", ctypes.c_size_t), ("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
                 ("rank", ctypes.c_int),
-                ("dims", ctypes.c_int64 * MAX_RANK), ("dim_names", ctypes.c_char_p * MAX_RANK)]
+                ("dims", ctypes.c_int64 * MAX_RANK), ("dim_names", ctypes.c_char_p * MAX_RANK),
+                ("kind", ctypes.c_int)]  # from 0.2: read only when `size` covers it
 
 
 class FuseEntry(ctypes.Structure):
@@ -79,6 +80,15 @@ _CORE = {
     "onnxbn_session_output": (P, [P, SZ]),
     "onnxbn_session_cancel": (None, [P]),
     "onnxbn_session_set_timeout": (ST, [P, ctypes.c_double, ERR]),
+}
+
+# Sequences and optionals (onnxbn_kind): optional, as the converter's API below.
+_VALUES = {
+    "onnxbn_tensor_kind": (ctypes.c_int, [P]),
+    "onnxbn_sequence_new": (ST, [ctypes.c_int, SZ, PP, PP, ERR]),
+    "onnxbn_optional_none": (ST, [ctypes.c_int, PP, ERR]),
+    "onnxbn_sequence_length": (SZ, [P]),
+    "onnxbn_sequence_at": (P, [P, SZ]),
 }
 
 # The converter's API: optional, so that the package works with a library built before it.
@@ -175,6 +185,7 @@ class _Lib:
                               ". Build it (cmake --build build) or set ONNXBN_LIBRARY to its path.")
         self.has_fuse = _declare(self.cdll, _FUSE, False)
         self.has_meta = _declare(self.cdll, _META, False)
+        self.has_values = _declare(self.cdll, _VALUES, False)
         # The library frees its own buffers, whatever allocator it was built with.
         self.free = self.cdll.onnxbn_buffer_free
         self.free.restype = None

@@ -55,15 +55,27 @@ def _cpu(device):
         return False
 
 
+def _runnable(t):
+    """A tensor, a sequence of tensors, or an optional of either."""
+    which = t.WhichOneof("value")
+    if which == "optional_type":
+        t = t.optional_type.elem_type
+        which = t.WhichOneof("value")
+    if which == "sequence_type":
+        return t.sequence_type.elem_type.WhichOneof("value") == "tensor_type"
+    return which in (None, "tensor_type")
+
+
 def _tensors_only(graph):
-    """onnxbn runs tensors: a graph input or output that is a sequence, map or optional is
-    UNSUPPORTED (rather than a list of arrays quietly stacked into one tensor)."""
+    """onnxbn runs tensors, sequences of tensors (lists of arrays) and optionals of those (None
+    when empty): a graph input or output of another type (map, sparse) is UNSUPPORTED."""
     for kind, values in (("input", graph.input), ("output", graph.output)):
         for v in values:
-            which = v.type.WhichOneof("value")
-            if which not in (None, "tensor_type"):
+            if not _runnable(v.type):
+                which = v.type.WhichOneof("value")
                 raise Error(Status.UNSUPPORTED, f"graph {kind} '{v.name}' is of type "
-                            f"{which.replace('_type', '')}; onnxbn runs tensors only")
+                            f"{which.replace('_type', '')}; onnxbn runs tensors, sequences of "
+                            f"tensors and optionals of those")
 
 
 class OnnxbnBackend(Backend):

@@ -61,10 +61,12 @@ def test_unsupported_and_devices():
     with pytest.raises(onnxbn.Error) as e:
         backend.prepare(onnx.load(os.path.join(MLP, "model.onnx")), "CUDA")
     assert e.value.status == onnxbn.Status.UNSUPPORTED
+    # sequences of tensors run (test_values.py); a sequence of sequences does not
+    seqseq = helper.make_sequence_type_proto(helper.make_sequence_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [2])))
     seq = helper.make_graph(
         [helper.make_node("Identity", ["x"], ["y"])], "g",
-        [helper.make_tensor_sequence_value_info("x", TensorProto.FLOAT, [2])],
-        [helper.make_tensor_sequence_value_info("y", TensorProto.FLOAT, [2])])
+        [helper.make_value_info("x", seqseq)], [helper.make_value_info("y", seqseq)])
     with pytest.raises(onnxbn.Error) as e:
         backend.prepare(helper.make_model(seq))
     assert e.value.status == onnxbn.Status.UNSUPPORTED and "sequence" in e.value.message

@@ -15,6 +15,9 @@ static const onnxbn_attr_spec attrs[] = {
 static onnxbn_status pick(const onnxbn_kctx *c, const char **attr)
 {
     const onnxbn_tensor *t = c->in[0];
+    if (t->kind != ONNXBN_KIND_TENSOR)
+        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "condition '%.100s' is %s, expected a bool tensor",
+                                mv_in_name(c, 0), onnxbn_kind_name(t->kind));
     if (t->dtype != ONNXBN_BOOL)
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "condition '%.100s' is %s, expected bool",
                                 mv_in_name(c, 0), onnxbn_dtype_name(t->dtype));
@@ -56,8 +59,8 @@ static onnxbn_status if_infer(onnxbn_kctx *c)
         st = run_branch(c, attr);
     for (int i = 0; !st && i < c->n_out; i++) {
         const onnxbn_tensor *y = onnxbn_sub_output(c, attr, i);
-        if (c->out[i])
-            st = onnxbn_tensor_set_shape(c->out[i], y->dtype, y->rank, y->dims, c->err);
+        if (c->out[i]) /* a sequence or an optional too (test_if_seq, test_if_opt) */
+            st = onnxbn_value_shape_like(c->out[i], y, c->err);
     }
     return st;
 }
@@ -77,13 +80,12 @@ static onnxbn_status if_run(onnxbn_kctx *c)
         onnxbn_tensor *o = c->out[i];
         if (!o)
             continue;
-        if (y->dtype != o->dtype || y->nbytes != o->nbytes || y->rank != o->rank ||
+        if (y->kind != o->kind || y->dtype != o->dtype || y->nbytes != o->nbytes || y->rank != o->rank ||
             memcmp(y->dims, o->dims, (size_t)y->rank * sizeof *y->dims))
             return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE,
                                     "subgraph '%s' output %d changed shape or type since the plan",
                                     attr, i);
-        if (y->nbytes)
-            memcpy(o->data, y->data, y->nbytes);
+        onnxbn_value_copy(o, y);
     }
     return ONNXBN_OK;
 }

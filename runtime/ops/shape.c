@@ -284,15 +284,33 @@ const onnxbn_op_def onnxbn_op_unsqueeze = {
 
 /* ---- Identity ---- */
 
+/* Sequences from version 14, optionals from 16: the value is copied whole, headers and all. */
 static onnxbn_status identity_infer(onnxbn_kctx *c)
 {
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    if (x->kind != ONNXBN_KIND_TENSOR) {
+        if (c->version < (x->kind == ONNXBN_KIND_SEQUENCE ? 14 : 16))
+            return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input is %s; Identity-%d takes tensors",
+                                    onnxbn_kind_name(x->kind), c->version);
+        return onnxbn_value_shape_like(c->out[0], x, c->err);
+    }
     onnxbn_status st = onnxbn_mv_check_type(c, 0, "input", c->version >= 13 ? MV_ALL : MV_ALL12);
-    return st ? st : same_shape_out(c, 0, onnxbn_in(c, 0)->dtype);
+    return st ? st : same_shape_out(c, 0, x->dtype);
+}
+
+static onnxbn_status identity_run(onnxbn_kctx *c)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    if (x->kind == ONNXBN_KIND_TENSOR)
+        return onnxbn_mv_copy_run(c);
+    ONNXBN_CHECK(c->out[0]->kind == x->kind && c->out[0]->nbytes == x->nbytes, c->err);
+    onnxbn_value_copy(c->out[0], x);
+    return ONNXBN_OK;
 }
 
 const onnxbn_op_def onnxbn_op_identity = {
     .infer = identity_infer,
-    .run = onnxbn_mv_copy_run,
+    .run = identity_run,
 };
 
 /* ---- Dropout ----
