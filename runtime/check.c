@@ -84,15 +84,15 @@ static onnxbn_status check_kinds(const onnxbn_graph *g, const onnxbn_node_op *op
             continue;
         if (!(sc->flags & ONNXBN_OP_VALUES)) {
             /* Loop's spec allows sequences as carried values; onnxbn's Loop carries tensors
-             * only so far: that is a limit of onnxbn, not a bad model. */
-            const bool limit = strcmp(sc->name, "Loop") == 0;
+             * only so far, which the planner reports as UNSUPPORTED: the model is valid (the
+             * converter still works on it), so no load error here. */
+            if (strcmp(sc->name, "Loop") == 0)
+                continue;
             for (int k = 0; k < nd->n_args && !st; k++)
                 if (nd->in[k] >= 0 && seq[nd->in[k]])
-                    st = onnxbn_node_err(nd, err, limit ? ONNXBN_ERR_UNSUPPORTED : ONNXBN_ERR_TYPE,
-                                         limit ? "input %d ('%.100s') is a sequence; onnxbn's %s "
-                                                 "carries tensors only"
-                                               : "input %d ('%.100s') is a sequence; %s takes tensors",
-                                         k, g->values[nd->in[k]].name, sc->name);
+                    st = onnxbn_node_err(nd, err, ONNXBN_ERR_TYPE,
+                                         "input %d ('%.100s') is a sequence; %s takes tensors", k,
+                                         g->values[nd->in[k]].name, sc->name);
             continue;
         }
         const bool carry = (sc->flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 &&
