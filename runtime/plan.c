@@ -591,9 +591,10 @@ static onnxbn_status fold_kept(onnxbn_plan *p, onnxbn_kctx *c, onnxbn_kept *kept
         return st;
     for (int k = 0; k < nd->n_out; k++) {
         int id = nd->out[k];
-        if (id < 0)
+        /* A kept value other plans still borrow stays; this plan keeps its own (the session
+         * holds several plans, plancache.c). */
+        if (id < 0 || kept->vals[id].data)
             continue;
-        onnxbn_tensor_release(&kept->vals[id]);
         kept->vals[id] = p->vals[id];
         p->vals[id].owns = false;
     }
