@@ -314,6 +314,35 @@ static int fusable_add(const onnxbn_plan *p, const onnxbn_node *an, int x, int s
     return z;
 }
 
+/* SiLU as torch exports it: y = Mul(x, Sigmoid(x)) (either operand order), float, same shapes,
+ * the Sigmoid's output read by that Mul alone and not a graph output. Returns the Mul's step, or
+ * -1. The Sigmoid then writes y itself (kctx.silu) where the Mul would have: one pass, not two,
+ * and the same bits (onnxbn_silu_f32). */
+static int fusable_silu(const onnxbn_plan *p, const onnxbn_node *nd, int s)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    if (p->model->ops[nd->index].id != ONNXBN_OP_Sigmoid || nd->n_in != 1 || nd->n_out != 1 ||
+        nd->in[0] < 0 || nd->out[0] < 0)
+        return -1;
+    const int x = nd->in[0], sg = nd->out[0];
+    const onnxbn_value *v = &g->values[sg];
+    if (v->n_consumers != 1 || v->output_index >= 0)
+        return -1;
+    const onnxbn_node *mn = &g->nodes[v->consumers[0]];
+    if (!p->model->ops[mn->index].def || p->model->ops[mn->index].id != ONNXBN_OP_Mul ||
+        mn->n_in != 2 || mn->n_out != 1 || mn->out[0] < 0 || p->deferred[mn->index] ||
+        !((mn->in[0] == x && mn->in[1] == sg) || (mn->in[0] == sg && mn->in[1] == x)))
+        return -1;
+    const onnxbn_tensor *tx = &p->vals[x], *ts = &p->vals[sg], *ty = &p->vals[mn->out[0]];
+    if (tx->dtype != ONNXBN_FLOAT || ts->dtype != ONNXBN_FLOAT || ty->dtype != ONNXBN_FLOAT ||
+        tx->rank != ty->rank || !same_bytes(tx, ty) || !same_bytes(ts, ty))
+        return -1;
+    for (int d = 0; d < ty->rank; d++)
+        if (tx->dims[d] != ty->dims[d])
+            return -1;
+    return step_of(p, mn->index, s + 1);
+}
+
 /* Views and fused activations: decided per step, before lifetimes are known. Marks skip[s]. */
 static void share_views(onnxbn_plan *p, int *parent, bool *skip)
 {
@@ -337,6 +366,13 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
                 parent[nd->out[0]] = root_of(parent, nd->in[0]);
                 skip[s] = true;
             }
+            continue;
+        }
+        int m = fusable_silu(p, nd, s);
+        if (m >= 0) {
+            p->ctx[nd->index].silu = true;
+            parent[g->nodes[p->steps[m]].out[0]] = nd->out[0];
+            skip[m] = true;
             continue;
         }
         if (!(flags & ONNXBN_OP_FUSE_ACT) || nd->n_out < 1 || nd->out[0] < 0)
