@@ -168,6 +168,22 @@ ONNXBN_CLONES(static, silu_f32, (const float *x, float *y, size_t n), (x, y, n))
 
 void onnxbn_silu_f32(const float *x, float *y, size_t n) { silu_f32(x, y, n); }
 
+ONNXBN_CLONE_BODY void gelu_erf_f32_body(const float *x, float *y, size_t n, float c, float one,
+                                         float half)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i], d = v / c, e = onnxbn_verff(d), a = e + one, m = v * a;
+        y[i] = m * half;
+    }
+}
+ONNXBN_CLONES(static, gelu_erf_f32, (const float *x, float *y, size_t n, float c, float one, float half),
+              (x, y, n, c, one, half))
+
+void onnxbn_gelu_erf_f32(const float *x, float *y, size_t n, const float *k)
+{
+    gelu_erf_f32(x, y, n, k[0], k[1], k[2]);
+}
+
 void onnxbn_unary_f32(onnxbn_unop op, float a, float b, const float *x, float *y, size_t n)
 {
     switch (op) {

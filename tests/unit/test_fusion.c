@@ -1,5 +1,5 @@
-/* test_fusion.c — activations the planner fuses across nodes: SiLU (Mul of x by Sigmoid(x)) run
- * as one pass by the Sigmoid node, with the same bits as the two nodes run apart. */
+/* test_fusion.c — activations the planner fuses across nodes: SiLU (Mul of x by Sigmoid(x)) and
+ * torch's erf GELU (five nodes) each run as one pass, with the same bits as the nodes run apart. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,11 +134,123 @@ static void not_silu(void **state)
     mk_free(m);
 }
 
+/* t = x + 0.25; Div(t, sqrt 2) → Erf → Add(1) → Mul(t, ·) → Mul(0.5) (operand orders as
+ * `order` flips them); when `keep`, the Add's output is a graph output too, so nothing fuses. */
+static mk_model *gelu_model(int order, bool keep)
+{
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {2, 4, 30}, one[] = {1};
+    const float c = 0.25f, r2 = 1.41421353816986083984375f, o = 1.0f, h = 0.5f;
+    mk_input(m, "x", ONNXBN_FLOAT, 3, xd);
+    mk_init_f32(m, "c", 1, one, &c);
+    mk_init_f32(m, "r2", 1, one, &r2);
+    mk_init_f32(m, "one", 1, one, &o);
+    mk_init(m, "half", ONNXBN_FLOAT, 0, NULL, &h);
+    mk_node_add(m, "Add", "add0", "x,c", "t");
+    mk_node_add(m, "Div", "div", "t,r2", "d");
+    mk_node_add(m, "Erf", "erf", "d", "e");
+    mk_node_add(m, "Add", "add1", order ? "one,e" : "e,one", "a");
+    mk_node_add(m, "Mul", "mul0", order ? "a,t" : "t,a", "mm");
+    mk_node_add(m, "Mul", "mul1", order ? "half,mm" : "mm,half", "y");
+    mk_output(m, "y", ONNXBN_FLOAT, 3, xd);
+    if (keep)
+        mk_output(m, "a", ONNXBN_FLOAT, 3, xd);
+    return m;
+}
+
+/* Against float64 0.5·t·(1 + erf(t/√2)): erf is within 3 ulp, and within 7e-8 absolute where
+ * |t/√2| >= 0.92 (vmath.h); where 1 + erf cancels (t < 0) that absolute error times 0.5·|t|
+ * (|t| <= 30.25) is under 1.1e-6, so atol 2e-6 with rtol 1e-6 (3 ulp and four roundings). And
+ * bit for bit against the unfused five nodes. */
+static void gelu_fused(void **state)
+{
+    (void)state;
+    float x[N], ref[N], apart[N];
+    inputs(x);
+    for (int i = 0; i < N; i++) {
+        double t = (double)x[i] + 0.25;
+        ref[i] = (float)(0.5 * t * (1.0 + erf(t / sqrt(2.0))));
+    }
+    const int64_t xd[] = {2, 4, 30};
+    mk_feed f = {"x", 0, 3, xd, x};
+    for (int order = 0; order < 2; order++) {
+        mk_model *m = gelu_model(order, true);
+        onnxbn_session *s = open_profiled(m);
+        mk_run_ok(s, 1, &f);
+        assert_int_equal(runs_of(s, "erf"), 1);
+        assert_int_equal(runs_of(s, "mul1"), 1);
+        const onnxbn_tensor *y = onnxbn_session_output(s, 0);
+        memcpy(apart, onnxbn_tensor_data((onnxbn_tensor *)y), sizeof apart);
+        onnxbn_session_free(s);
+        mk_free(m);
+
+        m = gelu_model(order, false);
+        s = open_profiled(m);
+        mk_run_ok(s, 1, &f);
+        assert_int_equal(runs_of(s, "div"), 1);
+        assert_int_equal(runs_of(s, "erf"), 0);
+        assert_int_equal(runs_of(s, "add1"), 0);
+        assert_int_equal(runs_of(s, "mul0"), 0);
+        assert_int_equal(runs_of(s, "mul1"), 0);
+        mk_expect_f32(s, 0, 3, xd, ref, 2e-6, 1e-6);
+        mk_expect_bytes(s, 0, ONNXBN_FLOAT, 3, xd, apart);
+        onnxbn_session_free(s);
+        mk_free(m);
+    }
+}
+
+/* A large tensor goes over the pool (two threads): the same bits as one thread. */
+static void gelu_threads(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {64, 1024}, one[] = {1};
+    const float r2 = 1.41421353816986083984375f, o = 1.0f, h = 0.5f;
+    mk_input(m, "x", ONNXBN_FLOAT, 2, xd);
+    mk_init_f32(m, "r2", 1, one, &r2);
+    mk_init_f32(m, "one", 1, one, &o);
+    mk_init_f32(m, "half", 1, one, &h);
+    mk_node_add(m, "Div", "div", "x,r2", "d");
+    mk_node_add(m, "Erf", "erf", "d", "e");
+    mk_node_add(m, "Add", "add1", "e,one", "a");
+    mk_node_add(m, "Mul", "mul0", "x,a", "mm");
+    mk_node_add(m, "Mul", "mul1", "mm,half", "y");
+    mk_output(m, "y", ONNXBN_FLOAT, 2, xd);
+    float *x = malloc(64 * 1024 * sizeof *x), *y1 = malloc(64 * 1024 * sizeof *y1);
+    assert_non_null(x);
+    assert_non_null(y1);
+    for (int i = 0; i < 64 * 1024; i++)
+        x[i] = (float)(i % 2001 - 1000) / 100.0f;
+    mk_feed f = {"x", 0, 2, xd, x};
+    onnxbn_session *s = mk_open_ok(m);
+    mk_run_ok(s, 1, &f);
+    memcpy(y1, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)), 64 * 1024 * sizeof *y1);
+    onnxbn_session_free(s);
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
+    opt.threads = 2;
+    onnxbn_model *md = NULL;
+    onnxbn_error err = {0};
+    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &md, &err) ||
+        onnxbn_session_new(md, &opt, &s, &err))
+        fail_msg("open: %s", err.msg);
+    free(buf);
+    mk_run_ok(s, 1, &f);
+    mk_expect_bytes(s, 0, ONNXBN_FLOAT, 2, xd, y1);
+    onnxbn_session_free(s);
+    free(x);
+    free(y1);
+    mk_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(silu_fused),
         cmocka_unit_test(not_silu),
+        cmocka_unit_test(gelu_fused),
+        cmocka_unit_test(gelu_threads),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }
