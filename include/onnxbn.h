@@ -243,7 +243,8 @@ ONNXBN_API const onnxbn_value_info *onnxbn_model_output(const onnxbn_model *m, s
 
 /* ---- Sessions -----------------------------------------------------------------------------
  * A session runs one model. Work that depends only on the model is done once; work that depends
- * on input shapes is done once per new set of shapes.
+ * on input shapes is done once per new set of shapes, and kept for the last 4 sets used (within
+ * the memory limit), so alternating shapes (batch 1, 8, 1, 8 ...) do not plan again.
  * Threads: sessions are independent; each thread may run its own session in parallel with the
  * others (they share no mutable state), with the same results as one thread alone. One session
  * runs one call at a time: a second onnxbn_session_run on a session whose run has not returned
@@ -293,7 +294,7 @@ ONNXBN_API bool onnxbn_session_profile_get(const onnxbn_session *s, size_t i, co
 ONNXBN_API void onnxbn_session_profile_reset(onnxbn_session *s);
 
 /* Activation memory of the session's plan for the current input shapes (made at open when every
- * input shape is fixed, else by the first run, and again when the shapes change). Intermediate
+ * input shape is fixed, else by the first run of those shapes). Intermediate
  * tensors and the nodes' scratch share one arena, each buffer placed by when it is live; views
  * (Reshape, Flatten ...), activations computed inside the layer before them and in-place
  * element-wise nodes add no buffer.

@@ -8,6 +8,8 @@
 #   /usr/bin/python3 models/export_torch.py vision        segmentation, detection, flow, transformers
 #                                                         into models/vision/ (each twice: BN kept,
 #                                                         and torch's default export)
+#   /usr/bin/python3 models/export_torch.py families      issue 17's speed families into models/families/
+#                                                         (both exports; bench/families.sh)
 #   /usr/bin/python3 models/export_torch.py memory        the four of bench/memory.sh (resnet50 and
 #                                                         convnext_tiny into models/big/memory/)
 #   /usr/bin/python3 models/export_torch.py resnet18@11   one model at another opset (resnet18_opset11)
@@ -370,6 +372,13 @@ def vision_ctor(kind, name):
             return LastFlow(getattr(flow, name)(weights=None))
         if kind == "unet":
             return UNet()
+        if kind == "video":
+            import torchvision.models.video as video
+            return getattr(video, name)(weights=None)
+        if name in ("googlenet", "inception_v3"):
+            # init_weights=None warns and then means True; the auxiliary classifiers run only in
+            # training mode, so they are not in the eval-mode graph.
+            return getattr(tvm, name)(weights=None, init_weights=True)
         return getattr(tvm, name)(weights=None)
     return make
 
@@ -396,6 +405,22 @@ VISION = {
 }
 VISION_DETECTION = [n for n, v in VISION.items() if v[0] == "det"]
 
+# Issue 17's speed families (made on demand into models/families/, both exports as for vision):
+# the torchvision classification models up to 200 MB of weights (wide_resnet50_2, 263 MB, is not)
+# and the video models. swin_t and maxvit_t are the vision group's (models/vision/). The batch
+# axis is left free (dim 'N') so that one file also serves the batch-8 and batch-32 rows.
+FAMILY_CLS = ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "regnet_x_400mf",
+              "regnet_x_800mf", "regnet_y_400mf", "regnet_y_800mf", "densenet121", "googlenet",
+              "inception_v3", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+              "mnasnet0_5", "mnasnet1_0", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+              "squeezenet1_0", "squeezenet1_1", "efficientnet_b0", "efficientnet_b1",
+              "efficientnet_v2_s", "convnext_tiny"]
+FAMILY_VIDEO = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d"]
+FAMILIES = {n: ("cls", [(1, 3, 299, 299) if n == "inception_v3" else (1, 3, 224, 224)], 13, ["output"])
+            for n in FAMILY_CLS}
+FAMILIES.update({n: ("video", [(1, 3, 16, 224, 224) if n == "s3d" else (1, 3, 16, 112, 112)], 13,
+                     ["output"]) for n in FAMILY_VIDEO})
+
 
 def write_any(path, arr, name):
     """write_tensor for any dtype (detection's labels are int64)."""
@@ -404,12 +429,14 @@ def write_any(path, arr, name):
         f.write(t.SerializeToString())
 
 
-def export_vision(name, out_root, only=None):
+def export_vision(name, out_root, only=None, family=False):
     """Both exports of one vision model, each with torch's float32 outputs for the same seeded
     input. only: 'kept' or 'default' for one of the two."""
-    if name not in VISION:
+    table = FAMILIES if family else VISION
+    if name not in table:
         sys.exit(f"export_torch.py: unknown vision model '{name}' (see --list)")
-    kind, in_shapes, opset, out_names = VISION[name]
+    kind, in_shapes, opset, out_names = table[name]
+    dyn = {n: {0: "N"} for n in ["input"] + out_names} if table is FAMILIES else None
     t0 = time.time()
     seed = seed_of(name)
     torch.manual_seed(seed)
@@ -441,7 +468,8 @@ def export_vision(name, out_root, only=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, tuple(inputs), path, input_names=in_names,
-                              output_names=out_names, opset_version=opset, export_params=True, **kwargs)
+                              output_names=out_names, opset_version=opset, export_params=True,
+                              dynamic_axes=dyn, **kwargs)
         m = onnx.load(path)
         onnx.checker.check_model(m)
         n_graph = sum(1 for n in m.graph.node if n.op_type == "BatchNormalization")
@@ -629,6 +657,9 @@ def expand(names):
             out += MEMORY_NAMES
         elif n == "vision":
             out += list(VISION)
+        elif n == "families":
+            # prefixed: resnet18 alone is the `big` group's (models/big/, batch fixed)
+            out += ["families/" + n for n in FAMILIES] + ["swin_t", "maxvit_t"]
         else:
             out.append(n)
     return out
@@ -690,7 +721,8 @@ def main():
                     "randomised BN statistics, torch outputs as the reference).")
     ap.add_argument("models", nargs="*", default=["small"],
                     help="model names, NAME@OPSET, or the groups 'small' (default), 'big', 'memory' "
-                         "(the four networks of bench/memory.sh) and 'vision' (issue 14's segmentation, "
+                         "(the four networks of bench/memory.sh), 'families' (issue 17's, into models/families/) "
+                         "and 'vision' (issue 14's segmentation, "
                          "detection, flow and transformer exports, into models/vision/NAME and "
                          "NAME_default)")
     ap.add_argument("--opset", type=int, help=f"opset for names without @OPSET (default {DEFAULT_OPSET}); "
@@ -711,16 +743,19 @@ def main():
         print("big:  ", " ".join(BIG_NAMES + BIG_EXTRA))
         print("memory:", " ".join(MEMORY_NAMES))
         print("vision:", " ".join(VISION))
+        print("families:", " ".join(list(FAMILIES) + ["swin_t", "maxvit_t"]),
+              "(as families/NAME alone; swin_t and maxvit_t are the vision group's)")
         return
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     if args.verify:
         sys.exit(verify(expand(args.models), args))
     for spec in expand(args.models):
-        base, _, at = spec.partition("@")
-        if base in VISION:
+        family = spec.startswith("families/")
+        base, _, at = spec.removeprefix("families/").partition("@")
+        if base in VISION or family:
             # Fixed opsets (those the issue names), so no @OPSET; two folders per model.
-            root = args.out or os.path.join(HERE, "vision")
+            root = args.out or os.path.join(HERE, "families" if family else "vision")
             have = [os.path.exists(os.path.join(root, d, "test_data_set_0", "output_0.pb"))
                     for d in (base, base + "_default")]
             if args.missing_only and all(have):
@@ -729,7 +764,7 @@ def main():
             only = None
             if args.missing_only and any(have):
                 only = "default" if have[0] else "kept"
-            export_vision(base, root, only)
+            export_vision(base, root, only, family)
             continue
         root = args.out or (HERE if base in SMALL else os.path.join(HERE, "big"))
         if base in MEMORY_EXTRA and not args.out:

@@ -99,6 +99,12 @@ struct onnxbn_kctx {
     onnxbn_stop *stop;           /* at run: the session's stop request, or NULL (never) */
     onnxbn_act act;              /* set by the planner for ONNXBN_OP_FUSE_ACT ops */
     const onnxbn_tensor *res;    /* set by the planner for ONNXBN_OP_FUSE_ADD ops, or NULL */
+    bool silu;                   /* set by the planner on a float Sigmoid whose Mul by its own input
+                                    it folded in: the node writes x·sigmoid(x) (plan.c) */
+    bool gelu;                   /* set by the planner on a float Div that starts an erf GELU whose
+                                    four other nodes it folded in: the node writes the GELU with
+                                    the constants gelu_k (divisor, addend, factor; plan.c) */
+    float gelu_k[3];
     onnxbn_subs *subs;           /* set by the planner for a node with subgraphs (If), or NULL;
                                     in[n_args..n_in) are then the values they read (graph.h) */
 };

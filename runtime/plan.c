@@ -314,6 +314,109 @@ static int fusable_add(const onnxbn_plan *p, const onnxbn_node *an, int x, int s
     return z;
 }
 
+/* SiLU as torch exports it: y = Mul(x, Sigmoid(x)) (either operand order), float, same shapes,
+ * the Sigmoid's output read by that Mul alone and not a graph output. Returns the Mul's step, or
+ * -1. The Sigmoid then writes y itself (kctx.silu) where the Mul would have: one pass, not two,
+ * and the same bits (onnxbn_silu_f32). */
+static int fusable_silu(const onnxbn_plan *p, const onnxbn_node *nd, int s)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    if (p->model->ops[nd->index].id != ONNXBN_OP_Sigmoid || nd->n_in != 1 || nd->n_out != 1 ||
+        nd->in[0] < 0 || nd->out[0] < 0)
+        return -1;
+    const int x = nd->in[0], sg = nd->out[0];
+    const onnxbn_value *v = &g->values[sg];
+    if (v->n_consumers != 1 || v->output_index >= 0)
+        return -1;
+    const onnxbn_node *mn = &g->nodes[v->consumers[0]];
+    if (!p->model->ops[mn->index].def || p->model->ops[mn->index].id != ONNXBN_OP_Mul ||
+        mn->n_in != 2 || mn->n_out != 1 || mn->out[0] < 0 || p->deferred[mn->index] ||
+        !((mn->in[0] == x && mn->in[1] == sg) || (mn->in[0] == sg && mn->in[1] == x)))
+        return -1;
+    const onnxbn_tensor *tx = &p->vals[x], *ts = &p->vals[sg], *ty = &p->vals[mn->out[0]];
+    if (tx->dtype != ONNXBN_FLOAT || ts->dtype != ONNXBN_FLOAT || ty->dtype != ONNXBN_FLOAT ||
+        tx->rank != ty->rank || !same_bytes(tx, ty) || !same_bytes(ts, ty))
+        return -1;
+    for (int d = 0; d < ty->rank; d++)
+        if (tx->dims[d] != ty->dims[d])
+            return -1;
+    return step_of(p, mn->index, s + 1);
+}
+
+/* The node that alone reads value v, when v is not a graph output and that node runs at plan
+ * time's known shapes; else -1. */
+static int sole_reader(const onnxbn_plan *p, int v)
+{
+    if (v < 0)
+        return -1;
+    const onnxbn_value *val = &p->model->graph.values[v];
+    if (val->n_consumers != 1 || val->output_index >= 0 || p->deferred[val->consumers[0]])
+        return -1;
+    return p->model->ops[val->consumers[0]].def ? val->consumers[0] : -1;
+}
+
+/* A float scalar known at plan time. */
+static bool const_scalar(const onnxbn_plan *p, int v, float *out)
+{
+    if (v < 0 || p->kind[v] != VAL_CONST || p->vals[v].dtype != ONNXBN_FLOAT || p->vals[v].numel != 1 ||
+        !p->vals[v].data)
+        return false;
+    *out = *(const float *)p->vals[v].data;
+    return true;
+}
+
+/* Node n is op with two inputs, one of them `v`; *other gets the other input. */
+static bool binary_with(const onnxbn_plan *p, int n, onnxbn_op_id op, int v, int *other)
+{
+    const onnxbn_node *nd = &p->model->graph.nodes[n];
+    if (p->model->ops[n].id != op || nd->n_in != 2 || nd->n_out != 1 || nd->out[0] < 0 ||
+        nd->in[0] == nd->in[1] || (nd->in[0] != v && nd->in[1] != v))
+        return false;
+    *other = nd->in[0] == v ? nd->in[1] : nd->in[0];
+    return true;
+}
+
+/* GELU with erf as torch exports it (nn.GELU(), approximate='none'): Div(x, c) → Erf → Add(·, 1)
+ * → Mul(x, ·) → Mul(·, 0.5), every intermediate read by the next node alone, float, x's shape
+ * throughout, the constants scalars. Fills the four nodes after the Div and the constants; the
+ * Div then writes the result in one pass (kctx.gelu, onnxbn_gelu_erf_f32, the same bits). */
+static bool fusable_gelu(const onnxbn_plan *p, const onnxbn_node *nd, int *n4, float *k)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    int other;
+    if (p->model->ops[nd->index].id != ONNXBN_OP_Div || nd->n_in != 2 || nd->n_out != 1 ||
+        nd->in[0] < 0 || nd->out[0] < 0 || !const_scalar(p, nd->in[1], &k[0]))
+        return false;
+    const int x = nd->in[0];
+    int e, a, m;
+    if ((n4[0] = sole_reader(p, nd->out[0])) < 0 || p->model->ops[n4[0]].id != ONNXBN_OP_Erf ||
+        g->nodes[n4[0]].n_in != 1 || g->nodes[n4[0]].n_out != 1 || (e = g->nodes[n4[0]].out[0]) < 0)
+        return false;
+    if ((n4[1] = sole_reader(p, e)) < 0 || !binary_with(p, n4[1], ONNXBN_OP_Add, e, &other) ||
+        !const_scalar(p, other, &k[1]))
+        return false;
+    a = g->nodes[n4[1]].out[0];
+    if ((n4[2] = sole_reader(p, a)) < 0 || !binary_with(p, n4[2], ONNXBN_OP_Mul, a, &other) || other != x)
+        return false;
+    m = g->nodes[n4[2]].out[0];
+    if ((n4[3] = sole_reader(p, m)) < 0 || !binary_with(p, n4[3], ONNXBN_OP_Mul, m, &other) ||
+        !const_scalar(p, other, &k[2]))
+        return false;
+    const int vals[] = {nd->out[0], e, a, m, g->nodes[n4[3]].out[0]};
+    const onnxbn_tensor *tx = &p->vals[x];
+    if (tx->dtype != ONNXBN_FLOAT)
+        return false;
+    for (int i = 0; i < 5; i++) {
+        const onnxbn_tensor *t = &p->vals[vals[i]];
+        if (t->dtype != ONNXBN_FLOAT || t->rank != tx->rank || !same_bytes(t, tx))
+            return false;
+        for (int d = 0; d < t->rank; d++)
+            if (t->dims[d] != tx->dims[d])
+                return false;
+    }
+    return true;
+}
+
 /* Views and fused activations: decided per step, before lifetimes are known. Marks skip[s]. */
 static void share_views(onnxbn_plan *p, int *parent, bool *skip)
 {
@@ -337,6 +440,31 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
                 parent[nd->out[0]] = root_of(parent, nd->in[0]);
                 skip[s] = true;
             }
+            continue;
+        }
+        int n4[4];
+        float k[3];
+        if (fusable_gelu(p, nd, n4, k)) {
+            int t4[4], from = s + 1;
+            bool ok = true;
+            for (int i = 0; i < 4 && ok; i++)
+                ok = (t4[i] = step_of(p, n4[i], from)) >= 0 && !skip[t4[i]];
+            if (ok) {
+                onnxbn_kctx *c = &p->ctx[nd->index];
+                c->gelu = true;
+                memcpy(c->gelu_k, k, sizeof k);
+                for (int i = 0; i < 4; i++) {
+                    parent[g->nodes[n4[i]].out[0]] = nd->out[0];
+                    skip[t4[i]] = true;
+                }
+                continue;
+            }
+        }
+        int m = fusable_silu(p, nd, s);
+        if (m >= 0) {
+            p->ctx[nd->index].silu = true;
+            parent[g->nodes[p->steps[m]].out[0]] = nd->out[0];
+            skip[m] = true;
             continue;
         }
         if (!(flags & ONNXBN_OP_FUSE_ACT) || nd->n_out < 1 || nd->out[0] < 0)
@@ -611,9 +739,10 @@ static onnxbn_status fold_kept(onnxbn_plan *p, onnxbn_kctx *c, onnxbn_kept *kept
         return st;
     for (int k = 0; k < nd->n_out; k++) {
         int id = nd->out[k];
-        if (id < 0)
+        /* A kept value other plans still borrow stays; this plan keeps its own (the session
+         * holds several plans, plancache.c). */
+        if (id < 0 || kept->vals[id].data)
             continue;
-        onnxbn_tensor_release(&kept->vals[id]);
         kept->vals[id] = p->vals[id];
         p->vals[id].owns = false;
     }

@@ -1,5 +1,5 @@
 /* session.c — the public session: decodes the weights once, checks inputs against what the model
- * declares, keeps the plan for the current input shapes and re-plans only when they change. */
+ * declares, keeps a plan per input-shape signature (plancache.c) and plans only shapes not seen. */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 
 #include "abi.h"
 #include "kernels/gemm.h"
-#include "plan.h"
+#include "plancache.h"
 #include "subgraph.h"
 #include "threadpool.h"
 
@@ -17,7 +17,8 @@ struct onnxbn_session {
     onnxbn_model *model;
     onnxbn_tensor *inits;     /* decoded initializers, by position in graph.initializer */
     uint64_t budget;          /* bytes left under max_memory after the weights */
-    onnxbn_plan *plan;
+    onnxbn_plan *plan;        /* the current plan: cache.plan[0], or NULL */
+    onnxbn_plancache cache;   /* plans per input-shape signature, most recently used first */
     uint64_t plan_builds;     /* plans made (or tried) since open (onnxbn_session_plan_builds) */
     bool ran;
     uint64_t *prof_ns, *prof_runs; /* per node index, with options.profile */
@@ -36,7 +37,7 @@ void onnxbn_session_free(onnxbn_session *s)
 {
     if (!s)
         return;
-    onnxbn_plan_free(s->plan);
+    onnxbn_plancache_drop(&s->cache, true);
     onnxbn_pool_free(s->pool);
     if (s->model)
         onnxbn_kept_free(&s->kept, s->model->graph.n_values);
@@ -81,6 +82,38 @@ static onnxbn_status check_tensor_type(const onnxbn_value *v, const char *what, 
 
 /* What a session cannot run: unknown operators, opsets newer than onnxbn knows (an op could have
  * changed meaning there), and non-tensor graph inputs/outputs. */
+/* A plan for shapes the cache does not hold. It is built within what the budget leaves after
+ * the plans kept; when that is too little, the kept plans go and it is built again with the
+ * whole budget, so a model that fits alone runs as it did before plans were cached. */
+static onnxbn_status new_plan(onnxbn_session *s, int n, const int *ids,
+                              const onnxbn_tensor *const *fed, const bool *need_value,
+                              onnxbn_error *err)
+{
+    onnxbn_plancache *c = &s->cache;
+    onnxbn_plancache_make_room(c);
+    onnxbn_plan *p = NULL;
+    uint64_t held = onnxbn_plancache_bytes(c, 0);
+    uint64_t budget = held < s->budget ? s->budget - held : 0;
+    onnxbn_status st = onnxbn_plan_build(s->model, s->inits, n, ids, fed, need_value, &s->kept,
+                                         budget, &p, err);
+    s->plan_builds++;
+    if (st == ONNXBN_ERR_LIMIT && c->n) {
+        onnxbn_plancache_drop(c, true);
+        s->plan = NULL;
+        budget = s->budget;
+        st = onnxbn_plan_build(s->model, s->inits, n, ids, fed, need_value, &s->kept, budget, &p,
+                               err);
+        s->plan_builds++;
+    }
+    if (!st) {
+        p->pool = s->pool;
+        onnxbn_plancache_add(c, p, budget - p->run_budget);
+        onnxbn_plancache_fit(c, s->budget);
+    }
+    s->plan = c->n ? c->plan[0] : NULL;
+    return st;
+}
+
 static onnxbn_status check_ops(const onnxbn_model *m, onnxbn_error *err)
 {
     const onnxbn_graph *g = &m->graph;
@@ -243,6 +276,7 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     }
     s->model = model;
+    s->cache.cap = ONNXBN_PLAN_CACHE_DEFAULT;
     atomic_flag_clear(&s->busy);
     atomic_init(&s->stop.cancel, false);
     atomic_init(&s->timeout_ns, 0);
@@ -291,13 +325,8 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         all_static = static_input(&model->in_info[i], &shapes[i]);
         ptrs[i] = &shapes[i];
     }
-    if (!st && all_static) {
-        st = onnxbn_plan_build(model, s->inits, n, g->inputs, ptrs, NULL, &s->kept, s->budget,
-                               &s->plan, err);
-        s->plan_builds++;
-    }
-    if (!st && s->plan)
-        s->plan->pool = s->pool;
+    if (!st && all_static)
+        st = new_plan(s, n, g->inputs, ptrs, NULL, err);
     free(shapes);
     free(ptrs);
     if (st) {
@@ -495,13 +524,12 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
             memcpy(fed, inputs, n * sizeof *fed);
         sort_fed((int)n, ids, fed);
         if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
-            onnxbn_plan_free(s->plan);
-            s->plan = NULL;
-            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, &s->kept,
-                                   s->budget, &s->plan, err);
-            s->plan_builds++;
-            if (!st)
-                s->plan->pool = s->pool;
+            if (onnxbn_plancache_find(&s->cache, (int)n, ids, fed)) {
+                onnxbn_plancache_fit(&s->cache, s->budget);
+                s->plan = s->cache.plan[0];
+            } else {
+                st = new_plan(s, (int)n, ids, fed, s->need_value, err);
+            }
         }
     }
     if (!st)
@@ -527,6 +555,14 @@ void onnxbn_session_unkey_inputs(onnxbn_session *s, int n)
 }
 
 uint64_t onnxbn_session_plan_builds(const onnxbn_session *s) { return s ? s->plan_builds : 0; }
+
+void onnxbn_session_set_plan_cache(onnxbn_session *s, int cap)
+{
+    onnxbn_plancache_set_cap(&s->cache, cap);
+    s->plan = s->cache.n ? s->cache.plan[0] : NULL;
+}
+
+int onnxbn_session_plan_count(const onnxbn_session *s) { return s ? s->cache.n : 0; }
 
 int onnxbn_session_deferred_steps(const onnxbn_session *s)
 {

@@ -156,6 +156,34 @@ ONNXBN_CLONE_BODY void sigmoid_f32_body(const float *x, float *y, size_t n)
 }
 ONNXBN_CLONES(static, sigmoid_f32, (const float *x, float *y, size_t n), (x, y, n))
 
+ONNXBN_CLONE_BODY void silu_f32_body(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i], e = onnxbn_vexpf(v < 0 ? v : -v), r = 1.0f / (1.0f + e);
+        const float s = v >= 0 ? r : e * r;
+        y[i] = v * s;
+    }
+}
+ONNXBN_CLONES(static, silu_f32, (const float *x, float *y, size_t n), (x, y, n))
+
+void onnxbn_silu_f32(const float *x, float *y, size_t n) { silu_f32(x, y, n); }
+
+ONNXBN_CLONE_BODY void gelu_erf_f32_body(const float *x, float *y, size_t n, float c, float one,
+                                         float half)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i], d = v / c, e = onnxbn_verff(d), a = e + one, m = v * a;
+        y[i] = m * half;
+    }
+}
+ONNXBN_CLONES(static, gelu_erf_f32, (const float *x, float *y, size_t n, float c, float one, float half),
+              (x, y, n, c, one, half))
+
+void onnxbn_gelu_erf_f32(const float *x, float *y, size_t n, const float *k)
+{
+    gelu_erf_f32(x, y, n, k[0], k[1], k[2]);
+}
+
 void onnxbn_unary_f32(onnxbn_unop op, float a, float b, const float *x, float *y, size_t n)
 {
     switch (op) {

@@ -45,6 +45,12 @@ void onnxbn_unary(onnxbn_unop op, onnxbn_dtype t, double a, double b, const void
                   size_t n);
 /* The float loops themselves (what onnxbn_unary calls for float). */
 void onnxbn_unary_f32(onnxbn_unop op, float a, float b, const float *x, float *y, size_t n);
+/* y = x · sigmoid(x) (SiLU): the Sigmoid kernel's float bits times x, rounded once, so it equals
+ * Sigmoid then Mul by x bit for bit (the planner fuses that pair into the Sigmoid node). y may be x. */
+void onnxbn_silu_f32(const float *x, float *y, size_t n);
+/* GELU with erf as torch exports it, Mul(Mul(x, Add(Erf(Div(x, k[0])), k[1])), k[2]): the same
+ * five roundings in the same order (the Erf kernel's own), so the same bits as the five nodes. */
+void onnxbn_gelu_erf_f32(const float *x, float *y, size_t n, const float *k);
 void onnxbn_unary_f64(onnxbn_unop op, double a, double b, const double *x, double *y, size_t n);
 
 /* y = min(max(x, *lo), *hi) for any numeric t: so lo > hi gives hi everywhere, and a NaN x stays

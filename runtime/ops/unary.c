@@ -52,6 +52,10 @@ onnxbn_status onnxbn_unary_run(onnxbn_kctx *c, const onnxbn_unary_kind *k)
     onnxbn_status st = unary_params(c, k, &a, &b);
     if (st || !y)
         return st;
+    if (c->silu && x->dtype == ONNXBN_FLOAT) {
+        onnxbn_silu_f32(x->data, y->data, (size_t)x->numel);
+        return ONNXBN_OK;
+    }
     onnxbn_unary(k->op, x->dtype, a, b, x->data, y->data, (size_t)x->numel);
     return ONNXBN_OK;
 }
