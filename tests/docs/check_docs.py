@@ -170,8 +170,12 @@ class Checker:
 
     def sh(self, script, wd):
         env = dict(self.env, PWD=wd, OLDPWD=wd)
-        p = subprocess.run(["bash", "-c", script], cwd=wd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        try:
+            p = subprocess.run(["bash", "-c", script], cwd=wd, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode("utf-8", "replace")
+            return 124, out + f"\n(killed after {TIMEOUT} s)"
         return p.returncode, p.stdout.decode("utf-8", "replace")
 
     def run_source(self, block, wd):
