@@ -58,7 +58,8 @@ class Block:
 
 def parse(path, rel):
     """Fenced blocks of one file, each with the directive just before it."""
-    lines = open(path, encoding="utf-8").read().split("\n")
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
     blocks, i, last, last_end = [], 0, None, -10
     pending = {}
     while i < len(lines):
@@ -309,7 +310,9 @@ def main(argv):
     c = Checker(argv[1], argv[2])
     for rel in c.files(argv[3:]):
         full = os.path.join(c.src, rel)
-        if GENERATED in open(full, encoding="utf-8").read(2000):
+        with open(full, encoding="utf-8") as f:
+            head = f.read(2000)
+        if GENERATED in head:
             continue
         c.check_file(full, rel)
     for s in c.checked:
