@@ -22,6 +22,8 @@
 #                      (timings, rounding that differs with the CPU); integers stay exact
 #   numbers rtol=X (reason)  the same numbers match within relative tolerance X instead
 #   counts (reason)    every number in the output matches any number (counts that change)
+#   needs MODULE...    with another directive: when /usr/bin/python3 cannot import a MODULE, this
+#                      block and the rest of its page are skipped (the suite runs without torch)
 # In an output, a line that is only `...` stands for any number of lines.
 # Blocks of one file run in order in one work folder that has the source tree's top-level entries
 # as symlinks and `build` pointing at BUILD_DIR, so commands written for the repository root run
@@ -43,7 +45,18 @@ RUNNABLE = {"sh", "bash", "shell", "console", "python", "py", "c"}
 PLAIN = {"", "text", "console", "output"}
 TIMEOUT = 120
 ACTIONS = ("skip", "example", "run", "file", "files", "prompt")  # one per block; numbers/counts go with any
-KINDS = ACTIONS + ("numbers", "counts")
+KINDS = ACTIONS + ("numbers", "counts", "needs")
+
+
+def missing_modules(arg):
+    """Python modules of a `needs` directive (`needs torch torchvision`) that /usr/bin/python3
+    cannot import."""
+    out = []
+    for mod in arg.split():
+        r = subprocess.run(["/usr/bin/python3", "-c", f"import {mod}"], capture_output=True)
+        if r.returncode:
+            out.append(mod)
+    return out
 
 
 class Block:
@@ -238,6 +251,13 @@ class Checker:
                 if bad:
                     self.fail(b, "; ".join(bad))
                     continue
+                if "needs" in b.directive:
+                    gone = missing_modules(b.directive["needs"])
+                    if gone:
+                        # This block and the rest of the page, which builds on what it makes.
+                        self.skipped.append(f"{b.where()} and the rest of {rel}: needs "
+                                            f"{' '.join(gone)}, not installed")
+                        break
                 kind = next((k for k in ACTIONS if k in b.directive), None)
                 arg = b.directive.get(kind, "")
                 nxt = next((n for n in blocks if n.follows is b), None)

@@ -55,6 +55,16 @@ class CheckDocs(unittest.TestCase):
         self.assertEqual(run(doc % "9 passed, 1 failed")[0], [])
         self.assertEqual(len(run(doc % "9 passed, 1 errors")[0]), 1)
 
+    def test_needs_skips_the_rest_of_the_page(self):
+        doc = ("<!-- docs-check: run -->\n<!-- docs-check: needs %s -->\n```sh\ntrue\n```\n\n"
+               "```\n$ echo hi\nho\n```\n")
+        fails, _, skipped = run(doc % "no_such_module_xyz")
+        self.assertEqual(fails, [])  # the wrong block after it is not run either
+        self.assertEqual(len(skipped), 1)
+        self.assertIn("needs no_such_module_xyz", skipped[0])
+        fails, _, skipped = run(doc % "json")  # importable: both run, the wrong one fails
+        self.assertEqual((len(fails), skipped), (1, []))
+
     def test_output_after_code(self):
         fails, checked, _ = run("```python\nprint(6 * 7)\n```\n\n```\n42\n```\n")
         self.assertEqual((fails, len(checked)), ([], 1))
