@@ -412,6 +412,65 @@ static void test_layernorm_kernel(void **state)
         }
 }
 
+/* LayerNormalization on two threads (512 rows of 96, above the size at which ops/norm.c shares
+ * the rows out) gives one thread's bits: Y and the Mean and InvStdDev outputs. */
+static float *ln_threads_run(int threads, const float *x, const float *sc, const float *bs,
+                             size_t out_floats)
+{
+    const int64_t d[] = {4, 128, 96}, sd[] = {96};
+    one_node o = model("LayerNormalization", 17, "x,s,b", "y,mean,inv");
+    uint8_t *buf;
+    size_t len;
+    onnxbn_model *model = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_error err = {0};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
+    buf = mk_pack(o.m, &len);
+    mk_free(o.m);
+    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err) ||
+        onnxbn_session_new(model, &opt, &s, &err))
+        fail_msg("%s", err.msg);
+    free(buf);
+    mk_feed f[] = {{"x", 0, 3, d, x}, {"s", 0, 1, sd, sc}, {"b", 0, 1, sd, bs}};
+    if (mk_run(s, 3, f, &err))
+        fail_msg("%s", err.msg);
+    float *out = malloc(out_floats * sizeof *out);
+    assert_non_null(out);
+    size_t at = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const onnxbn_tensor *t = onnxbn_session_output(s, i);
+        const size_t n = (size_t)onnxbn_tensor_numel(t);
+        assert_true(at + n <= out_floats);
+        memcpy(out + at, onnxbn_tensor_cdata(t), n * sizeof *out);
+        at += n;
+    }
+    assert_int_equal(at, out_floats);
+    onnxbn_session_free(s); /* and the model, which the session took */
+    return out;
+}
+
+static void test_layernorm_threads(void **state)
+{
+    (void)state;
+    enum { ROWS = 4 * 128, N = 96, ALL = ROWS * N + 2 * ROWS };
+    float *x = malloc(ROWS * N * sizeof *x), sc[N], bs[N];
+    assert_non_null(x);
+    uint32_t seed = 7;
+    for (int i = 0; i < ROWS * N; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / (float)(1u << 22) - 2.0f + (float)(i / N % 5);
+    }
+    for (int j = 0; j < N; j++) {
+        sc[j] = 1.0f + 0.01f * (float)j;
+        bs[j] = 0.5f - 0.02f * (float)j;
+    }
+    float *one = ln_threads_run(1, x, sc, bs, ALL), *two = ln_threads_run(2, x, sc, bs, ALL);
+    assert_memory_equal(one, two, ALL * sizeof *one);
+    free(one);
+    free(two);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_instancenorm),   cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_layernorm),      cmocka_unit_test(test_mvn),
         cmocka_unit_test(test_layernorm_kernel),
+        cmocka_unit_test(test_layernorm_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
