@@ -279,10 +279,69 @@ INLINE void layernorm_any(const void *x, void *y, const void *scale, const void 
     }
 }
 
+/* LayerNormalization of float rows: the same arithmetic as layernorm_any (mean and variance in
+ * double, two passes; x − mean scaled in double, rounded, then scale and bias in float), with the
+ * sums kept in 16 double lanes and every loop vectorised per ISA level. Only the order in which
+ * the double sums are added differs, far below a float's rounding. On Swin's rows (96-768 wide)
+ * the scalar body, built for baseline SSE2, ran 8.6-10.6 GB/s, this one 9.9-18 GB/s (AVX-512). */
+#define LANES 16
+/* Σ x (sq false) or Σ (x − mu)² (sq true) over 16 double lanes, then the tail, then the lanes. */
+ONNXBN_CLONE_BODY double ln_sum16(const float *x, int64_t n, double mu, bool sq)
+{
+    double sl[LANES] = {0}, s = 0.0;
+    int64_t j = 0;
+    if (sq)
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                const double d = (double)x[j + l] - mu;
+                sl[l] += d * d;
+            }
+    else
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++)
+                sl[l] += (double)x[j + l];
+    for (; j < n; j++) {
+        const double d = (double)x[j] - mu;
+        s += sq ? d * d : (double)x[j];
+    }
+    for (int l = 0; l < LANES; l++)
+        s += sl[l];
+    return s;
+}
+
+ONNXBN_CLONE_BODY void ln_rows_f32_body(const float *x, float *y, const float *s, const float *b,
+                                        int64_t rows, int64_t n, double eps, double *mean,
+                                        double *inv)
+{
+    for (int64_t r = 0; r < rows; r++, x += n, y += n) {
+        const double mu = ln_sum16(x, n, 0.0, false) / (double)n;
+        const double var = ln_sum16(x, n, mu, true) / (double)n;
+        const double k = 1.0 / sqrt(var + eps);
+        if (mean)
+            mean[r] = mu;
+        if (inv)
+            inv[r] = k;
+        if (b)
+            for (int64_t j = 0; j < n; j++)
+                y[j] = (float)(((double)x[j] - mu) * k) * s[j] + b[j];
+        else
+            for (int64_t j = 0; j < n; j++)
+                y[j] = (float)(((double)x[j] - mu) * k) * s[j] + 0.0f;
+    }
+}
+ONNXBN_CLONES(static, ln_rows_f32,
+              (const float *x, float *y, const float *s, const float *b, int64_t rows, int64_t n,
+               double eps, double *mean, double *inv),
+              (x, y, s, b, rows, n, eps, mean, inv))
+#undef LANES
+
 void onnxbn_layernorm_f32(const float *x, float *y, const float *scale, const float *bias,
                           int64_t rows, int64_t n, double eps, double *mean, double *inv)
 {
-    layernorm_any(x, y, scale, bias, rows, n, eps, mean, inv, false);
+    if (n > 0)
+        ln_rows_f32(x, y, scale, bias, rows, n, eps, mean, inv);
+    else
+        layernorm_any(x, y, scale, bias, rows, n, eps, mean, inv, false);
 }
 
 void onnxbn_layernorm_f64(const double *x, double *y, const double *scale, const double *bias,

@@ -48,22 +48,37 @@ void onnxbn_sgemm_cols(onnxbn_pool *pool, bool trans_a, bool trans_b, size_t M, 
 
 typedef struct packed_job {
     size_t M, N, K, lda, ldc, tasks;
+    bool by_rows;
     const float *A, *Bp, *bias;
     float *C;
     onnxbn_act act;
 } packed_job;
 
-/* Task t: its share of the column panels. */
+/* Task t: its share of the column panels, or of the rows (every panel). */
 static void packed_task(void *arg, size_t t, int thread)
 {
     (void)thread;
     const packed_job *j = arg;
-    const size_t panels = (j->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
     size_t lo, hi;
+    if (j->by_rows) {
+        onnxbn_split(j->M, j->tasks, t, 8, &lo, &hi);
+        if (lo < hi)
+            onnxbn_sgemm_packed(hi - lo, j->N, j->K, j->A + lo * j->lda, j->lda, j->Bp, j->bias,
+                                j->act.kind, j->act.lo, j->act.hi, j->C + lo * j->ldc, j->ldc, 0,
+                                j->N);
+        return;
+    }
+    const size_t panels = (j->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
     onnxbn_split(panels, j->tasks, t, 1, &lo, &hi);
     onnxbn_sgemm_packed(j->M, j->N, j->K, j->A, j->lda, j->Bp, j->bias, j->act.kind, j->act.lo,
                         j->act.hi, j->C, j->ldc, lo * ONNXBN_SGEMM_PANEL, hi * ONNXBN_SGEMM_PANEL);
 }
+
+/* Rows instead of panels when the panels do not share out evenly (a transformer's Linear at 96 or
+ * 288 columns is 3 or 9 panels: 2 threads would get 2 and 1, 5 and 4) and there are rows enough
+ * for every thread to keep whole row chunks; each thread then reads all of B, which the panel
+ * split would not, so a split that is already even stays by panels. */
+enum { ROWS_MIN_PER_THREAD = 96 };
 
 void onnxbn_sgemm_packed_cols(onnxbn_pool *pool, size_t M, size_t N, size_t K, const float *A,
                               size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
@@ -71,6 +86,14 @@ void onnxbn_sgemm_packed_cols(onnxbn_pool *pool, size_t M, size_t N, size_t K, c
 {
     const size_t panels = (N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
     const size_t nth = (size_t)onnxbn_pool_threads(pool);
-    packed_job j = {M, N, K, lda, ldc, panels < nth ? panels : nth, A, Bp, bias, C, act};
+    packed_job j = {M, N, K, lda, ldc, panels < nth ? panels : nth, false, A, Bp, bias, C, act};
+    if (nth > 1 && M >= ROWS_MIN_PER_THREAD * nth) {
+        /* the panel split's busiest thread does ceil(panels/nth) panels; even work is panels/nth */
+        const size_t most = (panels + nth - 1) / nth;
+        if (panels * 20 < most * nth * 19) { /* below 95 % of even */
+            j.by_rows = true;
+            j.tasks = nth;
+        }
+    }
     onnxbn_pool_run(pool, j.tasks, packed_task, &j);
 }

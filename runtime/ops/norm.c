@@ -7,6 +7,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/norm.h"
 #include "op.h"
+#include "threadpool.h"
 
 static const onnxbn_attr_spec softmax_attrs[] = {
     {"axis", ONNXBN_ATTR_INT, false, 1, 0},
@@ -532,6 +533,28 @@ static void ln_expand(const onnxbn_tensor *p, const int64_t *str, int m, const i
     }
 }
 
+/* Float rows shared out over the session's threads: rows are independent, so the bits are those
+ * of one thread. Below LN_SPLIT_MIN elements the pool's round trip would cost more than it saves. */
+enum { LN_SPLIT_MIN = 1 << 15 };
+typedef struct ln_job {
+    const float *x, *s, *b;
+    float *y;
+    int64_t rows, n;
+    double eps, *mean, *inv;
+    size_t parts;
+} ln_job;
+
+static void ln_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const ln_job *j = arg;
+    size_t lo, hi;
+    onnxbn_split((size_t)j->rows, j->parts, t, 1, &lo, &hi);
+    if (lo < hi)
+        onnxbn_layernorm_f32(j->x + lo * (size_t)j->n, j->y + lo * (size_t)j->n, j->s, j->b,
+                             (int64_t)(hi - lo), j->n, j->eps, j->mean + lo, j->inv + lo);
+}
+
 static onnxbn_status ln_run(onnxbn_kctx *c)
 {
     const ln_cfg *g = c->state;
@@ -561,7 +584,13 @@ static onnxbn_status ln_run(onnxbn_kctx *c)
     ln_expand(onnxbn_in(c, 1), g->sstr[0], g->m, tail, g->n, sc, !f32);
     if (bias)
         ln_expand(bias, g->sstr[1], g->m, tail, g->n, bs, !f32);
-    if (f32)
+    const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
+    if (f32 && nth > 1 && g->rows > 1 && x->numel >= LN_SPLIT_MIN) {
+        ln_job j = {x->data, (const float *)sc, bias ? (const float *)bs : NULL, y->data,
+                    g->rows, g->n, g->eps, mean, inv,
+                    (size_t)g->rows < nth ? (size_t)g->rows : nth};
+        onnxbn_pool_run(c->pool, j.parts, ln_task, &j);
+    } else if (f32)
         onnxbn_layernorm_f32(x->data, y->data, (const float *)sc, bias ? (const float *)bs : NULL,
                              g->rows, g->n, g->eps, mean, inv);
     else if (x->dtype == ONNXBN_DOUBLE)

@@ -14,6 +14,8 @@
 #include "core.h"
 #include "kernels/gemm.h"
 #include "mkmodel.h"
+#include "ops/gemm_cols.h"
+#include "threadpool.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -309,6 +311,48 @@ static void test_operators_threads(void **state)
     }
 }
 
+/* onnxbn_sgemm_packed_cols on two threads: panels that do not share out evenly (96 columns: 3
+ * panels; 288: 9) with rows enough are split by rows, the rest by panels; either way the result
+ * is the double reference's and the same bits as one thread. */
+static void test_cols_split_rows(void **state)
+{
+    (void)state;
+    const size_t Ms[] = {1, 191, 192, 300, 3136};
+    const size_t Ns[] = {96, 288, 64, 40};
+    enum { K = 70 };
+    onnxbn_pool *pool = NULL;
+    onnxbn_error err = {0};
+    if (onnxbn_pool_new(2, &pool, &err))
+        fail_msg("%s", err.msg);
+    const onnxbn_act relu = {.kind = ONNXBN_ACT_RELU};
+    for (size_t mi = 0; mi < COUNT(Ms); mi++)
+        for (size_t ni = 0; ni < COUNT(Ns); ni++) {
+            const size_t M = Ms[mi], N = Ns[ni], ldc = N + 5;
+            float *A = malloc(M * K * sizeof *A), *B = malloc(K * N * sizeof *B);
+            float *bias = malloc(N * sizeof *bias), *one = malloc(M * ldc * sizeof *one);
+            float *two = malloc(M * ldc * sizeof *two);
+            float *Bp = onnxbn_alloc(onnxbn_sgemm_packed_floats(K, N) * sizeof(float));
+            assert_true(A && B && bias && one && two && Bp);
+            fill(A, M * K, (uint32_t)(M + 11));
+            fill(B, K * N, (uint32_t)(N + 5));
+            fill(bias, N, (uint32_t)(N + 1));
+            onnxbn_sgemm_pack_b(false, K, N, B, N, Bp);
+            for (size_t i = 0; i < M * ldc; i++)
+                one[i] = two[i] = 1234.5f;
+            onnxbn_sgemm_packed_cols(NULL, M, N, K, A, K, Bp, bias, one, ldc, relu);
+            onnxbn_sgemm_packed_cols(pool, M, N, K, A, K, Bp, bias, two, ldc, relu);
+            check(M, N, K, A, B, false, bias, 1, 0, 0, two, ldc, "two threads");
+            assert_memory_equal(one, two, M * ldc * sizeof *one);
+            free(A);
+            free(B);
+            free(bias);
+            free(one);
+            free(two);
+            onnxbn_free(Bp);
+        }
+    onnxbn_pool_free(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_relu_nan_and_signed_zero),
         cmocka_unit_test(test_operators_with_weights),
         cmocka_unit_test(test_operators_threads),
+        cmocka_unit_test(test_cols_split_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* test_norm.c — Softmax, LogSoftmax, Hardmax (both axis rules), InstanceNormalization, LRN,
  * LayerNormalization and MeanVarianceNormalization through the session API, hand-computed. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <cmocka.h>
 
 #include "core.h"
+#include "kernels/isa.h"
+#include "kernels/norm.h"
 #include "mkmodel.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -349,6 +352,125 @@ static void test_mvn(void **state)
     expect_fail(&o, 1, &f3, ONNXBN_ERR_MODEL, "the default axes are 0, 2, 3");
 }
 
+/* The float LayerNormalization kernel (vectorised per ISA level: run under ONNXBN_ISA=avx512,
+ * avx2 and generic) against a double reference, at widths around its 16 lanes, with rows far
+ * from zero (a one-pass variance would cancel there), with and without bias. */
+static void test_layernorm_kernel(void **state)
+{
+    (void)state;
+    const int64_t ns[] = {1, 3, 15, 16, 17, 31, 96, 100, 768};
+    enum { ROWS = 4 };
+    uint32_t seed = 12345;
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++)
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            const int64_t n = ns[t];
+            const size_t all = (size_t)(ROWS * n);
+            float *x = malloc(all * sizeof *x), *y = malloc(all * sizeof *y);
+            float *sc = malloc((size_t)n * sizeof *sc), *bs = malloc((size_t)n * sizeof *bs);
+            double mean[ROWS], inv[ROWS];
+            assert_true(x && y && sc && bs);
+            for (int64_t i = 0; i < ROWS * n; i++) {
+                seed = seed * 1664525u + 1013904223u;
+                const float u = (float)(seed >> 8) / (float)(1u << 24) - 0.5f;
+                const int64_t r = i / n;
+                x[i] = r == 1 ? 1000.0f + u * 0.01f : r == 2 ? -3.0f * u : u * (float)(r + 1);
+            }
+            for (int64_t j = 0; j < n; j++) {
+                sc[j] = 0.5f + (float)j / (float)n;
+                bs[j] = (float)(j % 7) * 0.25f - 0.75f;
+            }
+            const float *b = with_bias ? bs : NULL;
+            onnxbn_layernorm_f32(x, y, sc, b, ROWS, n, 1e-5, mean, inv);
+            for (int r = 0; r < ROWS; r++) {
+                const float *xr = x + r * n;
+                double mu = 0, var = 0;
+                for (int64_t j = 0; j < n; j++)
+                    mu += xr[j];
+                mu /= (double)n;
+                for (int64_t j = 0; j < n; j++)
+                    var += ((double)xr[j] - mu) * ((double)xr[j] - mu);
+                var /= (double)n;
+                const double k = 1.0 / sqrt(var + 1e-5);
+                if (!(fabs(mean[r] - mu) <= 1e-12 * (fabs(mu) + 1)) ||
+                    !(fabs(inv[r] - k) <= 1e-12 * k))
+                    fail_msg("n=%lld row %d: mean %.17g inv %.17g, want %.17g %.17g", (long long)n,
+                             r, mean[r], inv[r], mu, k);
+                for (int64_t j = 0; j < n; j++) {
+                    const double z = ((double)xr[j] - mu) * k * sc[j], want = z + (b ? b[j] : 0.0);
+                    const float got = y[r * n + j];
+                    /* a float rounding of the normalised value, of its product and of the sum */
+                    if (!(fabs(got - want) <= 3.0 * FLT_EPSILON * (fabs(z) + fabs(want)) + 1e-30))
+                        fail_msg("%s n=%lld bias %d: y[%d][%lld] = %.9g, want %.9g",
+                                 onnxbn_isa_level_name(onnxbn_isa()), (long long)n, with_bias, r,
+                                 (long long)j, got, want);
+                }
+            }
+            free(x);
+            free(y);
+            free(sc);
+            free(bs);
+        }
+}
+
+/* LayerNormalization on two threads (512 rows of 96, above the size at which ops/norm.c shares
+ * the rows out) gives one thread's bits: Y and the Mean and InvStdDev outputs. */
+static float *ln_threads_run(int threads, const float *x, const float *sc, const float *bs,
+                             size_t out_floats)
+{
+    const int64_t d[] = {4, 128, 96}, sd[] = {96};
+    one_node o = model("LayerNormalization", 17, "x,s,b", "y,mean,inv");
+    uint8_t *buf;
+    size_t len;
+    onnxbn_model *model = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_error err = {0};
+    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
+    buf = mk_pack(o.m, &len);
+    mk_free(o.m);
+    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err) ||
+        onnxbn_session_new(model, &opt, &s, &err))
+        fail_msg("%s", err.msg);
+    free(buf);
+    mk_feed f[] = {{"x", 0, 3, d, x}, {"s", 0, 1, sd, sc}, {"b", 0, 1, sd, bs}};
+    if (mk_run(s, 3, f, &err))
+        fail_msg("%s", err.msg);
+    float *out = malloc(out_floats * sizeof *out);
+    assert_non_null(out);
+    size_t at = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const onnxbn_tensor *t = onnxbn_session_output(s, i);
+        const size_t n = (size_t)onnxbn_tensor_numel(t);
+        assert_true(at + n <= out_floats);
+        memcpy(out + at, onnxbn_tensor_cdata(t), n * sizeof *out);
+        at += n;
+    }
+    assert_int_equal(at, out_floats);
+    onnxbn_session_free(s); /* and the model, which the session took */
+    return out;
+}
+
+static void test_layernorm_threads(void **state)
+{
+    (void)state;
+    enum { ROWS = 4 * 128, N = 96, ALL = ROWS * N + 2 * ROWS };
+    float *x = malloc(ROWS * N * sizeof *x), sc[N], bs[N];
+    assert_non_null(x);
+    uint32_t seed = 7;
+    for (int i = 0; i < ROWS * N; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / (float)(1u << 22) - 2.0f + (float)(i / N % 5);
+    }
+    for (int j = 0; j < N; j++) {
+        sc[j] = 1.0f + 0.01f * (float)j;
+        bs[j] = 0.5f - 0.02f * (float)j;
+    }
+    float *one = ln_threads_run(1, x, sc, bs, ALL), *two = ln_threads_run(2, x, sc, bs, ALL);
+    assert_memory_equal(one, two, ALL * sizeof *one);
+    free(one);
+    free(two);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +478,8 @@ int main(void)
         cmocka_unit_test(test_hardmax),        cmocka_unit_test(test_softmax_errors),
         cmocka_unit_test(test_instancenorm),   cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_layernorm),      cmocka_unit_test(test_mvn),
+        cmocka_unit_test(test_layernorm_kernel),
+        cmocka_unit_test(test_layernorm_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
