@@ -61,7 +61,8 @@ static onnxbn_status check_node(const onnxbn_node *n, const onnxbn_node_op *o, o
 
 /* A sequence where a tensor is expected, found at load: values are sequences when a graph input
  * is declared one (or an optional of one: it may hold one), when a SEQ_OUT operator makes them,
- * or when a view that carries any kind (Identity) passes one on. An operator that takes tensors
+ * when a view that carries any kind (Identity) passes one on, or when a Loop carries one (its
+ * final value j is input 2 + j's kind: the body must keep each carried value's type). An operator that takes tensors
  * only (not VALUES) reading one is one error naming the node. What the declarations leave
  * unknown (undeclared inputs, If's outputs) is caught when the node is planned or run (plan.c). */
 static onnxbn_status check_kinds(const onnxbn_graph *g, const onnxbn_node_op *ops, onnxbn_error *err)
@@ -83,16 +84,18 @@ static onnxbn_status check_kinds(const onnxbn_graph *g, const onnxbn_node_op *op
         if (!sc || !ops[nd->index].def)
             continue;
         if (!(sc->flags & ONNXBN_OP_VALUES)) {
-            /* Loop's spec allows sequences as carried values; onnxbn's Loop carries tensors
-             * only so far, which the planner reports as UNSUPPORTED: the model is valid (the
-             * converter still works on it), so no load error here. */
-            if (strcmp(sc->name, "Loop") == 0)
-                continue;
             for (int k = 0; k < nd->n_args && !st; k++)
                 if (nd->in[k] >= 0 && seq[nd->in[k]])
                     st = onnxbn_node_err(nd, err, ONNXBN_ERR_TYPE,
-                                         "input %d ('%.100s') is a sequence; %s takes tensors", k,
-                                         g->values[nd->in[k]].name, sc->name);
+                                         "input %d ('%.100s') is a sequence; %s takes tensors",
+                                         k, g->values[nd->in[k]].name, sc->name);
+            continue;
+        }
+        if (strcmp(sc->name, "Loop") == 0) {
+            /* a carried value keeps its kind: final value j is a sequence when input 2 + j is */
+            for (int k = 0; k < nd->n_out; k++)
+                if (nd->out[k] >= 0)
+                    seq[nd->out[k]] = 2 + k < nd->n_args && nd->in[2 + k] >= 0 && seq[nd->in[2 + k]];
             continue;
         }
         const bool carry = (sc->flags & ONNXBN_OP_ALIAS_INPUT0) && nd->n_in >= 1 && nd->in[0] >= 0 &&

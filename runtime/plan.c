@@ -536,19 +536,18 @@ static void share_inplace(onnxbn_plan *p, int *parent, int *last)
 
 /* An operator that takes tensors only is never handed a sequence or an empty optional: one check
  * here (at plan time, and at the run for a deferred node) rather than one in each def; the ops
- * flagged VALUES (schema/ops.def) check their inputs' kinds themselves. */
+ * flagged VALUES (schema/ops.def) check their inputs' kinds themselves. The implicit inputs after
+ * the listed ones (names a subgraph reads from this scope) are not checked: the node only binds
+ * them, and the subgraph's own plan checks what reads them (an If branch inside a Loop body
+ * reading the body's carried sequence). */
 static onnxbn_status check_kinds(const onnxbn_kctx *c, const onnxbn_op_schema *sc)
 {
     if (sc->flags & ONNXBN_OP_VALUES)
         return ONNXBN_OK;
-    /* Loop's spec allows sequences and optionals as carried values; onnxbn's Loop carries
-     * tensors only so far: a limit of onnxbn, not a bad model. */
-    const bool limit = strcmp(onnxbn_op_name(c), "Loop") == 0;
-    for (int k = 0; k < c->n_in; k++)
+    const int n_args = onnxbn_node_arg_count(c->node);
+    for (int k = 0; k < c->n_in && k < n_args; k++)
         if (c->in[k] && c->in[k]->kind != ONNXBN_KIND_TENSOR)
-            return onnxbn_node_fail(c, limit ? ONNXBN_ERR_UNSUPPORTED : ONNXBN_ERR_TYPE,
-                                    limit ? "input %d ('%.100s') is %s; onnxbn's %s carries tensors only"
-                                          : "input %d ('%.100s') is %s; %s takes tensors",
+            return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input %d ('%.100s') is %s; %s takes tensors",
                                     k, onnxbn_node_input_name(c->node, k),
                                     onnxbn_kind_name(c->in[k]->kind), onnxbn_op_name(c));
     return ONNXBN_OK;

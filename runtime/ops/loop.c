@@ -68,8 +68,32 @@ static onnxbn_status keep_get(onnxbn_kctx *c, int n, keep **out)
     return ONNXBN_OK;
 }
 
-/* Gives slot s the shape (dtype, rank, dims), growing its buffer to at least twice what it had
- * when it must grow; the first `keep_bytes` bytes are kept. */
+/* Makes slot s hold at least `need` bytes, growing its buffer to at least twice what it had
+ * when it must grow; the first `keep_bytes` bytes are kept. s->t's shape is the caller's. */
+static onnxbn_status grow(onnxbn_kctx *c, keep *k, slot *s, size_t need, size_t keep_bytes)
+{
+    if (need <= s->cap)
+        return ONNXBN_OK;
+    size_t cap = s->cap * 2 > need ? s->cap * 2 : need;
+    if (cap < 64)
+        cap = 64;
+    if (need > KEEP_MAX || k->bytes - s->cap + cap > KEEP_MAX)
+        return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
+                                "its loop values would need more than %llu bytes",
+                                (unsigned long long)KEEP_MAX);
+    void *p = onnxbn_alloc(cap);
+    if (!p)
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+    if (keep_bytes && s->t.data)
+        memcpy(p, s->t.data, keep_bytes < s->t.nbytes ? keep_bytes : s->t.nbytes);
+    onnxbn_free(s->t.data);
+    k->bytes = k->bytes - s->cap + cap;
+    s->cap = cap;
+    s->t.data = p;
+    return ONNXBN_OK;
+}
+
+/* Gives slot s the tensor shape (dtype, rank, dims), growing it as grow() does. */
 static onnxbn_status fit(onnxbn_kctx *c, keep *k, slot *s, onnxbn_dtype dt, int rank,
                          const int64_t *dims, size_t keep_bytes)
 {
@@ -78,26 +102,8 @@ static onnxbn_status fit(onnxbn_kctx *c, keep *k, slot *s, onnxbn_dtype dt, int 
         return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "a loop value of type %s",
                                 onnxbn_dtype_name(dt));
     onnxbn_status st = onnxbn_tensor_set_shape(&t, dt, rank, dims, c->err);
-    if (st)
+    if (st || (st = grow(c, k, s, t.nbytes, keep_bytes)))
         return st;
-    if (t.nbytes > s->cap) {
-        size_t cap = s->cap * 2 > t.nbytes ? s->cap * 2 : t.nbytes;
-        if (cap < 64)
-            cap = 64;
-        if (k->bytes - s->cap + cap > KEEP_MAX)
-            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT,
-                                    "its loop values would need more than %llu bytes",
-                                    (unsigned long long)KEEP_MAX);
-        void *p = onnxbn_alloc(cap);
-        if (!p)
-            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
-        if (keep_bytes && s->t.data)
-            memcpy(p, s->t.data, keep_bytes < s->t.nbytes ? keep_bytes : s->t.nbytes);
-        onnxbn_free(s->t.data);
-        k->bytes = k->bytes - s->cap + cap;
-        s->cap = cap;
-        s->t.data = p;
-    }
     void *data = s->t.data;
     s->t = t;
     s->t.data = data;
@@ -105,11 +111,22 @@ static onnxbn_status fit(onnxbn_kctx *c, keep *k, slot *s, onnxbn_dtype dt, int 
     return ONNXBN_OK;
 }
 
+/* Slot s becomes a copy of `from`, of any kind: a sequence is sized by its whole block (headers
+ * and elements), which changes as a carried sequence grows, and copied with its headers moved
+ * (onnxbn_value_copy); an empty optional takes no bytes. */
 static onnxbn_status fit_copy(onnxbn_kctx *c, keep *k, slot *s, const onnxbn_tensor *from)
 {
-    onnxbn_status st = fit(c, k, s, from->dtype, from->rank, from->dims, 0);
-    if (!st && from->nbytes)
-        memcpy(s->t.data, from->data, from->nbytes);
+    onnxbn_status st;
+    if (from->kind == ONNXBN_KIND_TENSOR)
+        st = fit(c, k, s, from->dtype, from->rank, from->dims, 0);
+    else if (!(st = grow(c, k, s, from->nbytes, 0))) {
+        void *data = s->t.data;
+        st = onnxbn_value_shape_like(&s->t, from, c->err);
+        s->t.data = data;
+        s->t.owns = false;
+    }
+    if (!st)
+        onnxbn_value_copy(&s->t, from);
     return st;
 }
 
@@ -132,6 +149,18 @@ static onnxbn_status stop_check(onnxbn_kctx *c)
 static bool same_shape(const onnxbn_tensor *a, int rank, const int64_t *dims)
 {
     return a->rank == rank && !memcmp(a->dims, dims, (size_t)rank * sizeof *dims);
+}
+
+/* Whether a body output may follow a carried value: the same kind and element type, or an
+ * empty optional on either side (an optional carried value may be empty at one iteration and
+ * hold a value at the next, as test_loop16_seq_none's does), or an unknown element type. */
+static bool same_kind(const onnxbn_tensor *y, const onnxbn_tensor *was)
+{
+    if (y->kind == ONNXBN_KIND_NONE || was->kind == ONNXBN_KIND_NONE)
+        return true;
+    /* an empty sequence read from a file may not say its element type (test_loop13_seq's) */
+    return y->kind == was->kind && (y->dtype == was->dtype || y->dtype == ONNXBN_UNDEFINED ||
+                                    was->dtype == ONNXBN_UNDEFINED);
 }
 
 /* Body outputs, by number, checked present. */
@@ -184,6 +213,9 @@ static const onnxbn_attr_spec loop_attrs[] = {
 static onnxbn_status scalar_in(const onnxbn_kctx *c, int i, onnxbn_dtype dt, const char *what)
 {
     const onnxbn_tensor *t = c->in[i];
+    if (t->kind != ONNXBN_KIND_TENSOR)
+        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "%s '%.100s' is %s, expected a tensor", what,
+                                mv_in_name(c, i), onnxbn_kind_name(t->kind));
     if (t->dtype != dt)
         return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "%s '%.100s' is %s, expected %s", what,
                                 mv_in_name(c, i), onnxbn_dtype_name(t->dtype), onnxbn_dtype_name(dt));
@@ -269,29 +301,38 @@ static onnxbn_status loop_exec(onnxbn_kctx *c, keep **kp)
         const onnxbn_tensor *y;
         if ((st = body_out(c, 0, &y)))
             break;
-        if (y->dtype != ONNXBN_BOOL || y->numel != 1) {
+        if (y->kind != ONNXBN_KIND_TENSOR || y->dtype != ONNXBN_BOOL || y->numel != 1) {
             st = onnxbn_node_fail(c, ONNXBN_ERR_TYPE,
-                                  "subgraph 'body' output 0 (the condition) is %s of %lld "
-                                  "elements, expected one bool", onnxbn_dtype_name(y->dtype),
-                                  (long long)y->numel);
+                                  "subgraph 'body' output 0 (the condition) is %s of %s of %lld "
+                                  "elements, expected one bool", onnxbn_kind_name(y->kind),
+                                  onnxbn_dtype_name(y->dtype), (long long)y->numel);
             break;
         }
         cond = *(const uint8_t *)y->data != 0;
         for (int j = 0; j < n_carried && !st; j++) {
             if ((st = body_out(c, 1 + j, &y)))
                 break;
-            if (y->dtype != cv[j].t.dtype)
+            if (!same_kind(y, &cv[j].t)) {
+                const bool kinds = y->kind != cv[j].t.kind; /* else the element types differ */
                 st = onnxbn_node_fail(c, ONNXBN_ERR_TYPE,
                                       "subgraph 'body' output %d is %s, carried value %d ('%.100s') "
-                                      "is %s", 1 + j, onnxbn_dtype_name(y->dtype), j,
-                                      mv_in_name(c, 2 + j), onnxbn_dtype_name(cv[j].t.dtype));
-            else
+                                      "is %s", 1 + j,
+                                      kinds ? onnxbn_kind_name(y->kind) : onnxbn_dtype_name(y->dtype),
+                                      j, mv_in_name(c, 2 + j),
+                                      kinds ? onnxbn_kind_name(cv[j].t.kind)
+                                            : onnxbn_dtype_name(cv[j].t.dtype));
+            } else
                 st = fit_copy(c, k, &nx[j], y);
         }
         for (int s = 0; s < n_scan && !st; s++) {
             if ((st = body_out(c, 1 + n_carried + s, &y)))
                 break;
             slot *o = &sc[s];
+            if (y->kind != ONNXBN_KIND_TENSOR) {
+                st = onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "scan output %d is %s, expected a tensor",
+                                      s, onnxbn_kind_name(y->kind));
+                break;
+            }
             if (i == 0) {
                 if (y->rank + 1 > ONNXBN_MAX_RANK) {
                     st = onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED,
@@ -352,7 +393,8 @@ static onnxbn_status loop_infer(onnxbn_kctx *c)
     for (int i = 0; !st && i < c->n_out; i++)
         if (c->out[i]) {
             const onnxbn_tensor *t = out_slot(k, i);
-            st = onnxbn_tensor_set_shape(c->out[i], t->dtype, t->rank, t->dims, c->err);
+            if (!(st = onnxbn_value_shape_like(c->out[i], t, c->err)))
+                c->out[i]->kind = t->kind; /* a tensor's shape leaves the kind as it was */
         }
     return st;
 }
@@ -364,10 +406,10 @@ static onnxbn_status put(onnxbn_kctx *c, int i, const onnxbn_tensor *from)
     onnxbn_tensor *o = c->out[i];
     if (!o)
         return ONNXBN_OK;
-    if (from->dtype != o->dtype || from->nbytes != o->nbytes || !same_shape(o, from->rank, from->dims))
+    if (from->kind != o->kind || from->dtype != o->dtype || from->nbytes != o->nbytes ||
+        from->numel != o->numel || !same_shape(o, from->rank, from->dims))
         return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "output %d changed shape or type since the plan", i);
-    if (from->nbytes)
-        memcpy(o->data, from->data, from->nbytes);
+    onnxbn_value_copy(o, from);
     return ONNXBN_OK;
 }
 
@@ -609,7 +651,8 @@ static onnxbn_status scan_exec(onnxbn_kctx *c, keep **kp)
             for (int j = 0; j < N && !st; j++) {
                 if ((st = body_out(c, j, &y)))
                     break;
-                if (y->dtype != sv[j].t.dtype || (v8 && !same_shape(y, sv[j].t.rank, sv[j].t.dims)))
+                if (y->kind != ONNXBN_KIND_TENSOR || y->dtype != sv[j].t.dtype ||
+                    (v8 && !same_shape(y, sv[j].t.rank, sv[j].t.dims)))
                     st = onnxbn_node_fail(c, ONNXBN_ERR_TYPE,
                                           "subgraph 'body' output %d is %s, state %d ('%.100s') %s",
                                           j, onnxbn_dtype_name(y->dtype), j,
@@ -623,6 +666,12 @@ static onnxbn_status scan_exec(onnxbn_kctx *c, keep **kp)
                     break;
                 slot *o = &so[s];
                 int ax = d.out_axis[s];
+                if (y->kind != ONNXBN_KIND_TENSOR) {
+                    st = onnxbn_node_fail(c, ONNXBN_ERR_TYPE,
+                                          "scan output %d is %s, expected a tensor", s,
+                                          onnxbn_kind_name(y->kind));
+                    break;
+                }
                 if (!have_out) { /* the first iteration gives the per-iteration shape */
                     if (ax < -(y->rank + 1) || ax > y->rank) {
                         st = onnxbn_node_fail(c, ONNXBN_ERR_MODEL,

@@ -1,7 +1,7 @@
 /* test_loop.c — Loop and Scan with hand-computed values: trip count, condition, both, no
  * iteration, outer reads two scopes down, Scan's reverse directions and non-zero axes, one body
- * plan for all iterations, a stop request inside an endless Loop, bad bodies and axes, and BN
- * folded inside a Loop body and an If within it. */
+ * plan for all iterations, a stop request inside an endless Loop, bad bodies and axes, BN
+ * folded inside a Loop body and an If within it, and sequences and optionals (empty too) carried. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -594,6 +594,168 @@ static void bn_folds_in_body(void **state)
     mk_free(m);
 }
 
+/* Body (i, cond_in, s_in, acc_in) -> (cond_out, s_out, acc_out): s_out = s_in with x + i
+ * appended, acc_out = acc_in + x; x ([n] float) from the outer graph. */
+static mk_model *body_append(void)
+{
+    mk_model *b = mk_new(16);
+    mk_input(b, "i", ONNXBN_INT64, 0, NULL);
+    mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
+    mk_input(b, "s_in", ONNXBN_UNDEFINED, -1, NULL);
+    mk_input(b, "acc_in", ONNXBN_FLOAT, -1, NULL);
+    mk_node_add(b, "Identity", "b_c", "cond_in", "cond_out");
+    mk_attr_i(mk_node_add(b, "Cast", "b_cast", "i", "fi"), "to", ONNXBN_FLOAT);
+    mk_node_add(b, "Add", "b_v", "x,fi", "v");
+    mk_node_add(b, "SequenceInsert", "b_ins", "s_in,v", "s_out");
+    mk_node_add(b, "Add", "b_acc", "acc_in,x", "acc_out");
+    mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
+    mk_output(b, "s_out", ONNXBN_UNDEFINED, -1, NULL);
+    mk_output(b, "acc_out", ONNXBN_FLOAT, -1, NULL);
+    return b;
+}
+
+/* Loop(M, , SequenceEmpty(), acc0) over body_append: after M iterations the sequence is
+ * [x + 0, ..., x + M-1] and acc = acc0 + M·x. Runs of 3, then 40 iterations over 100 floats
+ * (the kept buffers grow while the sequence does), then 0 (the empty sequence), then 3 again. */
+static void loop_appends_sequence(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(16);
+    const int64_t dn[] = {-1};
+    mk_input(m, "M", ONNXBN_INT64, 0, NULL);
+    mk_input(m, "x", ONNXBN_FLOAT, 1, dn);
+    mk_input(m, "acc0", ONNXBN_FLOAT, 1, dn);
+    mk_node_add(m, "SequenceEmpty", "empty", "", "s0");
+    mk_node *nd = mk_node_add(m, "Loop", "loop", "M,,s0,acc0", "s,acc");
+    mk_attr_graph(m, nd, "body", body_append());
+    mk_node_add(m, "SequenceLength", "len", "s", "n");
+    mk_output(m, "s", ONNXBN_UNDEFINED, -1, NULL);
+    mk_output(m, "acc", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "n", ONNXBN_INT64, -1, NULL);
+    onnxbn_session *s = mk_open_ok(m);
+    const int64_t trips[] = {3, 40, 0, 3}, lens[] = {3, 100, 3, 3};
+    for (int r = 0; r < 4; r++) {
+        const int64_t M = trips[r], d[] = {lens[r]};
+        float x[100], acc0[100], want[100];
+        for (int k = 0; k < lens[r]; k++) {
+            x[k] = (float)(k + 1);
+            acc0[k] = 0.5f * (float)k;
+        }
+        mk_feed f[3] = {{"M", ONNXBN_INT64, 0, NULL, &M},
+                        {"x", ONNXBN_FLOAT, 1, d, x},
+                        {"acc0", ONNXBN_FLOAT, 1, d, acc0}};
+        mk_run_ok(s, 3, f);
+        const onnxbn_tensor *seq = onnxbn_session_output(s, 0);
+        assert_int_equal(onnxbn_tensor_kind(seq), ONNXBN_KIND_SEQUENCE);
+        assert_int_equal(onnxbn_sequence_length(seq), (size_t)M);
+        assert_int_equal(*(const int64_t *)onnxbn_tensor_cdata(onnxbn_session_output(s, 2)), M);
+        for (int64_t i = 0; i < M; i++) {
+            const onnxbn_tensor *e = onnxbn_sequence_at(seq, (size_t)i);
+            assert_non_null(e);
+            assert_int_equal(onnxbn_tensor_dtype(e), ONNXBN_FLOAT);
+            assert_int_equal(onnxbn_tensor_rank(e), 1);
+            assert_int_equal(onnxbn_tensor_dims(e)[0], lens[r]);
+            const float *g = onnxbn_tensor_cdata(e);
+            for (int k = 0; k < lens[r]; k++)
+                assert_true(g[k] == (float)(k + 1 + i));
+        }
+        for (int k = 0; k < lens[r]; k++)
+            want[k] = 0.5f * (float)k + (float)M * (float)(k + 1);
+        mk_expect_f32(s, 1, 1, d, want, 0, 0);
+    }
+    onnxbn_session_free(s);
+    mk_free(m);
+}
+
+/* An optional carried value, empty at the start: Loop(M, , Optional(), ) whose body gives
+ * Optional(Cast(i)) and scans OptionalHasElement of what it was handed. M = 0: the empty optional
+ * comes out as it went in and the scan output is empty; M = 3: the last value, 2, and the body saw
+ * nothing, then a value, then a value. */
+static void loop_carries_empty_optional(void **state)
+{
+    (void)state;
+    mk_model *m = mk_new(16);
+    mk_input(m, "M", ONNXBN_INT64, 0, NULL);
+    mk_node_add(m, "Optional", "none", "", "o0"); /* no value */
+    mk_model *b = mk_new(16);
+    mk_input(b, "i", ONNXBN_INT64, 0, NULL);
+    mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
+    mk_input(b, "o_in", ONNXBN_UNDEFINED, -1, NULL);
+    mk_node_add(b, "Identity", "b_c", "cond_in", "cond_out");
+    mk_node_add(b, "OptionalHasElement", "b_has", "o_in", "had");
+    mk_attr_i(mk_node_add(b, "Cast", "b_cast", "i", "fi"), "to", ONNXBN_FLOAT);
+    mk_node_add(b, "Optional", "b_opt", "fi", "o_out");
+    mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
+    mk_output(b, "o_out", ONNXBN_UNDEFINED, -1, NULL);
+    mk_output(b, "had", ONNXBN_BOOL, 0, NULL);
+    mk_node *nd = mk_node_add(m, "Loop", "loop", "M,,o0", "o,hads");
+    mk_attr_graph(m, nd, "body", b);
+    mk_output(m, "o", ONNXBN_UNDEFINED, -1, NULL);
+    mk_output(m, "hads", ONNXBN_BOOL, -1, NULL);
+    onnxbn_session *s = mk_open_ok(m);
+    for (int rep = 0; rep < 2; rep++) {
+        const int64_t zero = 0, three = 3, z[] = {0}, d3[] = {3};
+        mk_feed f0[1] = {{"M", ONNXBN_INT64, 0, NULL, &zero}};
+        mk_run_ok(s, 1, f0);
+        assert_int_equal(onnxbn_tensor_kind(onnxbn_session_output(s, 0)), ONNXBN_KIND_NONE);
+        mk_expect_bytes(s, 1, ONNXBN_BOOL, 1, z, NULL);
+        mk_feed f3[1] = {{"M", ONNXBN_INT64, 0, NULL, &three}};
+        mk_run_ok(s, 1, f3);
+        assert_int_equal(onnxbn_tensor_kind(onnxbn_session_output(s, 0)), ONNXBN_KIND_TENSOR);
+        mk_expect_f32(s, 0, 0, NULL, (const float[]){2}, 0, 0);
+        mk_expect_bytes(s, 1, ONNXBN_BOOL, 1, d3, (const uint8_t[]){0, 1, 1});
+    }
+    onnxbn_session_free(s);
+    mk_free(m);
+}
+
+/* Kinds that do not fit: a body turning a carried tensor into a sequence, a sequence given as
+ * the trip count, and a Loop's final sequence read by a tensor op (found at load). */
+static void bad_kinds(void **state)
+{
+    (void)state;
+    const int64_t one[] = {1};
+    const float y0 = 1;
+    mk_feed f[1] = {{"y0", ONNXBN_FLOAT, 1, one, &y0}};
+    for (int kind = 0; kind < 3; kind++) {
+        mk_model *m = mk_new(16);
+        mk_input(m, "y0", ONNXBN_FLOAT, 1, one);
+        mk_init(m, "M", ONNXBN_INT64, 0, NULL, (const int64_t[]){2});
+        mk_node_add(m, "SequenceEmpty", "empty", "", "s0");
+        mk_model *b = mk_new(16);
+        mk_input(b, "i", ONNXBN_INT64, 0, NULL);
+        mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
+        mk_input(b, "v_in", ONNXBN_UNDEFINED, -1, NULL);
+        mk_node_add(b, "Identity", "b_c", "cond_in", "cond_out");
+        if (kind == 0)
+            mk_node_add(b, "SequenceConstruct", "b_s", "v_in", "v_out");
+        else
+            mk_node_add(b, "Identity", "b_v", "v_in", "v_out");
+        mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
+        mk_output(b, "v_out", ONNXBN_UNDEFINED, -1, NULL);
+        mk_node *nd = mk_node_add(m, "Loop", "bad_loop", kind == 1 ? "s0,,y0" : kind == 2 ? "M,,s0" : "M,,y0",
+                                  "v");
+        mk_attr_graph(m, nd, "body", b);
+        if (kind == 2) {
+            mk_node_add(m, "Relu", "r", "v", "w");
+            mk_output(m, "w", ONNXBN_FLOAT, -1, NULL);
+        } else {
+            mk_output(m, "v", ONNXBN_UNDEFINED, -1, NULL);
+        }
+        if (kind == 0)
+            mk_expect_fail(m, 1, f, ONNXBN_ERR_TYPE,
+                           "node 'bad_loop' (Loop): subgraph 'body' output 1 is a sequence, "
+                           "carried value 0 ('y0') is a tensor");
+        else if (kind == 1)
+            mk_expect_fail(m, 1, f, ONNXBN_ERR_TYPE,
+                           "node 'bad_loop' (Loop): trip count 's0' is a sequence, expected a tensor");
+        else
+            mk_expect_fail(m, 1, f, ONNXBN_ERR_TYPE,
+                           "node 'r' (Relu): input 0 ('v') is a sequence; Relu takes tensors");
+        mk_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +765,8 @@ int main(void)
         cmocka_unit_test(scan8_batch),      cmocka_unit_test(endless_loop_timeout),
         cmocka_unit_test(bad_bodies),       cmocka_unit_test(bad_scan),
         cmocka_unit_test(bn_folds_in_body), cmocka_unit_test(carried_swap),
+        cmocka_unit_test(loop_appends_sequence), cmocka_unit_test(loop_carries_empty_optional),
+        cmocka_unit_test(bad_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
