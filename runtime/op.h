@@ -105,6 +105,8 @@ struct onnxbn_kctx {
                                     four other nodes it folded in: the node writes the GELU with
                                     the constants gelu_k (divisor, addend, factor; plan.c) */
     float gelu_k[3];
+    const struct onnxbn_graph *graph; /* set by the planner: the graph the node is in, for the
+                                    one op that reads other nodes (Gradient, ops/gradient.c) */
     onnxbn_subs *subs;           /* set by the planner for a node with subgraphs (If), or NULL;
                                     in[n_args..n_in) are then the values they read (graph.h) */
 };

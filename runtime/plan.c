@@ -939,6 +939,7 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
         c->n_in = nd->n_in;
         c->n_out = nd->n_out;
         c->subs = p->model->subs ? p->model->subs[nd->index] : NULL;
+        c->graph = g;
         c->in = in_pool;
         c->out = out_pool;
         in_pool += nd->n_in;
