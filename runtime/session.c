@@ -484,6 +484,46 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
     return st;
 }
 
+/* The plan for inputs of these shapes, built as a run would build it but not run: the shape
+ * inference behind onnxbn_session_shapes (shapes.c). Inputs whose contents decide shapes have
+ * no contents here, so a model with such an input is refused. */
+onnxbn_status onnxbn_session_plan_for(onnxbn_session *s, size_t n, const char *const *names,
+                                      const onnxbn_tensor *const *inputs, const onnxbn_plan **out,
+                                      onnxbn_error *err)
+{
+    *out = NULL;
+    if (s->any_fed_value)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                           "the contents of a graph input decide shapes in this model: its "
+                           "shapes are known only when it runs");
+    if (n > (size_t)s->model->graph.n_values)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
+    int *ids = calloc(n + 1, sizeof *ids);
+    const onnxbn_tensor **fed = calloc(n + 1, sizeof *fed);
+    onnxbn_status st = ids && fed ? ONNXBN_OK : onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = check_inputs(s, n, names, inputs, ids, err);
+    if (!st) {
+        if (n)
+            memcpy(fed, inputs, n * sizeof *fed);
+        sort_fed((int)n, ids, fed);
+        if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
+            onnxbn_plan_free(s->plan);
+            s->plan = NULL;
+            s->ran = false;
+            st = onnxbn_plan_build(s->model, s->inits, (int)n, ids, fed, s->need_value, &s->kept,
+                                   s->budget, &s->plan, err);
+            s->plan_builds++;
+            if (!st)
+                s->plan->pool = s->pool;
+        }
+    }
+    free(ids);
+    free(fed);
+    *out = st ? NULL : s->plan;
+    return st;
+}
+
 uint64_t onnxbn_session_plan_builds(const onnxbn_session *s) { return s ? s->plan_builds : 0; }
 
 int onnxbn_session_deferred_steps(const onnxbn_session *s)
