@@ -377,6 +377,16 @@ ONNXBN_API const onnxbn_model *onnxbn_model_node_subgraph(const onnxbn_model *m,
 ONNXBN_API bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
                                    bool *is_initializer);
 
+/* Declares the graph input `name` with this shape (dims[d] >= 0) in place of what the file says,
+ * fixed or symbolic: a model exported for one batch size planned and run at another. The element
+ * type stays. Whether the nodes can take the shape is found when a session plans it (at open when
+ * every input is fixed): a shape they cannot take fails there with the node's error. Saving the
+ * model writes the new shape. Earlier onnxbn_model_input/onnxbn_model_value results of this input
+ * are stale (their dim_names pointed into the old shape). ONNXBN_ERR_ARG: no graph input (an
+ * initializer is none) of that name, rank over ONNXBN_MAX_RANK, a negative dim. */
+ONNXBN_API onnxbn_status onnxbn_model_set_input_shape(onnxbn_model *m, const char *name, int rank,
+                                                      const int64_t *dims, onnxbn_error *err);
+
 /* Every value's element type and shape as the session's planner infers them (the inference a
  * run uses: each operator's shape rule, constants folded), for the declared input shapes with the
  * symbols `symbols[i]` bound to `sizes[i]` (n_bind of them; each must name a dimension of an
