@@ -20,7 +20,8 @@ const char cmd_info_help[] =
     "options:\n"
     "  --dot      write the graph in Graphviz format instead (render: dot -Tsvg): one box per\n"
     "             node with its weights' shapes, edges labelled with the shapes the model\n"
-    "             declares; BatchNormalization nodes that `onnxbn fuse` folds are orange and\n"
+    "             declares, else with those the planner infers (as --shapes);\n"
+    "             BatchNormalization nodes that `onnxbn fuse` folds are orange and\n"
     "             dashed, operators onnxbn does not implement red; a node with subgraphs\n"
     "             lists each one's name and node count in its box\n"
     "  --json     print one JSON object instead (documented in docs/cli.md)\n"
@@ -213,8 +214,10 @@ static int input_index(const onnxbn_model *m, const char *name)
     return -1;
 }
 
-/* An edge from whatever makes value `name` to `to`, labelled with its declared shape. */
-static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
+/* An edge from whatever makes value `name` to `to`, labelled with its declared shape, else with
+ * the inferred one (sh, may be NULL). */
+static void dot_edge(const onnxbn_model *m, const onnxbn_shapes *sh, const char *name,
+                     const char *to)
 {
     long p = -1;
     size_t slot = 0;
@@ -229,6 +232,11 @@ static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
     char shape[CLI_SHAPE_MAX] = "";
     if (p >= 0 && onnxbn_model_value(m, name, &vi, NULL) && vi.rank >= 0)
         cli_info_shape(&vi, shape, sizeof shape);
+    for (size_t i = 0; p >= 0 && !shape[0] && i < onnxbn_shapes_count(sh); i++) {
+        const onnxbn_value_info *si = onnxbn_shapes_value(sh, i);
+        if (si->rank >= 0 && !strcmp(si->name, name))
+            cli_info_shape(si, shape, sizeof shape);
+    }
     if (p >= 0) {
         printf("  n%ld -> %s", p, to);
         if (slot > 0 || shape[0]) {
@@ -248,8 +256,8 @@ static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
         printf("  in%d -> %s;\n", j, to);
 }
 
-static void print_dot(const char *path, const onnxbn_model *m, const node_mark *marks, bool fused,
-                      const char *note)
+static void print_dot(const char *path, const onnxbn_model *m, const onnxbn_shapes *sh,
+                      const node_mark *marks, bool fused, const char *note)
 {
     size_t n = onnxbn_model_node_count(m);
     int n_bn = 0, n_marked = 0;
@@ -342,7 +350,7 @@ static void print_dot(const char *path, const onnxbn_model *m, const node_mark *
             onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
             bool init = false;
             if (in[0] && onnxbn_model_value(m, in, &vi, &init) && !init)
-                dot_edge(m, in, to);
+                dot_edge(m, sh, in, to);
         }
     }
     for (size_t o = 0; o < onnxbn_model_output_count(m); o++) {
@@ -538,6 +546,28 @@ static int print_shapes(onnxbn_model *m, const onnxbn_options *lib, const cli_di
     return rc;
 }
 
+static onnxbn_shapes *infer_for_dot(const char *path, const onnxbn_options *lib, bool fused,
+                                     const cli_inshape *shapes, int n_shapes)
+{
+    onnxbn_options opt = *lib;
+    opt.no_fold = true;
+    onnxbn_error err = {0};
+    onnxbn_model *m = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_shapes *sh = NULL;
+    onnxbn_status st = onnxbn_model_load(path, lib, &m, &err);
+    if (!st && fused)
+        st = onnxbn_model_fuse(m, NULL, 0, NULL, &err);
+    for (int i = 0; !st && i < n_shapes; i++)
+        st = onnxbn_model_set_input_shape(m, shapes[i].name, shapes[i].rank, shapes[i].dims, &err);
+    if (st)
+        onnxbn_model_free(m);
+    else if (!onnxbn_session_new(m, &opt, &s, &err))
+        onnxbn_session_shapes(s, 0, NULL, NULL, &sh, &err);
+    onnxbn_session_free(s);
+    return sh;
+}
+
 /* ---- the command ---- */
 
 enum { FMT_TEXT, FMT_DOT, FMT_JSON, FMT_SHAPES };
@@ -626,6 +656,12 @@ static int info(const char *path, int fmt, bool fused, const onnxbn_options *lib
         }
     if (fmt == FMT_SHAPES)
         return print_shapes(m, lib, dims, n_dims);
+    /* --dot labels the edges the model declares no shape for with the planner's (of the model
+     * as loaded: without --fused the values are the file's). Best effort: a model that cannot
+     * be planned (an unsupported operator ...) is drawn without them. */
+    onnxbn_shapes *dot_shapes = NULL;
+    if (fmt == FMT_DOT)
+        dot_shapes = infer_for_dot(path, lib, fused, shapes, n_shapes);
 
     /* The fold marks come from the converter's report: on the model itself for --fused, else on
      * a second copy, so the picture shows what `onnxbn fuse` would do. A copy that cannot be
@@ -660,7 +696,7 @@ static int info(const char *path, int fmt, bool fused, const onnxbn_options *lib
         mark_nodes(m, r, fused, marks);
 
     if (fmt == FMT_DOT) {
-        print_dot(path, m, marks, fused, have_note ? note : NULL);
+        print_dot(path, m, dot_shapes, marks, fused, have_note ? note : NULL);
         goto done;
     }
     if (fmt == FMT_JSON) {
@@ -686,6 +722,7 @@ static int info(const char *path, int fmt, bool fused, const onnxbn_options *lib
     bool header = false;
     print_subgraphs(m, 0, &header);
 done:
+    onnxbn_shapes_free(dot_shapes);
     free(marks);
     onnxbn_fuse_report_free(r);
     onnxbn_model_free(copy);

@@ -614,6 +614,9 @@ for name in [g.input[0].name] + produced:
     assert got.get(name) == want.get(name), (name, got.get(name), want.get(name))
 print("ok")
 EOF2
+    # --dot: the file declares no value_info, the edges carry the inferred shapes
+    expect_ok info "$m" --dot
+    grep -qF 'n3 -> n4 [label="[N,8,8,8]"];' "$OUT" || fail "--dot edge without the inferred shape"
     expect_ok info "$m" --shapes --dim N=2
     has_line "input: float [2,3,32,32]"
     has_line "/Flatten_output_0: float [2,16]"
