@@ -498,6 +498,10 @@ onnxbn_status onnxbn_session_plan_for(onnxbn_session *s, size_t n, const char *c
                            "shapes are known only when it runs");
     if (n > (size_t)s->model->graph.n_values)
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
+    /* it replaces the plan a run on another thread would be using */
+    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
+        return onnxbn_fail(err, ONNXBN_ERR_BUSY,
+                           "onnxbn_session_shapes: the session is running on another thread");
     int *ids = calloc(n + 1, sizeof *ids);
     const onnxbn_tensor **fed = calloc(n + 1, sizeof *fed);
     onnxbn_status st = ids && fed ? ONNXBN_OK : onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
@@ -520,6 +524,7 @@ onnxbn_status onnxbn_session_plan_for(onnxbn_session *s, size_t n, const char *c
     }
     free(ids);
     free(fed);
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
     *out = st ? NULL : s->plan;
     return st;
 }
