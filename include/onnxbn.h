@@ -406,6 +406,13 @@ ONNXBN_API onnxbn_status onnxbn_session_shapes(onnxbn_session *s, size_t n_bind,
 ONNXBN_API size_t onnxbn_shapes_count(const onnxbn_shapes *sh);
 ONNXBN_API const onnxbn_value_info *onnxbn_shapes_value(const onnxbn_shapes *sh, size_t i); /* NULL: out of range */
 ONNXBN_API void onnxbn_shapes_free(onnxbn_shapes *sh);
+/* Writes what sh (onnxbn_session_shapes of this model or of a copy: values are matched by name)
+ * proves into m's value_info, for every value m declares nothing for: not a graph input, output
+ * or initializer and no value_info entry of its name (declarations already there are kept), with
+ * a known rank and type. A number is a dim_value, an expression ("N", "2*N") a dim_param, "?" a
+ * dimension with neither. For Netron and `--dot`: `onnxbn fuse` writes them. */
+ONNXBN_API onnxbn_status onnxbn_model_add_value_info(onnxbn_model *m, const onnxbn_shapes *sh,
+                                                     onnxbn_error *err);
 
 /* The operator registry: entry i (0 <= i < onnxbn_op_count()) gives the domain ("" is ai.onnx),
  * the op_type and the operator versions (ONNX since_version) it implements, ascending. An op_type

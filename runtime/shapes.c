@@ -6,6 +6,7 @@
 
 #include "abi.h"
 #include "plan.h"
+#include "../converter/convert.h"
 
 /* Trial sizes of an unbound symbol: the base, then two more that vary it alone. Three points
  * prove an affine dimension (a*N+b) and refute most others. Small, so a plan is cheap, and
@@ -274,5 +275,53 @@ onnxbn_status onnxbn_session_shapes(onnxbn_session *s, size_t n_bind, const char
         return st;
     }
     *out = sh;
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_model_add_value_info(onnxbn_model *m, const onnxbn_shapes *sh,
+                                          onnxbn_error *err)
+{
+    if (!m || !sh)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_model_add_value_info: NULL argument");
+    Onnx__GraphProto *gp = m->proto->graph;
+    for (size_t i = 0; i < sh->n; i++) {
+        const onnxbn_value_info *vi = &sh->vals[i];
+        int id = onnxbn_graph_find(&m->graph, vi->name);
+        if (id < 0 || vi->rank < 0 || onnxbn_dtype_size(vi->dtype) == 0)
+            continue;
+        const onnxbn_value *v = &m->graph.values[id];
+        /* what the model declares stays as it is */
+        if (v->info || v->init || v->input_index >= 0 || v->output_index >= 0)
+            continue;
+        int64_t dims[ONNXBN_MAX_RANK];
+        for (int d = 0; d < vi->rank; d++)
+            dims[d] = vi->dims[d] < 0 ? 0 : vi->dims[d];
+        Onnx__ValueInfoProto *p = fz_new_tensor_vi(vi->name, (int32_t)vi->dtype, (size_t)vi->rank,
+                                                   dims);
+        Onnx__ValueInfoProto **grown =
+            p ? realloc(gp->value_info, (gp->n_value_info + 1) * sizeof *grown) : NULL;
+        if (grown)
+            gp->value_info = grown;
+        bool ok = grown != NULL;
+        for (int d = 0; ok && d < vi->rank; d++) {
+            Onnx__TensorShapeProto__Dimension *dd = p->type->tensor_type->shape->dim[d];
+            if (vi->dims[d] >= 0)
+                continue;
+            /* an expression is a symbol ONNX keeps by name; '?' a dimension with no value */
+            if (vi->dim_names[d] && strcmp(vi->dim_names[d], "?")) {
+                dd->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+                ok = (dd->dim_param = strdup(vi->dim_names[d])) != NULL;
+            } else {
+                dd->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE__NOT_SET;
+            }
+        }
+        if (!ok) {
+            if (p)
+                onnx__value_info_proto__free_unpacked(p, NULL);
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        }
+        gp->value_info[gp->n_value_info++] = p;
+        onnxbn_graph_info_reload(&m->graph, vi->name);
+    }
     return ONNXBN_OK;
 }

@@ -624,6 +624,34 @@ EOF2
     expect_error 2 "--shapes" info "$m" --dim N=2
 }
 
+# fuse --shapes writes value_info for every inferred tensor: the file passes onnx's full check, and
+# onnx's own inference of the same graph without them gives the same shapes.
+case_fuse_shapes() {
+    local m=$DATA/../../../models/tiny_resnet/model.onnx
+    "$ONNXBN" fuse "$m" "$WORK/f.onnx" --shapes >"$OUT" 2>"$ERR" || fail "onnxbn fuse"
+    "$PY" - "$WORK/f.onnx" <<'EOF2' >"$WORK/py.out" 2>&1 || fail "value_info: $(cat "$WORK/py.out")"
+import sys, onnx
+m = onnx.load(sys.argv[1])
+g = m.graph
+onnx.checker.check_model(m, full_check=True)
+def dims(vi):
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in vi.type.tensor_type.shape.dim]
+ours = {vi.name: (vi.type.tensor_type.elem_type, dims(vi)) for vi in g.value_info}
+outs = {o.name for o in g.output}
+produced = [o for n in g.node for o in n.output if o not in outs]
+assert sorted(ours) == sorted(produced), (sorted(ours), produced)
+del g.value_info[:]
+ref = onnx.shape_inference.infer_shapes(m, strict_mode=True).graph
+theirs = {vi.name: (vi.type.tensor_type.elem_type, dims(vi)) for vi in ref.value_info}
+for name in produced:
+    assert ours[name] == theirs[name], (name, ours[name], theirs.get(name))
+assert ours["/Flatten_output_0"] == (1, ["N", 16]), ours["/Flatten_output_0"]
+print("ok")
+EOF2
+    expect_ok info "$WORK/f.onnx" --dot
+    grep -qF '[label="[N,8,8,8]"]' "$OUT" || fail "--dot of the fused file lacks its shapes"
+}
+
 # --input-shape: a fixed batch (relu.onnx's x is [2,3]) and a symbolic one (mlp_bn) overridden in
 # run, bench and info; a rank Gemm cannot take is refused by the planner, naming the node.
 case_input_shape() {
