@@ -182,6 +182,50 @@ static void test_set_input_shape(void **state)
     mk_free(mm);
 }
 
+/* The inferred shapes written as value_info: only for what the model declares nothing for. */
+static void test_add_value_info(void **state)
+{
+    (void)state;
+    mk_model *mm = model();
+    size_t len;
+    uint8_t *buf = mk_pack(mm, &len);
+    onnxbn_error err = {0};
+    onnxbn_model *a, *b;
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, NULL, &a, &err), ONNXBN_OK);
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, NULL, &b, &err), ONNXBN_OK);
+    onnxbn_session *s;
+    assert_int_equal(onnxbn_session_new(a, NULL, &s, &err), ONNXBN_OK);
+    onnxbn_shapes *sh;
+    assert_int_equal(onnxbn_session_shapes(s, 0, NULL, NULL, &sh, &err), ONNXBN_OK);
+    onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
+    assert_true(onnxbn_model_value(b, "c", &vi, NULL));
+    assert_int_equal(vi.rank, -1);
+    assert_int_equal(onnxbn_model_add_value_info(b, sh, &err), ONNXBN_OK);
+    assert_true(onnxbn_model_value(b, "c", &vi, NULL));
+    assert_int_equal(vi.dtype, ONNXBN_FLOAT);
+    assert_int_equal(vi.rank, 2);
+    expect_dim(&vi, 0, -1, "2*N");
+    expect_dim(&vi, 1, 3, NULL);
+    assert_true(onnxbn_model_value(b, "w", &vi, NULL)); /* a graph output: as declared */
+    assert_int_equal(vi.rank, -1);
+    assert_int_equal(onnxbn_model_add_value_info(b, NULL, &err), ONNXBN_ERR_ARG);
+    /* the model still saves and loads with them */
+    void *out;
+    size_t out_len;
+    assert_int_equal(onnxbn_model_save_buffer(b, &out, &out_len, &err), ONNXBN_OK);
+    onnxbn_model *c;
+    assert_int_equal(onnxbn_model_load_buffer(out, out_len, NULL, NULL, &c, &err), ONNXBN_OK);
+    assert_true(onnxbn_model_value(c, "c", &vi, NULL));
+    expect_dim(&vi, 0, -1, "2*N");
+    onnxbn_model_free(c);
+    onnxbn_buffer_free(out);
+    onnxbn_shapes_free(sh);
+    onnxbn_session_free(s);
+    onnxbn_model_free(b);
+    free(buf);
+    mk_free(mm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_set_input_shape),
+        cmocka_unit_test(test_add_value_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
