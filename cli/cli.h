@@ -99,6 +99,22 @@ void cli_fill_random(onnxbn_tensor *t, cli_rng *rng);
 int cli_random_input(const onnxbn_value_info *vi, cli_dim *dims, int n_dims, cli_rng *rng,
                      onnxbn_tensor **out);
 
+/* --input-shape NAME=d0,d1,...: a graph input's shape in place of the declared one. */
+typedef struct cli_inshape {
+    const char *name; /* points into argv (the '=' is cut) */
+    int rank;
+    int64_t dims[ONNXBN_MAX_RANK];
+} cli_inshape;
+#define CLI_INPUT_SHAPE_HELP \
+    "  --input-shape NAME=D0,D1,...\n" \
+    "                     plan and run input NAME with this shape instead of the declared one\n" \
+    "                     (fixed or symbolic; repeatable; NAME= alone is a scalar)\n"
+/* Parses v (an argv string, edited) into *out; CLI_OK or the exit code of a usage error. */
+int cli_parse_input_shape(const char *cmd, char *v, cli_inshape *out);
+/* Loads path, declares the given input shapes (onnxbn_model_set_input_shape), opens a session. */
+onnxbn_status cli_open_session(const char *path, const onnxbn_options *opt, const cli_inshape *sh,
+                               int n_sh, onnxbn_session **out, onnxbn_error *err);
+
 /* "dir/name" into a malloc'd string (NULL when out of memory). */
 char *cli_path_join(const char *dir, const char *name);
 bool cli_is_dir(const char *path);

@@ -29,6 +29,7 @@ const char cmd_bench_help[] =
     "                     isa, arena_bytes, arena_lower_bound_bytes, and with --profile ops\n"
     "                     (milliseconds per run by operator type); docs/cli.md says more\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME (repeatable; default 1)\n"
+    CLI_INPUT_SHAPE_HELP
     "  --seed N           seed of the random inputs (default 0)\n"
     CLI_MAX_MEMORY_HELP
     CLI_TIMEOUT_HELP;
@@ -41,6 +42,8 @@ typedef struct bench_args {
     double timeout;
     cli_dim *dims;
     int n_dims;
+    cli_inshape *shapes;
+    int n_shapes;
 } bench_args;
 
 static double now_ms(void)
@@ -96,6 +99,9 @@ static int parse_args(int argc, char **argv, bench_args *a)
         } else if ((r = cli_opt(argc, argv, &i, "bench", "--seed", &v)) != 0) {
             if (r < 0 || !cli_parse_u64(v, &a->seed))
                 return r < 0 ? CLI_USAGE : cli_usage("bench", "--seed wants a number, not '%s'", v);
+        } else if ((r = cli_opt(argc, argv, &i, "bench", "--input-shape", &v)) != 0) {
+            if (r < 0 || (r = cli_parse_input_shape("bench", (char *)v, &a->shapes[a->n_shapes++])))
+                return r < 0 ? CLI_USAGE : r;
         } else if ((r = cli_opt(argc, argv, &i, "bench", "--dim", &v)) != 0) {
             if (r < 0)
                 return CLI_USAGE;
@@ -265,11 +271,16 @@ int cmd_bench(int argc, char **argv)
 {
     bench_args a = {.iters = 50, .warmup = 5, .threads = 1};
     a.dims = calloc((size_t)argc + 1, sizeof *a.dims);
-    if (!a.dims)
+    a.shapes = calloc((size_t)argc + 1, sizeof *a.shapes);
+    if (!a.dims || !a.shapes) {
+        free(a.dims);
+    free(a.shapes);
         return cli_error("out of memory");
+    }
     int rc = parse_args(argc, argv, &a);
     if (rc != CLI_OK) {
         free(a.dims);
+    free(a.shapes);
         return rc;
     }
     onnxbn_options opt = {.size = sizeof opt, .threads = (int)a.threads, .no_fold = a.no_fold, .profile = a.profile,
@@ -277,13 +288,15 @@ int cmd_bench(int argc, char **argv)
     onnxbn_error err = {0};
     onnxbn_session *s = NULL;
     double t0 = now_ms();
-    if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK) {
+    if (cli_open_session(a.model, &opt, a.shapes, a.n_shapes, &s, &err) != ONNXBN_OK) {
         free(a.dims);
+    free(a.shapes);
         return cli_lib_error(&err);
     }
     if (onnxbn_session_set_timeout(s, a.timeout, &err) != ONNXBN_OK) {
         onnxbn_session_free(s);
         free(a.dims);
+    free(a.shapes);
         return cli_lib_error(&err);
     }
     double open_ms = now_ms() - t0;
@@ -342,6 +355,7 @@ int cmd_bench(int argc, char **argv)
     free(names);
     free(times);
     free(a.dims);
+    free(a.shapes);
     onnxbn_session_free(s);
     return rc;
 }

@@ -9,7 +9,8 @@
 #include "json.h"
 
 const char cmd_info_help[] =
-    "usage: onnxbn info MODEL [--dot | --json] [--fused]\n\n"
+    "usage: onnxbn info MODEL [--dot | --json | --shapes] [--fused] [--dim NAME=VALUE]\n"
+    "                   [--input-shape NAME=D0,D1,...]\n\n"
     "Prints the model's IR version, producer, opset imports, inputs and outputs (element type\n"
     "and shape; symbolic dimensions by name, '?' when unknown), the node count per operator type\n"
     "(most frequent first; '(not supported by onnxbn)' after a type onnxbn does not run at the\n"
@@ -19,12 +20,20 @@ const char cmd_info_help[] =
     "options:\n"
     "  --dot      write the graph in Graphviz format instead (render: dot -Tsvg): one box per\n"
     "             node with its weights' shapes, edges labelled with the shapes the model\n"
-    "             declares; BatchNormalization nodes that `onnxbn fuse` folds are orange and\n"
+    "             declares, else with those the planner infers (as --shapes);\n"
+    "             BatchNormalization nodes that `onnxbn fuse` folds are orange and\n"
     "             dashed, operators onnxbn does not implement red; a node with subgraphs\n"
     "             lists each one's name and node count in its box\n"
     "  --json     print one JSON object instead (documented in docs/cli.md)\n"
     "  --fused    describe the model as `onnxbn fuse` would write it (every pass, in memory);\n"
     "             with --dot, layers that absorbed a BatchNormalization are green\n"
+    "  --shapes   print every value instead, one line each in graph order (the inputs, then\n"
+    "             each node's outputs): name, element type and shape as the runtime's planner\n"
+    "             infers them. A dimension that follows an unbound symbol is shown as that\n"
+    "             symbol's expression (N, 2*N, N+1; '?' when not affine in one symbol); a\n"
+    "             value whose shape depends on the data (NonZero ...) is 'unknown'\n"
+    "  --dim NAME=VALUE   with --shapes: bind the symbolic dimension NAME (repeatable)\n"
+    CLI_INPUT_SHAPE_HELP
     CLI_MAX_MEMORY_HELP;
 
 typedef struct op_count {
@@ -223,8 +232,10 @@ static int input_index(const onnxbn_model *m, const char *name)
     return -1;
 }
 
-/* An edge from whatever makes value `name` to `to`, labelled with its declared shape. */
-static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
+/* An edge from whatever makes value `name` to `to`, labelled with its declared shape, else with
+ * the inferred one (sh, may be NULL). */
+static void dot_edge(const onnxbn_model *m, const onnxbn_shapes *sh, const char *name,
+                     const char *to)
 {
     long p = -1;
     size_t slot = 0;
@@ -239,6 +250,11 @@ static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
     char shape[CLI_SHAPE_MAX] = "";
     if (p >= 0 && onnxbn_model_value(m, name, &vi, NULL) && vi.rank >= 0)
         cli_info_shape(&vi, shape, sizeof shape);
+    for (size_t i = 0; p >= 0 && !shape[0] && i < onnxbn_shapes_count(sh); i++) {
+        const onnxbn_value_info *si = onnxbn_shapes_value(sh, i);
+        if (si->rank >= 0 && !strcmp(si->name, name))
+            cli_info_shape(si, shape, sizeof shape);
+    }
     if (p >= 0) {
         printf("  n%ld -> %s", p, to);
         if (slot > 0 || shape[0]) {
@@ -258,8 +274,8 @@ static void dot_edge(const onnxbn_model *m, const char *name, const char *to)
         printf("  in%d -> %s;\n", j, to);
 }
 
-static void print_dot(const char *path, const onnxbn_model *m, const node_mark *marks, bool fused,
-                      const char *note)
+static void print_dot(const char *path, const onnxbn_model *m, const onnxbn_shapes *sh,
+                      const node_mark *marks, bool fused, const char *note)
 {
     size_t n = onnxbn_model_node_count(m);
     int n_bn = 0, n_marked = 0;
@@ -352,7 +368,7 @@ static void print_dot(const char *path, const onnxbn_model *m, const node_mark *
             onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
             bool init = false;
             if (in[0] && onnxbn_model_value(m, in, &vi, &init) && !init)
-                dot_edge(m, in, to);
+                dot_edge(m, sh, in, to);
         }
     }
     for (size_t o = 0; o < onnxbn_model_output_count(m); o++) {
@@ -514,16 +530,75 @@ static int print_json(const char *path, const onnxbn_model *m, const node_mark *
     return CLI_OK;
 }
 
+/* ---- --shapes ---- */
+
+/* Takes m (the session owns it). BatchNormalization is not folded: every value of the file is
+ * listed, not those of the folded graph. */
+static int print_shapes(onnxbn_model *m, const onnxbn_options *lib, const cli_dim *dims,
+                        int n_dims)
+{
+    onnxbn_options opt = *lib;
+    opt.no_fold = true;
+    onnxbn_error err = {0};
+    onnxbn_session *s;
+    if (onnxbn_session_new(m, &opt, &s, &err) != ONNXBN_OK)
+        return cli_lib_error(&err);
+    const char **names = calloc((size_t)n_dims + 1, sizeof *names);
+    int64_t *sizes = calloc((size_t)n_dims + 1, sizeof *sizes);
+    onnxbn_shapes *sh = NULL;
+    int rc = names && sizes ? CLI_OK : cli_error("out of memory");
+    for (int i = 0; rc == CLI_OK && i < n_dims; i++) {
+        names[i] = dims[i].name;
+        sizes[i] = dims[i].value;
+    }
+    if (rc == CLI_OK && onnxbn_session_shapes(s, (size_t)n_dims, names, sizes, &sh, &err))
+        rc = cli_lib_error(&err);
+    for (size_t i = 0; rc == CLI_OK && i < onnxbn_shapes_count(sh); i++) {
+        const onnxbn_value_info *vi = onnxbn_shapes_value(sh, i);
+        char shape[CLI_SHAPE_MAX];
+        const char *type = vi->dtype == ONNXBN_UNDEFINED ? "?" : onnxbn_dtype_name(vi->dtype);
+        printf("%s: %s %s\n", vi->name, type, cli_info_shape(vi, shape, sizeof shape));
+    }
+    onnxbn_shapes_free(sh);
+    free(names);
+    free(sizes);
+    onnxbn_session_free(s);
+    return rc;
+}
+
+static onnxbn_shapes *infer_for_dot(const char *path, const onnxbn_options *lib, bool fused,
+                                     const cli_inshape *shapes, int n_shapes)
+{
+    onnxbn_options opt = *lib;
+    opt.no_fold = true;
+    onnxbn_error err = {0};
+    onnxbn_model *m = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_shapes *sh = NULL;
+    onnxbn_status st = onnxbn_model_load(path, lib, &m, &err);
+    if (!st && fused)
+        st = onnxbn_model_fuse(m, NULL, 0, NULL, &err);
+    for (int i = 0; !st && i < n_shapes; i++)
+        st = onnxbn_model_set_input_shape(m, shapes[i].name, shapes[i].rank, shapes[i].dims, &err);
+    if (st)
+        onnxbn_model_free(m);
+    else if (!onnxbn_session_new(m, &opt, &s, &err))
+        onnxbn_session_shapes(s, 0, NULL, NULL, &sh, &err);
+    onnxbn_session_free(s);
+    return sh;
+}
+
 /* ---- the command ---- */
 
-enum { FMT_TEXT, FMT_DOT, FMT_JSON };
+enum { FMT_TEXT, FMT_DOT, FMT_JSON, FMT_SHAPES };
 
-int cmd_info(int argc, char **argv)
+static int parse(int argc, char **argv, const char **path_out, int *fmt_out, bool *fused_out,
+                 onnxbn_options *lib, cli_dim *dims, int *n_dims, cli_inshape *shapes,
+                 int *n_shapes)
 {
     const char *path = NULL;
     int fmt = FMT_TEXT;
     bool fused = false;
-    onnxbn_options lib = ONNXBN_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             if (i + 1 < argc && !path)
@@ -532,10 +607,10 @@ int cmd_info(int argc, char **argv)
                 return cli_usage("info", "unexpected argument '%s'", argv[i + 1]);
             break;
         }
-        if (!strcmp(argv[i], "--dot") || !strcmp(argv[i], "--json")) {
-            int want = argv[i][2] == 'd' ? FMT_DOT : FMT_JSON;
+        if (!strcmp(argv[i], "--dot") || !strcmp(argv[i], "--json") || !strcmp(argv[i], "--shapes")) {
+            int want = argv[i][2] == 'd' ? FMT_DOT : argv[i][2] == 'j' ? FMT_JSON : FMT_SHAPES;
             if (fmt != FMT_TEXT && fmt != want)
-                return cli_usage("info", "--dot and --json do not go together");
+                return cli_usage("info", "--dot, --json and --shapes do not go together");
             fmt = want;
             continue;
         }
@@ -548,8 +623,24 @@ int cmd_info(int argc, char **argv)
         if (r < 0)
             return CLI_USAGE;
         if (r > 0) {
-            if (!cli_parse_size(v, &lib.max_memory))
+            if (!cli_parse_size(v, &lib->max_memory))
                 return cli_usage("info", "--max-memory wants a byte count like 512M, not '%s'", v);
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "info", "--input-shape", &v)) != 0) {
+            if (r < 0 || (r = cli_parse_input_shape("info", (char *)v, &shapes[(*n_shapes)++])))
+                return r < 0 ? CLI_USAGE : r;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "info", "--dim", &v)) != 0) {
+            const char *eq = r > 0 ? strchr(v, '=') : NULL;
+            int64_t n;
+            if (r < 0)
+                return CLI_USAGE;
+            if (!eq || eq == v || !cli_parse_i64(eq + 1, &n) || n < 0)
+                return cli_usage("info", "--dim wants NAME=VALUE with VALUE >= 0, not '%s'", v);
+            *(char *)eq = 0; /* the name becomes its own string inside argv */
+            dims[(*n_dims)++] = (cli_dim){.name = v, .value = n};
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1])
@@ -560,11 +651,37 @@ int cmd_info(int argc, char **argv)
     }
     if (!path)
         return cli_usage("info", "no model given");
+    if (*n_dims && fmt != FMT_SHAPES)
+        return cli_usage("info", "--dim goes with --shapes");
+    if (fused && fmt == FMT_SHAPES)
+        return cli_usage("info", "--shapes describes the model as stored, not with --fused");
+    *path_out = path;
+    *fmt_out = fmt;
+    *fused_out = fused;
+    return CLI_OK;
+}
 
+static int info(const char *path, int fmt, bool fused, const onnxbn_options *lib,
+                const cli_dim *dims, int n_dims, const cli_inshape *shapes, int n_shapes)
+{
     onnxbn_error err = {0};
     onnxbn_model *m = NULL;
-    if (onnxbn_model_load(path, &lib, &m, &err) != ONNXBN_OK)
+    if (onnxbn_model_load(path, lib, &m, &err) != ONNXBN_OK)
         return cli_lib_error(&err);
+    for (int i = 0; i < n_shapes; i++)
+        if (onnxbn_model_set_input_shape(m, shapes[i].name, shapes[i].rank, shapes[i].dims,
+                                         &err) != ONNXBN_OK) {
+            onnxbn_model_free(m);
+            return cli_lib_error(&err);
+        }
+    if (fmt == FMT_SHAPES)
+        return print_shapes(m, lib, dims, n_dims);
+    /* --dot labels the edges the model declares no shape for with the planner's (of the model
+     * as loaded: without --fused the values are the file's). Best effort: a model that cannot
+     * be planned (an unsupported operator ...) is drawn without them. */
+    onnxbn_shapes *dot_shapes = NULL;
+    if (fmt == FMT_DOT)
+        dot_shapes = infer_for_dot(path, lib, fused, shapes, n_shapes);
 
     /* The fold marks come from the converter's report: on the model itself for --fused, else on
      * a second copy, so the picture shows what `onnxbn fuse` would do. A copy that cannot be
@@ -579,7 +696,7 @@ int cmd_info(int argc, char **argv)
             return cli_lib_error(&err);
         }
     } else if (fmt != FMT_TEXT) {
-        if (onnxbn_model_load(path, &lib, &copy, &err) != ONNXBN_OK ||
+        if (onnxbn_model_load(path, lib, &copy, &err) != ONNXBN_OK ||
             onnxbn_model_fuse(copy, NULL, 0, &r, &err) != ONNXBN_OK) {
             snprintf(note, sizeof note, "no fold marks: %s",
                      err.msg[0] ? err.msg : onnxbn_status_name(err.status));
@@ -599,7 +716,7 @@ int cmd_info(int argc, char **argv)
         mark_nodes(m, r, fused, marks);
 
     if (fmt == FMT_DOT) {
-        print_dot(path, m, marks, fused, have_note ? note : NULL);
+        print_dot(path, m, dot_shapes, marks, fused, have_note ? note : NULL);
         goto done;
     }
     if (fmt == FMT_JSON) {
@@ -625,9 +742,34 @@ int cmd_info(int argc, char **argv)
     bool header = false;
     print_subgraphs(m, 0, &header);
 done:
+    onnxbn_shapes_free(dot_shapes);
     free(marks);
     onnxbn_fuse_report_free(r);
     onnxbn_model_free(copy);
     onnxbn_model_free(m);
     return rc;
 }
+
+int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int fmt = FMT_TEXT;
+    bool fused = false;
+    onnxbn_options lib = ONNXBN_OPTIONS_INIT;
+    cli_dim *dims = calloc((size_t)argc + 1, sizeof *dims);
+    cli_inshape *shapes = calloc((size_t)argc + 1, sizeof *shapes);
+    int n_dims = 0, n_shapes = 0;
+    int rc = dims && shapes ? parse(argc, argv, &path, &fmt, &fused, &lib, dims, &n_dims, shapes,
+                                    &n_shapes)
+                            : cli_error("out of memory");
+    if (rc != CLI_OK) {
+        free(dims);
+        free(shapes);
+        return rc;
+    }
+    rc = info(path, fmt, fused, &lib, dims, n_dims, shapes, n_shapes);
+    free(dims);
+    free(shapes);
+    return rc;
+}
+

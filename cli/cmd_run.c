@@ -24,6 +24,7 @@ const char cmd_run_help[] =
     "  --npy              write .npy files instead of .pb\n"
     "  --seed N           seed of the random inputs (default 0)\n"
     "  --dim NAME=VALUE   size of the symbolic dimension NAME in random inputs (repeatable)\n"
+    CLI_INPUT_SHAPE_HELP
     "  --threads N        worker threads (default 1)\n"
     "  --show N           values printed per output (default 8)\n"
     "  --no-fold          run the model as stored (by default BatchNormalization is folded into\n"
@@ -41,6 +42,8 @@ typedef struct run_args {
     int n_files;
     cli_dim *dims;
     int n_dims;
+    cli_inshape *shapes;
+    int n_shapes;
 } run_args;
 
 /* Parses argv into a; returns CLI_OK or the exit code of a reported usage error. */
@@ -90,6 +93,9 @@ static int parse_args(int argc, char **argv, run_args *a)
                 if (!cli_parse_i64(v, &n) || n < 0 || n > 1000000)
                     return cli_usage("run", "--show wants a count, not '%s'", v);
                 a->show = (int)n;
+            } else if ((r = cli_opt(argc, argv, &i, "run", "--input-shape", &v)) != 0) {
+                if (r < 0 || (r = cli_parse_input_shape("run", (char *)v, &a->shapes[a->n_shapes++])))
+                    return r < 0 ? CLI_USAGE : r;
             } else if ((r = cli_opt(argc, argv, &i, "run", "--dim", &v)) != 0) {
                 if (r < 0)
                     return CLI_USAGE;
@@ -245,7 +251,9 @@ int cmd_run(int argc, char **argv)
     run_args a = {.show = 8};
     a.files = calloc((size_t)argc, sizeof *a.files);
     a.dims = calloc((size_t)argc, sizeof *a.dims);
-    if (!a.files || !a.dims) {
+    a.shapes = calloc((size_t)argc, sizeof *a.shapes);
+    if (!a.files || !a.dims || !a.shapes) {
+        free(a.shapes);
         free(a.files);
         free(a.dims);
         return cli_error("out of memory");
@@ -260,7 +268,7 @@ int cmd_run(int argc, char **argv)
 
     onnxbn_error err = {0};
     onnxbn_options opt = {.size = sizeof opt, .threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold};
-    if (onnxbn_session_open(a.model, &opt, &s, &err) != ONNXBN_OK ||
+    if (cli_open_session(a.model, &opt, a.shapes, a.n_shapes, &s, &err) != ONNXBN_OK ||
         onnxbn_session_set_timeout(s, a.timeout, &err) != ONNXBN_OK) {
         rc = cli_lib_error(&err);
         goto done;
@@ -294,5 +302,6 @@ done:
     onnxbn_session_free(s);
     free(a.files);
     free(a.dims);
+    free(a.shapes);
     return rc;
 }

@@ -487,3 +487,54 @@ int cli_random_input(const onnxbn_value_info *vi, cli_dim *dims_opt, int n_dims,
     cli_fill_random(*out, rng);
     return CLI_OK;
 }
+
+/* ---- --input-shape ---- */
+
+int cli_parse_input_shape(const char *cmd, char *v, cli_inshape *out)
+{
+    char *eq = strchr(v, '=');
+    if (!eq || eq == v)
+        return cli_usage(cmd, "--input-shape wants NAME=D0,D1,... not '%s'", v);
+    *eq = 0;
+    out->name = v;
+    out->rank = 0;
+    for (char *p = eq + 1; *p;) {
+        char *end = strchr(p, ',');
+        if (end)
+            *end = 0;
+        int64_t n;
+        if (out->rank == ONNXBN_MAX_RANK || !cli_parse_i64(p, &n) || n < 0)
+            return cli_usage(cmd, "--input-shape %s: '%s' is not a size (a count >= 0; at most %d "
+                             "dimensions)", v, p, ONNXBN_MAX_RANK);
+        out->dims[out->rank++] = n;
+        if (!end)
+            break;
+        p = end + 1;
+        if (!*p)
+            return cli_usage(cmd, "--input-shape %s: a size is missing after the last ','", v);
+    }
+    return CLI_OK;
+}
+
+onnxbn_status cli_open_session(const char *path, const onnxbn_options *opt, const cli_inshape *sh,
+                               int n_sh, onnxbn_session **out, onnxbn_error *err)
+{
+    if (!n_sh)
+        return onnxbn_session_open(path, opt, out, err);
+    *out = NULL;
+    onnxbn_model *m;
+    onnxbn_status st = onnxbn_model_load(path, opt, &m, err);
+    for (int i = 0; !st && i < n_sh; i++)
+        if ((st = onnxbn_model_set_input_shape(m, sh[i].name, sh[i].rank, sh[i].dims, err)))
+            onnxbn_model_free(m);
+    if (!st)
+        st = onnxbn_session_new(m, opt, out, err);
+    if (st && n_sh) {
+        /* the planner's error names the node; say which override it follows from */
+        char msg[sizeof err->msg + 32];
+        snprintf(msg, sizeof msg, "%s (with --input-shape)", err->msg);
+        msg[sizeof err->msg - 1] = 0;
+        memcpy(err->msg, msg, sizeof err->msg);
+    }
+    return st;
+}

@@ -427,6 +427,43 @@ ONNXBN_API const onnxbn_model *onnxbn_model_node_subgraph(const onnxbn_model *m,
 ONNXBN_API bool onnxbn_model_value(const onnxbn_model *m, const char *name, onnxbn_value_info *out,
                                    bool *is_initializer);
 
+/* Declares the graph input `name` with this shape (dims[d] >= 0) in place of what the file says,
+ * fixed or symbolic: a model exported for one batch size planned and run at another. The element
+ * type stays. Whether the nodes can take the shape is found when a session plans it (at open when
+ * every input is fixed): a shape they cannot take fails there with the node's error. Saving the
+ * model writes the new shape. Earlier onnxbn_model_input/onnxbn_model_value results of this input
+ * are stale (their dim_names pointed into the old shape). ONNXBN_ERR_ARG: no graph input (an
+ * initializer is none) of that name, rank over ONNXBN_MAX_RANK, a negative dim. */
+ONNXBN_API onnxbn_status onnxbn_model_set_input_shape(onnxbn_model *m, const char *name, int rank,
+                                                      const int64_t *dims, onnxbn_error *err);
+
+/* Every value's element type and shape as the session's planner infers them (the inference a
+ * run uses: each operator's shape rule, constants folded), for the declared input shapes with the
+ * symbols `symbols[i]` bound to `sizes[i]` (n_bind of them; each must name a dimension of an
+ * input). Listed in graph order: the graph inputs, then every node's outputs in topological
+ * order (of the session's graph: BatchNormalization folded unless opened with no_fold).
+ * A dimension fixed by the inputs has its number; one that follows an unbound symbol has dims[d]
+ * -1 and dim_names[d] its expression ("N", "2*N", "N+1", as proven by planning with the symbol at
+ * three sizes; "?" when not affine in one symbol). A value whose shape depends on data (made by a
+ * node the planner defers to the run) has rank -1. Fails with the planner's own error (naming the
+ * node) when the model cannot take those shapes, and for a model whose input contents decide
+ * shapes. Builds plans: costs what opening the session for those shapes would. The result owns
+ * its strings; free it with onnxbn_shapes_free. */
+typedef struct onnxbn_shapes onnxbn_shapes;
+ONNXBN_API onnxbn_status onnxbn_session_shapes(onnxbn_session *s, size_t n_bind,
+                                               const char *const *symbols, const int64_t *sizes,
+                                               onnxbn_shapes **out, onnxbn_error *err);
+ONNXBN_API size_t onnxbn_shapes_count(const onnxbn_shapes *sh);
+ONNXBN_API const onnxbn_value_info *onnxbn_shapes_value(const onnxbn_shapes *sh, size_t i); /* NULL: out of range */
+ONNXBN_API void onnxbn_shapes_free(onnxbn_shapes *sh);
+/* Writes what sh (onnxbn_session_shapes of this model or of a copy: values are matched by name)
+ * proves into m's value_info, for every value m declares nothing for: not a graph input, output
+ * or initializer and no value_info entry of its name (declarations already there are kept), with
+ * a known rank and type. A number is a dim_value, an expression ("N", "2*N") a dim_param, "?" a
+ * dimension with neither. For Netron and `--dot`: `onnxbn fuse` writes them. */
+ONNXBN_API onnxbn_status onnxbn_model_add_value_info(onnxbn_model *m, const onnxbn_shapes *sh,
+                                                     onnxbn_error *err);
+
 /* The operator registry: entry i (0 <= i < onnxbn_op_count()) gives the domain ("" is ai.onnx),
  * the op_type and the operator versions (ONNX since_version) it implements, ascending. An op_type
  * may have several entries with disjoint versions. Returns false when i is out of range. */

@@ -93,6 +93,11 @@ onnxbn_status onnxbn_plan_run(onnxbn_plan *p, int n_fed, const int *fed_ids,
                               uint64_t *prof_runs, onnxbn_stop *stop, onnxbn_error *err);
 void onnxbn_plan_free(onnxbn_plan *p);
 
+/* The session's plan for inputs of these shapes (data not read), built if it has none that fits,
+ * not run. Internal: onnxbn_session_shapes. */
+onnxbn_status onnxbn_session_plan_for(onnxbn_session *s, size_t n, const char *const *names,
+                                      const onnxbn_tensor *const *inputs, const onnxbn_plan **out,
+                                      onnxbn_error *err);
 /* Plans the session has built since it was opened: a test that runs the same shapes with other
  * contents checks that it made no new one. Internal (not in onnxbn.h), as is the next. */
 uint64_t onnxbn_session_plan_builds(const onnxbn_session *s);

@@ -554,6 +554,51 @@ void onnxbn_session_unkey_inputs(onnxbn_session *s, int n)
             s->any_fed_value = true;
 }
 
+/* The plan for inputs of these shapes, built as a run would build it but not run: the shape
+ * inference behind onnxbn_session_shapes (shapes.c). Inputs whose contents decide shapes have
+ * no contents here, so a model with such an input is refused. */
+onnxbn_status onnxbn_session_plan_for(onnxbn_session *s, size_t n, const char *const *names,
+                                      const onnxbn_tensor *const *inputs, const onnxbn_plan **out,
+                                      onnxbn_error *err)
+{
+    *out = NULL;
+    if (s->any_fed_value)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED,
+                           "the contents of a graph input decide shapes in this model: its "
+                           "shapes are known only when it runs");
+    if (n > (size_t)s->model->graph.n_values)
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
+    /* it replaces the plan a run on another thread would be using */
+    if (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
+        return onnxbn_fail(err, ONNXBN_ERR_BUSY,
+                           "onnxbn_session_shapes: the session is running on another thread");
+    int *ids = calloc(n + 1, sizeof *ids);
+    const onnxbn_tensor **fed = calloc(n + 1, sizeof *fed);
+    onnxbn_status st = ids && fed ? ONNXBN_OK : onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    if (!st)
+        st = check_inputs(s, n, names, inputs, ids, err);
+    if (!st) {
+        if (n)
+            memcpy(fed, inputs, n * sizeof *fed);
+        sort_fed((int)n, ids, fed);
+        /* the same way a run finds or makes its plan: from the cache, or a new one in it */
+        if (!s->plan || !onnxbn_plan_matches(s->plan, (int)n, ids, fed)) {
+            s->ran = false;
+            if (onnxbn_plancache_find(&s->cache, (int)n, ids, fed)) {
+                onnxbn_plancache_fit(&s->cache, s->budget);
+                s->plan = s->cache.plan[0];
+            } else {
+                st = new_plan(s, (int)n, ids, fed, s->need_value, err);
+            }
+        }
+    }
+    free(ids);
+    free(fed);
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
+    *out = st ? NULL : s->plan;
+    return st;
+}
+
 uint64_t onnxbn_session_plan_builds(const onnxbn_session *s) { return s ? s->plan_builds : 0; }
 
 void onnxbn_session_set_plan_cache(onnxbn_session *s, int cap)

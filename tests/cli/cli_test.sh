@@ -586,6 +586,94 @@ EOF
     expect_ok bench --iters 3 --warmup 1 "$c/model.onnx"
 }
 
+# info --shapes: every value of tiny_resnet, checked against onnx's own shape inference of the
+# same file (symbolic dims by the same name, fixed ones equal); --dim binds the batch.
+case_info_shapes() {
+    local m=$DATA/../../../models/tiny_resnet/model.onnx
+    expect_ok info "$m" --shapes
+    has_line "input: float [N,3,32,32]"
+    has_line "/block2/Add_output_0: float [N,16,4,4]"
+    has_line "output: float [N,10]"
+    [ "$(wc -l <"$OUT")" -eq 24 ] || fail "expected 24 values (the input and 23 node outputs)"
+    "$PY" - "$m" "$OUT" <<'EOF2' >"$WORK/py.out" 2>&1 || fail "onnx shape inference disagrees: $(cat "$WORK/py.out")"
+import sys, onnx
+m = onnx.shape_inference.infer_shapes(onnx.load(sys.argv[1]))
+g = m.graph
+want = {}
+for vi in list(g.input) + list(g.value_info) + list(g.output):
+    tt = vi.type.tensor_type
+    dims = ["%d" % d.dim_value if d.HasField("dim_value") else d.dim_param for d in tt.shape.dim]
+    want[vi.name] = "%s [%s]" % ({1: "float", 7: "int64"}[tt.elem_type], ",".join(dims))
+got = {}
+for line in open(sys.argv[2]):
+    name, rest = line.rstrip("\n").rsplit(": ", 1)
+    got[name] = rest
+produced = [o for n in g.node for o in n.output]
+assert len(produced) == 23, produced
+for name in [g.input[0].name] + produced:
+    assert got.get(name) == want.get(name), (name, got.get(name), want.get(name))
+print("ok")
+EOF2
+    # --dot: the file declares no value_info, the edges carry the inferred shapes
+    expect_ok info "$m" --dot
+    grep -qF 'n3 -> n4 [label="[N,8,8,8]"];' "$OUT" || fail "--dot edge without the inferred shape"
+    expect_ok info "$m" --shapes --dim N=2
+    has_line "input: float [2,3,32,32]"
+    has_line "/Flatten_output_0: float [2,16]"
+    expect_error 1 "'M'" info "$m" --shapes --dim M=2
+    expect_error 2 "--shapes" info "$m" --dim N=2
+}
+
+# fuse --shapes writes value_info for every inferred tensor: the file passes onnx's full check, and
+# onnx's own inference of the same graph without them gives the same shapes.
+case_fuse_shapes() {
+    local m=$DATA/../../../models/tiny_resnet/model.onnx
+    "$ONNXBN" fuse "$m" "$WORK/f.onnx" --shapes >"$OUT" 2>"$ERR" || fail "onnxbn fuse"
+    "$PY" - "$WORK/f.onnx" <<'EOF2' >"$WORK/py.out" 2>&1 || fail "value_info: $(cat "$WORK/py.out")"
+import sys, onnx
+m = onnx.load(sys.argv[1])
+g = m.graph
+onnx.checker.check_model(m, full_check=True)
+def dims(vi):
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in vi.type.tensor_type.shape.dim]
+ours = {vi.name: (vi.type.tensor_type.elem_type, dims(vi)) for vi in g.value_info}
+outs = {o.name for o in g.output}
+produced = [o for n in g.node for o in n.output if o not in outs]
+assert sorted(ours) == sorted(produced), (sorted(ours), produced)
+del g.value_info[:]
+ref = onnx.shape_inference.infer_shapes(m, strict_mode=True).graph
+theirs = {vi.name: (vi.type.tensor_type.elem_type, dims(vi)) for vi in ref.value_info}
+for name in produced:
+    assert ours[name] == theirs[name], (name, ours[name], theirs.get(name))
+assert ours["/Flatten_output_0"] == (1, ["N", 16]), ours["/Flatten_output_0"]
+print("ok")
+EOF2
+    expect_ok info "$WORK/f.onnx" --dot
+    grep -qF '[label="[N,8,8,8]"]' "$OUT" || fail "--dot of the fused file lacks its shapes"
+}
+
+# --input-shape: a fixed batch (relu.onnx's x is [2,3]) and a symbolic one (mlp_bn) overridden in
+# run, bench and info; a rank Gemm cannot take is refused by the planner, naming the node.
+case_input_shape() {
+    local mlp=$DATA/../../../models/mlp_bn/model.onnx
+    expect_ok run "$DATA/relu.onnx" --input-shape x=4,3
+    grep -q "^output 'y': float \[4,3\] = " "$OUT" || fail "relu at [4,3]: $(cat "$OUT")"
+    expect_ok info "$DATA/relu.onnx" --input-shape x=4,3
+    has_line "  x: float [4,3]"
+    expect_ok run "$mlp" --input-shape input=5,16
+    grep -q "^output 'output': float \[5,10\] = " "$OUT" || fail "mlp_bn at [5,16]"
+    expect_ok info "$mlp" --shapes --input-shape input=3,16
+    has_line "/relu/Relu_output_0: float [3,32]"
+    expect_ok bench --iters 2 --warmup 0 --json "$mlp" --input-shape input=7,16
+    expect_error 1 "/fc1/Gemm" run "$mlp" --input-shape input=16
+    grep -q "expected rank 2" "$ERR" || fail "the refusal does not say the rank Gemm wants"
+    expect_error 1 "/fc1/Gemm" bench "$mlp" --input-shape input=2,16,1
+    expect_error 1 "/fc1/Gemm" info "$mlp" --shapes --input-shape input=16
+    expect_error 1 "'nosuch'" run "$mlp" --input-shape nosuch=1,16
+    expect_error 2 "--input-shape" run "$mlp" --input-shape input=1,x
+    expect_error 2 "--input-shape" info "$mlp" --input-shape input
+}
+
 if ! declare -F "case_$CASE" >/dev/null; then
     echo "unknown case '$CASE'"
     exit 1
