@@ -460,6 +460,11 @@ static onnxbn_status remember_key(onnxbn_plan *p, int n_fed, const int *fed_ids,
     return ONNXBN_OK;
 }
 
+static onnxbn_string string_at(const void *src, int64_t i)
+{
+    return ((const onnxbn_string *)src)[i];
+}
+
 /* Runs a node whose inputs are all constant, now, into owned outputs. */
 static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
 {
@@ -493,6 +498,19 @@ static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
         st = c->def->run(c);
     c->scratch = NULL;
     onnxbn_free(scratch);
+    /* A string output's bytes are the node state's, freed below: the folded value takes a copy
+     * it owns (handles and bytes in one block). */
+    for (int k = 0; !st && k < c->n_out; k++) {
+        onnxbn_tensor *t = c->out[k], own;
+        if (!t || t->dtype != ONNXBN_STRING)
+            continue;
+        st = onnxbn_tensor_init_strings(&own, t->rank, t->dims, string_at, t->data, budget, c->err);
+        if (!st) {
+            p->const_bytes += own.nbytes;
+            onnxbn_tensor_release(t);
+            *t = own;
+        }
+    }
     free_state(c);
     return st;
 }
