@@ -1011,6 +1011,31 @@ static onnxbn_status run_alloc(onnxbn_plan *p, onnxbn_kctx *c, size_t bytes, con
     return ONNXBN_OK;
 }
 
+/* A deferred node's string output: its bytes are in the node's state, freed after the step, so
+ * they move to the run arena, which holds them as it holds the handles (until the next run). */
+static onnxbn_status strings_to_arena(onnxbn_plan *p, onnxbn_kctx *c, onnxbn_tensor *t)
+{
+    onnxbn_string *h = t->data;
+    size_t total = 0;
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!onnxbn_add_size(total, h[i].len, &total))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "string output too large");
+    if (!total)
+        return ONNXBN_OK;
+    void *blk;
+    onnxbn_status st = run_alloc(p, c, total, "its strings", &blk);
+    if (st)
+        return st;
+    char *o = blk;
+    for (int64_t i = 0; i < t->numel; i++) {
+        if (h[i].len)
+            memcpy(o, h[i].data, h[i].len);
+        h[i].data = o;
+        o += h[i].len;
+    }
+    return ONNXBN_OK;
+}
+
 /* A deferred step: the shape rule with every input's data, outputs and scratch from the run
  * arena, then prepare, run and free_state as one step; the scratch is given back after it. */
 static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
@@ -1047,11 +1072,14 @@ static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
         st = c->def->prepare(c);
     if (!st)
         st = c->def->run(c);
-    free_state(c);
     c->scratch = NULL;
     /* the scratch is the last chunk handed out, at the top of the last block: given back */
     p->run.used -= held;
     p->run.live -= held;
+    for (int k = 0; !st && k < c->n_out; k++)
+        if (c->out[k] && c->out[k]->dtype == ONNXBN_STRING)
+            st = strings_to_arena(p, c, c->out[k]);
+    free_state(c);
     return st;
 }
 

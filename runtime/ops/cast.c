@@ -85,38 +85,6 @@ static onnxbn_status cast_infer(onnxbn_kctx *c)
     return st ? st : onnxbn_cast_set_out(c, to);
 }
 
-/* The bytes of a node's string outputs: the node's state owns them, they are rewritten each run
- * and live until the next run or the plan's end, as an arena output does. */
-typedef struct strbuf {
-    char *p;
-    size_t len, cap;
-} strbuf;
-
-static void strbuf_free(void *s)
-{
-    if (s) {
-        free(((strbuf *)s)->p);
-        free(s);
-    }
-}
-
-static bool strbuf_put(strbuf *b, const char *s, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q)
-            return false;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return true;
-}
-
 /* The shortest digits that read back as the same value (numpy's repr), in numpy's layout:
  * positional with a ".0" when 1e-4 <= |v| < 1e16, else d.ddde+XX. */
 static int fmt_float(char *buf, size_t cap, double v, bool single)
@@ -150,10 +118,9 @@ static int fmt_float(char *buf, size_t cap, double v, bool single)
 
 static onnxbn_status to_string(onnxbn_kctx *c, const onnxbn_tensor *x, onnxbn_tensor *y)
 {
-    if (!c->state && !(c->state = calloc(1, sizeof(strbuf))))
+    onnxbn_strbuf *b = onnxbn_strbuf_of(c);
+    if (!b)
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
-    strbuf *b = c->state;
-    b->len = 0;
     onnxbn_string *h = y->data;
     for (int64_t i = 0; i < x->numel; i++) {
         char t[64];
@@ -167,14 +134,10 @@ static onnxbn_status to_string(onnxbn_kctx *c, const onnxbn_tensor *x, onnxbn_te
             n = snprintf(t, sizeof t, "%llu", (unsigned long long)((const uint64_t *)x->data)[i]); break;
         default: n = snprintf(t, sizeof t, "%lld", (long long)onnxbn_get_i64(x, i)); break;
         }
-        /* offsets until the buffer stops moving */
-        h[i].data = (const char *)(uintptr_t)b->len;
-        h[i].len = (size_t)n;
-        if (!strbuf_put(b, t, (size_t)n))
+        if (!onnxbn_strbuf_put(b, t, (size_t)n, &h[i]))
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
     }
-    for (int64_t i = 0; i < x->numel; i++)
-        h[i].data = b->p + (uintptr_t)h[i].data;
+    onnxbn_strbuf_fix(b, h, x->numel);
     return ONNXBN_OK;
 }
 
@@ -238,7 +201,5 @@ const onnxbn_op_def onnxbn_op_cast = {
     .attrs = cast_attrs,
     .infer = cast_infer,
     .run = onnxbn_cast_run,
-    .free_state = strbuf_free,
+    .free_state = onnxbn_strbuf_free,
 };
-
-void onnxbn_cast_free_state(void *state) { strbuf_free(state); }

@@ -328,6 +328,17 @@ void mk_attr_s(mk_node *n, const char *name, const char *v)
     a->s.data = (uint8_t *)strdup(v);
 }
 
+void mk_attr_strings(mk_node *n, const char *name, size_t count, const char *const *v)
+{
+    Onnx__AttributeProto *a = attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS);
+    a->n_strings = count;
+    a->strings = calloc(count + 1, sizeof *a->strings);
+    for (size_t i = 0; i < count; i++) {
+        a->strings[i].len = strlen(v[i]);
+        a->strings[i].data = (uint8_t *)strdup(v[i]);
+    }
+}
+
 void mk_attr_ints(mk_node *n, const char *name, size_t count, const int64_t *v)
 {
     Onnx__AttributeProto *a = attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);

@@ -43,6 +43,7 @@ void mk_node_domain(mk_node *n, const char *domain);
 void mk_attr_i(mk_node *n, const char *name, int64_t v);
 void mk_attr_f(mk_node *n, const char *name, float v);
 void mk_attr_s(mk_node *n, const char *name, const char *v);
+void mk_attr_strings(mk_node *n, const char *name, size_t count, const char *const *v);
 void mk_attr_ints(mk_node *n, const char *name, size_t count, const int64_t *v);
 void mk_attr_floats(mk_node *n, const char *name, size_t count, const float *v);
 /* A GRAPH attribute holding sub's graph (If's branches); m takes sub over (mk_free frees it). */

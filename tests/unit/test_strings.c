@@ -224,6 +224,100 @@ static void test_string_misfed(void **state)
     mk_free(m);
 }
 
+/* StringNormalizer(X) with the given attributes; locale NULL leaves it out. */
+static mk_model *strnorm_model(int rank, const int64_t *dims, const char *action, int sensitive,
+                               size_t n_stop, const char *const *stop, const char *locale)
+{
+    mk_model *m = mk_new(10);
+    mk_input(m, "X", ONNXBN_STRING, rank, dims);
+    mk_output(m, "Y", ONNXBN_STRING, -1, NULL);
+    mk_node *n = mk_node_add(m, "StringNormalizer", "sn", "X", "Y");
+    if (action)
+        mk_attr_s(n, "case_change_action", action);
+    mk_attr_i(n, "is_case_sensitive", sensitive);
+    if (n_stop)
+        mk_attr_strings(n, "stopwords", n_stop, stop);
+    if (locale)
+        mk_attr_s(n, "locale", locale);
+    return m;
+}
+
+static void test_strnormalizer(void **state)
+{
+    (void)state;
+    /* case-insensitive stopwords, UPPER; an embedded NUL survives; a UTF-8 é (c3 a9) is left as
+     * it is (only ASCII letters change case) */
+    const onnxbn_string x[5] = {{"Monday", 6}, {"a\0b", 3}, {"", 0}, {"caf\xc3\xa9", 5}, {"MONDAY", 6}};
+    const int64_t d[2] = {1, 5};
+    const char *stop[1] = {"monday"};
+    mk_model *m = strnorm_model(2, d, "UPPER", 0, 1, stop, "en_US");
+    onnxbn_session *s = mk_open_ok(m);
+    mk_feed f = {"X", ONNXBN_STRING, 2, d, x};
+    mk_run_ok(s, 1, &f);
+    const onnxbn_tensor *y = onnxbn_session_output(s, 0);
+    assert_int_equal(onnxbn_tensor_rank(y), 2);
+    assert_int_equal(onnxbn_tensor_dims(y)[0], 1);
+    assert_int_equal(onnxbn_tensor_dims(y)[1], 3);
+    const onnxbn_string *h = onnxbn_tensor_cdata(y);
+    expect_str(&h[0], "A\0B", 3);
+    expect_str(&h[1], "", 0);
+    expect_str(&h[2], "CAF\xc3\xa9", 5);
+    onnxbn_session_free(s);
+    mk_free(m);
+    /* case-sensitive: only the exact word goes; LOWER */
+    m = strnorm_model(1, (const int64_t[]){5}, "LOWER", 1, 1, stop, NULL);
+    s = mk_open_ok(m);
+    mk_feed f1 = {"X", ONNXBN_STRING, 1, (const int64_t[]){5}, x};
+    mk_run_ok(s, 1, &f1);
+    y = onnxbn_session_output(s, 0);
+    assert_int_equal(onnxbn_tensor_numel(y), 5);
+    h = onnxbn_tensor_cdata(y);
+    expect_str(&h[0], "monday", 6);
+    expect_str(&h[4], "monday", 6);
+    onnxbn_session_free(s);
+    mk_free(m);
+    /* everything dropped: [1] holding one empty string */
+    const onnxbn_string all[2] = {{"monday", 6}, {"MonDay", 6}};
+    m = strnorm_model(1, (const int64_t[]){2}, NULL, 0, 1, stop, "");
+    s = mk_open_ok(m);
+    mk_feed f2 = {"X", ONNXBN_STRING, 1, (const int64_t[]){2}, all};
+    mk_run_ok(s, 1, &f2);
+    y = onnxbn_session_output(s, 0);
+    assert_int_equal(onnxbn_tensor_rank(y), 1);
+    assert_int_equal(onnxbn_tensor_numel(y), 1);
+    expect_str(onnxbn_tensor_cdata(y), "", 0);
+    onnxbn_session_free(s);
+    mk_free(m);
+}
+
+static void test_strnormalizer_bad(void **state)
+{
+    (void)state;
+    const onnxbn_string x[2] = {{"a", 1}, {"b", 1}};
+    const int64_t d1[1] = {2}, d2[2] = {2, 1};
+    const char *stop[1] = {"a"};
+    mk_model *m = strnorm_model(1, d1, NULL, 0, 1, stop, "tr_TR");
+    mk_feed f = {"X", ONNXBN_STRING, 1, d1, x};
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_UNSUPPORTED, "node 'sn' (StringNormalizer): locale 'tr_TR'");
+    mk_free(m);
+    m = strnorm_model(1, d1, "TITLE", 0, 0, NULL, NULL);
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_MODEL, "case_change_action 'TITLE'");
+    mk_free(m);
+    m = strnorm_model(2, d2, NULL, 0, 0, NULL, NULL);
+    mk_feed f2 = {"X", ONNXBN_STRING, 2, d2, x};
+    mk_expect_fail(m, 1, &f2, ONNXBN_ERR_SHAPE, "X must be [C] or [1, C]");
+    mk_free(m);
+    /* numbers where strings are expected */
+    m = mk_new(10);
+    mk_input(m, "X", ONNXBN_FLOAT, 1, d1);
+    mk_output(m, "Y", ONNXBN_STRING, -1, NULL);
+    mk_node_add(m, "StringNormalizer", "sn", "X", "Y");
+    const float xf[2] = {1, 2};
+    mk_feed ff = {"X", ONNXBN_FLOAT, 1, d1, xf};
+    mk_expect_fail(m, 1, &ff, ONNXBN_ERR_TYPE, "sn");
+    mk_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_cast_from_string),
         cmocka_unit_test(test_cast_folded),
         cmocka_unit_test(test_string_misfed),
+        cmocka_unit_test(test_strnormalizer),
+        cmocka_unit_test(test_strnormalizer_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
