@@ -1,5 +1,5 @@
-/* strings.c — the string operators (StringNormalizer 10) and the byte buffer every op that makes
- * strings keeps its outputs' bytes in (onnxbn_strbuf, op.h). */
+/* strings.c — the text operators (StringNormalizer 10, TfIdfVectorizer 9) and the byte buffer
+ * every op that makes strings keeps its outputs' bytes in (onnxbn_strbuf, op.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,4 +209,196 @@ const onnxbn_op_def onnxbn_op_strnorm = {
     .infer = strnorm_infer,
     .run = strnorm_run,
     .free_state = onnxbn_strbuf_free,
+};
+
+/* ---- TfIdfVectorizer ---- */
+
+static const onnxbn_attr_spec tfidf_attrs[] = {
+    {"mode", ONNXBN_ATTR_STRING, true, 0, 0},
+    {"min_gram_length", ONNXBN_ATTR_INT, true, 0, 0},
+    {"max_gram_length", ONNXBN_ATTR_INT, true, 0, 0},
+    {"max_skip_count", ONNXBN_ATTR_INT, true, 0, 0},
+    {"ngram_counts", ONNXBN_ATTR_INTS, true, 0, 0},
+    {"ngram_indexes", ONNXBN_ATTR_INTS, true, 0, 0},
+    {"pool_int64s", ONNXBN_ATTR_INTS, false, 0, 0},
+    {"pool_strings", ONNXBN_ATTR_STRINGS, false, 0, 0},
+    {"weights", ONNXBN_ATTR_FLOATS, false, 0, 0},
+    {NULL, 0, false, 0, 0},
+};
+
+enum { TF, IDF, TFIDF };
+
+/* The pool holds the n-grams of each length in turn: those of length g start at item
+ * counts[g-1] and end where the next length starts (or at the pool's end). N-gram j overall (in
+ * pool order) counts into output column idx[j] and has weight w[j]. */
+typedef struct tfidf_cfg {
+    int mode;
+    int64_t minn, maxn, skip, width;
+    const int64_t *counts, *idx, *pool_i;
+    size_t n_counts, n_idx, n_pool;
+    onnxbn_string *pool_s; /* malloc'd handles to the model's bytes (string pools) */
+    const float *w;
+    size_t n_w;
+} tfidf_cfg;
+
+static onnxbn_status tfidf_config(const onnxbn_kctx *c, tfidf_cfg *g)
+{
+    char mode[8];
+    size_t n_ps = 0;
+    onnxbn_status st;
+    if ((st = onnxbn_attr_string(c, "mode", "", mode, sizeof mode)) ||
+        (st = onnxbn_attr_int(c, "min_gram_length", 0, &g->minn)) ||
+        (st = onnxbn_attr_int(c, "max_gram_length", 0, &g->maxn)) ||
+        (st = onnxbn_attr_int(c, "max_skip_count", 0, &g->skip)) ||
+        (st = onnxbn_attr_ints(c, "ngram_counts", &g->counts, &g->n_counts)) ||
+        (st = onnxbn_attr_ints(c, "ngram_indexes", &g->idx, &g->n_idx)) ||
+        (st = onnxbn_attr_ints(c, "pool_int64s", &g->pool_i, &g->n_pool)) ||
+        (st = onnxbn_attr_strings(c, "pool_strings", NULL, 0, &n_ps)) ||
+        (st = onnxbn_attr_floats(c, "weights", &g->w, &g->n_w)))
+        return st;
+    if (!strcmp(mode, "TF"))
+        g->mode = TF;
+    else if (!strcmp(mode, "IDF"))
+        g->mode = IDF;
+    else if (!strcmp(mode, "TFIDF"))
+        g->mode = TFIDF;
+    else
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "mode '%s' is none of TF, IDF, TFIDF", mode);
+    if ((g->n_pool != 0) == (n_ps != 0) && (g->n_pool || n_ps))
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "pool_int64s and pool_strings are both given");
+    bool strs = onnxbn_in(c, 0)->dtype == ONNXBN_STRING;
+    if (strs != (n_ps != 0) && (g->n_pool || n_ps))
+        return onnxbn_node_fail(c, ONNXBN_ERR_TYPE, "input X is %s but the pool is %s",
+                                strs ? "string" : "integer", n_ps ? "pool_strings" : "pool_int64s");
+    if (n_ps) {
+        g->n_pool = n_ps;
+        if (!(g->pool_s = malloc(n_ps * sizeof *g->pool_s)))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+        if ((st = onnxbn_attr_strings(c, "pool_strings", g->pool_s, n_ps, &n_ps)))
+            return st;
+    }
+    if (g->minn < 1 || g->maxn < g->minn || (uint64_t)g->maxn > g->n_counts)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "gram lengths [%lld, %lld] are not within "
+                                "[1, %zu] (ngram_counts has %zu lengths)", (long long)g->minn,
+                                (long long)g->maxn, g->n_counts, g->n_counts);
+    if (g->skip < 0)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "max_skip_count is negative (%lld)",
+                                (long long)g->skip);
+    /* every length's slice lies in the pool and holds whole n-grams; their number is n_idx */
+    size_t grams = 0;
+    for (size_t i = 0; i < g->n_counts; i++) {
+        int64_t a = g->counts[i], b = i + 1 < g->n_counts ? g->counts[i + 1] : (int64_t)g->n_pool;
+        if (a < 0 || b < a || (uint64_t)b > g->n_pool || (b - a) % (int64_t)(i + 1))
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "ngram_counts[%zu] = %lld does not start "
+                                    "whole %zu-grams within the pool of %zu", i, (long long)a,
+                                    i + 1, g->n_pool);
+        grams += (size_t)((b - a) / (int64_t)(i + 1));
+    }
+    if (grams != g->n_idx)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "the pool holds %zu n-grams, ngram_indexes has %zu",
+                                grams, g->n_idx);
+    if (g->n_w && g->n_w != g->n_idx)
+        return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "weights has %zu values for %zu n-grams",
+                                g->n_w, g->n_idx);
+    g->width = 0;
+    for (size_t j = 0; j < g->n_idx; j++) {
+        if (g->idx[j] < 0 || g->idx[j] >= INT32_MAX)
+            return onnxbn_node_fail(c, ONNXBN_ERR_MODEL, "ngram_indexes[%zu] = %lld is out of range",
+                                    j, (long long)g->idx[j]);
+        if (g->idx[j] + 1 > g->width)
+            g->width = g->idx[j] + 1;
+    }
+    return ONNXBN_OK;
+}
+
+static onnxbn_status tfidf_infer(onnxbn_kctx *c)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    onnxbn_status st = onnxbn_mv_check_type(c, 0, "X", MV_T(ONNXBN_STRING) | MV_INDEX);
+    if (st)
+        return st;
+    if (x->rank != 1 && x->rank != 2)
+        return onnxbn_node_fail(c, ONNXBN_ERR_SHAPE, "X must be [C] or [N, C], not rank %d", x->rank);
+    tfidf_cfg g = {0};
+    st = tfidf_config(c, &g);
+    free(g.pool_s);
+    if (st)
+        return st;
+    const int64_t dims[2] = {x->rank == 2 ? x->dims[0] : 1, g.width};
+    return onnxbn_mv_set_out(c, 0, ONNXBN_FLOAT, x->rank, x->rank == 1 ? dims + 1 : dims);
+}
+
+/* Whether the n tokens of x from s, `step` apart, equal pool items from p on. */
+static bool tfidf_match(const onnxbn_tensor *x, const tfidf_cfg *g, int64_t s, int64_t step,
+                        int64_t n, int64_t p)
+{
+    for (int64_t t = 0; t < n; t++) {
+        int64_t i = s + t * step;
+        if (g->pool_s) {
+            if (!same(((const onnxbn_string *)x->data)[i], g->pool_s[p + t], true))
+                return false;
+        } else if (onnxbn_get_i64(x, i) != g->pool_i[p + t]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static onnxbn_status tfidf_count(onnxbn_kctx *c, const tfidf_cfg *g)
+{
+    const onnxbn_tensor *x = onnxbn_in(c, 0);
+    onnxbn_tensor *y = onnxbn_out(c, 0);
+    const int64_t rows = x->rank == 2 ? x->dims[0] : 1, cols = x->dims[x->rank - 1];
+    double *cnt = calloc(g->n_idx ? g->n_idx : 1, sizeof *cnt);
+    if (!cnt)
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory");
+    float *out = y->data;
+    memset(out, 0, y->nbytes);
+    for (int64_t r = 0; r < rows; r++) {
+        memset(cnt, 0, (g->n_idx ? g->n_idx : 1) * sizeof *cnt);
+        for (int64_t s = 0; s < cols; s++)
+            for (int64_t d = 0; d <= g->skip && d < cols; d++) { /* wider skips fit nothing */
+                size_t base = 0; /* n-grams of shorter lengths before these */
+                for (int64_t n = 1; n <= g->maxn; n++) {
+                    int64_t a = g->counts[n - 1];
+                    int64_t b = n < (int64_t)g->n_counts ? g->counts[n] : (int64_t)g->n_pool;
+                    size_t num = (size_t)((b - a) / n);
+                    /* a unigram has no skips: counted once, at skip 0 */
+                    bool fits = (n - 1) * (d + 1) < cols - s;
+                    if (n >= g->minn && fits && !(n == 1 && d > 0))
+                        for (size_t k = 0; k < num; k++)
+                            if (tfidf_match(x, g, r * cols + s, d + 1, n, a + (int64_t)k * n)) {
+                                cnt[base + k] += 1;
+                                break;
+                            }
+                    base += num;
+                }
+            }
+        for (size_t j = 0; j < g->n_idx; j++) {
+            double w = g->n_w ? g->w[j] : 1.0, v = cnt[j];
+            if (g->mode == IDF)
+                v = v > 0 ? w : 0;
+            else if (g->mode == TFIDF)
+                v *= w;
+            out[r * g->width + g->idx[j]] += (float)v;
+        }
+    }
+    free(cnt);
+    return ONNXBN_OK;
+}
+
+static onnxbn_status tfidf_run(onnxbn_kctx *c)
+{
+    tfidf_cfg g = {0};
+    onnxbn_status st = tfidf_config(c, &g);
+    if (!st)
+        st = tfidf_count(c, &g);
+    free(g.pool_s);
+    return st;
+}
+
+const onnxbn_op_def onnxbn_op_tfidf = {
+    .attrs = tfidf_attrs,
+    .infer = tfidf_infer,
+    .run = tfidf_run,
 };

@@ -387,6 +387,9 @@ void mk_free(mk_model *m)
             free(a->s.data);
             free(a->ints);
             free(a->floats);
+            for (size_t j = 0; j < a->n_strings; j++)
+                free(a->strings[j].data);
+            free(a->strings);
             free(a);
         }
         free(p->attribute);

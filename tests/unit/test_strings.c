@@ -1,5 +1,6 @@
 /* test_strings.c — string tensors: building and .pb round trips (NUL bytes, empty strings), Cast to
- * and from string as numpy formats and parses, plan-time folding, and malformed or misfed strings. */
+ * and from string as numpy formats and parses, plan-time folding, StringNormalizer, TfIdfVectorizer,
+ * and malformed or misfed strings. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -318,6 +319,109 @@ static void test_strnormalizer_bad(void **state)
     mk_free(m);
 }
 
+/* TfIdfVectorizer on X (int64 or string), pool of 2 unigrams then 2 bigrams. */
+static mk_model *tfidf_model(onnxbn_dtype xt, int rank, const int64_t *dims, const char *mode,
+                             int64_t minn, int64_t skip, bool weights)
+{
+    mk_model *m = mk_new(9);
+    mk_input(m, "X", xt, rank, dims);
+    mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
+    mk_node *n = mk_node_add(m, "TfIdfVectorizer", "tf", "X", "Y");
+    mk_attr_s(n, "mode", mode);
+    mk_attr_i(n, "min_gram_length", minn);
+    mk_attr_i(n, "max_gram_length", 2);
+    mk_attr_i(n, "max_skip_count", skip);
+    mk_attr_ints(n, "ngram_counts", 2, (const int64_t[]){0, 2});
+    /* unigram "7"/"a" -> column 3, "8"/"b" -> 0; bigram (7,8) -> 1, (8,7) -> 2 */
+    mk_attr_ints(n, "ngram_indexes", 4, (const int64_t[]){3, 0, 1, 2});
+    if (xt == ONNXBN_STRING)
+        mk_attr_strings(n, "pool_strings", 6, (const char *const[]){"a", "b", "a", "b", "b", "a"});
+    else
+        mk_attr_ints(n, "pool_int64s", 6, (const int64_t[]){7, 8, 7, 8, 8, 7});
+    if (weights)
+        mk_attr_floats(n, "weights", 4, (const float[]){0.5f, 2, 3, 0.25f});
+    return m;
+}
+
+static void test_tfidf(void **state)
+{
+    (void)state;
+    /* X = 7 8 9 7 8 7: unigrams 7 x3, 8 x2; skip 0 bigrams (7,8) x2, (8,7) x1; skip 1 pairs
+     * i,i+2 are (7,9) (8,7) (9,8) (7,7): (8,7) once more; skip 2 pairs i,i+3 are (7,7) (8,8)
+     * (9,7): none */
+    const int64_t x[6] = {7, 8, 9, 7, 8, 7}, d[1] = {6}, yd[1] = {4};
+    mk_feed f = {"X", ONNXBN_INT64, 1, d, x};
+    mk_model *m = tfidf_model(ONNXBN_INT64, 1, d, "TF", 1, 2, false);
+    mk_check_bytes(m, 1, &f, ONNXBN_FLOAT, 1, yd, (const float[]){2, 2, 2, 3});
+    mk_free(m);
+    /* bigrams only, no skips */
+    m = tfidf_model(ONNXBN_INT64, 1, d, "TF", 2, 0, false);
+    mk_check_bytes(m, 1, &f, ONNXBN_FLOAT, 1, yd, (const float[]){0, 2, 1, 0});
+    mk_free(m);
+    /* IDF: the weight where the n-gram occurs; TFIDF: count times weight (weights by n-gram) */
+    m = tfidf_model(ONNXBN_INT64, 1, d, "IDF", 1, 0, true);
+    mk_check_bytes(m, 1, &f, ONNXBN_FLOAT, 1, yd, (const float[]){2, 3, 0.25f, 0.5f});
+    mk_free(m);
+    m = tfidf_model(ONNXBN_INT64, 1, d, "TFIDF", 1, 0, true);
+    mk_check_bytes(m, 1, &f, ONNXBN_FLOAT, 1, yd, (const float[]){4, 6, 0.25f, 1.5f});
+    mk_free(m);
+    /* strings, 2-D: each row its own counts */
+    const onnxbn_string xs[6] = {{"a", 1}, {"b", 1}, {"a", 1}, {"b", 1}, {"b", 1}, {"c", 1}};
+    const int64_t d2[2] = {2, 3}, y2[2] = {2, 4};
+    m = tfidf_model(ONNXBN_STRING, 2, d2, "TF", 1, 0, false);
+    mk_feed fs = {"X", ONNXBN_STRING, 2, d2, xs};
+    mk_check_bytes(m, 1, &fs, ONNXBN_FLOAT, 2, y2, (const float[]){1, 1, 1, 2, 2, 0, 0, 0});
+    mk_free(m);
+    /* a skip count far past the row counts every skip that fits: skip 3 adds (7,8) at 0,4 and
+     * (8,7) at 1,5 to the three skips above, skip 4 (7,7) nothing */
+    m = tfidf_model(ONNXBN_INT64, 1, d, "TF", 2, INT64_MAX, false);
+    mk_check_bytes(m, 1, &f, ONNXBN_FLOAT, 1, yd, (const float[]){0, 3, 3, 0});
+    mk_free(m);
+}
+
+static void test_tfidf_bad(void **state)
+{
+    (void)state;
+    const int64_t x[2] = {7, 8}, d[1] = {2};
+    mk_feed f = {"X", ONNXBN_INT64, 1, d, x};
+    mk_model *m = tfidf_model(ONNXBN_INT64, 1, d, "BM25", 1, 0, false);
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_MODEL, "node 'tf' (TfIdfVectorizer): mode 'BM25'");
+    mk_free(m);
+    m = tfidf_model(ONNXBN_INT64, 1, d, "TF", 3, 0, false);
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_MODEL, "gram lengths [3, 2]");
+    mk_free(m);
+    /* an integer pool for string input */
+    const onnxbn_string xs[2] = {{"a", 1}, {"b", 1}};
+    m = mk_new(9);
+    mk_input(m, "X", ONNXBN_STRING, 1, d);
+    mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
+    mk_node *n = mk_node_add(m, "TfIdfVectorizer", "tf", "X", "Y");
+    mk_attr_s(n, "mode", "TF");
+    mk_attr_i(n, "min_gram_length", 1);
+    mk_attr_i(n, "max_gram_length", 1);
+    mk_attr_i(n, "max_skip_count", 0);
+    mk_attr_ints(n, "ngram_counts", 1, (const int64_t[]){0});
+    mk_attr_ints(n, "ngram_indexes", 3, (const int64_t[]){0, 1, 2});
+    mk_attr_ints(n, "pool_int64s", 2, (const int64_t[]){1, 2});
+    mk_feed fs = {"X", ONNXBN_STRING, 1, d, xs};
+    mk_expect_fail(m, 1, &fs, ONNXBN_ERR_TYPE, "input X is string but the pool is pool_int64s");
+    mk_free(m);
+    /* ngram_indexes not matching the pool */
+    m = mk_new(9);
+    mk_input(m, "X", ONNXBN_INT64, 1, d);
+    mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
+    n = mk_node_add(m, "TfIdfVectorizer", "tf", "X", "Y");
+    mk_attr_s(n, "mode", "TF");
+    mk_attr_i(n, "min_gram_length", 1);
+    mk_attr_i(n, "max_gram_length", 1);
+    mk_attr_i(n, "max_skip_count", 0);
+    mk_attr_ints(n, "ngram_counts", 1, (const int64_t[]){0});
+    mk_attr_ints(n, "ngram_indexes", 3, (const int64_t[]){0, 1, 2});
+    mk_attr_ints(n, "pool_int64s", 2, (const int64_t[]){1, 2});
+    mk_expect_fail(m, 1, &f, ONNXBN_ERR_MODEL, "the pool holds 2 n-grams, ngram_indexes has 3");
+    mk_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_string_misfed),
         cmocka_unit_test(test_strnormalizer),
         cmocka_unit_test(test_strnormalizer_bad),
+        cmocka_unit_test(test_tfidf),
+        cmocka_unit_test(test_tfidf_bad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
