@@ -232,9 +232,33 @@ static int64_t scalar_count(const onnxbn_tensor *t)
     return (d == ONNXBN_COMPLEX64 || d == ONNXBN_COMPLEX128) ? n * 2 : n;
 }
 
+/* A string element quoted, bytes outside printable ASCII as \xNN, cut with "..." to fit. */
+static void format_string(char *buf, size_t cap, const onnxbn_string *s)
+{
+    size_t o = 0;
+    buf[o++] = '"';
+    for (size_t k = 0; k < s->len; k++) {
+        unsigned char ch = (unsigned char)s->data[k];
+        char e[5];
+        int w = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' ? snprintf(e, sizeof e, "%c", ch)
+                                                                  : snprintf(e, sizeof e, "\\x%02x", ch);
+        if (o + (size_t)w + 5 > cap) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(buf + o, e, (size_t)w);
+        o += (size_t)w;
+    }
+    buf[o++] = '"';
+    buf[o] = 0;
+}
+
 static void format_value(char *buf, size_t cap, onnxbn_dtype t, const void *p, int64_t i)
 {
-    if (t == ONNXBN_DOUBLE || t == ONNXBN_COMPLEX128)
+    if (t == ONNXBN_STRING)
+        format_string(buf, cap, &((const onnxbn_string *)p)[i]);
+    else if (t == ONNXBN_DOUBLE || t == ONNXBN_COMPLEX128)
         snprintf(buf, cap, "%.17g", cli_get_f64(t, p, i));
     else if (cli_dtype_is_float(t))
         snprintf(buf, cap, "%.9g", cli_get_f64(t, p, i));
@@ -329,6 +353,24 @@ static bool compare_tensor(const onnxbn_tensor *got, const onnxbn_tensor *exp, d
         return false;
     }
     const void *pg = onnxbn_tensor_cdata(got), *pe = onnxbn_tensor_cdata(exp);
+    if (dt == ONNXBN_STRING) { /* exactly, byte for byte */
+        const onnxbn_string *sg = pg, *se = pe;
+        int64_t n = onnxbn_tensor_numel(exp), bad = 0, first = -1;
+        for (int64_t i = 0; i < n; i++)
+            if (sg[i].len != se[i].len || (se[i].len && memcmp(sg[i].data, se[i].data, se[i].len))) {
+                bad++;
+                if (first < 0)
+                    first = i;
+            }
+        if (!bad)
+            return true;
+        char g[64], e[64];
+        format_value(g, sizeof g, dt, pg, first);
+        format_value(e, sizeof e, dt, pe, first);
+        snprintf(msg, cap, "[%lld]: got %s expected %s (%lld of %lld strings differ)",
+                 (long long)first, g, e, (long long)bad, (long long)n);
+        return false;
+    }
     int64_t n = scalar_count(exp), bad = 0, worst = -1;
     double worst_err = -1;
     bool fl = cli_dtype_is_float(dt);

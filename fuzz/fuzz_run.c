@@ -31,6 +31,11 @@ static void fill(onnxbn_tensor *t, uint32_t seed)
         case ONNXBN_UINT8: ((uint8_t *)p)[i] = (uint8_t)(v & 3); break;
         case ONNXBN_BOOL: ((uint8_t *)p)[i] = (uint8_t)(v & 1); break;
         case ONNXBN_FLOAT16: case ONNXBN_BFLOAT16: ((uint16_t *)p)[i] = 0x3c00; break;
+        case ONNXBN_STRING: { /* static bytes: numbers, words, a NUL inside, empty */
+            static const onnxbn_string words[4] = {{"1.5", 3}, {"Monday", 6}, {"a\0b", 3}, {"", 0}};
+            ((onnxbn_string *)p)[i] = words[(unsigned)(v + 3) & 3];
+            break;
+        }
         default: break;
         }
     }

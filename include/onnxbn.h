@@ -73,7 +73,7 @@ typedef enum onnxbn_dtype {
 ONNXBN_API const char *onnxbn_version(void);
 ONNXBN_API const char *onnxbn_status_name(onnxbn_status s);
 ONNXBN_API const char *onnxbn_dtype_name(onnxbn_dtype t); /* "float", "int64" ...; "?" if unknown */
-ONNXBN_API size_t onnxbn_dtype_size(onnxbn_dtype t);      /* bytes an element; 0: string, unknown */
+ONNXBN_API size_t onnxbn_dtype_size(onnxbn_dtype t); /* bytes an element (string: the handle); 0: unknown */
 /* Frees a buffer onnxbn returned for the caller to free (report JSON, a saved model, a tensor
  * name), so bindings need not know which allocator the library uses. NULL is fine. */
 ONNXBN_API void onnxbn_buffer_free(void *p);
@@ -94,12 +94,27 @@ typedef enum onnxbn_kind {
  * A tensor is a dense, row-major array. Data is 64-byte aligned when onnxbn allocates it. */
 typedef struct onnxbn_tensor onnxbn_tensor;
 
+/* One element of an ONNXBN_STRING tensor: `len` bytes at `data`, any bytes (NUL too), not
+ * NUL-terminated. The element is a fixed-size handle, so moving strings moves handles; the bytes
+ * belong to whoever made the tensor: a tensor read from a file or built with
+ * onnxbn_tensor_new_strings holds them itself, a wrapped tensor points to the caller's, and a
+ * session output's bytes live until the session runs again or is freed, as its numbers do. */
+typedef struct onnxbn_string {
+    const char *data;
+    size_t len;
+} onnxbn_string;
+
 /* A new zero-filled tensor that owns its data. rank 0 is a scalar (dims may be NULL). */
 ONNXBN_API onnxbn_status onnxbn_tensor_new(onnxbn_dtype dtype, int rank, const int64_t *dims,
                                            onnxbn_tensor **out, onnxbn_error *err);
 /* A tensor over the caller's memory, which must outlive it; onnxbn never frees or writes it. */
 ONNXBN_API onnxbn_status onnxbn_tensor_wrap(onnxbn_dtype dtype, int rank, const int64_t *dims,
                                             void *data, onnxbn_tensor **out, onnxbn_error *err);
+/* A string tensor owning a copy of the n = numel strings (lens[i] bytes at strs[i]; a NULL
+ * lens takes each as NUL-terminated). */
+ONNXBN_API onnxbn_status onnxbn_tensor_new_strings(int rank, const int64_t *dims,
+                                                   const char *const *strs, const size_t *lens,
+                                                   onnxbn_tensor **out, onnxbn_error *err);
 ONNXBN_API void onnxbn_tensor_free(onnxbn_tensor *t);
 ONNXBN_API onnxbn_dtype onnxbn_tensor_dtype(const onnxbn_tensor *t);
 ONNXBN_API int onnxbn_tensor_rank(const onnxbn_tensor *t);

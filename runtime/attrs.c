@@ -135,6 +135,21 @@ onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const c
     return ONNXBN_OK;
 }
 
+onnxbn_status onnxbn_attr_strings(const onnxbn_kctx *c, const char *name, onnxbn_string *v,
+                                  size_t cap, size_t *n)
+{
+    const Onnx__AttributeProto *a;
+    *n = 0;
+    onnxbn_status st = get(c, name, ONNXBN_ATTR_STRINGS, &a);
+    if (st || !a)
+        return st;
+    *n = a->n_strings;
+    for (size_t i = 0; v && i < a->n_strings && i < cap; i++)
+        v[i] = (onnxbn_string){(const char *)a->strings[i].data,
+                               a->strings[i].data ? a->strings[i].len : 0};
+    return ONNXBN_OK;
+}
+
 onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_tensor **out)
 {
     const Onnx__AttributeProto *a;

@@ -55,6 +55,7 @@ size_t onnxbn_dtype_size(onnxbn_dtype t)
     case ONNXBN_FLOAT: case ONNXBN_INT32: case ONNXBN_UINT32: return 4;
     case ONNXBN_DOUBLE: case ONNXBN_INT64: case ONNXBN_UINT64: case ONNXBN_COMPLEX64: return 8;
     case ONNXBN_COMPLEX128: return 16;
+    case ONNXBN_STRING: return sizeof(onnxbn_string);
     default: return 0;
     }
 }
@@ -398,6 +399,81 @@ onnxbn_status onnxbn_sequence_new(onnxbn_dtype dtype, size_t n, const onnxbn_ten
     }
     t->owns = true;
     onnxbn_seq_fill(t, n, elems);
+    *out = t;
+    return ONNXBN_OK;
+}
+
+onnxbn_status onnxbn_tensor_init_strings(onnxbn_tensor *t, int rank, const int64_t *dims,
+                                         onnxbn_string (*get)(const void *src, int64_t i),
+                                         const void *src, uint64_t *budget, onnxbn_error *err)
+{
+    memset(t, 0, sizeof *t);
+    onnxbn_status st = onnxbn_tensor_set_shape(t, ONNXBN_STRING, rank, dims, err);
+    if (st)
+        return st;
+    size_t total = t->nbytes;
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!onnxbn_add_size(total, get(src, i).len, &total))
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT, "string tensor too large");
+    if (budget) {
+        if (total > *budget)
+            return onnxbn_fail(err, ONNXBN_ERR_LIMIT,
+                               "string tensor of %zu bytes is over the memory limit", total);
+        *budget -= total;
+    }
+    /* One block: the handles first, then the bytes they point to, so the tensor is the one owner
+     * and one free releases both. */
+    char *blk = onnxbn_alloc(total);
+    if (!blk)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", total);
+    onnxbn_string *h = (onnxbn_string *)blk;
+    char *bytes = blk + t->nbytes;
+    for (int64_t i = 0; i < t->numel; i++) {
+        onnxbn_string s = get(src, i);
+        if (s.len)
+            memcpy(bytes, s.data, s.len);
+        h[i].data = bytes;
+        h[i].len = s.len;
+        bytes += s.len;
+    }
+    t->data = blk;
+    t->owns = true;
+    return ONNXBN_OK;
+}
+
+typedef struct {
+    const char *const *strs;
+    const size_t *lens;
+} str_src;
+
+static onnxbn_string from_arrays(const void *src, int64_t i)
+{
+    const str_src *a = src;
+    const char *p = a->strs[i] ? a->strs[i] : "";
+    return (onnxbn_string){p, a->lens ? (a->strs[i] ? a->lens[i] : 0) : strlen(p)};
+}
+
+onnxbn_status onnxbn_tensor_new_strings(int rank, const int64_t *dims, const char *const *strs,
+                                        const size_t *lens, onnxbn_tensor **out, onnxbn_error *err)
+{
+    if (!out || (rank > 0 && !dims))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_tensor_new_strings: NULL argument");
+    *out = NULL;
+    onnxbn_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    onnxbn_tensor probe;
+    memset(&probe, 0, sizeof probe);
+    onnxbn_status st = onnxbn_tensor_set_shape(&probe, ONNXBN_STRING, rank, dims, err);
+    if (!st && probe.numel > 0 && !strs)
+        st = onnxbn_fail(err, ONNXBN_ERR_ARG, "onnxbn_tensor_new_strings: NULL strings");
+    str_src a = {strs, lens};
+    if (!st)
+        st = onnxbn_tensor_init_strings(t, rank, dims, from_arrays, &a, NULL, err);
+    if (st) {
+        free(t);
+        return st;
+    }
     *out = t;
     return ONNXBN_OK;
 }
@@ -780,6 +856,35 @@ static onnxbn_status from_typed(const Onnx__TensorProto *tp, onnxbn_tensor *t, o
     }
 }
 
+static onnxbn_string from_pb(const void *src, int64_t i)
+{
+    const ProtobufCBinaryData *b = &((const ProtobufCBinaryData *)src)[i];
+    return (onnxbn_string){(const char *)b->data, b->data ? b->len : 0};
+}
+
+/* string_data only: ONNX keeps strings nowhere else (raw_data and external data cannot hold them). */
+static onnxbn_status strings_from_proto(const Onnx__TensorProto *tp, uint64_t *budget,
+                                        onnxbn_tensor *out, onnxbn_error *err)
+{
+    if (tp->n_dims > ONNXBN_MAX_RANK)
+        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "tensor rank %zu is beyond the supported %d",
+                           tp->n_dims, ONNXBN_MAX_RANK);
+    if (tp->has_raw_data || (tp->has_data_location &&
+                             tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL))
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "string tensor with raw or external data "
+                                                  "(ONNX keeps strings in string_data only)");
+    onnxbn_tensor shape;
+    memset(&shape, 0, sizeof shape);
+    onnxbn_status st = onnxbn_tensor_set_shape(&shape, ONNXBN_STRING, (int)tp->n_dims, tp->dims, err);
+    if (st)
+        return st;
+    if ((uint64_t)shape.numel != (uint64_t)tp->n_string_data)
+        return onnxbn_fail(err, ONNXBN_ERR_MODEL, "string_data has %zu strings, shape needs %lld",
+                           tp->n_string_data, (long long)shape.numel);
+    return onnxbn_tensor_init_strings(out, (int)tp->n_dims, tp->dims, from_pb, tp->string_data,
+                                      budget, err);
+}
+
 onnxbn_status onnxbn_tensor_from_proto(const struct Onnx__TensorProto *tp, const char *base_dir,
                                        uint64_t *budget, onnxbn_tensor *out, onnxbn_error *err)
 {
@@ -788,7 +893,7 @@ onnxbn_status onnxbn_tensor_from_proto(const struct Onnx__TensorProto *tp, const
         return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "segmented tensors are not supported");
     onnxbn_dtype dt = (onnxbn_dtype)(tp->has_data_type ? tp->data_type : 0);
     if (dt == ONNXBN_STRING)
-        return onnxbn_fail(err, ONNXBN_ERR_UNSUPPORTED, "string tensors are not supported");
+        return strings_from_proto(tp, budget, out, err);
     if (onnxbn_dtype_size(dt) == 0)
         return onnxbn_fail(err, dt == ONNXBN_UNDEFINED ? ONNXBN_ERR_MODEL : ONNXBN_ERR_UNSUPPORTED,
                            "tensor has %s element type %d", dt == ONNXBN_UNDEFINED ? "no" : "unsupported",

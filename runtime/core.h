@@ -112,6 +112,11 @@ const char *onnxbn_shape_str(const onnxbn_tensor *t, char *buf, size_t cap);
 onnxbn_status onnxbn_tensor_init_alloc(onnxbn_tensor *t, onnxbn_dtype dtype, int rank,
                                        const int64_t *dims, onnxbn_error *err);
 void onnxbn_tensor_release(onnxbn_tensor *t); /* frees owned data of an embedded tensor */
+/* A string tensor owning its handles and bytes in one block; get(src, i) gives element i.
+ * `budget` as for onnxbn_tensor_from_proto. */
+onnxbn_status onnxbn_tensor_init_strings(onnxbn_tensor *t, int rank, const int64_t *dims,
+                                         onnxbn_string (*get)(const void *src, int64_t i),
+                                         const void *src, uint64_t *budget, onnxbn_error *err);
 
 /* Element conversion of any numeric tensor (float, double, float16, bfloat16, integers, bool). */
 bool onnxbn_dtype_is_numeric(onnxbn_dtype t);

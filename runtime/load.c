@@ -15,7 +15,7 @@
 
 /* Load-time check of an initializer, without allocating: a known element type, a shape whose
  * byte size does not overflow, stored data of exactly that size, external data that stays in
- * the model's folder. Valid ONNX that onnxbn cannot run (strings, rank > 8, new types) passes
+ * the model's folder. Valid ONNX that onnxbn cannot run (rank > 8, new types) passes
  * here and is refused when a session decodes it. */
 static onnxbn_status check_stored(const Onnx__TensorProto *tp, onnxbn_error *err)
 {
@@ -41,6 +41,12 @@ static onnxbn_status check_stored(const Onnx__TensorProto *tp, onnxbn_error *err
     }
     if (es == 0 || tp->segment)
         return ONNXBN_OK;
+    if (dt == ONNXBN_STRING) {
+        if (tp->has_raw_data || tp->n_string_data != numel)
+            return onnxbn_fail(err, ONNXBN_ERR_MODEL, "string_data has %zu strings, shape needs %zu",
+                               tp->n_string_data, numel);
+        return ONNXBN_OK;
+    }
     if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes)
             return onnxbn_fail(err, ONNXBN_ERR_MODEL, "raw_data has %zu bytes, type %s and shape need %zu",

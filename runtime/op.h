@@ -173,6 +173,10 @@ onnxbn_status onnxbn_attr_string(const onnxbn_kctx *c, const char *name, const c
  * (0 when absent). An i past the end leaves buf "". */
 onnxbn_status onnxbn_attr_strings_at(const onnxbn_kctx *c, const char *name, size_t i, char *buf,
                                      size_t cap, size_t *count);
+/* A STRINGS attribute: *n is its count (0 when absent); the first min(n, cap) go to v (may be
+ * NULL), pointing to the model's bytes, valid for the life of the model. */
+onnxbn_status onnxbn_attr_strings(const onnxbn_kctx *c, const char *name, onnxbn_string *v,
+                                  size_t cap, size_t *n);
 /* Decodes a TENSOR attribute into a new owned tensor (*out NULL when absent). */
 onnxbn_status onnxbn_attr_tensor(const onnxbn_kctx *c, const char *name, onnxbn_tensor **out);
 
@@ -204,6 +208,21 @@ bool onnxbn_sub_decl(const onnxbn_kctx *c, const char *attr, bool output, int i,
  * for buffers an op reuses from run to run; what it holds is freed with free_fn when the
  * subgraph is. */
 void **onnxbn_sub_keep(onnxbn_kctx *c, const char *attr, void (*free_fn)(void *));
+
+/* The bytes of a node's string outputs (runtime/ops/strings.c): kept in the node's state,
+ * rewritten each run, freed with the plan, so the outputs live until the next run as an arena
+ * output does. Strings are appended and their handles hold offsets until onnxbn_strbuf_fix. */
+typedef struct onnxbn_strbuf {
+    char *p;
+    size_t len, cap;
+} onnxbn_strbuf;
+/* c->state as a strbuf (made on first use), emptied for this run; NULL when out of memory. */
+onnxbn_strbuf *onnxbn_strbuf_of(onnxbn_kctx *c);
+/* Appends n bytes and sets *h to their offset and length; false when out of memory. */
+bool onnxbn_strbuf_put(onnxbn_strbuf *b, const char *s, size_t n, onnxbn_string *h);
+/* Turns the offsets of n handles into pointers, once every string is in. */
+void onnxbn_strbuf_fix(const onnxbn_strbuf *b, onnxbn_string *h, int64_t n);
+void onnxbn_strbuf_free(void *state); /* free_state of an op using a strbuf */
 
 /* Registry (ops/registry.c, made from schema/ops.def): the def that runs operator `id`, or NULL
  * (an OPX line, or not an id). */

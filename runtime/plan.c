@@ -607,6 +607,11 @@ static onnxbn_status remember_key(onnxbn_plan *p, int n_fed, const int *fed_ids,
     return ONNXBN_OK;
 }
 
+static onnxbn_string string_at(const void *src, int64_t i)
+{
+    return ((const onnxbn_string *)src)[i];
+}
+
 /* Runs a node whose inputs are all constant, now, into owned outputs. */
 static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
 {
@@ -640,6 +645,19 @@ static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
         st = c->def->run(c);
     c->scratch = NULL;
     onnxbn_free(scratch);
+    /* A string output's bytes are the node state's, freed below: the folded value takes a copy
+     * it owns (handles and bytes in one block). */
+    for (int k = 0; !st && k < c->n_out; k++) {
+        onnxbn_tensor *t = c->out[k], own;
+        if (!t || t->dtype != ONNXBN_STRING)
+            continue;
+        st = onnxbn_tensor_init_strings(&own, t->rank, t->dims, string_at, t->data, budget, c->err);
+        if (!st) {
+            p->const_bytes += own.nbytes;
+            onnxbn_tensor_release(t);
+            *t = own;
+        }
+    }
     free_state(c);
     return st;
 }
@@ -1155,6 +1173,31 @@ static onnxbn_status run_alloc(onnxbn_plan *p, onnxbn_kctx *c, size_t bytes, con
     return ONNXBN_OK;
 }
 
+/* A deferred node's string output: its bytes are in the node's state, freed after the step, so
+ * they move to the run arena, which holds them as it holds the handles (until the next run). */
+static onnxbn_status strings_to_arena(onnxbn_plan *p, onnxbn_kctx *c, onnxbn_tensor *t)
+{
+    onnxbn_string *h = t->data;
+    size_t total = 0;
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!onnxbn_add_size(total, h[i].len, &total))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "string output too large");
+    if (!total)
+        return ONNXBN_OK;
+    void *blk;
+    onnxbn_status st = run_alloc(p, c, total, "its strings", &blk);
+    if (st)
+        return st;
+    char *o = blk;
+    for (int64_t i = 0; i < t->numel; i++) {
+        if (h[i].len)
+            memcpy(o, h[i].data, h[i].len);
+        h[i].data = o;
+        o += h[i].len;
+    }
+    return ONNXBN_OK;
+}
+
 /* A deferred step: the shape rule with every input's data, outputs and scratch from the run
  * arena, then prepare, run and free_state as one step; the scratch is given back after it. */
 static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
@@ -1193,11 +1236,14 @@ static onnxbn_status run_deferred(onnxbn_plan *p, onnxbn_kctx *c)
         st = c->def->prepare(c);
     if (!st)
         st = c->def->run(c);
-    free_state(c);
     c->scratch = NULL;
     /* the scratch is the last chunk handed out, at the top of the last block: given back */
     p->run.used -= held;
     p->run.live -= held;
+    for (int k = 0; !st && k < c->n_out; k++)
+        if (c->out[k] && c->out[k]->dtype == ONNXBN_STRING)
+            st = strings_to_arena(p, c, c->out[k]);
+    free_state(c);
     return st;
 }
 

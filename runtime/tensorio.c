@@ -432,19 +432,37 @@ onnxbn_status onnxbn_tensor_write_pb(const char *path, const onnxbn_tensor *t, c
     tp.dims = dims;
     tp.has_data_type = 1;
     tp.data_type = (int32_t)t->dtype;
-    tp.has_raw_data = 1;
-    tp.raw_data.len = t->nbytes;
-    tp.raw_data.data = t->data;
+    ProtobufCBinaryData *strs = NULL;
+    if (t->dtype == ONNXBN_STRING) {
+        /* Strings go in string_data (raw_data cannot hold them); the entries only point to the
+         * tensor's bytes, for the packing. */
+        const onnxbn_string *h = t->data;
+        strs = malloc((size_t)t->numel * sizeof *strs + 1);
+        if (!strs)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %lld strings",
+                               (long long)t->numel);
+        for (int64_t i = 0; i < t->numel; i++)
+            strs[i] = (ProtobufCBinaryData){h[i].len, (uint8_t *)h[i].data};
+        tp.n_string_data = (size_t)t->numel;
+        tp.string_data = strs;
+    } else {
+        tp.has_raw_data = 1;
+        tp.raw_data.len = t->nbytes;
+        tp.raw_data.data = t->data;
+    }
     if (name && name[0])
         tp.name = (char *)name; /* protobuf-c's field is not const; pack only reads it */
     size_t n = onnx__tensor_proto__get_packed_size(&tp);
     uint8_t *buf = malloc(n ? n : 1);
-    if (!buf)
+    if (!buf) {
+        free(strs);
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", n);
+    }
     size_t packed = onnx__tensor_proto__pack(&tp, buf);
     st = packed == n ? write_all(path, buf, n, NULL, 0, err)
                      : onnxbn_fail(err, ONNXBN_ERR_PARSE, "TensorProto packing failed");
     free(buf);
+    free(strs);
     return st;
 }
 

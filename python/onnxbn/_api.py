@@ -59,9 +59,57 @@ class VerifyError(Error):
     """fuse(..., verify=...): the fused model's outputs differ from the original's."""
 
 
+# Strings (8): numpy object arrays of str or bytes (as the onnx backend tests give), or U/S arrays.
+# An element crosses as an onnxbn_string {data, len}: the handles point into one bytes object
+# holding every string, kept alive until the run returns; str is UTF-8 encoded. Outputs come back
+# as object arrays of str (bytes when not valid UTF-8).
+_STRING = 8
+_HANDLE = np.dtype([("data", np.uintp), ("len", np.uintp)])
+assert LIB.onnxbn_dtype_size(_STRING) == _HANDLE.itemsize
+
+
+def _string_handles(name, value):
+    parts = []
+    for v in value.reshape(-1).tolist():
+        if isinstance(v, str):
+            v = v.encode("utf-8")
+        elif not isinstance(v, (bytes, bytearray)):
+            raise Error(Status.TYPE, f"input '{name}': a string tensor holds str or bytes, "
+                        f"not {type(v).__name__}")
+        parts.append(bytes(v))
+    blob = b"".join(parts) or b"\0"
+    base = ctypes.cast(ctypes.c_char_p(blob), ctypes.c_void_p).value
+    arr = np.empty(value.shape, dtype=_HANDLE)
+    flat = arr.reshape(-1)
+    off = 0
+    for i, b in enumerate(parts):
+        flat[i] = (base + off, len(b))
+        off += len(b)
+    return arr, blob
+
+
+def _strings_out(t):
+    rank = LIB.onnxbn_tensor_rank(t)
+    dims = LIB.onnxbn_tensor_dims(t)
+    shape = tuple(int(dims[d]) for d in range(rank))
+    n = int(LIB.onnxbn_tensor_numel(t))
+    out = np.empty(n, dtype=object)
+    if n:
+        h = np.ctypeslib.as_array((ctypes.c_uint64 * (2 * n)).from_address(LIB.onnxbn_tensor_cdata(t)))
+        for i in range(n):
+            b = ctypes.string_at(int(h[2 * i]), int(h[2 * i + 1])) if h[2 * i + 1] else b""
+            try:
+                out[i] = b.decode("utf-8")
+            except UnicodeDecodeError:
+                out[i] = b
+    return out.reshape(shape)
+
+
 def _tensor_array(t, name):
     """A copy of tensor t as an ndarray."""
     dt = LIB.onnxbn_tensor_dtype(t)
+    if dt == _STRING:
+        return _strings_out(t)
     if dt not in _TO_NP:
         raise Error(Status.UNSUPPORTED, f"output '{name}': element type "
                     f"{LIB.onnxbn_dtype_name(dt).decode()} has no numpy type")
@@ -263,9 +311,9 @@ class Session:
             value = value.astype(value.dtype.newbyteorder("="))
         if not (value.flags.c_contiguous and value.flags.aligned):
             value = np.require(value, requirements=["C", "A"])
+        if value.dtype.kind in "OUS":
+            return _string_handles(name, value), _STRING
         code = _FROM_NP.get(value.dtype)
-        if code is None and decl is not None and decl.type == "string":
-            raise Error(Status.UNSUPPORTED, f"input '{name}': string tensors are not supported")
         if code is None:
             raise Error(Status.TYPE,
                         f"input '{name}': numpy dtype {value.dtype} has no ONNX tensor type onnxbn runs")
@@ -321,6 +369,9 @@ class Session:
 
     def _wrap(self, name, value, err, keep, decl):
         arr, code = self._array(name, value, decl)
+        if code == _STRING:
+            arr, blob = arr
+            keep.append(blob)
         keep.append(arr)
         if arr.ndim > MAX_RANK:
             raise Error(Status.UNSUPPORTED,

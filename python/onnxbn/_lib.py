@@ -64,6 +64,7 @@ _CORE = {
     "onnxbn_tensor_dtype": (ctypes.c_int, [P]),
     "onnxbn_tensor_rank": (ctypes.c_int, [P]),
     "onnxbn_tensor_dims": (I64P, [P]),
+    "onnxbn_tensor_numel": (ctypes.c_int64, [P]),
     "onnxbn_tensor_nbytes": (SZ, [P]),
     "onnxbn_tensor_cdata": (P, [P]),
     "onnxbn_model_load": (ST, [STR, OPT, PP, ERR]),

@@ -122,9 +122,10 @@ class OnnxbnBackend(Backend):
             if name not in feeds:
                 raise Error(Status.ARG, f"run_node: no value for input '{name}'")
             a = feeds[name]
-            if a.dtype not in _FROM_NP:
+            code = 8 if a.dtype.kind in "OUS" else _FROM_NP.get(a.dtype)  # 8: strings
+            if code is None:
                 raise Error(Status.TYPE, f"run_node: input '{name}' has numpy dtype {a.dtype}")
-            graph_inputs.append(helper.make_tensor_value_info(name, _FROM_NP[a.dtype], a.shape))
+            graph_inputs.append(helper.make_tensor_value_info(name, code, a.shape))
         graph_outputs = []
         for i, name in enumerate(n for n in node.output if n):
             if outputs_info is not None and i < len(outputs_info):

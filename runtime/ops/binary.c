@@ -452,7 +452,7 @@ static onnxbn_status where_infer(onnxbn_kctx *c)
         (st = onnxbn_check_input_type(c, 0, "condition", T_BOOL)))
         return st;
     const onnxbn_tensor *x = onnxbn_in(c, 1), *y = onnxbn_in(c, 2);
-    if (x->dtype == ONNXBN_STRING) /* valid ONNX, but onnxbn has no string tensors */
+    if (x->dtype == ONNXBN_STRING) /* valid ONNX, not yet run by this kernel */
         return onnxbn_node_fail(c, ONNXBN_ERR_UNSUPPORTED, "string inputs are not supported");
     if ((st = onnxbn_check_input_type(c, 1, "X", onnxbn_type_mask_at(where_types, c->version))))
         return st;

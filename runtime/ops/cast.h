@@ -12,5 +12,6 @@ uint32_t onnxbn_cast_types(int version);
 onnxbn_status onnxbn_cast_set_out(onnxbn_kctx *c, onnxbn_dtype to);
 /* Output 0 = input 0 converted to output 0's type. */
 onnxbn_status onnxbn_cast_run(onnxbn_kctx *c);
+/* Its state is an onnxbn_strbuf (string outputs): free it with onnxbn_strbuf_free. */
 
 #endif

@@ -16,4 +16,5 @@ static onnxbn_status castlike_infer(onnxbn_kctx *c)
 const onnxbn_op_def onnxbn_op_castlike = {
     .infer = castlike_infer,
     .run = onnxbn_cast_run,
+    .free_state = onnxbn_strbuf_free,
 };

@@ -130,6 +130,15 @@ static int cmp_elem(onnxbn_dtype t, const void *pa, const void *pb)
         const float b = t == ONNXBN_FLOAT16 ? onnxbn_half_to_float(hb) : onnxbn_bf16_to_float(hb);
         return CMP_NUM(a, b);
     }
+    case ONNXBN_STRING: { /* bytes in order, then length: UTF-8 byte order is code point order,
+                             as numpy sorts str */
+        onnxbn_string a, b;
+        memcpy(&a, pa, sizeof a);
+        memcpy(&b, pb, sizeof b);
+        size_t n = a.len < b.len ? a.len : b.len;
+        int r = n ? memcmp(a.data, b.data, n) : 0;
+        return r ? (r < 0 ? -1 : 1) : CMP_NUM(a.len, b.len);
+    }
     case ONNXBN_COMPLEX64: {
         int r = cmp_elem(ONNXBN_FLOAT, pa, pb);
         return r ? r : cmp_elem(ONNXBN_FLOAT, (const float *)pa + 1, (const float *)pb + 1);

@@ -346,16 +346,18 @@ static void test_nd_errors(void **state)
     mk_expect_fail(mm = one(13, "ScatterND", f, NULL, NULL), 3, f, ONNXBN_ERR_TYPE,
                    "input 'indices' ('I') is int32, ScatterND-13 takes int64");
     mk_free(mm);
-    /* string data is refused (before the operator: onnxbn holds no string tensors) */
+    /* string data reaches the operator (elements are handles), whose index check still holds */
     mm = mk_new(13);
     mk_input(mm, "X", ONNXBN_STRING, 2, xd);
     mk_input(mm, "I", ONNXBN_INT64, 2, id);
     mk_input(mm, "U", ONNXBN_STRING, 1, ud);
     mk_output(mm, "Y", ONNXBN_STRING, -1, NULL);
     mk_node_add(mm, "ScatterND", "g", "X,I,U", "Y");
-    mk_feed sf[] = {{"X", ONNXBN_STRING, 2, xd, x}, {"I", ONNXBN_INT64, 2, id, bad},
-                    {"U", ONNXBN_STRING, 1, ud, u}};
-    mk_expect_fail(mm, 3, sf, ONNXBN_ERR_UNSUPPORTED, "string");
+    const onnxbn_string xs[6] = {{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}, {"e", 1}, {"f", 1}};
+    const onnxbn_string us[2] = {{"u", 1}, {"v", 1}};
+    mk_feed sf[] = {{"X", ONNXBN_STRING, 2, xd, xs}, {"I", ONNXBN_INT64, 2, id, bad},
+                    {"U", ONNXBN_STRING, 1, ud, us}};
+    mk_expect_fail(mm, 3, sf, ONNXBN_ERR_ARG, "index 7 on axis 1 is out of range [-3, 3)");
     mk_free(mm);
 }
 
