@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* alternate.c — the cost of changing input shapes (issue 17): one session timed at batch A alone,
  * at batch B alone, then alternating A, B, A, B ...; medians per shape and their ratios, JSON. */
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # alternate.sh — issue 17's alternating-shape row: resnet18 with a symbolic batch (exported into
 # the git-ignored .cache/bench/ on first use), timed at batch 1 alone, 8 alone, then 1, 8, 1, 8 ...
 # in one session. Prints one JSON line per round: ratio_a/ratio_b are the alternating medians over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bn_memcpy.c — standalone BatchNormalization through onnxbn against a memcpy of the same bytes and
  * a plain per-channel y = a·x + t loop, interleaved in one process so load changes hit all three. */
 #include <stdio.h>

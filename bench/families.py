@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # families.py — issue 17's table: the torchvision families (models/families/, models/vision/ for
 # swin_t and maxvit_t), both exports, onnxbn against onnxruntime at 1 and 2 threads, interleaved.
 # usage: families.py BUILD TOOLS OUT.md [NAME ...] (bench/families.sh builds and calls it). Env:

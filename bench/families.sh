@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # families.sh — issue 17's family table: exports the missing models (models/export_torch.py
 # families into the git-ignored models/families/; swin_t, maxvit_t into models/vision/), builds
 # onnxbn (Release, build-bench/) and its bench tool, then bench/families.py times them against

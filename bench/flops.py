@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # flops.py — multiply-add count of the Conv, Gemm and MatMul nodes of a model at batch 1 (as
 # 2·MACs, GFLOP), from ONNX shape inference; for the GFLOP/s column of bench/run.py.
 import sys

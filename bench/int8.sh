@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # int8.sh — int8 Conv (QLinearConv, ConvInteger) against the float Conv of the same shape
 # (1x64x56x56, 3x3, pad 1, 64 -> 64), onnxbn only, one thread, interleaved rounds so that the
 # machine's load falls on every side alike. Usage: bench/int8.sh [path/to/onnxbn]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # make_bench_models.py — the synthetic models bench/run.sh times (standalone BatchNormalization at
 # two shapes, the Gemm→BN→Relu MLP 256-512-512-10) written with onnx.helper into a folder.
 import os

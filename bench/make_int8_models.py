@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """make_int8_models.py — the int8-against-float Conv pair of bench/int8.sh: one QLinearConv
 (uint8 x, int8 per-channel w, uint8 y), one ConvInteger and one float Conv, all 1x64x56x56,
 3x3, pad 1, 64 -> 64, into the folder given (default .cache/bench)."""

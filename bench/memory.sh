@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # memory.sh — peak RSS of `onnxbn bench` on four torchvision networks against the issue-13 target
 # (weights held once): peak <= 2 x the model file + the activation arena + 20 MB.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* onnxbn_bench.c — times one model through the public API for bench/run.sh: wall time and process
  * CPU time per run (CPU time is what a loaded machine's preemptions do not inflate), as JSON. */
 #include <math.h>

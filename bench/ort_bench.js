@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ort_bench.js — times one model on onnxruntime-node for bench/run.sh: median/min/p90 of its own
 // profiler's model_run events (the JavaScript binding's copies not counted) and of wall time.
 // usage: node ort_bench.js MODEL SHAPE[;SHAPE...] THREADS ITERS WARMUP [all|disabled]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # profile.py — groups profile_nodes output by operator, Conv split by kind (depthwise, pointwise
 # 1x1, KxK) with each group's GFLOP/s: where a model's time goes, for RESULTS.md. With a per-node
 # onnxruntime profile (ort_bench.js, ORT_NODE_PROFILE) as a 6th argument, also one row per Conv

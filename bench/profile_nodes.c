@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* profile_nodes.c — per-node time of one model through the public profiling API, one line per
  * node ("name<TAB>op<TAB>ms per run"), for bench/profile.py to group (e.g. Conv by kind). */
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # rnn.py — issue 15's speed rows: the LSTM and GRU text classifiers of models/make_rnn.py --bench
 # (hidden 128, embedding 128, 64 tokens) at batch 1 and 32, onnxbn against onnxruntime-node on
 # one thread, in interleaved rounds (onnxbn, onnxruntime, onnxbn, ... per case and round), so both

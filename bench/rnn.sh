@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # rnn.sh — issue 15's speed rows alone: builds onnxbn (Release, build-bench/) and bench/onnxbn_bench.c, makes the
 # bench-size LSTM/GRU classifiers (models/make_rnn.py --bench, into .cache/bench/rnn), installs
 # onnxruntime-node where missing, and runs bench/rnn.py: the table goes to .cache/bench/RNN.md.

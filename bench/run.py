@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # run.py — the side-by-side table of issue 5: onnxbn against onnxruntime-node on the same models in
 # one run (interleaved), medians and ratios, written to bench/RESULTS.md. Called by bench/run.sh.
 import json

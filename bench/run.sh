@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh — builds onnxbn (Release) and the bench tools, installs onnxruntime-node 1.30 into the
 # git-ignored .cache/ort, makes the synthetic models and writes bench/RESULTS.md (bench/run.py).
 set -euo pipefail

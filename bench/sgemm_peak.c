@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sgemm_peak.c — the machine's single-thread SGEMM rate through onnxbn's one SGEMM interface
  * (OpenBLAS when built with it), the yardstick for the conv models' GFLOP/s in bench/run.py. */
 #include <stdio.h>

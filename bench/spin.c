@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* spin.c — how much parallel capacity the machine has right now: the same CPU-bound loop on 1 and
  * on 2 threads; speedup = 2·wall(1)/wall(2) (2.0 on an idle 2-core machine). For RESULTS.md. */
 #include <pthread.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # vision.py — issue 14's speed table: the non-detection exports of models/vision (BN kept, folded by
 # `onnxbn fuse`, and torch's _default export) against onnxruntime, one thread, interleaved rounds.
 # usage: vision.py BUILD TOOLS OUT.md [NAME ...] (bench/vision.sh builds and calls it; OUT.md.json

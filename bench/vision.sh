@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vision.sh — issue 14's speed table alone: builds onnxbn (Release, build-bench/) and its bench tool,
 # then bench/vision.py times the models/vision exports against onnxruntime (one thread): the table
 # goes to .cache/bench/VISION.md (figures in VISION.md.json). Arguments: model names to time only those.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h — what the onnxbn commands share: the command table, error reporting with exit codes,
  * option parsing, tensor printing and comparison. Built on the public API (onnxbn.h) only. */
 #ifndef ONNXBN_CLI_H

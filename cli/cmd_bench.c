@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_bench.c — `onnxbn bench`: times repeated runs of a model on fixed random inputs and reports
  * median/min/p90 latency, optionally per node and per operator type. */
 #ifndef _POSIX_C_SOURCE

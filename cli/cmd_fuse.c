@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_fuse.c — `onnxbn fuse IN OUT`: folds BatchNormalization and cleans the model up, says what
  * it did and what it left, and with --verify runs both models on the same inputs and compares. */
 #ifndef _POSIX_C_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_info.c — `onnxbn info MODEL`: what a model declares (IR version, producer, opsets, inputs and
  * outputs with types and shapes) and what it holds (operators by count, initializers), as text,
  * JSON or a Graphviz graph, before or after BatchNormalization folding. */

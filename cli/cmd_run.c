@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_run.c — `onnxbn run MODEL [NAME=FILE ...]`: runs a model once on tensor files or on seeded
  * random inputs, prints each output and optionally writes them as .pb or .npy files. */
 #ifndef _POSIX_C_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_test.c — `onnxbn test CASE_DIR ...`: runs folders in the ONNX backend test layout and says
  * PASS, FAIL (with the worst difference) or SKIP (what onnxbn does not support) for each, with a
  * tally per operator type, progress on a terminal and a JSON form for scripts. */

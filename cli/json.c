@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* json.c — JSON string escaping and shape arrays for the commands' --json output.
  * Bytes >= 0x80 pass through: names in ONNX files are UTF-8 already. */
 #include <math.h>

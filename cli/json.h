@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* json.h — the few JSON pieces the commands' --json output needs: escaped strings, shapes.
  * Output is written as it goes (no document tree), one object per command run. */
 #ifndef ONNXBN_CLI_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c — the onnxbn command line: finds the subcommand in the table and hands it the arguments.
  * A new command (fuse, bench ...) is one function and one row in `commands`. */
 #include <string.h>

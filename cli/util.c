@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util.c — helpers the onnxbn commands share: errors and exit codes, option values, shapes and
  * values for printing, the ONNX test comparison rule and a seeded PRNG. */
 #ifndef _POSIX_C_SOURCE

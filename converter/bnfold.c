@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bnfold.c — the fold-bn pass: each inference BatchNormalization folded into the layer before it
  * (Conv, ConvTranspose, Gemm, MatMul, MatMul + Add) or after it (Gemm, MatMul, unpadded Conv). */
 #include "convert.h"

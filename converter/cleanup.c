@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cleanup.c — the passes deployment wants next to folding: Identity and inference Dropout out,
  * Constant nodes into initializers, unused nodes, initializers and value_info pruned. */
 #include "convert.h"

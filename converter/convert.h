@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* convert.h — what the converter's passes share: the editing context over a ModelProto (graph
  * index edited along with each change, names in use, ranks), constants, all-or-nothing edit plans. */
 #ifndef ONNXBN_CONVERT_H

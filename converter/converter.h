@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* converter.h — what the rest of the library calls in the converter: the passes over a ModelProto
  * and the writer. The converter stands on the graph index and core only (runtime -> converter). */
 #ifndef ONNXBN_CONVERTER_H

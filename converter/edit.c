@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* edit.c — the converter's editing context: names in use, value ranks, constants, and edit plans
  * that build every new protobuf object first and then commit with nothing left that can fail. */
 #include "convert.h"

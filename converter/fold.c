@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fold.c — the fold arithmetic: per-channel affine of a BN, weights and biases in double, and the
  * single rounding to float, double, float16 or bfloat16 at the end. */
 #include "fold.h"

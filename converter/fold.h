@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fold.h — the arithmetic of folding BatchNormalization into a linear layer: in double, with one
  * rounding to the weight's storage type at the end. No graph and no protobuf here. */
 #ifndef ONNXBN_FOLD_H

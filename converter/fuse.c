@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuse.c — the converter's entry: pass selection, the driver over a ModelProto, and the report
  * (accessors and JSON). write.c writes the model back; runtime/rewrite.c is the model-level face. */
 #include "convert.h"

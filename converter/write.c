@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* write.c — the converter's writer: a ModelProto packed with protobuf-c, to memory or to a file
  * (through a temporary file and a rename, kept next to the external data it refers to). */
 #include "convert.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # export_pytorch.py — the PyTorch side of docs/deploying-pytorch.md: exports a small CNN to ONNX
 # and writes one test case (an input and PyTorch's output) next to it for `onnxbn test`.
 #

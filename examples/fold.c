@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fold.c — fold BatchNormalization through the C API: load, fuse, print the report, save, then
  * run the original and the folded file on the same input and compare. usage: fold IN.onnx OUT.onnx */
 #include <math.h>

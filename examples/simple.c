@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* simple.c — the smallest complete use of libonnxbn: open a model, fill its inputs, run it, read
  * the outputs, and report errors. Build: cc simple.c $(pkg-config --cflags --libs onnxbn) */
 #include <stdio.h>

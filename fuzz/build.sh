@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # build.sh — builds the libFuzzer targets (fuzz_*.c) with clang, ASan and UBSan into a build folder.
 # The library is compiled from source here, without OpenBLAS, so the sanitizers see every load.
 #

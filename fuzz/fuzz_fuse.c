@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_fuse.c — libFuzzer target: `onnxbn fuse` on a model from bytes. Every pass runs; when they
  * succeed the written model must serialize and load again (the converter must not emit garbage). */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_load.c — libFuzzer target: a model from bytes. Loading must fail cleanly or succeed, and
  * every fact the public API reports about a loaded model must be readable. */
 #include <stdint.h>

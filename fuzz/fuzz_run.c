@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_run.c — libFuzzer target: a model from bytes, opened as a session and run once on small
  * inputs made from its declared types and shapes. Any outcome but a crash, hang or leak is fine. */
 #include <stdint.h>

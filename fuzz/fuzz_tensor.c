@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_tensor.c — libFuzzer target: a tensor file (.pb TensorProto or .npy) from bytes, and the
  * same bytes as a SequenceProto and an OptionalProto. A tensor that reads (each element of a
  * sequence too) must be self-consistent: its byte count is its type size times its element count. */

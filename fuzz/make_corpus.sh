@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make_corpus.sh — fills the fuzzers' seed corpora from the ONNX backend test data, models/ and the
 # committed bad inputs (tests/malformed, fuzz/regressions). Seeds are copied, never committed.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* replay.c — a main() for the fuzz targets without libFuzzer: feeds every file named on the command
  * line (folders: every file in them, recursively) to LLVMFuzzerTestOneInput, for ctest and gdb. */
 #include <dirent.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh — runs one libFuzzer target for a given time on its growing corpus, seeded the first time
 # from build-fuzz/seeds (make_corpus.sh). Findings land in build-fuzz/artifacts/TARGET/.
 #
@@ -8,7 +9,7 @@
 # Exits non-zero when the fuzzer found a crash, leak, timeout or out-of-memory.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -eq 2 ] || { sed -n '4,8p' "$0" >&2; exit 2; }
+[ $# -eq 2 ] || { sed -n '5,9p' "$0" >&2; exit 2; }
 target=$1 secs=$2
 dir=$(realpath -m "${FUZZ_DIR:-$root/build-fuzz}")
 bin="$dir/$target"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* onnxbn.h — the public C API of onnxbn: load an ONNX model, inspect it, run it.
  * Every call that can fail returns an onnxbn_status and, when `err` is not NULL, a message in it. */
 #ifndef ONNXBN_H

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # export_torch.py — exports PyTorch models to ONNX with BatchNormalization kept in the graph and
 # randomised BN statistics, as ONNX test-case folders with torch's outputs as the reference.
 #

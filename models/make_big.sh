@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make_big.sh — exports the full torchvision networks (random weights, randomised BN statistics)
 # into models/big/ (git-ignored, ~370 MB), the models the issue-3 acceptance runs at 1x3x224x224.
 #

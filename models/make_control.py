@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # make_control.py — exports two torch 1.13 models as ONNX test-case folders under models/control/:
 # one whose scripted forward has a data-dependent `if` and a `for` over a tensor dimension around
 # Conv+BatchNorm (so the ONNX has If and Loop with BN inside a body), and nn.TransformerEncoder.

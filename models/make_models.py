@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # make_models.py — builds the small sample models in models/ with PyTorch and exports them to ONNX
 # in the ONNX test-case layout (model.onnx + test_data_set_N/{input_0,output_0}.pb).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # make_rnn.py — exports the recurrent text classifiers of issue 15 from PyTorch: Embedding → 2-layer
 # bidirectional batch_first nn.LSTM / nn.GRU → last step → BatchNorm1d → Linear, opset 14.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make_vision.sh — exports issue 14's torchvision segmentation, detection, optical-flow and
 # transformer networks (random weights, randomised BN statistics) into models/vision/ (git-ignored).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # verify_files.py — how make_models.py --verify and export_torch.py --verify compare a freshly made
 # model folder with the committed one: what a seed fixes byte for byte, what a CPU rounds within tolerance.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Renames protoc-c output NAME.pb-c.{c,h} to onnx.pb-c.{c,h} when the schema has another file name.
 if(NOT NAME STREQUAL "onnx")
   file(RENAME "${DIR}/${NAME}.pb-c.h" "${DIR}/onnx.pb-c.h")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* abi.c — reading the size-versioned public structs: a caller built against an older onnxbn.h
  * passes a smaller struct, and the library touches only the fields that struct has. */
 #include "abi.h"

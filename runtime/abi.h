@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* abi.h — the public structs that carry their size (onnxbn.h): whether a caller's size is one this
  * library serves, and copies that touch only the bytes the caller's struct has. */
 #ifndef ONNXBN_ABI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* attrs.c — what an operator may ask of its node: names for messages and typed attribute getters
  * that fail with the node and attribute named, so ops never touch protobuf structs. */
 #include "graph.h"

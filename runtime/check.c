@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check.c — the load-time check of a model against the operator table: each node gets its op id,
  * the def that runs it and the version in force, and its arity and attributes are checked. */
 #include "check.h"

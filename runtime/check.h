@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check.h — binds the graph index's nodes to the operator table (schema/ops.def) and the defs that
  * run them, checking arity and attributes: the step between the index and the planner. */
 #ifndef ONNXBN_CHECK_H

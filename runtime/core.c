@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* core.c — errors, aligned memory, checked sizes, element conversions and TensorProto decoding
  * (raw, typed fields, external files), shared by all rooms. Nothing here knows about graphs. */
 #include "core.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* core.h — what every part of the library shares: the tensor struct, error reporting,
  * aligned allocation, overflow-checked size arithmetic and TensorProto decoding. No graph here. */
 #ifndef ONNXBN_CORE_H

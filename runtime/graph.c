@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* graph.c — builds the index over a GraphProto (names → producer, consumers, initializer, graph
  * input/output), orders the nodes topologically, checks the structure, and follows edits in place. */
 #include "graph.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* graph.h — the index over a loaded ModelProto that the runtime and the converter share: every
  * value name with its producer, consumers, initializer and graph input/output; topological order. */
 #ifndef ONNXBN_GRAPH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* inshape.c — onnxbn_model_set_input_shape: a graph input declared with the caller's shape in
  * place of the file's, so a model fixed to one batch size can be planned and run at another. */
 #include <stdlib.h>

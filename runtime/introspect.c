@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* introspect.c — read-only views for tools: a node's inputs and outputs, what a value is declared
  * as, and the operator registry (the public "Introspection" block at the end of onnxbn.h). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* load.c — turns bytes into a validated model: protobuf-c unpack, graph index, declared inputs and
  * outputs, and the load-time checks of stored tensors (core.c decodes them). */
 #include "model.h"

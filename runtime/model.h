@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* model.h — the loaded model (ModelProto + graph index) and the session behind the public handles.
  * Shared by load.c, session.c, plan.c and the converter. */
 #ifndef ONNXBN_MODEL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* op.h — the contract between the planner and an operator: one onnxbn_op_def per operator family,
  * called through a kernel context that holds one node's inputs, outputs, attributes and state. */
 #ifndef ONNXBN_OP_H

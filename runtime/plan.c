@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plan.c — makes and runs the per-shape plan: infers every value's shape, evaluates nodes whose
  * inputs are all constant once (shape subgraphs, weight transforms), and lays activations in one arena. */
 #include "plan.h"

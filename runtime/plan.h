@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plan.h — the per-input-shape execution plan: shapes and types of every value, constants
  * evaluated once, per-node prepared state, and one arena whose offsets come from value lifetimes. */
 #ifndef ONNXBN_PLAN_H

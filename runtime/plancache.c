@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plancache.c — the session's plans per input-shape signature: an LRU bounded by a count and by
  * the session's memory budget, so alternating shapes reuse their plans instead of re-planning. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plancache.h — a session's plans, one per input-shape signature, most recently used first, so
  * a workload that alternates shapes plans each shape once instead of on every change. */
 #ifndef ONNXBN_PLANCACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rewrite.c — the model-level face of the converter: fold a loaded model (its index and declared
  * inputs/outputs made again after) and write it back. The converter works on the ModelProto. */
 #include "converter.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* session.c — the public session: decodes the weights once, checks inputs against what the model
  * declares, keeps a plan per input-shape signature (plancache.c) and plans only shapes not seen. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shapes.c — every value's type and shape as the planner infers them (onnxbn_session_shapes):
  * plans built for trial sizes of the unbound symbols, compared to tell symbolic dimensions. */
 #include <stdio.h>

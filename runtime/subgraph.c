@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subgraph.c — a node's subgraphs as models of their own (built at load over a shell proto),
  * their sessions (opened with the outer session), and running one with the node's inputs. */
 #include "subgraph.h"

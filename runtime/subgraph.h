@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* subgraph.h — the subgraphs of a node (If's branches, Loop's and Scan's body): each a model of
  * its own over its GraphProto, with the names it reads from enclosing scopes as its graph inputs. */
 #ifndef ONNXBN_SUBGRAPH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tensorio.c — tensor files: reads a serialized onnx.TensorProto or a NumPy .npy (told apart by
  * content) and writes either. Every size read from a file is checked against the bytes present. */
 #ifndef _POSIX_C_SOURCE

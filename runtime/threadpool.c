@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* threadpool.c — the session's worker threads. Between jobs a worker spins for a short while on
  * the job counter before it sleeps on a condition variable: a session runs its nodes back to back,
  * tens of microseconds apart, and waking a sleeping thread (futex + IPI, dearer under a hypervisor)

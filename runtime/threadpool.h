@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* threadpool.h — one pool of worker threads per session, for kernels that split their work into
  * independent tasks (Conv output channels, depthwise channels ...). No global state. */
 #ifndef ONNXBN_THREADPOOL_H

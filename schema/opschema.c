@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opschema.c — the operator facts of schema/ops.def as a const table indexed by op id, and the
  * lookup by (domain, op_type): a binary search, since the lines are sorted and nothing is built. */
 #include "opschema.h"

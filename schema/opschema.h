@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opschema.h — what onnxbn knows of each ONNX operator, made from schema/ops.def: the op id enum,
  * the facts per operator (versions, arity, value inputs, flags) and the lookup by (domain, op_type). */
 #ifndef ONNXBN_OPSCHEMA_H

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # gen-api-doc.py — writes docs/api.md, the C API reference, from include/onnxbn.h: its sections
 # (`/* ---- Name` or `/* ==== Name` comments), declarations and the comments next to them.
 #
@@ -50,6 +51,9 @@ def parse(path):
     """[(title, intro, [(code, doc)])] in header order; the file's first comment as the preamble."""
     src = open(path, encoding="utf-8").read().splitlines()
     i, n = 0, len(src)
+    # The licence line (scripts/spdx.py) comes before the opening comment.
+    while i < n and "SPDX-License-Identifier:" in src[i]:
+        i += 1
     # The opening comment: what the header is.
     head = []
     while i < n and not src[i].rstrip().endswith("*/"):

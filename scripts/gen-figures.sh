@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gen-figures.sh — renders the README's before/after picture of BatchNormalization folding:
 # models/tiny_resnet as exported, and as `onnxbn fuse` writes it, from `onnxbn info --dot`.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # gen-operator-table.py — writes docs/operators.md: the operators this build implements (from the
 # library's registry, onnxbn_op_count/onnxbn_op_info) and their ONNX backend conformance results.
 #

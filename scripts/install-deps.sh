@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # install-deps.sh — installs the Debian 12 packages onnxbn needs to build and test.
 # Touches nothing (no apt-get update, no network) when every package is already installed.
 #
@@ -40,7 +41,7 @@ for arg in "$@"; do
     case "$arg" in
         --models) want+=("${models[@]}") ;;
         --ort) ort=1 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '3,13p' "$0"; exit 0 ;;
         *) echo "install-deps.sh: unknown option '$arg' (expected --models, --ort)" >&2; exit 2 ;;
     esac
 done

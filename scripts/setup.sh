@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # setup.sh — from a fresh clone to a working onnxbn: installs the Debian packages, builds into build/,
 # then runs the main job on the bundled sample model models/mlp_bn: describe it, run it against
 # its reference outputs, fold its BatchNormalization and check the folded model.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test.sh — the whole test suite: installs the Debian packages, then runs six stages, each timed:
 #   release   Release build with gcc in build/, every ctest; then the unit tests and the node
 #             conformance suite again under ONNXBN_ISA=avx2 and =generic (isa_runs)

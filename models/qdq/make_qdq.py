@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """make_qdq.py — a small QDQ CNN with BatchNormalization and its float64 numpy reference.
 
   x (float) -> Q/DQ -> Conv(W1 = DQ(Q(float W1)), per-channel) -> BN -> Relu -> Q/DQ

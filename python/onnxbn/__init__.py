@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # onnxbn — Python front of the onnxbn C runtime (libonnxbn through ctypes): run ONNX models on
 # numpy arrays, fold BatchNormalization, and the onnx.backend interface (onnxbn.backend).
 """Run ONNX models with onnxbn from numpy.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # _api.py — the Python face of the C API: Error/Status, Session (load, inspect, run on ndarrays)
 # and fuse (the BatchNormalization-folding converter, with an optional numerical check).
 import ctypes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # _lib.py — finds and loads libonnxbn with ctypes and declares the C prototypes of include/onnxbn.h.
 # Nothing here is public: the rest of the package calls `lib()` and the structures below.
 import ctypes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # _ort.py — onnxruntime's Python API over onnxbn.Session, for scripts written for onnxruntime:
 # `import onnxbn as onnxruntime` and InferenceSession, SessionOptions, get_inputs() ... work as there.
 """The subset of onnxruntime's Python API that inference scripts use, on onnxbn.

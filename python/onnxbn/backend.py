@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # backend.py — onnxbn as an onnx.backend.base.Backend, the interface the ONNX conformance runner
 # (onnx.backend.test.BackendTest) and other tools drive: prepare a model, run it, run one node.
 """onnx.backend interface to onnxbn (CPU only).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # conftest.py — pytest set-up for python/tests: import onnxbn from this source tree (python/), so
 # `pytest python/tests` tests the package next to it, whatever is installed elsewhere.
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # probe.py — opens and runs each model file given through onnxbn.Session, from its path and from
 # its bytes, and prints one line per attempt, so that a crash is pinned on the file that caused it.
 """usage: probe.py FILE...

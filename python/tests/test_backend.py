@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_backend.py — the official ONNX backend tests (onnx.backend.test.BackendTest) run through
 # onnxbn.backend, against the expected failures kept in backend_xfail.txt (strict both ways).
 """Every case of the ONNX backend test data (libonnx-testdata, found by python3-onnx) runs on

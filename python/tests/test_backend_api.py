@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_backend_api.py — onnxbn.backend beyond the conformance runner: prepare from a ModelProto,
 # a path or bytes, positional and named inputs, run_node, devices, and UNSUPPORTED errors.
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_cli_agreement.py — the Python backend passes every ONNX backend case that `onnxbn test`
 # passes: no case the CLI passes may be in backend_xfail.txt (test_backend.py runs the rest).
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_docs.py — the examples of docs/python.md run as written and print what the page shows.
 import contextlib
 import io

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_malformed.py — bad models through onnxbn.Session: each gives onnxbn.Error with the right
 # status, never a crash or another exception; plus truncated and mutated copies of a good model.
 import glob

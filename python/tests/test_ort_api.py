@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_ort_api.py — onnxbn's onnxruntime-compatible API (InferenceSession & co.): a script written
 # for onnxruntime runs with `import onnxbn as onnxruntime` on a torchvision export and gives
 # onnxruntime-node's outputs (stored in data/ort, made by data/ort/make.py) within 1e-4.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_session.py — onnxbn.Session and onnxbn.fuse from Python: declared inputs/outputs, results
 # equal to the stored reference outputs of models/, dtype and layout handling, errors as onnxbn.Error.
 import glob

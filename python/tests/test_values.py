@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # test_values.py — sequences and optionals through the Python API: a list of arrays in and out,
 # None for an empty optional, the declared kind in ValueInfo, and the errors for a wrong kind.
 import numpy as np

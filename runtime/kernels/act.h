@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* act.h — the activation a kernel applies in its epilogue (a Relu or Clip the planner fused into
  * Conv, Gemm or MatMul), in scalar, row and AVX-512 form, one definition for every kernel. */
 #ifndef ONNXBN_KERNELS_ACT_H

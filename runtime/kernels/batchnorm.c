@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batchnorm.c — BatchNormalization inner loops: the per-channel affine of inference and the batch
  * statistics of training, for float and double, with contiguous unit-stride inner loops. */
 #include "kernels/batchnorm.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batchnorm.h — the inner loops of BatchNormalization: a per-channel affine y = a·x + t and the
  * per-channel batch statistics of training mode, over a dense (outer, ch, inner) layout. */
 #ifndef ONNXBN_KERNELS_BATCHNORM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* broadcast.c — shape rules for multidirectional broadcasting, shared by the element-wise,
  * Where, Expand and friends so each needs only a strided loop. */
 #include "broadcast.h"

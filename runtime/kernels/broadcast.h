@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* broadcast.h — ONNX multidirectional (numpy-style) broadcasting of shapes, and the element
  * strides that let a kernel read an input as if it had the output's shape. */
 #ifndef ONNXBN_BROADCAST_H

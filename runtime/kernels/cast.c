@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cast.c — type conversion in chunks through one of three carriers (double for floats, int64 for
  * signed and uint64 for unsigned integers), so every pair of types shares two small switches. */
 #include "cast.h"

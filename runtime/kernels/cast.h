@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cast.h — element type conversion between the numeric types and bool (the Cast operator):
  * integers convert exactly, floats are rounded once to nearest-even, nothing is undefined. */
 #ifndef ONNXBN_KERNELS_CAST_H

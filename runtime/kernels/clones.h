@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clones.h — ONNXBN_CLONES builds a plain C loop that the compiler vectorises three times: for the
  * x86-64 baseline (SSE2, 4 lanes), AVX2 and AVX-512, called through one dispatcher by onnxbn_isa(). */
 #ifndef ONNXBN_KERNELS_CLONES_H

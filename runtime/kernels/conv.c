@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conv.c — the inner loops of Conv and ConvTranspose: im2col/col2im a grid row at a time (innermost
  * a plain copy or strided gather, no bounds tests there) and direct depthwise rows. */
 #include "kernels/clones.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conv.h — the inner loops of Conv and ConvTranspose: im2col and its adjoint col2im over N spatial
  * axes, and a direct kernel for convolutions with one input channel per group (depthwise). */
 #ifndef ONNXBN_KERNELS_CONV_H

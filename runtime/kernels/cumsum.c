@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cumsum.c — CumSum's running sum: rows of the summed axis added in order, so every element is
  * read once and written once, and the row adds are plain loops the compiler vectorises. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cumsum.h — the running sum of the CumSum operator along the middle axis of (outer, n, inner):
  * one pass per line, each step adding a row of `inner` contiguous elements to the row before. */
 #ifndef ONNXBN_KERNELS_CUMSUM_H

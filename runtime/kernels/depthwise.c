@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* depthwise.c — depthwise 2-D convolution: on AVX-512 CPUs, 16 outputs a vector (a row's input
  * read once and shifted in registers, the border by masked loads); else conv.c's rows + activation. */
 #include "kernels/depthwise.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* depthwise.h — depthwise (one input channel per group) 2-D convolution with the bias and the
  * fused activation applied in registers: AVX-512 for the MobileNet shapes, portable otherwise. */
 #ifndef ONNXBN_KERNELS_DEPTHWISE_H

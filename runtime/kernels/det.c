@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* det.c — batched determinants by LU with partial pivoting (the largest |a| of the column moves
  * to the diagonal, as LAPACK's getrf does, so the multipliers stay at most 1 in magnitude). */
 #include <math.h>

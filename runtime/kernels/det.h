@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* det.h — determinants of square matrices (the Det operator): LU factorisation with partial
  * pivoting, accumulated in double whatever the element type. */
 #ifndef ONNXBN_KERNELS_DET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* elementwise.c — element-wise inner loops: Relu, and the broadcasting binary operators, Where and
  * Not. Plain unit-stride loops written so that gcc vectorises them; no allocation, no traps. */
 #include "kernels/elementwise.h"

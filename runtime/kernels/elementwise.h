@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* elementwise.h — element-wise inner loops over dense buffers: one-input activations (Relu) and the
  * two- and three-input operators with numpy broadcasting (Add … Pow, comparisons, logic, Where). */
 #ifndef ONNXBN_KERNELS_ELEMENTWISE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fft.c — radix-2 FFT for powers of two, mixed radix for lengths whose primes are all at most 13,
  * Bluestein's chirp-z for the rest, in double. Twiddles and chirps come once per plan from exact
  * integer phases (jk mod n, k^2 mod 2n), so the error stays near one FFT's whatever n is. */

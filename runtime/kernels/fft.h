@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fft.h — the discrete Fourier transform of one complex sequence of any length n in O(n log n):
  * a plan made once per length (twiddles in double), then any number of in-place transforms. */
 #ifndef ONNXBN_KERNELS_FFT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm.c — single and double precision matrix multiply: OpenBLAS behind ONNXBN_HAVE_OPENBLAS, a
  * portable cache-blocked kernel, and an AVX-512 kernel for weights packed once (bias, Relu fused). */
 #include "kernels/gemm.h"

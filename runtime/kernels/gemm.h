@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm.h — the one matrix-multiply interface every operator uses (Gemm, MatMul, Conv via im2col):
  * row-major C = alpha·op(A)·op(B) + beta·C, on OpenBLAS when built with it, else a portable kernel. */
 #ifndef ONNXBN_KERNELS_GEMM_H

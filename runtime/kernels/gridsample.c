@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gridsample.c — GridSample's taps (torch.nn.functional.grid_sample's coordinate rules: unnormalise,
  * pad by border or reflection, bilinear/nearest/bicubic weights) and the per-channel gathers. */
 #include "kernels/gridsample.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gridsample.h — GridSample's inner loops: the taps (plane index and weight) of one output row,
  * worked out once per image row and shared by every channel, and the gathers that apply them. */
 #ifndef ONNXBN_KERNELS_GRIDSAMPLE_H

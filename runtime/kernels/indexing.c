@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* indexing.c — gathers and scatters addressed by index tensors: indices are checked and made
  * non-negative as they are read, then moved by typed loops (elements) or memcpy (slices). */
 #include "indexing.h"

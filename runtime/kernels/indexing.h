@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* indexing.h — the inner loops of the index operators (GatherElements, GatherND, ScatterElements,
  * ScatterND): element and slice copies addressed by index tensors, every index checked before use. */
 #ifndef ONNXBN_KERNELS_INDEXING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* isa.c — decides once per process which instruction-set level the kernels dispatch to: the
  * CPU's own, lowered by ONNXBN_ISA for testing and for comparing the paths. */
 #include "kernels/isa.h"

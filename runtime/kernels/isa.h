@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* isa.h — the instruction-set level the kernels may use: what the CPU has, capped by the
  * environment variable ONNXBN_ISA (avx512|avx2|generic), so that every path can be run on one machine. */
 #ifndef ONNXBN_KERNELS_ISA_H

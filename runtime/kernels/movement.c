@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* movement.c — strided copies, index-map copies, gather and fills over raw elements of any size,
  * with contiguous rows done by memcpy and transposes done in cache-sized blocks. */
 #include "movement.h"

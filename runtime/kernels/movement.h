@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* movement.h — loops that move elements without looking at them: strided copies (transpose,
  * slice, expand), per-axis coordinate rules (pad, tile), gather and block copies (concat, split). */
 #ifndef ONNXBN_KERNELS_MOVEMENT_H

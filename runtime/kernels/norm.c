@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* norm.c — normalisation inner loops for float and double. One body per operation serves both
  * types (inlined with the type fixed); statistics and softmax sums are accumulated in double. */
 #include <math.h>

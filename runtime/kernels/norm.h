@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* norm.h — normalisation inner loops: softmax, log-softmax and hardmax along one axis, instance,
  * layer and mean-variance normalisation, and local response normalisation across channels. */
 #ifndef ONNXBN_KERNELS_NORM_H

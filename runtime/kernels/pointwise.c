@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pointwise.c — Y = act(Wp·X + bias) for 1x1 convolutions: an 8-channel × 48-pixel register tile
  * (AVX-512) sweeps X's rows in place, a chunk of X staying in cache across the channel panels. */
 #include "kernels/pointwise.h"

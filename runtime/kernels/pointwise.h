@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pointwise.h — the 1x1 convolution as Y = act(W·X + bias) straight on NCHW rows (X is K rows of
  * N contiguous pixels): W packed once per plan, no copy of X, bias and activation in registers. */
 #ifndef ONNXBN_KERNELS_POINTWISE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pool.c — pooling inner loops: a float fast path for 1-D, 2-D and 3-D windows without dilation
  * (depth slices, then rows, reduced element-wise, then the taps along the output row) and an N-d loop. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pool.h — pooling inner loops over N·C planes of 1 to 6 spatial axes: max (with the flat index of
  * the maximum), average and Lp over a sliding window, and the global forms over a whole plane. */
 #ifndef ONNXBN_KERNELS_POOL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qgemm.c — the int8 matrix product: A packed in blocks of MR rows, B in panels of columns, both
  * by k groups; the product accumulates in int32, and the zero points come in afterwards through
  * the row and column sums (one pass over C, not one per product). */

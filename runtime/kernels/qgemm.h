@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qgemm.h — integer matrix product for the quantized operators: C = (A - za)(B - zb) over 8-bit A
  * (M x K) and B (K x N), accumulated exactly in int32, with AVX-512 VNNI, AVX2 or portable loops. */
 #ifndef ONNXBN_KERNELS_QGEMM_H

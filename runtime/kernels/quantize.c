@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* quantize.c — linear quantization element loops (QuantizeLinear, DequantizeLinear,
  * DynamicQuantizeLinear); rounding is rint's in the default mode, ties to even. */
 #include "kernels/quantize.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* quantize.h — the element loops of linear quantization: float to int8/uint8 with rounding half to
  * even and saturation, and back, one scale and zero point per run of elements. */
 #ifndef ONNXBN_KERNELS_QUANTIZE_H

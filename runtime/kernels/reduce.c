@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reduce.c — reduction kernels: one driver walks the canonical layout in unit-stride runs and calls
  * a per-type fold on each (independent lanes, so gcc vectorises); arg-max/arg-min along one axis. */
 #include "kernels/reduce.h"

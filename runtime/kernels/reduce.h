@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reduce.h — reductions of a dense row-major tensor over any set of its axes (sum, mean, max,
  * norms, log-sum-exp ...), and arg-max/arg-min along one axis. */
 #ifndef ONNXBN_KERNELS_REDUCE_H

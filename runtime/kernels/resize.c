@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* resize.c — Resize's tables and loops: per-axis source indices and weights made once per plan by
  * the ONNX reference's rules, then applied as row loops over contiguous outputs. */
 #include "kernels/resize.h"

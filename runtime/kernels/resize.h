@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* resize.h — Resize's arithmetic with no graph knowledge: per-axis tables of source indices and
  * weights (the ONNX reference's coordinate rules), and the loops that apply them. */
 #ifndef ONNXBN_KERNELS_RESIZE_H

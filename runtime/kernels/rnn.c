@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rnn.c — LSTM, GRU and RNN gate math for one batch row and one step: sums, clip, activations
  * and the state update, as short vectorised passes over rows of H floats. */
 #include "kernels/rnn.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rnn.h — the per-step gate math of LSTM, GRU and RNN on one batch row: pre-activations already
  * summed by GEMMs (input projection, recurrence), here the bias, clip, activations and state update. */
 #ifndef ONNXBN_KERNELS_RNN_H

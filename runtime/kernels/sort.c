@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sort.c — TopK's selection (a quickselected candidate buffer, then an introsort of the k), one
  * copy per element type, and the stable index merge sort NonMaxSuppression and Unique order by. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sort.h — ordering loops for the detection operators: the k best of a strided row by
  * quickselect (TopK), and a stable merge sort of indices by a caller's comparison (NMS, Unique). */
 #ifndef ONNXBN_KERNELS_SORT_H

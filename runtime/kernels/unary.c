@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unary.c — one-input element-wise loops: math, activations, Clip, PRelu, IsNaN/IsInf. The op is
  * chosen once per call, so each loop is a plain unit-stride loop gcc can vectorise. */
 #include "kernels/unary.h"

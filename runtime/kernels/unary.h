@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unary.h — one-input element-wise inner loops: math functions (Sqrt … Erf), activations
  * (Sigmoid … Shrink), Clip, PRelu's slope broadcast, IsNaN/IsInf. Plain pointers and sizes. */
 #ifndef ONNXBN_KERNELS_UNARY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vmath.h — exp, erf and tanh for float written without branches or calls, so that a loop calling
  * them vectorises (inside ONNXBN_CLONES); libm's expf/erff/tanhf are calls no vectoriser widens. */
 #ifndef ONNXBN_KERNELS_VMATH_H

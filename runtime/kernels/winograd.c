@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* winograd.c — the two transforms of F(2x2, 3x3) over whole tile rows, written as loops over
  * contiguous vectors of tiles so that they vectorise; the SGEMMs between them are the caller's. */
 #include "kernels/winograd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* winograd.h — 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3): 16 products
  * per 2x2 output tile instead of 36, as 16 independent SGEMMs between two cheap transforms. */
 #ifndef ONNXBN_KERNELS_WINOGRAD_H

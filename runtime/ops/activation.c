@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* activation.c — the activation functions (LeakyRelu, PRelu, Sigmoid, HardSigmoid, HardSwish,
  * Tanh, Elu, Selu, Celu, Softplus, Softsign, ThresholdedRelu, Mish, Shrink), every version. */
 #include "ops/unary.h"

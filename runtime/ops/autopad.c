@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* autopad.c — parses the `auto_pad` attribute of the windowed operators; the padding each mode
  * implies differs per operator (ConvTranspose derives it from the output) and stays there. */
 #include <string.h>

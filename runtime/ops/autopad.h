@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* autopad.h — the `auto_pad` attribute shared by the windowed operators (Conv, ConvTranspose,
  * the pools): one parser, so every op accepts and refuses the same spellings. */
 #ifndef ONNXBN_OPS_AUTOPAD_H

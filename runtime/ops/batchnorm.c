@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* batchnorm.c — BatchNormalization, versions 1, 6, 7, 9, 14 and 15: attributes, mode, shape rule,
  * the per-channel affine folded once per plan from constant parameters, and training statistics. */
 #include <math.h>

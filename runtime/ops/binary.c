@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* binary.c — the two-input element-wise operators (Add, Sub, Mul, Div, Pow, Mod, BitShift, the
  * comparisons, And/Or/Xor) plus Where and Not: types per version, broadcasting rules, one kernel call. */
 #include <stdlib.h>

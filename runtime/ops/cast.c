@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cast.c — Cast, versions 1, 6, 9 and 13: every numeric type and bool to every other, and (from 9)
  * to and from strings formatted and parsed as the ONNX reference (numpy) does. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cast.h — what Cast shares with CastLike (castlike.c): the types a Cast version takes, the
  * output rule once the target type is known, and the run, which reads the target from output 0. */
 #ifndef ONNXBN_OPS_CAST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* castlike.c — CastLike 15: Cast to the element type of a second input, whose values are never
  * read. Same conversions and type set as Cast-13 (cast.c), which does the work. */
 #include "cast.h"

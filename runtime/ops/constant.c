@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* constant.c — operators that make values rather than read them: Constant, ConstantOfShape and
  * Range. Their shapes come from attributes or constant inputs, so the planner evaluates them once. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conv.c — Conv (versions 1, 11) and ConvTranspose (1, 11) on float: attributes, padding rules and
  * shape inference, then the path per node (docs/architecture.md) or SGEMM + col2im (ConvTranspose). */
 #include <stdint.h>

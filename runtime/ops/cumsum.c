@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cumsum.c — CumSum 11 and 14 (float16 and bfloat16 from 14): the running sum along the axis
  * given as input 1, inclusive or exclusive, forward or reverse. The axis is read at each run. */
 #include "kernels/cumsum.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* det.c — Det 11: the determinant of each square matrix of the last two axes, output shape the
  * batch axes. LU with partial pivoting in double (kernels/det.c), rounded once to the type. */
 #include "kernels/det.h"

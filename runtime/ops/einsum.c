@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* einsum.c — Einsum 12: the equation is parsed against the input ranks once per plan into a short
  * program of strided sums (diagonals, reductions, permutes, broadcasts) and batched GEMMs, a pair of
  * operands at a time; matmul-shaped equations become one batched GEMM straight on the inputs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* eyelike.c — EyeLike 9: a matrix of its input's shape with ones on diagonal k (row i, column
  * i + k) and zeros elsewhere, in attribute dtype's type or else the input's. */
 #include <string.h>

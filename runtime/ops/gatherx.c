@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gatherx.c — GatherElements (11, 13) and GatherND (11, 12, 13 with batch_dims): reads addressed
  * by index tensors; every index is checked at run time, an index out of range names the node. */
 #include <stdio.h>

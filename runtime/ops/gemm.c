@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm.c — Gemm, versions 1, 6, 7, 9, 11 and 13: Y = alpha·A'·B' + beta·C, C broadcast to (M, N).
  * float on onnxbn_sgemm (a weight B packed once), double on onnxbn_dgemm, half through float. */
 #include <math.h>

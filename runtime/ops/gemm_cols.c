@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm_cols.c — the column splits behind onnxbn_sgemm_cols (one BLAS call per thread on its block
  * of columns, the fused activation applied while it is in cache) and onnxbn_sgemm_packed_cols. */
 #include "ops/gemm_cols.h"

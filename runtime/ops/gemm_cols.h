@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gemm_cols.h — a float GEMM on the session's threads, for Gemm and MatMul: BLAS itself runs
  * single-threaded in a session (its own threads would fight the pool), and so does the packed
  * kernel, so both are split by columns of C over the pool. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gradient.c — ai.onnx.preview.training Gradient-1: d sum(y) / d x for each x in xs, by reverse-mode
  * differentiation of the forward nodes between xs/zs and y, recomputed from the node's inputs. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gridsample.c — GridSample 16 (4-D): attributes, the grid's shape rule, and the run split over
  * output rows; each row's taps are worked out once and applied to every channel (kernels/gridsample). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* if.c — If (versions 1, 11, 13, 16): runs then_branch or else_branch as the boolean condition
  * says; the node's outputs are the branch's, shapes included (runtime/subgraph.c runs it). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* loop.c — Loop (1, 11, 13, 16) and Scan (8, 9, 11, 16): run the node's `body` subgraph once per
  * iteration (runtime/subgraph.c), carrying state values from one iteration to the next. */
 #include <string.h>

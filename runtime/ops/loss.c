@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* loss.c — NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss 12 and 13: the loss of each target
  * over (N, C, d1..dk), weighted, ignore_index masked, then none/sum/mean, as the ONNX reference. */
 #include <math.h>

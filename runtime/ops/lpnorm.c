@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lpnorm.c — LpNormalization 1: x divided by its L1 (p = 1) or L2 (p = 2) norm along one axis,
  * summed in double. A zero line divides 0 by 0 and gives NaN, as numpy's x / norm does. */
 #include <math.h>

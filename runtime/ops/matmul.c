@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* matmul.c — MatMul, versions 1, 9 and 13: numpy.matmul, i.e. batched matrix products with the
  * batch dims broadcast and 1-D operands promoted to a row (A) or column (B) and dropped again. */
 #include <stdint.h>

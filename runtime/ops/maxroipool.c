@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* maxroipool.c — MaxRoiPool 1: the largest value of each bin of each region of interest, regions
  * given as [batch, x1, y1, x2, y2] and rounded to pixels as Caffe's (and onnxruntime's) RoIPool. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* maxunpool.c — MaxUnpool 9 and 11: X's values scattered into a zero tensor at MaxPool's flat
  * indices I into the shape kernel_shape/strides/pads give, zero-padded at the end of each dim up to
  * the output_shape input when there is one (the ONNX test data's and onnxruntime's reading). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* movement.c — operators that rearrange elements: Transpose, Concat, Split and Gather, moving
  * raw elements of any size through the kernels in kernels/movement.h. */
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nms.c — NonMaxSuppression 10 and 11: greedy per batch and class, boxes by score descending (ties:
  * lower index first), as onnxruntime does it; how many boxes survive is known only after the run. */
 #include <math.h>

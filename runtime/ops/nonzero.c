@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* nonzero.c — operators whose output size is the count of selected elements: NonZero (indices of
  * the non-zero elements) and Compress (slices kept by a boolean condition). Both run deferred. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* norm.c — Softmax, LogSoftmax, Hardmax (1, 11, 13), InstanceNormalization (1, 6), LRN (1, 13),
  * LayerNormalization (17) and MeanVarianceNormalization (9, 13): axis rules per version, shapes. */
 #include <math.h>

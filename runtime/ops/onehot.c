@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* onehot.c — OneHot 9 and 11: a new axis of `depth` positions, on_value where the index points
  * and off_value elsewhere. Negative indices count from the end; one outside [-depth, depth-1]
  * leaves its row all off (the spec; the numpy reference's mod would wrap it instead). */

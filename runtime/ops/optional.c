@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* optional.c — Optional, OptionalHasElement, OptionalGetElement (version 15). An optional that
  * holds a value is that value; an empty one is a value of kind NONE (core.h). */
 #include "shapeops.h"

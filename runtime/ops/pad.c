@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pad.c — Pad, versions 1 and 2 (attributes) and 11 and 13 (constant pads input, constant_value
  * input): constant, reflect and edge modes as numpy.pad has them; negative pads crop. */
 #include <stdlib.h>

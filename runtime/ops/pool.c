@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pool.c — MaxPool (1, 8, 10, 11, 12), AveragePool (1, 7, 10, 11), LpPool (1, 2, 11) and the global
  * pools: attributes per version, the output geometry (pads, auto_pad, ceil_mode), dtype dispatch. */
 #include <float.h>

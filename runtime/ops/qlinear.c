@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qlinear.c — the integer operators (all version 10): ConvInteger and MatMulInteger (int32 out),
  * QLinearConv and QLinearMatMul (requantized to int8/uint8), all through kernels/qgemm.c. */
 #include <stdlib.h>

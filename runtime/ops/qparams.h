@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* qparams.h — the scale and zero point inputs the quantized operators share: their types and
  * shapes checked once (per tensor, or per slice along an axis), and their values read per run. */
 #ifndef ONNXBN_OPS_QPARAMS_H

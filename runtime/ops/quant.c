@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* quant.c — QuantizeLinear and DequantizeLinear (10; 13 adds per-axis scales) and
  * DynamicQuantizeLinear (11): float to int8/uint8 and back, rounding half to even, saturating. */
 #include <math.h>

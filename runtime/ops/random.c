@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* random.c — the operators that draw random values: RandomNormal, RandomUniform, their Like forms,
  * Bernoulli and Multinomial. One generator per node, its state in the node's plan state. */
 #include <math.h>

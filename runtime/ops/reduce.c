@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reduce.c — ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSum/LogSumExp/SumSquare and ArgMax/ArgMin.
  * The axes are an attribute until ReduceSum-13 and the others' version 18, an optional input since. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* registry.c — which def runs which operator: the implementation table, made from the OP lines of
  * schema/ops.def. Adding an operator is its file in runtime/ops/ plus its line there, not here. */
 #include "op.h"

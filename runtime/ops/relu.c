@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* relu.c — Relu, versions 1, 6, 13 and 14: y = max(0, x) elementwise, same type and shape. The
  * versions differ only in the types they take (bfloat16 from 13, signed integers from 14). */
 #include "kernels/elementwise.h"

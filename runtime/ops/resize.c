@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* resize.c — Resize (10, 11, 13, 18) and Upsample (7, 9): the attributes and constant inputs turned
  * into per-axis tables once per plan, then nearest gathers, a float 2-D path or a double N-D path. */
 #include <math.h>

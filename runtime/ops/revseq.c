@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* revseq.c — ReverseSequence 10: for each batch entry b, the first sequence_lens[b] steps of the
  * time axis reversed and the rest copied. The lengths are read at each run. */
 #include <string.h>

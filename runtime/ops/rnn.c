@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rnn.c — LSTM (1, 7, 14), GRU (1, 3, 7, 14) and RNN (1, 7, 14), float: the input projection of
  * every step and direction as one GEMM, then per step one GEMM over the batch and kernels/rnn.c. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* roialign.c — RoiAlign 10 and 16: each region of interest pooled to a fixed grid by averaging (or
  * taking the largest of) bilinear samples, the sample points and weights as onnxruntime computes them. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scatter.c — Scatter (9), ScatterElements (11, 13, 16) and ScatterND (11, 13, 16): a copy of
  * `data` with `updates` written (or added, multiplied from 16) where `indices` say, checked first. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sequence.c — the sequence operators (SequenceEmpty, Construct, Insert, At, Erase, Length,
  * SplitToSequence, ConcatFromSequence, SequenceMap) over the one-block sequences of core.h. */
 #include <stdlib.h>

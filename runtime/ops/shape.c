@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shape.c — operators that change only the shape: Reshape, Flatten, Squeeze, Unsqueeze, Identity
  * and inference-mode Dropout (the data is copied as is), and Shape and Size (read only dims). */
 #include <stdio.h>

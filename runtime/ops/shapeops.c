@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shapeops.c — helpers shared by the shape and data-movement operators: type rules, axis checks,
  * constant integer inputs and the plain copy, so each operator states only its own rule. */
 #include <stdio.h>

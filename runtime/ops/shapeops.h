@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shapeops.h — what the shape and data-movement operators share: element-type rules by version,
  * axis checks, reading constant integer inputs (shapes, axes, pads) and the plain copy. */
 #ifndef ONNXBN_OPS_SHAPEOPS_H

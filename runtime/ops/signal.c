@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* signal.c — DFT and STFT (17) over kernels/fft.c, the Hann, Hamming and Blackman windows and
  * MelWeightMatrix (17): shapes from constant lengths, one FFT plan per node made at prepare. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* slice.c — Slice, versions 1 (attributes), 10, 11 and 13 (constant inputs with steps): the
  * numpy rule for starts/ends (negative counts from the end, clamped by step sign), one strided copy. */
 #include <stdlib.h>

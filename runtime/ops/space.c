@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* space.c — DepthToSpace (1, 11 with DCR/CRD modes, 13) and SpaceToDepth (1, 13): NCHW blocks
  * moved between channels and space, each a 6-D transpose read through one strided copy plan. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strings.c — the text operators (StringNormalizer 10, TfIdfVectorizer 9) and the byte buffer
  * every op that makes strings keeps its outputs' bytes in (onnxbn_strbuf, op.h). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tile.c — operators that repeat their input: Expand (numpy broadcasting to a constant shape,
  * read with zero strides) and Tile (repeats per axis: coordinates taken modulo the input's). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* topk.c — TopK 1 (k an attribute), 10 (k an input) and 11 (largest, sorted, integer types): the
  * k best along one axis, best first, ties to the lower index, by kernels/sort.c's selection. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* training.c — the ai.onnx.preview.training optimizers Adagrad, Adam and Momentum (version 1): one
  * step of each over any number of tensors, inputs R, T, then the X's, G's and state groups. */
 #include <math.h>

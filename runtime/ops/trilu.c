@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trilu.c — Trilu 14: the upper (j - i >= k) or lower (j - i <= k) triangle of each matrix of the
  * last two axes kept, the rest zero. k is read at each run, so it may be computed by the graph. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* types.c — the element-type rules every operator states by version, and the one message an
  * input of the wrong type gets, so that operators say only which types they take. */
 #include "ops/types.h"

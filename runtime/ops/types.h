@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* types.h — element-type rules by operator version, shared by every operator file: sets of types
  * as bit masks, the set a version takes, and the one type check with its one message. */
 #ifndef ONNXBN_OPS_TYPES_H

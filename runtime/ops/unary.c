@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unary.c — the one-input math operators (Sqrt … Erf, Round, Sign), IsNaN, IsInf and Clip, and
  * the infer/run all table-driven one-input operators share (activation.c has the rest). */
 #include "ops/unary.h"

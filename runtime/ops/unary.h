@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unary.h — the plumbing the one-input element-wise operators share (unary.c, activation.c): a
  * kind per operator (kernel op, types per version, parameter attributes) and one infer/run. */
 #ifndef ONNXBN_OPS_UNARY_H

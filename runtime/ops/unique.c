@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* unique.c — Unique 11: the distinct elements (or slices along an axis) sorted, or in order of first
  * appearance, with first indices, inverse indices and counts; how many is known only after the run. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* variadic.c — Sum, Mean, Max and Min over one or more inputs: same shapes before version 8, numpy
  * broadcasting from 8. The output accumulates input by input through the binary kernel. */
 #include <limits.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # check_exports.py — the shared library exports exactly the functions include/onnxbn.h declares:
 # the header, the version script (runtime/onnxbn.map) and `nm -D --defined-only` must name one set.
 import re

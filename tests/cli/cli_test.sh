@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # cli_test.sh — one CLI check per call (ctest runs each case): error paths must print exactly one
 # "onnxbn: error:" line and exit 1 or 2 without crashing; info, run and test must print what they say.
 # usage: cli_test.sh ONNXBN DATA_DIR TESTDATA_DIR WORK_DIR CASE

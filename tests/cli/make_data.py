@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # make_data.py — writes the tiny models, tensors and test cases under tests/cli/data/ that the CLI
 # tests use (bad models, wrong inputs, a PASS/FAIL/SKIP case set). Run it to regenerate them.
 import os

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # conformance.sh — runs `onnxbn test` for ctest over the ONNX backend test data; exits 77 (ctest
 # SKIP) when the data is not installed. usage: conformance.sh ONNXBN TESTDATA pass|suite PATH...
 #   pass:  every case must PASS (a SKIP fails too)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # deterministic.sh — `onnxbn fuse` writes the same bytes every time for the same model: its name
 # sets hash from a random seed per run (hostile names cannot collide on purpose), and nothing it
 # writes may depend on that seed or on anything else that changes from run to run.

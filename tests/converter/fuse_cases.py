@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # fuse_cases.py — one small model per BatchNormalization fold and per precondition that must block
 # one; runs `onnxbn fuse --verify --report json` on it and checks the report, the ONNX checker, an
 # unchanged graph where a fold is blocked, and the outputs against a numpy reference (npref.py).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # fuse_models.py — `onnxbn fuse` on exported models in the ONNX test-case layout (models/*,
 # models/big/*): every foldable BN must go, --verify must pass on random inputs and on the stored
 # inputs, the fused file must pass the ONNX checker and reproduce the framework's stored outputs

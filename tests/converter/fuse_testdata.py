@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # fuse_testdata.py — `onnxbn fuse --bn-to-affine` over every model of the ONNX backend test data:
 # it must never fail or crash, the result must pass the ONNX checker whenever the original does,
 # and every case onnxbn passes with the original it must still pass with the result.

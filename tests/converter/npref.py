@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # npref.py — a small numpy evaluator of ONNX graphs in float64, independent of onnxbn: the
 # reference the converter tests compare the original and the fused model against.
 import numpy as np

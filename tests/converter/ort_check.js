@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ort_check.js — loads original and fused models in onnxruntime (npm onnxruntime-node) and checks
 // that onnxruntime accepts the fused file and gives the original's outputs.
 //

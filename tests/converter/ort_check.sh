@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # ort_check.sh — the converter's files in onnxruntime: makes and fuses every case of
 # fuse_cases.py, then has onnxruntime (npm onnxruntime-node) run the original and the fused model
 # of each and compare. Skips (exit 77) when node or onnxruntime-node is not installed.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # check_docs.py — runs the fenced blocks of README.md, docs/*.md and models/README.md that show a
 # command with its output, and fails where the program prints something else than the doc shows.
 #

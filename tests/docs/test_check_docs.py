@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # test_check_docs.py — shows that docs.blocks can fail: small docs with right and wrong outputs
 # and markers go through check_docs.py's checker, which must flag exactly the wrong ones.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # install_test.sh — one check per call (ctest runs each case): what `cmake --install` puts in a
 # prefix, programs built against it out of tree (pkg-config and find_package), the DEB, the examples.
 # usage: install_test.sh CASE SRC_DIR BUILD_DIR WORK_DIR [SANITIZE(ON/OFF)]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """make_malformed.py — writes the malformed corpus: small hand-made bad models and tensor files, and
 expected.tsv, which says for each the command, the exit status and the exact error it must give.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_malformed.sh — runs the onnxbn CLI on every bad file in expected.tsv and checks the exit status
 # and that the one-line error holds the expected fragment exactly. Never a crash or a hang.
 #

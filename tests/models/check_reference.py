@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # check_reference.py — recomputes a sample model's test outputs with numpy from its initializers,
 # so the reference data in models/ rests on two independent implementations, not torch's alone.
 #

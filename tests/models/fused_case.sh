@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # fused_case.sh — folds a sample model's BatchNormalization with `onnxbn fuse --verify` and runs the
 # fused model on the sample's own test data: the fold must still reproduce PyTorch's outputs.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ort_outputs.js — runs one model on onnxruntime-node (CPU, one thread) and writes its outputs for
 // tests/models/run_vision.py, which turns them into an ONNX test data set (the reference where
 // torch's own order of detections is ambiguous).

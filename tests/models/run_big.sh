@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_big.sh — runs onnxbn on the full torchvision networks in models/big/ (made first where
 # missing) with the acceptance tolerance: rtol 1e-3, atol 1e-4 against torch's outputs.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # run_vision.py — runs onnxbn on issue 14's exports in models/vision/ (folded at open, --no-fold,
 # and after `onnxbn fuse` + `fuse --verify`) against torch (or onnxruntime) and prints one table.
 #

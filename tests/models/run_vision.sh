@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_vision.sh — runs onnxbn on issue 14's torchvision exports in models/vision/ (made first where
 # missing: segmentation, detection, raft, swin, maxvit, a UNet; each with BN kept and as torch
 # exports by default), at rtol 1e-3, atol 1e-4, and prints a table: model, BN count, status.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # verify_selftest.py — make_models.py --verify and export_torch.py --verify can still fail now that
 # they compare reference outputs within tolerance, and they skip cleanly where torch is missing.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mkmodel.c — in-memory ONNX model builder for unit tests: plain protobuf-c structs on the heap,
  * packed with the generated code, so tests exercise the same loader as real files. */
 #include "mkmodel.h"

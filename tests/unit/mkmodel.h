@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mkmodel.h — builds small ONNX models in memory for the unit tests (protobuf-c structs, packed
  * to bytes), so each test states its model in a few lines. Aborts the test on misuse. */
 #ifndef MKMODEL_H

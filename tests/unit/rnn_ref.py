@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """rnn_ref.py — a float64 numpy reference for LSTM, GRU and RNN written from the ONNX spec text,
 and the generator of the expected values in test_rnn.c (run: /usr/bin/python3 tests/unit/rnn_ref.py).
 `--check` first compares the reference with the ONNX 1.12 node cases' outputs."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_api.c — the ABI rules of onnxbn.h: structs that carry their size (which sizes are served,
  * which fields are read or written), and the fuse report's readers on a NULL report. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_batchnorm.c — BatchNormalization through the public session API: hand-computed values for
  * every version, training statistics, mixed BN-15 types, non-constant parameters and shape errors. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_binary.c — the element-wise binary, variadic, comparison, logic and Where operators: broadcasting
  * forms, legacy axis broadcasting, integer edge cases, mixed-type Pow, shape and type errors. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_blas_threads.c — a session borrows OpenBLAS's process-wide thread count (1 while any
  * session is open) and gives it back when the last one is freed (issue 18: no side effects). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_castlike.c — CastLike 15: the target type is the second input's, whose shape and values do
  * not matter; the conversions are Cast's (rounding, truncation toward zero, bfloat16). */
 #include <math.h>

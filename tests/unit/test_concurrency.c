@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_concurrency.c — sessions under threads: 8 threads x 200 runs over 4 sample models, each
  * thread with its own sessions, give byte for byte what one thread alone gives; one session shared
  * by threads refuses overlapping runs with ONNXBN_ERR_BUSY; and a soak of 20 000 runs whose peak

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_conv.c — Conv and ConvTranspose through the public session API: hand-computed values for
  * strides and pads, dilation, groups, depthwise, 1-D and 3-D, transposed padding rules, and errors. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_conv_fast.c — the depthwise and 1x1 (pointwise) Conv kernels, fast and portable, and the
  * Conv nodes that use them, against a double-precision reference on odd shapes. */
 #include <math.h>

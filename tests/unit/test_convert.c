@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_convert.c — the converter's editing context: the graph index a pass edits in place after
  * each fold is the index a fresh build makes, and a pass costs one build, not one per fold. */
 #include <math.h>

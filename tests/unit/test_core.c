@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_core.c — the internal check macro: a broken invariant returns ONNXBN_ERR_INTERNAL with the
  * file (as a path in the tree), line and condition, in Release builds too, and never aborts; and
  * an operator's run that meets a type its infer refuses says so instead of writing nothing. */

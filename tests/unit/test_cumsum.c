@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cumsum.c — CumSum 11 and 14: hand-computed sums along first, middle and last axes, the
  * four exclusive/reverse combinations, integer wrap-around, float16, and an axis fed at run time. */
 #include <math.h>

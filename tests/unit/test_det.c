@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_det.c — Det 11: hand-computed 2×2 and 3×3 determinants (one needing a row swap), a batch
  * against numpy.linalg.det, singular and empty matrices, the three types, non-square refused. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dynamic.c — shapes known only at run time: deferred nodes (NonZero, Compress and what reads
  * them) run with the run's shapes, one plan serving every content, and NonZero/Compress values. */
 #include <math.h>

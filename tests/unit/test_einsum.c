@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_einsum.c — Einsum: the transformer-shaped equations (and that they run without copies),
  * diagonals, sums, implicit outputs, broadcasting, three operands, the element types, bad equations. */
 #include <setjmp.h>

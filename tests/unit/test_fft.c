@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_fft.c — the FFT kernel (radix 2, mixed radix, Bluestein) against a long-double naive DFT
  * over 1..130 and longer lengths; DFT, STFT, windows and MelWeightMatrix as nodes; bad inputs. */
 #include <math.h>

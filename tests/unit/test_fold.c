@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_fold.c — the BatchNormalization fold: its arithmetic against a long-double reference (at
  * most half an ulp after the one rounding), hand-computed folds, and the pass on small models. */
 #include <float.h>

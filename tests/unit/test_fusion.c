@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_fusion.c — activations the planner fuses across nodes: SiLU (Mul of x by Sigmoid(x)) and
  * torch's erf GELU (five nodes) each run as one pass, with the same bits as the nodes run apart. */
 #include <math.h>

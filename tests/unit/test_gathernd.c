@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gathernd.c — GatherElements and GatherND: the spec's examples by hand, every element size
  * and both index types against a coordinate-by-coordinate reference, and bad indices and shapes. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gemm.c — the Gemm operator through the public session API: hand-computed values, every
  * attribute and C form against a reference, each opset's rules (C required, broadcast), errors. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gemm_packed.c — the packed-weight product (kernels/gemm.h onnxbn_sgemm_packed): against a
  * double reference at every edge of its blocking, and through Gemm/MatMul with weight inputs. */
 #include <math.h>

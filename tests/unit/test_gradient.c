@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gradient.c — Gradient (ai.onnx.preview.training 1) against hand-derived derivatives: broadcast
  * Add, a Mul chain, Sub/Div/Neg, the unary set, 2-D MatMul, zs, unreachable xs and refusals. */
 #include <setjmp.h>

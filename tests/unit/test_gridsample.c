@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_gridsample.c — GridSample: every mode × padding × align_corners against torch's grid_sample,
  * the types, threads, NaN not leaking from outside taps, and bad grids and attributes. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_if.c — If with subgraphs: both branches, outer-scope reads two levels down, a branch output
  * whose shape differs per branch, a condition computed at run time, load errors, and BN folding
  * around an If whose branch reads the folded value. */

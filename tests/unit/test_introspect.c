@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_introspect.c — the Introspection block of onnxbn.h: node inputs/outputs by name, what a
  * value is declared as (graph input, value_info-less intermediate, initializer), the registry. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_isa.c — ONNXBN_ISA caps the kernels' dispatch: it lowers, never raises, the CPU's level,
  * an unknown value is ignored, the level is read once, and the capped kernels are not chosen. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_load.c — the loader, graph index and session: every tensor encoding, external data and
  * its escapes, structural errors, input checking, symbolic dims and re-planning. */
 #include <setjmp.h>

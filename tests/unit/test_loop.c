@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_loop.c — Loop and Scan with hand-computed values: trip count, condition, both, no
  * iteration, outer reads two scopes down, Scan's reverse directions and non-zero axes, one body
  * plan for all iterations, a stop request inside an endless Loop, bad bodies and axes, BN

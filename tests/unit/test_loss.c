@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_loss.c — NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: hand-computed losses with
  * weights, ignore_index (negative) and every reduction, SCE's log_prob against numpy float64,
  * double and float16 inputs, and bad targets, weights and shapes refused by one error. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_lpnorm.c — LpNormalization 1 (no ONNX node case exists): hand-computed p=1 and p=2 along
  * the last, a middle and a negative axis, a zero line (0/0: NaN, as numpy's x / norm), types. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_matmul.c — MatMul through the public session API: hand-computed products, 1-D operands,
  * broadcast batches against a naive reference, every element type, and shape/type errors. */
 #include <math.h>

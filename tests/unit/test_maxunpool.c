@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_maxunpool.c — MaxUnpool: hand-computed scatters (strides, pads, 1-D, whole-tensor flat
  * indices), output_shape, MaxPool's own indices unpooled, the types, and indices out of range. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_movement.c — the data-movement operators (Transpose, Concat, Split, Slice, Gather, Expand,
  * Tile, Pad): hand-computed cases for the tricky attributes and a loop reference for transposes. */
 #include <setjmp.h>

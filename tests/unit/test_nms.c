@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_nms.c — NonMaxSuppression 10/11: hand-computed rules (ties, thresholds, both box encodings,
  * boxes without area), a random case against torchvision.ops.nms, and the bad inputs' errors. */
 #include <math.h>

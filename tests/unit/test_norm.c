@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_norm.c — Softmax, LogSoftmax, Hardmax (both axis rules), InstanceNormalization, LRN,
  * LayerNormalization and MeanVarianceNormalization through the session API, hand-computed. */
 #include <float.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_onehot.c — OneHot 9 and 11: hand-computed outputs for every axis position, negative and
  * out-of-range indices, float indices and depth, other value types, and depth <= 0 refused. */
 #include <math.h>

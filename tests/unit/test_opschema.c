@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_opschema.c — the operator table (schema/ops.def): sorted for the binary search, lookups that
  * hit and miss, versions in force, one def per implemented line, and the load-time check step. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_plan.c — the activation arena: its size and lower bound (onnxbn_session_memory) on graphs
  * whose bound is worked out by hand, outputs still right, and every bundled model within 1.2x. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_plancache.c — plans kept per input-shape signature: alternating shapes give the right
  * values without re-planning, the count bound (1 too) and the memory budget are honoured. */
 #include <setjmp.h>

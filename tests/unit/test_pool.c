@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_pool.c — MaxPool, AveragePool, LpPool and the global pools through the session API:
  * hand-computed windows for pads, strides, dilations, ceil_mode, auto_pad, Indices, types, errors. */
 #include <float.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_quant.c — the quantized operators and their int8 product: every ISA loop of kernels/qgemm.c
  * against an int64 reference over all sign combinations and zero-point forms, the rounding and
  * saturation edges, hand-computed operator values, per-axis scales and the bad inputs' errors. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_random.c — the random operators (RandomNormal, RandomUniform, their Like forms, Bernoulli,
  * Multinomial): shapes and types, seeds, and the moments of 100 000 draws within 5 sigma. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_reduce.c — Reduce* and ArgMax/ArgMin through the session API: hand values, every axis subset
  * against a naive reference, axes inputs, empty/NaN/infinite/integer cases and errors. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_relu.c — the Relu operator through the public session API: exact values and bit patterns
  * (−0, NaN, infinities, subnormals) in every type each version takes, shapes, and type errors. */
 #include <math.h>

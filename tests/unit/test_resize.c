@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_resize.c — Resize and Upsample against a literal C port of the ONNX reference (resize.py:
  * recursion over axes, neighbours found by sorting the edge-padded input), hand values, bad input. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_revseq.c — ReverseSequence 10: the spec's two examples, blocks of more than one element,
  * lengths of 0 and of the whole axis, and lengths or axes that do not fit refused. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rnn.c — LSTM, GRU and RNN against a float64 numpy reference written from the spec
  * (tests/unit/rnn_ref.py prints the values below), and the bad inputs' errors. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_roialign.c — RoiAlign 10/16 and MaxRoiPool 1: random maps and rois (some past the border,
  * one under a pixel) against torchvision's roi_align and roi_pool, the max mode by hand, the
  * 16-bit and double types, and the bad inputs' errors (batch index out of range). */

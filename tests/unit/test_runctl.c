@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_runctl.c — a bound on run time: onnxbn_session_cancel from another thread, the deadline of
  * onnxbn_session_set_timeout, ONNXBN_ERR_BUSY for a second concurrent run, and a session that
  * still gives the right answer after a run was stopped. */

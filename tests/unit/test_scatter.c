@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_scatter.c — Scatter, ScatterElements and ScatterND: the spec's examples by hand, the
  * reductions on every kind of type, duplicates, long rows against a reference, bad input. */
 #include <setjmp.h>

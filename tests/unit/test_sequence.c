@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sequence.c — sequence and optional values: the Sequence* and Optional* operators with
  * hand-computed results, sequences fed and handed back through the C API, the value files, and
  * bad input (index out of range, a sequence where a tensor is expected, mismatched concat). */

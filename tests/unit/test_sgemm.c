@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sgemm.c — the matrix-multiply kernels (OpenBLAS dispatch and the portable kernel, float and
  * double) against a naive double-precision reference, over shapes that cross every block edge. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_shape.c — the shape operators (Reshape, Flatten, Squeeze, Unsqueeze, Shape, Size, Identity,
  * Dropout, Constant, ConstantOfShape, Range, Cast) with hand-computed values for tricky attributes. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_shapes.c — onnxbn_session_shapes: every value's inferred type and shape, symbolic
  * dimensions told by planning at several sizes, deferred values unknown, bad bindings refused. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_share.c — the planner's storage sharing and the session threads: views, fused Relu/Clip and
  * in-place nodes give the same numbers as an independent reference and as the unshared plan. */
 #include <math.h>

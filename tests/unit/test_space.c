@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_space.c — DepthToSpace (DCR, CRD) and SpaceToDepth: hand-computed small cases, a reference
  * written as the spec's reshape-transpose-reshape in index arithmetic over several shapes and
  * element sizes, the round trip, and channels or sizes that do not divide refused. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_strings.c — string tensors: building and .pb round trips (NUL bytes, empty strings), Cast to
  * and from string as numpy formats and parses, plan-time folding, StringNormalizer, TfIdfVectorizer,
  * and malformed or misfed strings. */

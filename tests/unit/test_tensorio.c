@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_tensorio.c — tensor files: .pb and .npy round trips, numpy's exact bytes, a real ONNX
  * test-data tensor, and bad bytes (truncated, wrong magic, lying sizes, noise) that must fail. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_topk.c — TopK 1/10/11 and its selection kernel: hand-computed ties, NaN and strided axes, every
  * element type, long rows and adversarial orders against a full qsort, and the bad inputs' errors. */
 #include <math.h>

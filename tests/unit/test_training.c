@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_training.c — Adagrad, Adam and Momentum (ai.onnx.preview.training 1): one step over one
  * and two tensors against numpy float64 runs of adagrad.py, adam.py and momentum.py, the defaults,
  * the bias correction and first-step rules of T, and counts and shapes that do not fit refused. */

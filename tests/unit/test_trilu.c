@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_trilu.c — Trilu 14 and EyeLike 9, the two diagonal-offset operators: hand-computed upper
  * and lower parts for k inside and beyond the matrix, k fed at run time, batches, EyeLike's k and
  * dtype, and inputs of the wrong rank refused. */

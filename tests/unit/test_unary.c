@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_unary.c — the one-input math and activation operators through the session API, with
  * hand-computed values for the tricky parts: Clip's forms, PRelu's broadcasts, defaults, rounding. */
 #include <math.h>

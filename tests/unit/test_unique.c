@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_unique.c — Unique 11: flattened and along an axis, sorted and in order of appearance, all
  * four outputs against numpy, by hand for bool, NaN and -0, partial outputs, empty input. */
 #include <math.h>

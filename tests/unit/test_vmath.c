@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_vmath.c — the vectorised float Erf, Exp, Sigmoid, Tanh (kernels/vmath.h through the unary
  * kernel) and float Softmax rows against double libm, over a sweep of every float range, under
  * the ISA level in force (scripts/test.sh runs the unit tests again under ONNXBN_ISA=avx2 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_weights.c — weights held once: a weight only plan-time folding reads is released once
  * folded, one a run still reads is kept, and re-plans for new shapes reuse the folded forms. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_winograd.c — 3x3 stride-1 Conv through Winograd F(2x2,3x3): the transforms against a
  * double-precision direct convolution on odd sizes, pads and chunkings, then whole Conv nodes. */
 #include <math.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # memcheck.sh — runs one program under valgrind memcheck for the test suite's valgrind mode
 # (cmake -DONNXBN_VALGRIND=ON): every memory error and every definite or indirect leak is a finding.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_test.sh — how ctest runs every test in valgrind mode (cmake -DONNXBN_VALGRIND=ON): the onnxbn
 # programs the test starts run under memcheck.sh, and any finding of theirs fails the test.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # valgrind.cmake — the test suite's valgrind mode, -DONNXBN_VALGRIND=ON (its own build folder, no
 # sanitizers): every ctest runs the onnxbn programs it starts under valgrind memcheck.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # make.py — makes the data of test_ort_api.py: a torchvision network exported by torch (mobilenet_v2
 # at width 0.25 with a 10-class head, random weights and randomised BN statistics, torch's default
 # export: small enough to commit) and onnxruntime-node's outputs for a fixed input, the reference

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ort_script.py — a script written for onnxruntime 1.30, as users write them; test_ort_api.py runs
 # it with its import line changed to `import onnxbn as onnxruntime` and nothing else.
 # usage: python3 ort_script.py MODEL INPUT.npy OUTPUT.npy
