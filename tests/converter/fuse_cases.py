@@ -712,6 +712,23 @@ def shapes_dynamic_left():
                 dynamic=["nz", "t"], value_info={"r": [1, [2, 4, 4, 4]]})
 
 
+@case
+def shapes_sequence_left():
+    # A sequence planned whole (SequenceConstruct of planned tensors) has a block size, not a
+    # tensor shape: no entry for it; SequenceAt's output is known only at run time.
+    b = B(93)
+    b.input("x", [2, 3, 4, 4])
+    b.node("Conv", ["x", b.w("W", [4, 3, 1, 1])], ["c"], "conv")
+    b.bn("bn", "c", "n", 4)
+    b.node("Relu", ["n"], ["r"], "relu")
+    b.node("SequenceConstruct", ["r", "r"], ["s"], "seq")
+    b.node("SequenceAt", ["s", b.init("i0", np.array(1, dtype=np.int64))], ["a"], "at")
+    b.node("Sigmoid", ["a"], ["y"], "sig")
+    b.output("y", [2, 4, 4, 4])
+    return dict(model=b.model(), folded={"bn": ("Conv+BN", "conv")}, numeric=False,
+                dynamic=["s", "a"], value_info={"r": [1, [2, 4, 4, 4]]})
+
+
 # ---- the runner ----
 
 UNKNOWN = b"\xf8\x06\x2a"  # field 111, varint 42: a field this ONNX does not know

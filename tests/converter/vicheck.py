@@ -69,7 +69,11 @@ def check_added(original, fused, values=None, declared=None):
         assert ours is not None, f"{vi.name}: value_info without a shape"
         for ref in refs:
             r = ref.get(vi.name)
-            if r is None or not r.type.HasField("tensor_type"):
+            if r is None:
+                continue
+            kind = r.type.WhichOneof("value")
+            assert kind in (None, "tensor_type"), f"{vi.name}: a tensor value_info, onnx infers {kind}"
+            if kind is None:
                 continue
             ret = r.type.tensor_type.elem_type
             assert ret in (0, et), f"{vi.name}: element type {et}, onnx infers {ret}"
