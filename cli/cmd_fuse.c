@@ -15,7 +15,8 @@
 const char cmd_fuse_help[] =
     "usage: onnxbn fuse IN OUT [options]\n\n"
     "Reads the model IN, folds its BatchNormalization nodes into the layers next to them, removes\n"
-    "what inference does not need, and writes OUT. Everything else in the file is kept as it was.\n"
+    "what inference does not need, adds the inferred shape of every intermediate tensor as\n"
+    "value_info (--no-shapes: none), and writes OUT. Everything else in the file is kept as it was.\n"
     "Prints each fold (kind, BN node, the layer it went into), each BN left with the reason, and\n"
     "the BN and node counts before and after.\n\n"
     "options:\n"
