@@ -15,7 +15,8 @@
 const char cmd_fuse_help[] =
     "usage: onnxbn fuse IN OUT [options]\n\n"
     "Reads the model IN, folds its BatchNormalization nodes into the layers next to them, removes\n"
-    "what inference does not need, and writes OUT. Everything else in the file is kept as it was.\n"
+    "what inference does not need, adds the inferred shape of every intermediate tensor as\n"
+    "value_info (--no-shapes: none), and writes OUT. Everything else in the file is kept as it was.\n"
     "Prints each fold (kind, BN node, the layer it went into), each BN left with the reason, and\n"
     "the BN and node counts before and after.\n\n"
     "options:\n"
@@ -23,9 +24,13 @@ const char cmd_fuse_help[] =
     "                     remove-dropout, fold-bn, prune (default: all). '-NAME' drops one:\n"
     "                     '--passes -prune' runs all but prune\n"
     "  --bn-to-affine     a BN that cannot be folded becomes Mul + Add (per-channel constants)\n"
-    "  --shapes           also write value_info for every tensor the planner infers a shape for\n"
-    "                     (symbolic dimensions as dim_param: N, 2*N; declared ones are kept),\n"
-    "                     so Netron and `info --dot` show shapes on every edge\n"
+    "  --no-shapes        add no value_info. By default OUT gets value_info for every tensor\n"
+    "                     whose type and shape the planner infers (symbolic dimensions as\n"
+    "                     dim_param: N, 2*N; declared ones are kept; none for shapes known only\n"
+    "                     at run time or inside subgraphs), so Netron and `info --dot` show\n"
+    "                     shapes on every edge; a model the planner cannot take gets none, and\n"
+    "                     a note saying why\n"
+    "  --shapes           the default; accepted so that older command lines still work\n"
     "  --verify [DIR]     run IN and OUT on the same deterministic random inputs (and on the\n"
     "                     inputs of DIR/test_data_set_N/ when DIR, an ONNX test-case folder, is\n"
     "                     given) and print, per output, the largest absolute difference and that\n"
@@ -73,6 +78,8 @@ static int parse_args(int argc, char **argv, fuse_args *a)
                 return cli_usage("fuse", "unexpected argument '%s'", argv[i]);
         } else if (!strcmp(argv[i], "--shapes")) {
             a->shapes = true;
+        } else if (!strcmp(argv[i], "--no-shapes")) {
+            a->shapes = false;
         } else if (!strcmp(argv[i], "--bn-to-affine")) {
             a->affine = true;
         } else if (!strcmp(argv[i], "--verify")) {
@@ -696,34 +703,9 @@ static void print_verify(const vlist *res)
     }
 }
 
-/* --shapes: value_info for every tensor the planner infers, so Netron and `info --dot` show shapes on the
- * edges of a PyTorch export (which declares none). Inferred on a copy of the fused model (a
- * session takes its model); a model the planner cannot take is written without them. Only
- * running out of memory while adding them fails. */
-static onnxbn_status add_shapes(onnxbn_model *m, onnxbn_error *err)
-{
-    void *buf = NULL;
-    size_t len = 0;
-    onnxbn_model *copy = NULL;
-    onnxbn_session *s = NULL;
-    onnxbn_shapes *sh = NULL;
-    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
-    opt.no_fold = true;
-    onnxbn_error ignored = {0};
-    if (!onnxbn_model_save_buffer(m, &buf, &len, &ignored) &&
-        !onnxbn_model_load_buffer(buf, len, NULL, &opt, &copy, &ignored) &&
-        !onnxbn_session_new(copy, &opt, &s, &ignored))
-        onnxbn_session_shapes(s, 0, NULL, NULL, &sh, &ignored);
-    onnxbn_buffer_free(buf);
-    onnxbn_session_free(s);
-    onnxbn_status st = sh ? onnxbn_model_add_value_info(m, sh, err) : ONNXBN_OK;
-    onnxbn_shapes_free(sh);
-    return st;
-}
-
 int cmd_fuse(int argc, char **argv)
 {
-    fuse_args a = {.rtol = -1, .atol = -1};
+    fuse_args a = {.rtol = -1, .atol = -1, .shapes = true};
     a.dims = calloc((size_t)argc + 1, sizeof *a.dims);
     if (!a.dims)
         return cli_error("out of memory");
@@ -736,8 +718,11 @@ int cmd_fuse(int argc, char **argv)
     if (rc)
         goto done;
     if (onnxbn_model_load(a.in, NULL, &m, &err) ||
-        onnxbn_model_fuse(m, a.passes, a.affine ? ONNXBN_FUSE_BN_TO_AFFINE : 0, &rep, &err) ||
-        (a.shapes && add_shapes(m, &err)) || onnxbn_model_save(m, a.out, &err)) {
+        onnxbn_model_fuse(m, a.passes,
+                          (a.affine ? ONNXBN_FUSE_BN_TO_AFFINE : 0) |
+                              (a.shapes ? ONNXBN_FUSE_SHAPES : 0),
+                          &rep, &err) ||
+        onnxbn_model_save(m, a.out, &err)) {
         rc = cli_lib_error(&err);
         goto done;
     }

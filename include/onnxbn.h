@@ -355,6 +355,11 @@ ONNXBN_API const char *onnxbn_cpu_isa(void);
  * names with a leading '-' remove a pass from the list, or from all of them when the list has no
  * plain name ("-prune"). */
 #define ONNXBN_FUSE_BN_TO_AFFINE 1 /* a BN that cannot be folded becomes Mul + Add */
+/* After the passes, value_info for every tensor whose type and shape the planner infers
+ * (onnxbn_session_shapes over the folded model, onnxbn_model_add_value_info: declared ones kept,
+ * dynamic and subgraph values left out). A model the planner cannot take gets none, and the
+ * report a note saying why. `onnxbn fuse` and Python's onnxbn.fuse set it by default. */
+#define ONNXBN_FUSE_SHAPES 2
 
 typedef struct onnxbn_fuse_report onnxbn_fuse_report;
 

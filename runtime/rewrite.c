@@ -4,9 +4,63 @@
 #include "converter.h"
 #include "model.h"
 #include "subgraph.h"
+#include "../converter/convert.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A note for the report (the converter's own notes go through fz_report_note). */
+static onnxbn_status note(onnxbn_fuse_report *r, const char *msg, onnxbn_error *err)
+{
+    if (!r)
+        return ONNXBN_OK;
+    if (r->n_notes == r->cap_notes) {
+        size_t cap = r->cap_notes ? 2 * r->cap_notes : 4;
+        char **v = realloc(r->notes, cap * sizeof *v);
+        if (!v)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        r->notes = v;
+        r->cap_notes = cap;
+    }
+    if (!(r->notes[r->n_notes] = strdup(msg)))
+        return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+    r->n_notes++;
+    return ONNXBN_OK;
+}
+
+/* ONNXBN_FUSE_SHAPES: value_info for what the planner proves of the folded model. Planned on a
+ * copy, since a session releases weights from the proto it runs. A model the planner cannot
+ * take (an operator it lacks, input contents that decide shapes) gets no value_info and a note
+ * saying why: the fold stands without them. */
+static onnxbn_status add_shapes(onnxbn_model *m, onnxbn_fuse_report *rep, onnxbn_error *err)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    onnxbn_model *copy = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_shapes *sh = NULL;
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
+    opt.no_fold = true;
+    onnxbn_error why = {0};
+    if (!onnxbn_model_save_buffer(m, &buf, &len, &why) &&
+        !onnxbn_model_load_buffer(buf, len, m->base_dir, &opt, &copy, &why) &&
+        !onnxbn_session_new(copy, &opt, &s, &why)) /* takes copy, also when it fails */
+        onnxbn_session_shapes(s, 0, NULL, NULL, &sh, &why);
+    onnxbn_buffer_free(buf);
+    onnxbn_session_free(s);
+    onnxbn_status st;
+    if (sh) {
+        st = onnxbn_model_add_value_info(m, sh, err);
+    } else {
+        char msg[sizeof why.msg + 64];
+        snprintf(msg, sizeof msg, "no value_info added: the shapes could not be inferred: %s",
+                 why.msg);
+        st = note(rep, msg, err);
+    }
+    onnxbn_shapes_free(sh);
+    return st;
+}
 
 onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
                                 onnxbn_fuse_report **report, onnxbn_error *err)
@@ -39,6 +93,8 @@ onnxbn_status onnxbn_model_fuse(onnxbn_model *m, const char *passes, int flags,
     } else {
         st2 = onnxbn_model_reindex(m, st ? &e2 : err);
     }
+    if (!st && !st2 && (flags & ONNXBN_FUSE_SHAPES))
+        st2 = add_shapes(m, report ? *report : NULL, err);
     if (!st && st2 && report) {
         onnxbn_fuse_report_free(*report);
         *report = NULL;

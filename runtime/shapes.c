@@ -100,7 +100,9 @@ static onnxbn_status trial(onnxbn_session *s, const sym *syms, int n_syms, const
         st = onnxbn_session_plan_for(s, n_in, names, (const onnxbn_tensor *const *)t, &p, err);
     for (size_t i = 0; !st && i < n_ids; i++) {
         int id = ids[i];
-        bool known = p->kind[id] != VAL_ABSENT && p->kind[id] != VAL_RUN;
+        /* a sequence's planned "shape" is its block size, not a tensor shape: left unknown */
+        bool known = p->kind[id] != VAL_ABSENT && p->kind[id] != VAL_RUN &&
+                     p->vals[id].kind == ONNXBN_KIND_TENSOR;
         out[i].rank = known ? p->vals[id].rank : -1;
         out[i].dtype = p->vals[id].dtype;
         if (known)

@@ -547,7 +547,8 @@ def _verify(src, fused, base_dir, feeds):
     return result
 
 
-def fuse(src, dst=None, passes=None, verify=False, bn_to_affine=False, base_dir=None):
+def fuse(src, dst=None, passes=None, verify=False, bn_to_affine=False, base_dir=None,
+         shapes=True):
     """Folds BatchNormalization (and cleans up) like the converter, writes the result to `dst`
     and returns a FuseReport.
 
@@ -559,6 +560,8 @@ def fuse(src, dst=None, passes=None, verify=False, bn_to_affine=False, base_dir=
                   {input name: array} to verify on those inputs
     bn_to_affine: a BatchNormalization that cannot be folded becomes Mul + Add
     base_dir:     folder of external tensor data when src is bytes (default: src's folder)
+    shapes:       True (as `onnxbn fuse`): value_info for every tensor whose type and shape the
+                  planner infers, so Netron shows shapes on every edge; False: none added
     """
     if not LIB.has_fuse:
         raise NotImplementedError(
@@ -568,7 +571,7 @@ def fuse(src, dst=None, passes=None, verify=False, bn_to_affine=False, base_dir=
         passes = ",".join(passes)
     if base_dir is None and isinstance(src, (str, os.PathLike)):
         base_dir = os.path.dirname(os.path.abspath(os.fsdecode(src)))
-    flags = 1 if bn_to_affine else 0
+    flags = (1 if bn_to_affine else 0) | (2 if shapes else 0)  # ONNXBN_FUSE_BN_TO_AFFINE, _SHAPES
     m = _load(src, Options(), base_dir)
     rep = ctypes.c_void_p()
     err = Err()

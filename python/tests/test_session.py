@@ -323,6 +323,29 @@ def test_fuse_report_json_agrees_with_accessors():
         assert json.loads(rep.json) == {k: v for k, v in rep.items() if k != "verify"}, case
 
 
+@needs_fuse
+def test_fuse_writes_what_the_cli_writes(tmp_path):
+    """onnxbn.fuse and `onnxbn fuse` write the same bytes: value_info for every intermediate
+    tensor by default, none with shapes=False / --no-shapes."""
+    import subprocess
+    from test_cli_agreement import find_cli
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("no onnxbn command beside the library")
+    src = os.path.join(MODELS, "tiny_resnet", "model.onnx")
+    for kw, args in (({}, []), ({"shapes": False}, ["--no-shapes"])):
+        py, sh = str(tmp_path / "py.onnx"), str(tmp_path / "cli.onnx")
+        onnxbn.fuse(src, py, **kw)
+        subprocess.run([cli, "fuse", src, sh] + args, check=True, capture_output=True)
+        assert open(py, "rb").read() == open(sh, "rb").read(), args
+        vi = {v.name for v in onnx.load(py).graph.value_info}
+        assert bool(vi) == (not args), vi
+    onnxbn.fuse(src, str(tmp_path / "py.onnx"))  # the loop's last file has none
+    m = onnx.load(str(tmp_path / "py.onnx"))
+    outs = {o.name for o in m.graph.output}
+    assert {v.name for v in m.graph.value_info} == {o for n in m.graph.node for o in n.output} - outs
+
+
 def test_non_utf8_names_round_trip():
     """Names that are not UTF-8 (protobuf-c does not check) can still be fed and selected."""
     data = relu_model().SerializeToString()

@@ -625,11 +625,35 @@ EOF2
     expect_error 2 "--shapes" info "$m" --dim N=2
 }
 
-# fuse --shapes writes value_info for every inferred tensor: the file passes onnx's full check, and
-# onnx's own inference of the same graph without them gives the same shapes.
+# fuse writes value_info for every inferred tensor by default: the file passes onnx's full check,
+# and onnx's own inference of the same graph without them gives the same shapes. --shapes (the old
+# opt-in) writes the same bytes; --no-shapes writes the file of before, with no value_info; a model
+# whose input contents decide shapes gets none, with a note.
 case_fuse_shapes() {
     local m=$DATA/../../../models/tiny_resnet/model.onnx
-    "$ONNXBN" fuse "$m" "$WORK/f.onnx" --shapes >"$OUT" 2>"$ERR" || fail "onnxbn fuse"
+    "$ONNXBN" fuse "$m" "$WORK/f.onnx" >"$OUT" 2>"$ERR" || fail "onnxbn fuse"
+    "$ONNXBN" fuse "$m" "$WORK/f_alias.onnx" --shapes >/dev/null 2>&1 || fail "onnxbn fuse --shapes"
+    cmp -s "$WORK/f.onnx" "$WORK/f_alias.onnx" || fail "fuse --shapes wrote other bytes than fuse"
+    "$ONNXBN" fuse "$m" "$WORK/f_none.onnx" --no-shapes >/dev/null 2>&1 || fail "onnxbn fuse --no-shapes"
+    "$PY" -c "
+import sys, onnx
+a, b = onnx.load(sys.argv[1]), onnx.load(sys.argv[2])
+assert not b.graph.value_info, [v.name for v in b.graph.value_info]
+del a.graph.value_info[:]
+assert a == b, 'fuse and fuse --no-shapes differ beyond value_info'
+" "$WORK/f.onnx" "$WORK/f_none.onnx" >"$WORK/py.out" 2>&1 || fail "--no-shapes: $(cat "$WORK/py.out")"
+    # Reshape to a shape the caller feeds: nothing to infer, said so, and the fold still written.
+    "$PY" -c "
+import sys, onnx
+from onnx import helper as h, TensorProto as T
+g = h.make_graph([h.make_node('Reshape', ['x', 's'], ['r']), h.make_node('Relu', ['r'], ['y'])], 'g',
+                 [h.make_tensor_value_info('x', T.FLOAT, ['N', 6]), h.make_tensor_value_info('s', T.INT64, [2])],
+                 [h.make_tensor_value_info('y', T.FLOAT, None)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid('', 13)]), sys.argv[1])
+" "$WORK/reshape.onnx" || fail "making reshape.onnx"
+    expect_ok fuse "$WORK/reshape.onnx" "$WORK/reshape_f.onnx"
+    has_line "note: no value_info added: the shapes could not be inferred: the contents of a graph input decide shapes in this model: its shapes are known only when it runs"
+    "$ONNXBN" fuse "$m" "$WORK/f.onnx" >"$OUT" 2>"$ERR" || fail "onnxbn fuse"
     "$PY" - "$WORK/f.onnx" <<'EOF2' >"$WORK/py.out" 2>&1 || fail "value_info: $(cat "$WORK/py.out")"
 import sys, onnx
 m = onnx.load(sys.argv[1])

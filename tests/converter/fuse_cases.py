@@ -26,6 +26,7 @@ except ImportError as e:  # pragma: no cover
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import npref  # noqa: E402
+import vicheck  # noqa: E402
 
 
 class B:
@@ -666,6 +667,68 @@ def preserve_everything_else():
     return dict(model=m, folded={"bn": ("Conv+BN", "conv")}, preserve=True)
 
 
+# ---- value_info: what fuse writes for the intermediate tensors ----
+
+def _symbolic(seed):
+    b = B(seed)
+    b.input("x", ["N", 3, 6, 6])
+    b.node("Conv", ["x", b.w("W", [4, 3, 3, 3])], ["c"], "conv")
+    b.bn("bn", "c", "n", 4)
+    b.node("Relu", ["n"], ["r"], "relu")
+    b.node("Flatten", ["r"], ["f"], "flat")
+    b.node("Gemm", ["f", b.w("G", [5, 64])], ["y"], "fc", transB=1)
+    b.output("y", ["N", 5])
+    return b.model()
+
+
+@case
+def shapes_symbolic_batch():
+    # n, r as [N, 4, 4, 4] and f as [N, 64]: the batch stays a dim_param, the rest numbers.
+    return dict(model=_symbolic(90), folded={"bn": ("Conv+BN", "conv")},
+                value_info={"n": [1, ["N", 4, 4, 4]], "r": [1, ["N", 4, 4, 4]], "f": [1, ["N", 64]]})
+
+
+@case
+def shapes_off():
+    return dict(model=_symbolic(91), folded={"bn": ("Conv+BN", "conv")}, args=["--no-shapes"])
+
+
+@case
+def shapes_dynamic_left():
+    # NonZero's output and what is computed from it are known only at run time: no entry, never
+    # a guess; the Relu beside them gets its entry.
+    b = B(92)
+    b.input("x", [2, 3, 4, 4])
+    b.node("Conv", ["x", b.w("W", [4, 3, 1, 1])], ["c"], "conv")
+    b.bn("bn", "c", "n", 4)
+    b.node("Relu", ["n"], ["r"], "relu")
+    b.node("NonZero", ["r"], ["nz"], "nonzero")
+    b.node("Transpose", ["nz"], ["t"], "tr")
+    b.node("Shape", ["t"], ["s"], "shape")
+    b.node("Sigmoid", ["r"], ["y"], "sig")
+    b.output("y", [2, 4, 4, 4])
+    b.output("s", [2], TP.INT64)
+    return dict(model=b.model(), folded={"bn": ("Conv+BN", "conv")}, numeric=False,
+                dynamic=["nz", "t"], value_info={"r": [1, [2, 4, 4, 4]]})
+
+
+@case
+def shapes_sequence_left():
+    # A sequence planned whole (SequenceConstruct of planned tensors) has a block size, not a
+    # tensor shape: no entry for it; SequenceAt's output is known only at run time.
+    b = B(93)
+    b.input("x", [2, 3, 4, 4])
+    b.node("Conv", ["x", b.w("W", [4, 3, 1, 1])], ["c"], "conv")
+    b.bn("bn", "c", "n", 4)
+    b.node("Relu", ["n"], ["r"], "relu")
+    b.node("SequenceConstruct", ["r", "r"], ["s"], "seq")
+    b.node("SequenceAt", ["s", b.init("i0", np.array(1, dtype=np.int64))], ["a"], "at")
+    b.node("Sigmoid", ["a"], ["y"], "sig")
+    b.output("y", [2, 4, 4, 4])
+    return dict(model=b.model(), folded={"bn": ("Conv+BN", "conv")}, numeric=False,
+                dynamic=["s", "a"], value_info={"r": [1, [2, 4, 4, 4]]})
+
+
 # ---- the runner ----
 
 UNKNOWN = b"\xf8\x06\x2a"  # field 111, varint 42: a field this ONNX does not know
@@ -682,7 +745,7 @@ def feeds_for(model, rng):
         if vi.name in inits:
             continue
         tt = vi.type.tensor_type
-        shape = [d.dim_value for d in tt.shape.dim]
+        shape = [d.dim_value if d.HasField("dim_value") else 2 for d in tt.shape.dim]
         if tt.elem_type == TP.BOOL:
             out[vi.name] = np.array(True).reshape(shape)
             continue
@@ -764,7 +827,8 @@ def check_case(name, exe, work):
     assert [i.name for i in fused.graph.input if i.name in {j.name for j in model.graph.input}] == \
         [i.name for i in model.graph.input if i.name in {j.name for j in fused.graph.input}]
     if spec.get("unchanged"):
-        assert fused == model, "a blocked fold changed the model"
+        # The value_info fuse adds is held against onnx's inference below.
+        assert vicheck.without_added(model, fused) == model, "a blocked fold changed the model"
     names = {t.name for t in fused.graph.initializer}
     for g in spec.get("gone", []):
         assert g not in names and g not in {i.name for i in fused.graph.input}, g
@@ -792,16 +856,39 @@ def check_case(name, exe, work):
         assert fused.metadata_props == model.metadata_props
         assert fused.graph.doc_string == model.graph.doc_string
         assert next(n for n in fused.graph.node if n.name == "relu").doc_string == "relu doc"
-        assert [v.name for v in fused.graph.value_info] == ["n"]
+        assert [v.name for v in vicheck.split(model, fused)[0]] == ["n"]
         assert fused.opset_import == model.opset_import
+
+    # The value_info fuse added: one entry per intermediate tensor (every case plans at fixed
+    # shapes), none with --no-shapes, each agreeing with onnx's inference and, when numpy runs
+    # the fused model, with the shapes it computes.
+    values = None
+    if spec.get("numeric", True):
+        rng = np.random.default_rng(1234)
+        feeds = feeds_for(model, rng)
+        values = npref.run(fused, feeds, every_value=True)
+    n_added, n_checked = vicheck.check_added(model, fused, values)
+    declared = {v.name for v in fused.graph.input} | {v.name for v in fused.graph.output} | \
+        {v.name for v in model.graph.value_info} | {t.name for t in fused.graph.initializer}
+    inner = {o for n in fused.graph.node for o in n.output if o and o not in declared}
+    added = {v.name for v in vicheck.split(model, fused)[1]}
+    if "--no-shapes" in spec.get("args", []):
+        assert not added, f"--no-shapes added value_info for {sorted(added)}"
+    else:
+        inner -= set(spec.get("dynamic", []))
+        assert added == inner, f"value_info added for {sorted(added)}, intermediates {sorted(inner)}"
+        assert n_checked or not n_added, "no added value_info dimension was compared"
+    for name, (et, dims) in spec.get("value_info", {}).items():
+        vi = next(v for v in fused.graph.value_info if v.name == name)
+        got = [d.dim_value if d.HasField("dim_value") else d.dim_param
+               for d in vi.type.tensor_type.shape.dim]
+        assert (vi.type.tensor_type.elem_type, got) == (et, dims), (name, vi)
 
     # Outputs: numpy evaluates the original in float64; the fused model (numpy, and onnxbn) and
     # the original (onnxbn) must agree with it.
     if spec.get("numeric", True):
-        rng = np.random.default_rng(1234)
-        feeds = feeds_for(model, rng)
         ref = npref.run(model, feeds)
-        got_np = npref.run(fused, feeds)
+        got_np = {o.name: values[o.name] for o in fused.graph.output}
         o1 = onnxbn_outputs(exe, src, feeds, work, "orig")
         o2 = onnxbn_outputs(exe, dst, feeds, work, "fused")
         for i, o in enumerate(model.graph.output):

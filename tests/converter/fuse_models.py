@@ -4,7 +4,9 @@
 # models/big/*): every foldable BN must go, --verify must pass on random inputs and on the stored
 # inputs, the fused file must pass the ONNX checker and reproduce the framework's stored outputs
 # (`onnxbn test`), and, when node + onnxruntime-node are installed, onnxruntime must load it and
-# give the original's outputs. Prints one line per model with the before/after figures.
+# give the original's outputs. The value_info fuse adds must agree with onnx's shape inference
+# (vicheck.py), and every intermediate tensor of these exports must get one. Prints one line per
+# model with the before/after figures.
 #
 #   fuse_models.py --onnxbn build/onnxbn --work DIR [--bn-after NAME=N ...] CASE_DIR...
 import argparse
@@ -22,6 +24,8 @@ except ImportError as e:  # pragma: no cover
     sys.exit(77)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import vicheck  # noqa: E402
 # BatchNormalization that no fold can take, by model: DenseNet normalises each concatenation
 # before its ReLU (norm1 of every dense layer, the transitions, norm5): 62 of its 121.
 KNOWN_LEFT = {"densenet121": 62}
@@ -53,6 +57,13 @@ def check(exe, case_dir, work, bn_after, ort):
     if not j["verify_ok"]:
         return False, f"verify: {j['verify']}"
     onnx.checker.check_model(dst, full_check=True)
+    orig, fused = onnx.load(src), onnx.load(dst)
+    n_vi, n_dims = vicheck.check_added(orig, fused)
+    outs = {o.name for o in fused.graph.output} | {t.name for t in fused.graph.initializer}
+    bare = [o for n in fused.graph.node for o in n.output
+            if o and o not in outs and o not in {v.name for v in fused.graph.value_info}]
+    if bare:
+        return False, f"{len(bare)} intermediate tensors without value_info: {bare[:3]}"
     # The stored outputs (PyTorch's) from the fused model, by the same rule as the models tests.
     for d in sorted(os.listdir(case_dir)):
         if d.startswith("test_data_set_"):
@@ -71,6 +82,7 @@ def check(exe, case_dir, work, bn_after, ort):
     worst = max(v["max_rel"] or 0 for v in j["verify"])
     return True, (f"BN {rep['bn_before']} -> {rep['bn_after']}, nodes {rep['nodes_before']} -> "
                   f"{rep['nodes_after']}, bytes {j['bytes_before']} -> {j['bytes_after']}, "
+                  f"value_info {n_vi} added ({n_dims} dims held against onnx), "
                   f"verify max rel diff {worst:.2g}; {ort_note}")
 
 

@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # fuse_testdata.py — `onnxbn fuse --bn-to-affine` over every model of the ONNX backend test data:
 # it must never fail or crash, the result must pass the ONNX checker whenever the original does,
-# and every case onnxbn passes with the original it must still pass with the result.
+# and every case onnxbn passes with the original it must still pass with the result. The value_info
+# fuse adds must agree with onnx's shape inference (vicheck.py) and pass the full check whenever
+# the original does. Most of these models declare value_info already (the test generator ran onnx's
+# inference), which fuse keeps: each such model is also fused with its value_info stripped, and
+# what fuse writes then is held against what the model declared as well.
 #
 #   fuse_testdata.py ONNXBN TESTDATA_DIR WORK_DIR [--memcheck-subset]
 import glob
@@ -17,6 +21,9 @@ try:
 except ImportError as e:  # pragma: no cover
     print(f"SKIP: needs onnx ({e}); use /usr/bin/python3")
     sys.exit(77)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vicheck  # noqa: E402
 
 
 # The operators the converter rewrites; in valgrind mode (--memcheck-subset) only the node models
@@ -62,6 +69,7 @@ def main():
         models = [m for m in models if in_subset(m, data)]
     problems = []
     fused = []  # (name, original case folder, fused case folder)
+    vi_added = vi_checked = 0
     for m in models:
         case = os.path.dirname(m)
         name = os.path.relpath(case, data)
@@ -85,6 +93,40 @@ def main():
                 onnx.checker.check_model(os.path.join(w, "model.onnx"))
             except Exception as e:
                 problems.append(f"{name}: the checker refuses the result: {str(e)[:300]}")
+            try:
+                onnx.checker.check_model(m, full_check=True)
+                full_valid = True
+            except Exception:
+                full_valid = False
+            if full_valid:
+                try:
+                    onnx.checker.check_model(os.path.join(w, "model.onnx"), full_check=True)
+                except Exception as e:
+                    problems.append(f"{name}: the full check refuses the result: {str(e)[:300]}")
+        try:
+            n, k = vicheck.check_added(onnx.load(m), onnx.load(os.path.join(w, "model.onnx")))
+            vi_added += n
+            vi_checked += k
+        except AssertionError as e:
+            problems.append(f"{name}: value_info: {str(e)[:300]}")
+        orig = onnx.load(m)
+        if orig.graph.value_info and not subset:
+            declared = list(orig.graph.value_info)
+            del orig.graph.value_info[:]
+            bare, bare_fused = os.path.join(w, "bare.onnx"), os.path.join(w, "bare_fused.onnx")
+            onnx.save(orig, bare)
+            r = subprocess.run([exe, "fuse", bare, bare_fused, "--bn-to-affine"],
+                               capture_output=True, text=True)
+            if r.returncode:
+                problems.append(f"{name} (value_info stripped): fuse exited {r.returncode}: "
+                                f"{r.stderr.strip()[:300]}")
+            else:
+                try:
+                    n, k = vicheck.check_added(orig, onnx.load(bare_fused), declared=declared)
+                    vi_added += n
+                    vi_checked += k
+                except AssertionError as e:
+                    problems.append(f"{name} (value_info stripped): value_info: {str(e)[:300]}")
         fused.append((name, case, w))
     # Every case onnxbn passes before the fuse must pass after: one `onnxbn test` over all the
     # originals, one over the fused copies of those that passed.
@@ -104,7 +146,8 @@ def main():
         print("FAIL", p)
     what = " (valgrind subset)" if subset else ""
     print(f"{len(models)} models fused{what}, {len(passed)} pass before the fuse, "
-          f"{len(problems)} problems")
+          f"{vi_added} value_info entries added ({vi_checked} dimensions held against onnx's "
+          f"inference), {len(problems)} problems")
     return 1 if problems else 0
 
 

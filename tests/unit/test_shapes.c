@@ -227,6 +227,65 @@ static void test_add_value_info(void **state)
     mk_free(mm);
 }
 
+/* ONNXBN_FUSE_SHAPES: onnxbn_model_fuse writes the value_info itself; without the flag nothing is
+ * added; a model the planner refuses is still fused, with no value_info and a note naming why. */
+static void test_fuse_shapes(void **state)
+{
+    (void)state;
+    mk_model *mm = model();
+    size_t len;
+    uint8_t *buf = mk_pack(mm, &len);
+    onnxbn_error err = {0};
+    onnxbn_value_info vi = ONNXBN_VALUE_INFO_INIT;
+    for (int flags = 0; flags <= ONNXBN_FUSE_SHAPES; flags += ONNXBN_FUSE_SHAPES) {
+        onnxbn_model *m;
+        onnxbn_fuse_report *rep;
+        assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, NULL, &m, &err), ONNXBN_OK);
+        assert_int_equal(onnxbn_model_fuse(m, NULL, flags, &rep, &err), ONNXBN_OK);
+        assert_int_equal(onnxbn_fuse_report_note_count(rep), 0);
+        assert_true(onnxbn_model_value(m, "c", &vi, NULL));
+        if (flags) {
+            assert_int_equal(vi.dtype, ONNXBN_FLOAT);
+            assert_int_equal(vi.rank, 2);
+            expect_dim(&vi, 0, -1, "2*N");
+            expect_dim(&vi, 1, 3, NULL);
+        } else {
+            assert_int_equal(vi.rank, -1);
+        }
+        onnxbn_fuse_report_free(rep);
+        onnxbn_model_free(m);
+    }
+    free(buf);
+    mk_free(mm);
+
+    /* x[N,3] · wt[4,2]: no plan, so no shapes; the fuse itself succeeds. */
+    mm = mk_new(13);
+    int64_t xd[2] = {-1, 3}, wd[2] = {4, 2};
+    mk_input(mm, "x", ONNXBN_FLOAT, 2, xd);
+    float wv[8] = {0};
+    mk_init_f32(mm, "wt", 2, wd, wv);
+    mk_node_add(mm, "MatMul", "mm", "x,wt", "y");
+    mk_node_add(mm, "Relu", "relu", "y", "z");
+    mk_output(mm, "z", ONNXBN_FLOAT, -1, NULL);
+    buf = mk_pack(mm, &len);
+    onnxbn_model *m;
+    onnxbn_fuse_report *rep;
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, NULL, &m, &err), ONNXBN_OK);
+    assert_int_equal(onnxbn_model_fuse(m, NULL, ONNXBN_FUSE_SHAPES, &rep, &err), ONNXBN_OK);
+    assert_int_equal(onnxbn_fuse_report_note_count(rep), 1);
+    const char *note = onnxbn_fuse_report_note(rep, 0);
+    assert_non_null(strstr(note, "no value_info added"));
+    assert_non_null(strstr(note, "'mm'"));
+    assert_true(onnxbn_model_value(m, "y", &vi, NULL));
+    assert_int_equal(vi.rank, -1);
+    /* no report asked for: the same, silently */
+    assert_int_equal(onnxbn_model_fuse(m, NULL, ONNXBN_FUSE_SHAPES, NULL, &err), ONNXBN_OK);
+    onnxbn_fuse_report_free(rep);
+    onnxbn_model_free(m);
+    free(buf);
+    mk_free(mm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_set_input_shape),
         cmocka_unit_test(test_add_value_info),
+        cmocka_unit_test(test_fuse_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
