@@ -377,8 +377,14 @@ tile_rw(const int R, const int W, size_t kc, const float *A, size_t lda, const f
                                          : 0};
     __m512 c[PR][2];
     for (int r = 0; r < R; r++)
-        for (int w = 0; w < W; w++)
+        for (int w = 0; w < W; w++) {
             c[r][w] = _mm512_setzero_ps();
+            /* C's lines are requested now so that their misses overlap the k loop rather than
+             * stall the stores: with K under ~128 and a wide C (a Linear of 96 inputs at 3136
+             * rows) the stores' misses cost up to a fifth of the time. */
+            if (first)
+                _mm_prefetch((const char *)(C + r * e->ldc + 16 * w), _MM_HINT_T0);
+        }
     for (size_t k = 0; k < kc; k++) {
         __m512 b[2];
         for (int w = 0; w < W; w++)
