@@ -247,6 +247,64 @@ static void bias_per_row_not_fused(void **state)
     mk_free(m);
 }
 
+/* 400 rows of 96 columns (3 panels): two threads split it by rows (ops/gemm_cols.c), each with
+ * the GELU on its own rows; the same bits as one thread, and right against float64. */
+static void linear_rows_threads(void **state)
+{
+    (void)state;
+    enum { R = 400, KR = 40, NR = 96 };
+    float *x = malloc(sizeof(float) * R * KR), *w = malloc(sizeof(float) * KR * NR),
+          *b = malloc(sizeof(float) * NR), *ref = malloc(sizeof(float) * R * NR),
+          *one = malloc(sizeof(float) * R * NR);
+    assert_true(x && w && b && ref && one);
+    fill(x, (size_t)R * KR, 11);
+    fill(w, (size_t)KR * NR, 12);
+    fill(b, NR, 13);
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < NR; j++) {
+            double t = b[j];
+            for (int k = 0; k < KR; k++)
+                t += (double)x[i * KR + k] * w[k * NR + j];
+            ref[i * NR + j] = (float)(0.5 * t * (1.0 + erf(t / sqrt(2.0))));
+        }
+    mk_model *m = mk_new(13);
+    const int64_t xd[] = {2, R / 2, KR}, wd[] = {KR, NR}, yd[] = {2, R / 2, NR}, bd[] = {NR},
+                  o1[] = {1};
+    mk_input(m, "x", ONNXBN_FLOAT, 3, xd);
+    mk_init_f32(m, "w", 2, wd, w);
+    mk_init_f32(m, "b", 1, bd, b);
+    mk_init_f32(m, "r2", 1, o1, &GELU_K[0]);
+    mk_init_f32(m, "one", 1, o1, &GELU_K[1]);
+    mk_init_f32(m, "half", 1, o1, &GELU_K[2]);
+    mk_node_add(m, "MatMul", "mm", "x,w", "y");
+    mk_node_add(m, "Add", "add", "b,y", "t");
+    mk_node_add(m, "Div", "div", "t,r2", "d");
+    mk_node_add(m, "Erf", "erf", "d", "e");
+    mk_node_add(m, "Add", "add1", "one,e", "a");
+    mk_node_add(m, "Mul", "mul0", "a,t", "mm0");
+    mk_node_add(m, "Mul", "mul1", "half,mm0", "out");
+    mk_output(m, "out", ONNXBN_FLOAT, 3, yd);
+    for (int threads = 1; threads <= 2; threads++) {
+        onnxbn_session *s = open_with(m, threads);
+        mk_run_ok(s, 1, &(mk_feed){"x", 0, 3, xd, x});
+        assert_int_equal(runs_of(s, "add"), 0);
+        assert_int_equal(runs_of(s, "div"), 0);
+        mk_expect_f32(s, 0, 3, yd, ref, 2e-5, 1e-5);
+        if (threads == 1)
+            memcpy(one, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)),
+                   sizeof(float) * R * NR);
+        else
+            mk_expect_bytes(s, 0, ONNXBN_FLOAT, 3, yd, one);
+        onnxbn_session_free(s);
+    }
+    mk_free(m);
+    free(x);
+    free(w);
+    free(b);
+    free(ref);
+    free(one);
+}
+
 /* The kernel: onnxbn_sgemm_packed_gelu, vector and portable, over several row chunks and column
  * ranges, gives exactly the packed product followed by onnxbn_gelu_erf_f32; NULL constants give
  * exactly onnxbn_sgemm_packed. */
@@ -306,6 +364,7 @@ int main(void)
         cmocka_unit_test(linear_fused),
         cmocka_unit_test(linear_not_fused),
         cmocka_unit_test(bias_per_row_not_fused),
+        cmocka_unit_test(linear_rows_threads),
         cmocka_unit_test(packed_gelu_kernel),
     };
     return cmocka_run_group_tests(tests, 0, 0);
