@@ -104,8 +104,11 @@ struct onnxbn_kctx {
                                     it folded in: the node writes x·sigmoid(x) (plan.c) */
     bool gelu;                   /* set by the planner on a float Div that starts an erf GELU whose
                                     four other nodes it folded in: the node writes the GELU with
-                                    the constants gelu_k (divisor, addend, factor; plan.c) */
+                                    the constants gelu_k (divisor, addend, factor; plan.c);
+                                    on a MatMul, the GELU of its (biased) product (plan.c) */
     float gelu_k[3];
+    const onnxbn_tensor *bias;   /* set by the planner on a float MatMul by a constant matrix whose
+                                    Add of a constant row of N values it folded in, or NULL */
     const struct onnxbn_graph *graph; /* set by the planner: the graph the node is in, for the
                                     one op that reads other nodes (Gradient, ops/gradient.c) */
     onnxbn_subs *subs;           /* set by the planner for a node with subgraphs (If), or NULL;

@@ -418,6 +418,93 @@ static bool fusable_gelu(const onnxbn_plan *p, const onnxbn_node *nd, int *n4, f
     return true;
 }
 
+/* Value v is read by exactly the nodes a and b (b may equal a: then by a alone), and is not a
+ * graph output. */
+static bool read_only_by(const onnxbn_graph *g, int v, int a, int b)
+{
+    const onnxbn_value *val = &g->values[v];
+    if (val->output_index >= 0 || val->n_consumers != (a == b ? 1 : 2))
+        return false;
+    for (int i = 0; i < val->n_consumers; i++)
+        if (val->consumers[i] != a && val->consumers[i] != b)
+            return false;
+    return true;
+}
+
+/* A Linear as torch exports it on 3-D and 4-D inputs: MatMul(x, W) with W a constant float matrix,
+ * then Add of a constant row of N floats (its bias; either operand order, any leading 1s), then
+ * perhaps torch's erf GELU (fusable_gelu). The MatMul then adds the bias and applies the GELU
+ * while each block of its output is in cache (kctx.bias, kctx.gelu; ops/matmul.c): three passes
+ * over the hidden activations of a transformer MLP become one. Every intermediate must be read by
+ * the next node alone (the GELU's input by its Div and its Mul) and not be a graph output, else
+ * nothing folds. Kept apart from share_views' other fusions, which it runs before. */
+static bool fuse_linear(onnxbn_plan *p, int s, int *parent, bool *skip)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    const onnxbn_node *nd = &g->nodes[p->steps[s]];
+    if (p->model->ops[nd->index].id != ONNXBN_OP_MatMul || nd->n_in != 2 || nd->n_out != 1 ||
+        nd->in[0] < 0 || nd->in[1] < 0 || nd->out[0] < 0)
+        return false;
+    const int w = nd->in[1], y = nd->out[0];
+    const onnxbn_tensor *tw = &p->vals[w], *ty = &p->vals[y], *ta = &p->vals[nd->in[0]];
+    if (p->kind[w] != VAL_CONST || tw->dtype != ONNXBN_FLOAT || tw->rank != 2 || !tw->data ||
+        ta->dtype != ONNXBN_FLOAT || ta->rank < 2 || ty->dtype != ONNXBN_FLOAT || ty->rank < 2)
+        return false;
+    const int64_t N = ty->dims[ty->rank - 1];
+    int x = y, bias = -1, add = -1, t_add = -1;
+    /* the bias */
+    const int an = sole_reader(p, y);
+    int z;
+    if (an >= 0 && binary_with(p, an, ONNXBN_OP_Add, y, &z) && z >= 0 && p->kind[z] == VAL_CONST &&
+        p->vals[z].dtype == ONNXBN_FLOAT && p->vals[z].data && p->vals[z].numel == N &&
+        p->vals[z].rank >= 1 && p->vals[z].rank <= ty->rank &&
+        p->vals[z].dims[p->vals[z].rank - 1] == N && (t_add = step_of(p, an, s + 1)) >= 0 &&
+        !skip[t_add]) {
+        const onnxbn_tensor *to = &p->vals[g->nodes[an].out[0]];
+        bool same = to->dtype == ONNXBN_FLOAT && to->rank == ty->rank && same_bytes(to, ty);
+        for (int d = 0; same && d < ty->rank; d++)
+            same = to->dims[d] == ty->dims[d];
+        if (same) {
+            bias = z;
+            add = an;
+            x = g->nodes[an].out[0];
+        }
+    }
+    /* the GELU after it (or after the product itself) */
+    int n4[4], t5[5] = {-1, -1, -1, -1, -1};
+    float k[3];
+    bool gelu = false;
+    const onnxbn_value *xv = &g->values[x];
+    for (int i = 0; i < xv->n_consumers && !gelu; i++) {
+        const int dv = xv->consumers[i];
+        const onnxbn_node *dn = &g->nodes[dv];
+        if (p->deferred[dv] || !p->model->ops[dv].def || dn->in[0] != x ||
+            !fusable_gelu(p, dn, n4, k) || !read_only_by(g, x, dv, n4[2]))
+            continue;
+        gelu = (t5[0] = step_of(p, dv, s + 1)) >= 0 && !skip[t5[0]];
+        for (int j = 0; j < 4 && gelu; j++)
+            gelu = (t5[j + 1] = step_of(p, n4[j], s + 1)) >= 0 && !skip[t5[j + 1]];
+        if (gelu) {
+            onnxbn_kctx *c = &p->ctx[nd->index];
+            c->gelu = true;
+            memcpy(c->gelu_k, k, sizeof k);
+            parent[dn->out[0]] = y;
+            for (int j = 0; j < 4; j++)
+                parent[g->nodes[n4[j]].out[0]] = y;
+            for (int j = 0; j < 5; j++)
+                skip[t5[j]] = true;
+        }
+    }
+    if (bias < 0 && !gelu)
+        return false;
+    if (bias >= 0) {
+        p->ctx[nd->index].bias = &p->vals[bias];
+        parent[g->nodes[add].out[0]] = y;
+        skip[t_add] = true;
+    }
+    return true;
+}
+
 /* Views and fused activations: decided per step, before lifetimes are known. Marks skip[s]. */
 static void share_views(onnxbn_plan *p, int *parent, bool *skip)
 {
@@ -443,6 +530,8 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
             }
             continue;
         }
+        if (fuse_linear(p, s, parent, skip))
+            continue;
         int n4[4];
         float k[3];
         if (fusable_gelu(p, nd, n4, k)) {

@@ -73,6 +73,14 @@ void onnxbn_sgemm_packed_portable(size_t M, size_t N, size_t K, const float *A, 
                                   const float *Bp, const float *bias, int act_kind, float lo,
                                   float hi, float *C, size_t ldc, size_t j0, size_t j1);
 
+/* As onnxbn_sgemm_packed (portable: onnxbn_sgemm_packed_portable), then, when gelu_k is not NULL,
+ * torch's erf GELU with its constants gelu_k (onnxbn_gelu_erf_f32, kernels/unary.h: the same bits
+ * as the five nodes) on every element, each block of rows while it is still in cache: a Linear
+ * followed by nn.GELU() in one pass over its output. */
+void onnxbn_sgemm_packed_gelu(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                              const float *Bp, const float *bias, int act_kind, float lo, float hi,
+                              const float *gelu_k, float *C, size_t ldc, size_t j0, size_t j1,
+                              bool portable);
 /* "openblas" or "portable": what onnxbn_sgemm runs on in this build (for `onnxbn info`, tests). */
 const char *onnxbn_gemm_backend(void);
 

@@ -50,7 +50,7 @@ void onnxbn_sgemm_cols(onnxbn_pool *pool, bool trans_a, bool trans_b, size_t M, 
 typedef struct packed_job {
     size_t M, N, K, lda, ldc, tasks;
     bool by_rows;
-    const float *A, *Bp, *bias;
+    const float *A, *Bp, *bias, *gelu;
     float *C;
     onnxbn_act act;
 } packed_job;
@@ -64,15 +64,16 @@ static void packed_task(void *arg, size_t t, int thread)
     if (j->by_rows) {
         onnxbn_split(j->M, j->tasks, t, 8, &lo, &hi);
         if (lo < hi)
-            onnxbn_sgemm_packed(hi - lo, j->N, j->K, j->A + lo * j->lda, j->lda, j->Bp, j->bias,
-                                j->act.kind, j->act.lo, j->act.hi, j->C + lo * j->ldc, j->ldc, 0,
-                                j->N);
+            onnxbn_sgemm_packed_gelu(hi - lo, j->N, j->K, j->A + lo * j->lda, j->lda, j->Bp,
+                                     j->bias, j->act.kind, j->act.lo, j->act.hi, j->gelu,
+                                     j->C + lo * j->ldc, j->ldc, 0, j->N, false);
         return;
     }
     const size_t panels = (j->N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
     onnxbn_split(panels, j->tasks, t, 1, &lo, &hi);
-    onnxbn_sgemm_packed(j->M, j->N, j->K, j->A, j->lda, j->Bp, j->bias, j->act.kind, j->act.lo,
-                        j->act.hi, j->C, j->ldc, lo * ONNXBN_SGEMM_PANEL, hi * ONNXBN_SGEMM_PANEL);
+    onnxbn_sgemm_packed_gelu(j->M, j->N, j->K, j->A, j->lda, j->Bp, j->bias, j->act.kind,
+                             j->act.lo, j->act.hi, j->gelu, j->C, j->ldc, lo * ONNXBN_SGEMM_PANEL,
+                             hi * ONNXBN_SGEMM_PANEL, false);
 }
 
 /* Rows instead of panels when the panels do not share out evenly (a transformer's Linear at 96 or
@@ -85,9 +86,18 @@ void onnxbn_sgemm_packed_cols(onnxbn_pool *pool, size_t M, size_t N, size_t K, c
                               size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
                               onnxbn_act act)
 {
+    onnxbn_sgemm_packed_cols_gelu(pool, M, N, K, A, lda, Bp, bias, NULL, C, ldc, act);
+}
+
+void onnxbn_sgemm_packed_cols_gelu(onnxbn_pool *pool, size_t M, size_t N, size_t K,
+                                   const float *A, size_t lda, const float *Bp, const float *bias,
+                                   const float *gelu_k, float *C, size_t ldc, onnxbn_act act)
+{
     const size_t panels = (N + ONNXBN_SGEMM_PANEL - 1) / ONNXBN_SGEMM_PANEL;
     const size_t nth = (size_t)onnxbn_pool_threads(pool);
-    packed_job j = {M, N, K, lda, ldc, panels < nth ? panels : nth, false, A, Bp, bias, C, act};
+    packed_job j = {.M = M, .N = N, .K = K, .lda = lda, .ldc = ldc,
+                    .tasks = panels < nth ? panels : nth, .A = A, .Bp = Bp, .bias = bias,
+                    .gelu = gelu_k, .C = C, .act = act};
     if (nth > 1 && M >= ROWS_MIN_PER_THREAD * nth) {
         /* the panel split's busiest thread does ceil(panels/nth) panels; even work is panels/nth */
         const size_t most = (panels + nth - 1) / nth;

@@ -22,4 +22,10 @@ void onnxbn_sgemm_packed_cols(onnxbn_pool *pool, size_t M, size_t N, size_t K, c
                               size_t lda, const float *Bp, const float *bias, float *C, size_t ldc,
                               onnxbn_act act);
 
+/* The same, then torch's erf GELU with constants gelu_k (NULL: none) on each block of rows while
+ * it is in cache (onnxbn_sgemm_packed_gelu, kernels/gemm.h). */
+void onnxbn_sgemm_packed_cols_gelu(onnxbn_pool *pool, size_t M, size_t N, size_t K,
+                                   const float *A, size_t lda, const float *Bp, const float *bias,
+                                   const float *gelu_k, float *C, size_t ldc, onnxbn_act act);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "kernels/broadcast.h"
 #include "kernels/gemm.h"
+#include "kernels/unary.h"
 #include "op.h"
 #include "ops/gemm_cols.h"
 #include "ops/types.h"
@@ -131,8 +132,8 @@ static onnxbn_status mm_prepare(onnxbn_kctx *c)
         return st;
     }
     c->state = g;
-    /* A weight B (data known now) as one matrix: packed once, as Gemm does (ops/gemm.c). */
     const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
+    /* A weight B (data known now) as one matrix: packed once, as Gemm does (ops/gemm.c). */
     const size_t floats = onnxbn_sgemm_packed_floats(g->K, g->N);
     if (a->dtype == ONNXBN_FLOAT && b->data && g->one_gemm && g->nbatch * g->M >= 2 && g->N &&
         floats && onnxbn_sgemm_packed_fast()) {
@@ -231,6 +232,22 @@ MM_INT(mm_i64, int64_t)
 MM_INT(mm_u32, uint32_t)
 MM_INT(mm_u64, uint64_t)
 
+/* What the planner folded in after a float product not run on the packed kernel: the bias row,
+ * then the activation, then the GELU, in the order of the nodes they replace. */
+static void epilogue(const onnxbn_kctx *c, float *y, size_t rows, size_t N)
+{
+    const float *bias = c->bias ? c->bias->data : NULL;
+    for (size_t i = 0; i < rows; i++) {
+        float *r = y + i * N;
+        if (bias)
+            for (size_t j = 0; j < N; j++)
+                r[j] += bias[j];
+        onnxbn_act_f32(c->act, r, N);
+        if (c->gelu)
+            onnxbn_gelu_erf_f32(r, r, N, c->gelu_k);
+    }
+}
+
 static onnxbn_status mm_run(onnxbn_kctx *c)
 {
     const mm_cfg *g = c->state;
@@ -238,20 +255,33 @@ static onnxbn_status mm_run(onnxbn_kctx *c)
     onnxbn_tensor *y = onnxbn_out(c, 0);
     if (y->numel == 0)
         return ONNXBN_OK;
+    /* the planner folds an Add only of N floats, after a float product (plan.c fuse_linear) */
+    ONNXBN_CHECK(!c->bias || (a->dtype == ONNXBN_FLOAT && c->bias->dtype == ONNXBN_FLOAT &&
+                              (size_t)c->bias->numel == g->N && c->bias->data),
+                 c->err);
+    ONNXBN_CHECK(!c->gelu || a->dtype == ONNXBN_FLOAT, c->err);
     if (g->bp) { /* one_gemm: A's batches are contiguous rows, all against the same B */
-        onnxbn_sgemm_packed_cols(c->pool, g->nbatch * g->M, g->N, g->K, a->data, g->K, g->bp, NULL,
-                                 y->data, g->N, c->act);
+        onnxbn_sgemm_packed_cols_gelu(c->pool, g->nbatch * g->M, g->N, g->K, a->data, g->K, g->bp,
+                                      c->bias ? c->bias->data : NULL, c->gelu ? c->gelu_k : NULL,
+                                      y->data, g->N, c->act);
         return ONNXBN_OK;
     }
+    const bool folded = c->bias || c->gelu;
     switch (a->dtype) {
     case ONNXBN_FLOAT:
         if (g->one_gemm) { /* A's batches are contiguous rows, all against the same B */
+            if (!folded) {
+                onnxbn_sgemm_cols(c->pool, false, false, g->nbatch * g->M, g->N, g->K, 1.0f,
+                                  a->data, g->K, b->data, g->N, 0.0f, y->data, g->N, c->act);
+                break;
+            }
             onnxbn_sgemm_cols(c->pool, false, false, g->nbatch * g->M, g->N, g->K, 1.0f, a->data,
-                              g->K, b->data, g->N, 0.0f, y->data, g->N, c->act);
-            break;
+                              g->K, b->data, g->N, 0.0f, y->data, g->N, (onnxbn_act){0});
+        } else {
+            run_f32(g, a->data, b->data, y->data);
         }
-        run_f32(g, a->data, b->data, y->data);
-        onnxbn_act_f32(c->act, y->data, (size_t)y->numel); /* a fused Relu/Clip (op.h) */
+        /* a fused Relu/Clip (op.h), after a folded bias; then a folded GELU */
+        epilogue(c, y->data, (size_t)y->numel / g->N, g->N);
         break;
     case ONNXBN_DOUBLE: run_f64(g, a->data, b->data, y->data); break;
     case ONNXBN_FLOAT16:
