@@ -4,10 +4,18 @@
 #include "kernels/rnn.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "kernels/clones.h"
 #include "kernels/unary.h"
 #include "kernels/vmath.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(ONNXBN_NO_CLONES)
+#include <immintrin.h>
+#define LSTM_X86 1
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+#endif
 
 ONNXBN_CLONE_BODY void affine_body(float *x, size_t n, float a, float b)
 {
@@ -189,4 +197,176 @@ void onnxbn_rnn_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, cons
     onnxbn_rnn_act_apply(k->f, pre, H);
     for (size_t j = 0; j < H; j++)
         h[j] = pre[j];
+}
+
+/* ---- LSTM step fused with its recurrence ---- */
+
+/* Rows of batch per tile: 4·LR accumulators (24) and the panel row's four vectors fit the 32
+ * registers. K goes LKC at a time, each block summed from zero and then added to the sums before
+ * it, as the packed SGEMM does (the error of blocks grows as sqrt(LKC) + sqrt(K/LKC)), so this
+ * path gives the same sums as the GEMM one for H up to LKC. */
+enum { LC = ONNXBN_LSTM_COLS, LP = 4 * ONNXBN_LSTM_COLS, LR = 6, LKC = 256 };
+
+bool onnxbn_lstm_fused_fast(void)
+{
+#ifdef LSTM_X86
+    return onnxbn_isa() >= ONNXBN_ISA_AVX512;
+#else
+    return false;
+#endif
+}
+
+size_t onnxbn_lstm_packed_floats(size_t H)
+{
+    const size_t panels = H / LC + (H % LC != 0);
+    if (H && panels > SIZE_MAX / LP / H / sizeof(float))
+        return 0;
+    return panels * LP * H;
+}
+
+void onnxbn_lstm_pack_r(size_t H, const float *R, float *Rp)
+{
+    for (size_t p = 0; p * LC < H; p++)
+        for (size_t k = 0; k < H; k++) {
+            float *dst = Rp + (p * H + k) * LP;
+            for (size_t g = 0; g < 4; g++)
+                for (size_t j = 0; j < LC; j++) {
+                    const size_t col = p * LC + j;
+                    dst[g * LC + j] = col < H ? R[(g * H + col) * H + k] : 0.0f;
+                }
+        }
+}
+
+#ifdef LSTM_X86
+/* acc (R rows of 64: i, o, f, c) = [acc +] A[0..R)·panel over kc steps of k. */
+AVX512 static inline __attribute__((always_inline)) void
+lstm_tile(const int R, size_t kc, const float *A, size_t lda, const float *bp, bool first, float *acc)
+{
+    __m512 c[LR][4];
+    for (int r = 0; r < R; r++)
+        for (int g = 0; g < 4; g++)
+            c[r][g] = _mm512_setzero_ps();
+    for (size_t k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_load_ps(bp + k * LP), b1 = _mm512_load_ps(bp + k * LP + 16),
+                     b2 = _mm512_load_ps(bp + k * LP + 32), b3 = _mm512_load_ps(bp + k * LP + 48);
+        for (int r = 0; r < R; r++) {
+            const __m512 a = _mm512_set1_ps(A[r * lda + k]);
+            c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
+            c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+            c[r][2] = _mm512_fmadd_ps(a, b2, c[r][2]);
+            c[r][3] = _mm512_fmadd_ps(a, b3, c[r][3]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int g = 0; g < 4; g++) {
+            __m512 v = c[r][g];
+            if (!first)
+                v = _mm512_add_ps(v, _mm512_load_ps(acc + r * LP + 16 * g));
+            _mm512_store_ps(acc + r * LP + 16 * g, v);
+        }
+}
+
+typedef void (*lstm_tile_fn)(size_t, const float *, size_t, const float *, bool, float *);
+#define LTILE(R)                                                                                  \
+    AVX512 static void lstm_tile_##R(size_t kc, const float *A, size_t lda, const float *bp,     \
+                                     bool first, float *acc)                                     \
+    {                                                                                             \
+        lstm_tile(R, kc, A, lda, bp, first, acc);                                                 \
+    }
+LTILE(1) LTILE(2) LTILE(3) LTILE(4) LTILE(5) LTILE(6)
+#undef LTILE
+static const lstm_tile_fn lstm_tiles[LR + 1] = {NULL, lstm_tile_1, lstm_tile_2, lstm_tile_3,
+                                                lstm_tile_4, lstm_tile_5, lstm_tile_6};
+
+/* σ as the Sigmoid kernel (kernels/unary.c): e^-|v| never overflows. */
+AVX512 static inline __attribute__((always_inline)) float lsig(float v)
+{
+    const float e = onnxbn_vexpf(v < 0 ? v : -v), r = 1.0f / (1.0f + e);
+    return v >= 0 ? r : e * r;
+}
+
+/* The gates of one row and 16 columns: pre = a + (x + bias) per gate (x, bias: gate g at g·H),
+ * then the cell as onnxbn_lstm_step computes it, the same operations in the same order. Fixed
+ * length and restrict: one vector pass straight from and to memory. */
+AVX512 static inline __attribute__((always_inline)) void
+gates16(const bool has_bias, const float *restrict a, const float *restrict x,
+        const float *restrict bias, size_t H, float *restrict c, float *restrict h)
+{
+    for (size_t j = 0; j < LC; j++) {
+        const float pi = a[j] + (has_bias ? x[j] + bias[j] : x[j]);
+        const float po = a[LC + j] + (has_bias ? x[H + j] + bias[H + j] : x[H + j]);
+        const float pf = a[2 * LC + j] + (has_bias ? x[2 * H + j] + bias[2 * H + j] : x[2 * H + j]);
+        const float pc = a[3 * LC + j] + (has_bias ? x[3 * H + j] + bias[3 * H + j] : x[3 * H + j]);
+        const float gi = lsig(pi), go = lsig(po), gf = lsig(pf), gc = onnxbn_vtanhf(pc);
+        const float cn = gf * c[j] + gi * gc;
+        c[j] = cn;
+        h[j] = go * onnxbn_vtanhf(cn);
+    }
+}
+
+/* The gates of `rows` rows and nr ≤ 16 columns from their sums in acc; x, bias, C, hn, y are
+ * at the panel's first column. A panel cut short by H (nr < 16) goes through local lanes, zero
+ * past nr. xnext (the next step's x, or NULL) is prefetched: the projection of a whole layer is
+ * beyond L2, and a step reads it as 4·rows short runs that no hardware prefetcher follows. */
+AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, const float *acc, const float *x,
+                              const float *xnext, size_t ldx, const float *bias, float *C,
+                              size_t ldc, float *hn, size_t ldn, float *y, size_t ldy)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const float *a = acc + r * LP, *xr = x + r * ldx;
+        float *cr = C + r * ldc, *hr = hn + r * ldn;
+        if (xnext)
+            for (size_t g = 0; g < 4; g++)
+                _mm_prefetch((const char *)(xnext + r * ldx + g * H), _MM_HINT_T0);
+        if (nr == LC) {
+            if (bias)
+                gates16(true, a, xr, bias, H, cr, hr);
+            else
+                gates16(false, a, xr, NULL, H, cr, hr);
+        } else {
+            float lx[4 * LC] = {0}, lb[4 * LC] = {0}, lc[LC] = {0}, lh[LC];
+            for (size_t g = 0; g < 4; g++) {
+                memcpy(lx + g * LC, xr + g * H, nr * sizeof(float));
+                if (bias)
+                    memcpy(lb + g * LC, bias + g * H, nr * sizeof(float));
+            }
+            memcpy(lc, cr, nr * sizeof(float));
+            gates16(bias != NULL, a, lx, lb, LC, lc, lh);
+            memcpy(cr, lc, nr * sizeof(float));
+            memcpy(hr, lh, nr * sizeof(float));
+        }
+        if (y)
+            memcpy(y + r * ldy, hr, nr * sizeof(float));
+    }
+}
+#endif
+
+void onnxbn_lstm_fused_step(size_t B, size_t H, const float *h_prev, size_t ldh, const float *Rp,
+                            const float *xp, const float *xnext, size_t ldx, const float *bias,
+                            float *C, size_t ldc, float *h_next, size_t ldn, float *y, size_t ldy,
+                            size_t j0, size_t j1)
+{
+#ifdef LSTM_X86
+    _Alignas(64) float acc[LR * LP];
+    const size_t blocks = (B + LR - 1) / LR;
+    for (size_t j = j0; j < j1; j += LC) {
+        const size_t nr = j1 - j < LC ? j1 - j : LC;
+        const float *panel = Rp + (j / LC) * H * LP;
+        /* blocks of near-equal height (32 rows: 6, 6, 5, 5, 5, 5), as the packed SGEMM */
+        for (size_t bi = 0, i = 0; bi < blocks; bi++) {
+            const size_t rows = B / blocks + (bi < B % blocks);
+            for (size_t k0 = 0; k0 < H; k0 += LKC)
+                lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, h_prev + i * ldh + k0, ldh,
+                                 panel + k0 * LP, k0 == 0, acc);
+            lstm_gates(rows, nr, H, acc, xp + i * ldx + j, xnext ? xnext + i * ldx + j : NULL, ldx,
+                       bias ? bias + j : NULL,
+                       C + i * ldc + j, ldc, h_next + i * ldn + j, ldn, y ? y + i * ldy + j : NULL,
+                       ldy);
+            i += rows;
+        }
+    }
+#else
+    (void)B, (void)H, (void)h_prev, (void)ldh, (void)Rp, (void)xp, (void)xnext, (void)ldx, (void)bias, (void)C;
+    (void)ldc, (void)h_next, (void)ldn, (void)y, (void)ldy, (void)j0, (void)j1;
+#endif
 }

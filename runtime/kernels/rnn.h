@@ -59,4 +59,32 @@ void onnxbn_gru_step_h(const onnxbn_rnn_cell *k, float *pre, const float *xp, co
 void onnxbn_rnn_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, const float *bias,
                      float *h);
 
+/* ---- LSTM with the recurrence and the gates in one pass (AVX-512 only) ----
+ * The common cell (Sigmoid, Tanh, Tanh; no clip, peepholes or input_forget) on R packed by hidden
+ * column: panel p holds, for k = 0 .. H−1, the gates i, o, f, c of columns 16p .. 16p+15 (64
+ * floats, columns past H zero). A step computes h_{t-1}·Rᵀ for a block of batch rows and one
+ * panel in registers, then the gates and the state update while the sums are still in L1: no
+ * pass over a [B, 4H] buffer, and no separate sum, activation and copy passes per row. */
+#define ONNXBN_LSTM_COLS 16
+
+/* True when onnxbn_lstm_fused_step has its vector kernel (the level in force is AVX-512). */
+bool onnxbn_lstm_fused_fast(void);
+
+/* Floats of R (4H×H, gates i, o, f, c) packed: ⌈H/16⌉·64·H; 0 when that overflows. */
+size_t onnxbn_lstm_packed_floats(size_t H);
+
+/* Packs R (row-major [4H, H], one direction) into Rp (64-byte aligned), as above. */
+void onnxbn_lstm_pack_r(size_t H, const float *R, float *Rp);
+
+/* One step for batch rows 0 .. B−1 and hidden columns [j0, j1) (j0 a multiple of 16):
+ * pre = h_prev·Rᵀ + (xp + bias) (bias 4H or NULL), then i, o, f = σ(·), c = tanh(·),
+ * C = f ⊙ C + i ⊙ c, h = o ⊙ tanh(C), h written to h_next and, when y is not NULL, to y.
+ * Row b of each operand is at b times its stride (ldh: h_prev; ldx: xp; ldc: C; ldn: h_next;
+ * ldy: y). h_next must not overlap h_prev: every row block reads all of h_prev. xnext, the
+ * next step's xp (same stride) or NULL, is prefetched. */
+void onnxbn_lstm_fused_step(size_t B, size_t H, const float *h_prev, size_t ldh, const float *Rp,
+                            const float *xp, const float *xnext, size_t ldx, const float *bias,
+                            float *C, size_t ldc, float *h_next, size_t ldn, float *y, size_t ldy,
+                            size_t j0, size_t j1);
+
 #endif

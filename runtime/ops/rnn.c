@@ -12,6 +12,7 @@
 #include "op.h"
 #include "ops/gemm_cols.h"
 #include "ops/types.h"
+#include "threadpool.h"
 
 #define RNN_ATTRS_COMMON                                                                           \
     {"activation_alpha", ONNXBN_ATTR_FLOATS, false, 1, 0},                                         \
@@ -255,7 +256,7 @@ static onnxbn_status lens_check(const onnxbn_kctx *c, const rnn_cfg *g)
 
 /* Scratch, in floats, each part rounded up to 64 bytes. */
 typedef struct rnn_parts {
-    size_t proj, rec, hs, cs, rh, bias, rbh, total;
+    size_t proj, rec, hs, cs, rh, bias, rbh, hx, total;
 } rnn_parts;
 
 static bool part(size_t *at, size_t *total, size_t a, size_t b)
@@ -276,7 +277,7 @@ static bool rnn_layout(const rnn_cfg *g, rnn_parts *p)
            part(&p->proj, &p->total, tb, dgh) && part(&p->rec, &p->total, g->B, GH) &&
            part(&p->hs, &p->total, g->D * g->B, g->H) && part(&p->cs, &p->total, g->D * g->B, g->H) &&
            part(&p->rh, &p->total, g->B, g->H) && part(&p->bias, &p->total, g->D, GH) &&
-           part(&p->rbh, &p->total, g->D, g->H);
+           part(&p->rbh, &p->total, g->D, g->H) && part(&p->hx, &p->total, 2 * g->B, g->H);
 }
 
 static onnxbn_status rnn_infer(onnxbn_kctx *c)
@@ -332,6 +333,9 @@ static void biases(const rnn_cfg *g, const float *Bt, float *bias, float *rbh)
  * r only), and that GRU's Rh for the second. BLAS would pack R again at every step. */
 typedef struct rnn_packed {
     float *r[2], *rh[2];
+    /* The common LSTM cell (fused_cell) with neither sequence_lens nor P: R packed for
+     * onnxbn_lstm_fused_step instead of r, the gates computed in the same pass. */
+    float *lr[2];
     /* W packed as well when it is a constant (the projection on the packed kernel), with the
      * biases added there when B is a constant or absent (bias_in_w; bias NULL without B). */
     float *w, *bias, *rbh;
@@ -345,12 +349,26 @@ static void rnn_free_state(void *state)
         for (int d = 0; d < 2; d++) {
             onnxbn_free(s->r[d]);
             onnxbn_free(s->rh[d]);
+            onnxbn_free(s->lr[d]);
         }
         onnxbn_free(s->w);
         free(s->bias);
         free(s->rbh);
         free(s);
     }
+}
+
+/* The LSTM cell onnxbn_lstm_fused_step computes: Sigmoid, Tanh, Tanh, no clip, no input_forget. */
+static bool fused_cell(const onnxbn_rnn_cell *k)
+{
+    return k->f.kind == ONNXBN_RA_SIGMOID && k->g.kind == ONNXBN_RA_TANH &&
+           k->h.kind == ONNXBN_RA_TANH && !(k->clip > 0 && k->clip < INFINITY) && !k->input_forget;
+}
+
+static bool fusable(const onnxbn_kctx *c, const rnn_cfg *g)
+{
+    return g->kind == CELL_LSTM && fused_cell(&g->cell[0]) && (g->D == 1 || fused_cell(&g->cell[1])) &&
+           !onnxbn_in(c, IN_LENS) && !onnxbn_in(c, IN_P) && onnxbn_lstm_fused_fast();
 }
 
 static onnxbn_status rnn_prepare(onnxbn_kctx *c)
@@ -367,6 +385,7 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
         return ONNXBN_OK;
     const size_t H = g.H, GH = g.G * g.H;
     const bool split = g.kind == CELL_GRU && !g.cell[0].linear_before_reset;
+    const size_t fl = fusable(c, &g) ? onnxbn_lstm_packed_floats(H) : 0;
     const size_t n1 = split ? 2 * H : GH, f1 = onnxbn_sgemm_packed_floats(H, n1),
                  f2 = split ? onnxbn_sgemm_packed_floats(H, H) : 0;
     if (!f1 || (split && !f2))
@@ -374,7 +393,14 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
     rnn_packed *s = calloc(1, sizeof *s);
     if (!s)
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
-    for (size_t d = 0; d < g.D; d++) {
+    for (size_t d = 0; fl && d < g.D; d++) {
+        if (!(s->lr[d] = onnxbn_alloc(fl * sizeof(float)))) {
+            rnn_free_state(s);
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+        }
+        onnxbn_lstm_pack_r(H, (const float *)r->data + d * GH * H, s->lr[d]);
+    }
+    for (size_t d = 0; !fl && d < g.D; d++) {
         const float *rd = (const float *)r->data + d * GH * H;
         if (!(s->r[d] = onnxbn_alloc(f1 * sizeof(float))) ||
             (split && !(s->rh[d] = onnxbn_alloc(f2 * sizeof(float))))) {
@@ -400,6 +426,87 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
         s->bias_in_w = true;
     }
     c->state = s;
+    return ONNXBN_OK;
+}
+
+/* A fused step's hidden columns over the session's pool: each task all rows, its own columns. */
+typedef struct fused_job {
+    size_t B, H, ldh, ldx, ldc, ldy, parts;
+    const float *hp, *Rp, *xp, *xnext, *bias;
+    float *C, *hn, *y;
+} fused_job;
+
+static void fused_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const fused_job *j = arg;
+    size_t j0, j1;
+    onnxbn_split(j->H, j->parts, t, ONNXBN_LSTM_COLS, &j0, &j1);
+    if (j0 < j1)
+        onnxbn_lstm_fused_step(j->B, j->H, j->hp, j->ldh, j->Rp, j->xp, j->xnext, j->ldx, j->bias, j->C,
+                               j->ldc, j->hn, j->H, j->y, j->ldy, j0, j1);
+}
+
+/* The common LSTM without sequence_lens (every batch runs all T steps): per direction, the state
+ * ping-pongs between two [B, H] buffers (hx) since every row block reads the whole of h_{t-1},
+ * and each step is one onnxbn_lstm_fused_step, which also writes Y. hs/cs hold the state as in
+ * rnn_run; the projection (with the biases when they went into it) is done. */
+static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_packed *pk,
+                                    const float *x, float *proj, const float *bias, float *hx,
+                                    float *hs, float *cs, float *y, onnxbn_tensor *tyh,
+                                    onnxbn_tensor *tyc)
+{
+    const size_t T = g->T, B = g->B, D = g->D, H = g->H, GH = 4 * g->H, sh = g->layout1 ? D * H : H;
+    const size_t nth = (size_t)onnxbn_pool_threads(c->pool), blocks = (H + ONNXBN_LSTM_COLS - 1) / ONNXBN_LSTM_COLS;
+    /* split only where each thread gets a few 16-column panels of a batch worth the round trip */
+    const size_t parts = nth > 1 && B * GH * H >= (size_t)1 << 16 ? (blocks < nth ? blocks : nth) : 1;
+    /* chunked (x given): the projection of `chunk` steps of one direction at a time, 512 KiB at
+     * most, so that the steps read it from L2 rather than the whole layer's (8 MiB at batch 32,
+     * hidden 128) coming back from memory; each chunk is still one GEMM of chunk·B rows. */
+    const size_t chunk = B && (size_t)1 << 17 > B * GH ? ((size_t)1 << 17) / (B * GH) : 1;
+    const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
+    for (size_t d = 0; d < D; d++) {
+        const bool rev = g->reverse || d == 1;
+        float *ha = hx, *hb = hx + B * H, *cd = cs + srow(g, d, 0), *hd = hs + srow(g, d, 0);
+        for (size_t b = 0; b < B; b++)
+            memcpy(ha + b * H, hd + b * sh, H * sizeof(float));
+        size_t t_lo = 0, t_hi = 0; /* chunked: the steps [t_lo, t_hi) projected into proj */
+        for (size_t s = 0; s < T; s++) {
+            const size_t t = rev ? T - 1 - s : s, tn = rev ? t - 1 : t + 1; /* the next step's */
+            if (x && (t < t_lo || t >= t_hi)) {
+                t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
+                t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
+                onnxbn_sgemm_packed_cols(c->pool, (t_hi - t_lo) * B, GH, g->I, x + t_lo * B * g->I, g->I,
+                                         pk->w + d * GH * g->I, pk->bias ? pk->bias + d * GH : NULL, proj, GH,
+                                         none);
+            }
+            const float *xp = x ? proj + (t - t_lo) * B * GH : proj + xrow(g, t, 0) * D * GH + d * GH;
+            const float *xn = !(s + 1 < T)                 ? NULL
+                              : !x                         ? proj + xrow(g, tn, 0) * D * GH + d * GH
+                              : tn >= t_lo && tn < t_hi ? proj + (tn - t_lo) * B * GH
+                                                           : NULL;
+            fused_job j = {.B = B, .H = H, .ldh = H, .ldx = x ? GH : (g->layout1 ? T : 1) * D * GH, .ldc = sh,
+                           .ldy = g->layout1 ? T * D * H : H, .parts = parts, .hp = ha, .Rp = pk->lr[d],
+                           .xp = xp, .bias = bias ? bias + d * GH : NULL, .xnext = xn,
+                           .C = cd, .hn = hb,
+                           .y = y ? y + (g->layout1 ? (t * D + d) * H : (t * D + d) * B * H) : NULL};
+            if (parts > 1)
+                onnxbn_pool_run(c->pool, parts, fused_task, &j);
+            else
+                fused_task(&j, 0, 0);
+            float *tmp = ha;
+            ha = hb;
+            hb = tmp;
+            if ((s & 15) == 15 && onnxbn_stopped(c->stop))
+                return ONNXBN_OK; /* the run checks the stop after the node and fails it */
+        }
+        for (size_t b = 0; b < B; b++)
+            memcpy(hd + b * sh, ha + b * H, H * sizeof(float));
+    }
+    if (tyh)
+        memcpy(tyh->data, hs, D * B * H * sizeof(float));
+    if (tyc)
+        memcpy(tyc->data, cs, D * B * H * sizeof(float));
     return ONNXBN_OK;
 }
 
@@ -448,7 +555,10 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     for (size_t b = 0; lens && b < B; b++)
         steps = (size_t)lens[b] > steps ? (size_t)lens[b] : steps;
     /* x·Wᵀ for every step, batch and direction at once: W is [D·G·H, I] row-major. */
-    if (steps && pk && pk->w)
+    const bool chunked = pk && pk->lr[0] && pk->w && !g.layout1 && GH % ONNXBN_SGEMM_PANEL == 0;
+    if (chunked)
+        ; /* lstm_fused_run projects step by chunk of steps */
+    else if (steps && pk && pk->w)
         onnxbn_sgemm_packed_cols(c->pool, T * B, D * GH, g.I, x, g.I, pk->w, pk->bias, proj, D * GH, none);
     else if (steps)
         onnxbn_sgemm_cols(c->pool, false, true, T * B, D * GH, g.I, 1.0f, x, g.I, W, g.I, 0.0f, proj,
@@ -456,6 +566,8 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
 
     /* hs, cs hold the state in the layout of initial_h ([D,B,H] or [B,D,H]); sh is its row step. */
     const size_t sh = g.layout1 ? D * H : H;
+    if (pk && pk->lr[0])
+        return lstm_fused_run(c, &g, pk, chunked ? x : NULL, proj, bias, ws + p.hx, hs, cs, y, tyh, tyc);
     for (size_t d = 0; d < D; d++) {
         const bool rev = g.reverse || d == 1;
         const float *Rd = R + d * GH * H, *bd = bias ? bias + d * GH : NULL;

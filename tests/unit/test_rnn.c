@@ -4,6 +4,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core.h"
 #include "mkmodel.h"
 
 /* Expected values: `/usr/bin/python3 tests/unit/rnn_ref.py` (its --check compares the reference
@@ -107,6 +109,76 @@ static void test_lstm_bidirectional_layout1(void **state)
     mk_expect_f32(s, 2, 3, sd, lstm_yc, ATOL, RTOL);
     onnxbn_session_free(s);
     mk_free(m);
+}
+
+/* The common LSTM (default activations; no lens, peepholes, clip) runs on the fused step
+ * (kernels/rnn.c, AVX-512): projection by chunks of steps, recurrence and gates in one pass.
+ * With sequence_lens of all T steps it takes the per-step path instead, so the two are compared:
+ * bidirectional, both layouts, 13 batch rows (row blocks 5, 4, 4) and hidden 20 (a panel of 16
+ * and one cut short), with B, initial_h and initial_c; and a batch of 1. */
+static mk_model *lstm_wide(int64_t layout, int64_t B, bool with_lens)
+{
+    const int64_t T = 5, I = 6, H = 20, D = 2;
+    mk_model *m = mk_new(14);
+    const int64_t xd[3] = {layout ? B : T, layout ? T : B, I}, wd[3] = {D, 4 * H, I},
+                  rd[3] = {D, 4 * H, H}, bd[2] = {D, 8 * H},
+                  sd[3] = {layout ? B : D, layout ? D : B, H}, ld[1] = {B};
+    mk_input(m, "X", ONNXBN_FLOAT, 3, xd);
+    init_wave(m, "W", 3, wd, 0.5, 0.2);
+    init_wave(m, "R", 3, rd, 0.3, 0.3);
+    init_wave(m, "B", 2, bd, 0.2, 0.4);
+    init_wave(m, "h0", 3, sd, 0.3, 0.5);
+    init_wave(m, "c0", 3, sd, 0.8, 0.6);
+    int32_t lens[16];
+    for (int i = 0; i < 16; i++)
+        lens[i] = (int32_t)T;
+    mk_init(m, "L", ONNXBN_INT32, 1, ld, lens);
+    mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "Yh", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "Yc", ONNXBN_FLOAT, -1, NULL);
+    mk_node *n = mk_node_add(m, "LSTM", "lstm", with_lens ? "X,W,R,B,L,h0,c0" : "X,W,R,B,,h0,c0",
+                             "Y,Yh,Yc");
+    mk_attr_i(n, "hidden_size", H);
+    mk_attr_i(n, "layout", layout);
+    mk_attr_s(n, "direction", "bidirectional");
+    return m;
+}
+
+static void test_lstm_fused_matches_steps(void **state)
+{
+    (void)state;
+    for (int64_t layout = 0; layout < 2; layout++)
+        for (int64_t B = 1; B <= 13; B += 12) {
+            mk_model *mf = lstm_wide(layout, B, false), *ms = lstm_wide(layout, B, true);
+            const int64_t xd[3] = {layout ? B : 5, layout ? 5 : B, 6};
+            onnxbn_session *sf, *ss;
+            run_x(mf, 3, xd, 1.0, 0.1, &sf);
+            run_x(ms, 3, xd, 1.0, 0.1, &ss);
+            for (size_t o = 0; o < 3; o++) {
+                const onnxbn_tensor *a = onnxbn_session_output(sf, o), *b = onnxbn_session_output(ss, o);
+                assert_non_null(a);
+                assert_non_null(b);
+                assert_int_equal(a->rank, b->rank);
+                size_t n = 1;
+                for (int k = 0; k < a->rank; k++) {
+                    assert_int_equal(a->dims[k], b->dims[k]);
+                    n *= (size_t)a->dims[k];
+                }
+                const float *va = a->data, *vb = b->data;
+                double most = 0;
+                for (size_t i = 0; i < n; i++) {
+                    most = fabs(vb[i]) > most ? fabs(vb[i]) : most;
+                    if (fabs((double)va[i] - vb[i]) > 1e-6 + 1e-5 * fabs(vb[i]))
+                        fail_msg("layout %d batch %d output %zu [%zu]: fused %.9g, per step %.9g",
+                                 (int)layout, (int)B, o, i, va[i], vb[i]);
+                }
+                assert_true(most > 0.05); /* the states are not all near zero */
+            }
+            onnxbn_session_free(sf);
+            onnxbn_session_free(ss);
+            mk_free(mf);
+            mk_free(ms);
+        }
 }
 
 /* GRU bidirectional, layout 0, sequence_lens {2, 3} as a graph input, HardSigmoid(0.3, 0.4) /
@@ -343,6 +415,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_bidirectional_layout1),
+        cmocka_unit_test(test_lstm_fused_matches_steps),
         cmocka_unit_test(test_gru_bidirectional_activations),
         cmocka_unit_test(test_rnn_reverse_affine),
         cmocka_unit_test(test_lstm_input_forget),
