@@ -216,23 +216,23 @@ bool onnxbn_lstm_fused_fast(void)
 #endif
 }
 
-size_t onnxbn_lstm_packed_floats(size_t H)
+size_t onnxbn_lstm_packed_floats(size_t H, size_t K)
 {
     const size_t panels = H / LC + (H % LC != 0);
-    if (H && panels > SIZE_MAX / LP / H / sizeof(float))
+    if (K && panels > SIZE_MAX / LP / K / sizeof(float))
         return 0;
-    return panels * LP * H;
+    return panels * LP * K;
 }
 
-void onnxbn_lstm_pack_r(size_t H, const float *R, float *Rp)
+void onnxbn_lstm_pack(size_t H, size_t K, const float *M, float *Mp)
 {
     for (size_t p = 0; p * LC < H; p++)
-        for (size_t k = 0; k < H; k++) {
-            float *dst = Rp + (p * H + k) * LP;
+        for (size_t k = 0; k < K; k++) {
+            float *dst = Mp + (p * K + k) * LP;
             for (size_t g = 0; g < 4; g++)
                 for (size_t j = 0; j < LC; j++) {
                     const size_t col = p * LC + j;
-                    dst[g * LC + j] = col < H ? R[(g * H + col) * H + k] : 0.0f;
+                    dst[g * LC + j] = col < H ? M[(g * H + col) * K + k] : 0.0f;
                 }
         }
 }
@@ -285,18 +285,25 @@ AVX512 static inline __attribute__((always_inline)) float lsig(float v)
     return v >= 0 ? r : e * r;
 }
 
-/* The gates of one row and 16 columns: pre = a + (x + bias) per gate (x, bias: gate g at g·H),
- * then the cell as onnxbn_lstm_step computes it, the same operations in the same order. Fixed
- * length and restrict: one vector pass straight from and to memory. */
+/* The gates of one row and 16 columns: pre = a + (x + bias) per gate (x, bias: gate g at g·H;
+ * either may be absent), then the cell as onnxbn_lstm_step computes it, the same operations in
+ * the same order. Fixed length and restrict: one vector pass straight from and to memory. */
+AVX512 static inline __attribute__((always_inline)) float
+pre1(const bool has_x, const bool has_bias, float a, const float *restrict x,
+     const float *restrict bias, size_t at)
+{
+    return has_x ? a + (has_bias ? x[at] + bias[at] : x[at]) : has_bias ? a + bias[at] : a;
+}
+
 AVX512 static inline __attribute__((always_inline)) void
-gates16(const bool has_bias, const float *restrict a, const float *restrict x,
+gates16(const bool has_x, const bool has_bias, const float *restrict a, const float *restrict x,
         const float *restrict bias, size_t H, float *restrict c, float *restrict h)
 {
     for (size_t j = 0; j < LC; j++) {
-        const float pi = a[j] + (has_bias ? x[j] + bias[j] : x[j]);
-        const float po = a[LC + j] + (has_bias ? x[H + j] + bias[H + j] : x[H + j]);
-        const float pf = a[2 * LC + j] + (has_bias ? x[2 * H + j] + bias[2 * H + j] : x[2 * H + j]);
-        const float pc = a[3 * LC + j] + (has_bias ? x[3 * H + j] + bias[3 * H + j] : x[3 * H + j]);
+        const float pi = pre1(has_x, has_bias, a[j], x, bias, j);
+        const float po = pre1(has_x, has_bias, a[LC + j], x, bias, H + j);
+        const float pf = pre1(has_x, has_bias, a[2 * LC + j], x, bias, 2 * H + j);
+        const float pc = pre1(has_x, has_bias, a[3 * LC + j], x, bias, 3 * H + j);
         const float gi = lsig(pi), go = lsig(po), gf = lsig(pf), gc = onnxbn_vtanhf(pc);
         const float cn = gf * c[j] + gi * gc;
         c[j] = cn;
@@ -305,7 +312,7 @@ gates16(const bool has_bias, const float *restrict a, const float *restrict x,
 }
 
 /* The gates of `rows` rows and nr ≤ 16 columns from their sums in acc; x, bias, C, hn, y are
- * at the panel's first column. A panel cut short by H (nr < 16) goes through local lanes, zero
+ * at the panel's first column (x NULL: the input part is in acc). A panel cut short by H (nr < 16) goes through local lanes, zero
  * past nr. xnext (the next step's x, or NULL) is prefetched: the projection of a whole layer is
  * beyond L2, and a step reads it as 4·rows short runs that no hardware prefetcher follows. */
 AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, const float *acc, const float *x,
@@ -313,25 +320,30 @@ AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, const float *acc
                               size_t ldc, float *hn, size_t ldn, float *y, size_t ldy)
 {
     for (size_t r = 0; r < rows; r++) {
-        const float *a = acc + r * LP, *xr = x + r * ldx;
+        const float *a = acc + r * LP, *xr = x ? x + r * ldx : NULL;
         float *cr = C + r * ldc, *hr = hn + r * ldn;
         if (xnext)
             for (size_t g = 0; g < 4; g++)
                 _mm_prefetch((const char *)(xnext + r * ldx + g * H), _MM_HINT_T0);
         if (nr == LC) {
-            if (bias)
-                gates16(true, a, xr, bias, H, cr, hr);
+            if (x && bias)
+                gates16(true, true, a, xr, bias, H, cr, hr);
+            else if (x)
+                gates16(true, false, a, xr, NULL, H, cr, hr);
+            else if (bias)
+                gates16(false, true, a, NULL, bias, H, cr, hr);
             else
-                gates16(false, a, xr, NULL, H, cr, hr);
+                gates16(false, false, a, NULL, NULL, H, cr, hr);
         } else {
             float lx[4 * LC] = {0}, lb[4 * LC] = {0}, lc[LC] = {0}, lh[LC];
             for (size_t g = 0; g < 4; g++) {
-                memcpy(lx + g * LC, xr + g * H, nr * sizeof(float));
+                if (x)
+                    memcpy(lx + g * LC, xr + g * H, nr * sizeof(float));
                 if (bias)
                     memcpy(lb + g * LC, bias + g * H, nr * sizeof(float));
             }
             memcpy(lc, cr, nr * sizeof(float));
-            gates16(bias != NULL, a, lx, lb, LC, lc, lh);
+            gates16(true, true, a, lx, lb, LC, lc, lh); /* absent parts are zeros here */
             memcpy(cr, lc, nr * sizeof(float));
             memcpy(hr, lh, nr * sizeof(float));
         }
@@ -341,32 +353,31 @@ AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, const float *acc
 }
 #endif
 
-void onnxbn_lstm_fused_step(size_t B, size_t H, const float *h_prev, size_t ldh, const float *Rp,
-                            const float *xp, const float *xnext, size_t ldx, const float *bias,
-                            float *C, size_t ldc, float *h_next, size_t ldn, float *y, size_t ldy,
-                            size_t j0, size_t j1)
+void onnxbn_lstm_fused_step(const onnxbn_lstm_args *g, size_t j0, size_t j1)
 {
 #ifdef LSTM_X86
     _Alignas(64) float acc[LR * LP];
-    const size_t blocks = (B + LR - 1) / LR;
+    const size_t B = g->B, H = g->H, I = g->Wp ? g->I : 0, blocks = (B + LR - 1) / LR;
     for (size_t j = j0; j < j1; j += LC) {
         const size_t nr = j1 - j < LC ? j1 - j : LC;
-        const float *panel = Rp + (j / LC) * H * LP;
+        const float *rp = g->Rp + (j / LC) * H * LP, *wp = g->Wp ? g->Wp + (j / LC) * I * LP : NULL;
         /* blocks of near-equal height (32 rows: 6, 6, 5, 5, 5, 5), as the packed SGEMM */
         for (size_t bi = 0, i = 0; bi < blocks; bi++) {
             const size_t rows = B / blocks + (bi < B % blocks);
+            for (size_t k0 = 0; k0 < I; k0 += LKC)
+                lstm_tiles[rows](I - k0 < LKC ? I - k0 : LKC, g->x + i * g->ldxi + k0, g->ldxi,
+                                 wp + k0 * LP, k0 == 0, acc);
             for (size_t k0 = 0; k0 < H; k0 += LKC)
-                lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, h_prev + i * ldh + k0, ldh,
-                                 panel + k0 * LP, k0 == 0, acc);
-            lstm_gates(rows, nr, H, acc, xp + i * ldx + j, xnext ? xnext + i * ldx + j : NULL, ldx,
-                       bias ? bias + j : NULL,
-                       C + i * ldc + j, ldc, h_next + i * ldn + j, ldn, y ? y + i * ldy + j : NULL,
-                       ldy);
+                lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, g->h_prev + i * g->ldh + k0, g->ldh,
+                                 rp + k0 * LP, k0 == 0 && !I, acc);
+            lstm_gates(rows, nr, H, acc, g->Wp ? NULL : g->xp + i * g->ldx + j,
+                       g->Wp || !g->xnext ? NULL : g->xnext + i * g->ldx + j, g->ldx,
+                       g->bias ? g->bias + j : NULL, g->C + i * g->ldc + j, g->ldc,
+                       g->h_next + i * g->ldn + j, g->ldn, g->y ? g->y + i * g->ldy + j : NULL, g->ldy);
             i += rows;
         }
     }
 #else
-    (void)B, (void)H, (void)h_prev, (void)ldh, (void)Rp, (void)xp, (void)xnext, (void)ldx, (void)bias, (void)C;
-    (void)ldc, (void)h_next, (void)ldn, (void)y, (void)ldy, (void)j0, (void)j1;
+    (void)g, (void)j0, (void)j1;
 #endif
 }

@@ -70,21 +70,37 @@ void onnxbn_rnn_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, cons
 /* True when onnxbn_lstm_fused_step has its vector kernel (the level in force is AVX-512). */
 bool onnxbn_lstm_fused_fast(void);
 
-/* Floats of R (4H×H, gates i, o, f, c) packed: ⌈H/16⌉·64·H; 0 when that overflows. */
-size_t onnxbn_lstm_packed_floats(size_t H);
+/* Floats of a [4H, K] gate matrix (R: K = H; W: K = I) packed: ⌈H/16⌉·64·K; 0 on overflow. */
+size_t onnxbn_lstm_packed_floats(size_t H, size_t K);
 
-/* Packs R (row-major [4H, H], one direction) into Rp (64-byte aligned), as above. */
-void onnxbn_lstm_pack_r(size_t H, const float *R, float *Rp);
+/* Packs M (row-major [4H, K], one direction, gates i, o, f, c) into Mp (64-byte aligned): panel p
+ * holds, for k = 0 .. K−1, the four gates of columns 16p .. 16p+15. */
+void onnxbn_lstm_pack(size_t H, size_t K, const float *M, float *Mp);
 
-/* One step for batch rows 0 .. B−1 and hidden columns [j0, j1) (j0 a multiple of 16):
- * pre = h_prev·Rᵀ + (xp + bias) (bias 4H or NULL), then i, o, f = σ(·), c = tanh(·),
- * C = f ⊙ C + i ⊙ c, h = o ⊙ tanh(C), h written to h_next and, when y is not NULL, to y.
- * Row b of each operand is at b times its stride (ldh: h_prev; ldx: xp; ldc: C; ldn: h_next;
- * ldy: y). h_next must not overlap h_prev: every row block reads all of h_prev. xnext, the
- * next step's xp (same stride) or NULL, is prefetched. */
-void onnxbn_lstm_fused_step(size_t B, size_t H, const float *h_prev, size_t ldh, const float *Rp,
-                            const float *xp, const float *xnext, size_t ldx, const float *bias,
-                            float *C, size_t ldc, float *h_next, size_t ldn, float *y, size_t ldy,
-                            size_t j0, size_t j1);
+/* One step. Row b of each operand is at b times its stride. */
+typedef struct onnxbn_lstm_args {
+    size_t B, H, I;
+    /* The input part: with Wp (W packed), x_t·Wᵀ is summed in the same tile (x rows ldxi apart,
+     * I wide) and xp is not read; else xp holds the projection rows (xp·1 + bias), ldx apart,
+     * and xnext, the next step's (or NULL), is prefetched. */
+    const float *x, *Wp;
+    size_t ldxi;
+    const float *xp, *xnext;
+    size_t ldx;
+    const float *h_prev, *Rp; /* h_{t-1} rows, ldh apart; R packed */
+    size_t ldh;
+    const float *bias; /* 4H (Wb + Rb) or NULL */
+    float *C;          /* cell state rows, ldc apart, updated */
+    size_t ldc;
+    float *h_next; /* must not overlap h_prev: every row block reads all of h_prev */
+    size_t ldn;
+    float *y; /* NULL or Y's rows for this step, ldy apart */
+    size_t ldy;
+} onnxbn_lstm_args;
+
+/* Hidden columns [j0, j1) (j0 a multiple of 16) for every batch row: pre = [x_t·Wᵀ +] h_prev·Rᵀ
+ * [+ xp] + bias, then i, o, f = σ(·), c = tanh(·), C = f ⊙ C + i ⊙ c, h = o ⊙ tanh(C), h written
+ * to h_next and y. */
+void onnxbn_lstm_fused_step(const onnxbn_lstm_args *a, size_t j0, size_t j1);
 
 #endif

@@ -334,8 +334,9 @@ static void biases(const rnn_cfg *g, const float *Bt, float *bias, float *rbh)
 typedef struct rnn_packed {
     float *r[2], *rh[2];
     /* The common LSTM cell (fused_cell) with neither sequence_lens nor P: R packed for
-     * onnxbn_lstm_fused_step instead of r, the gates computed in the same pass. */
-    float *lr[2];
+     * onnxbn_lstm_fused_step instead of r, the gates computed in the same pass; and W so packed
+     * too when w is (for batches of FUSED_X_ROWS and more, x_t·Wᵀ is summed in the step). */
+    float *lr[2], *lw[2];
     /* W packed as well when it is a constant (the projection on the packed kernel), with the
      * biases added there when B is a constant or absent (bias_in_w; bias NULL without B). */
     float *w, *bias, *rbh;
@@ -350,6 +351,7 @@ static void rnn_free_state(void *state)
             onnxbn_free(s->r[d]);
             onnxbn_free(s->rh[d]);
             onnxbn_free(s->lr[d]);
+            onnxbn_free(s->lw[d]);
         }
         onnxbn_free(s->w);
         free(s->bias);
@@ -385,7 +387,7 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
         return ONNXBN_OK;
     const size_t H = g.H, GH = g.G * g.H;
     const bool split = g.kind == CELL_GRU && !g.cell[0].linear_before_reset;
-    const size_t fl = fusable(c, &g) ? onnxbn_lstm_packed_floats(H) : 0;
+    const size_t fl = fusable(c, &g) ? onnxbn_lstm_packed_floats(H, H) : 0;
     const size_t n1 = split ? 2 * H : GH, f1 = onnxbn_sgemm_packed_floats(H, n1),
                  f2 = split ? onnxbn_sgemm_packed_floats(H, H) : 0;
     if (!f1 || (split && !f2))
@@ -398,7 +400,7 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
             rnn_free_state(s);
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
         }
-        onnxbn_lstm_pack_r(H, (const float *)r->data + d * GH * H, s->lr[d]);
+        onnxbn_lstm_pack(H, H, (const float *)r->data + d * GH * H, s->lr[d]);
     }
     for (size_t d = 0; !fl && d < g.D; d++) {
         const float *rd = (const float *)r->data + d * GH * H;
@@ -421,6 +423,14 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
         }
         onnxbn_sgemm_pack_b(true, g.I, g.D * GH, w->data, g.I, s->w);
+        const size_t flw = fl ? onnxbn_lstm_packed_floats(H, g.I) : 0;
+        for (size_t d = 0; flw && d < g.D; d++) {
+            if (!(s->lw[d] = onnxbn_alloc(flw * sizeof(float)))) {
+                rnn_free_state(s);
+                return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+            }
+            onnxbn_lstm_pack(H, g.I, (const float *)w->data + d * GH * g.I, s->lw[d]);
+        }
         if (tb)
             biases(&g, tb->data, s->bias, s->rbh);
         s->bias_in_w = true;
@@ -431,9 +441,8 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
 
 /* A fused step's hidden columns over the session's pool: each task all rows, its own columns. */
 typedef struct fused_job {
-    size_t B, H, ldh, ldx, ldc, ldy, parts;
-    const float *hp, *Rp, *xp, *xnext, *bias;
-    float *C, *hn, *y;
+    onnxbn_lstm_args a;
+    size_t parts;
 } fused_job;
 
 static void fused_task(void *arg, size_t t, int thread)
@@ -441,28 +450,33 @@ static void fused_task(void *arg, size_t t, int thread)
     (void)thread;
     const fused_job *j = arg;
     size_t j0, j1;
-    onnxbn_split(j->H, j->parts, t, ONNXBN_LSTM_COLS, &j0, &j1);
+    onnxbn_split(j->a.H, j->parts, t, ONNXBN_LSTM_COLS, &j0, &j1);
     if (j0 < j1)
-        onnxbn_lstm_fused_step(j->B, j->H, j->hp, j->ldh, j->Rp, j->xp, j->xnext, j->ldx, j->bias, j->C,
-                               j->ldc, j->hn, j->H, j->y, j->ldy, j0, j1);
+        onnxbn_lstm_fused_step(&j->a, j0, j1);
 }
+
+/* How the fused LSTM gets x_t·Wᵀ. IN_STEP: summed in the step's own tile from W packed by gates
+ * (from FUSED_X_ROWS batch rows: below, a step's tile is too thin for the W part to run at GEMM
+ * speed, and one GEMM over all steps is faster). CHUNKED: the packed GEMM for `chunk` steps of
+ * one direction at a time (layout 0), 512 KiB at most, so that the steps read it from L2 rather
+ * than a whole layer's coming back from memory. WHOLE: rnn_run's one GEMM for every step. */
+typedef enum { PROJ_IN_STEP, PROJ_CHUNKED, PROJ_WHOLE } proj_mode;
+enum { FUSED_X_ROWS = 4 };
 
 /* The common LSTM without sequence_lens (every batch runs all T steps): per direction, the state
  * ping-pongs between two [B, H] buffers (hx) since every row block reads the whole of h_{t-1},
  * and each step is one onnxbn_lstm_fused_step, which also writes Y. hs/cs hold the state as in
- * rnn_run; the projection (with the biases when they went into it) is done. */
+ * rnn_run. bias: Wb + Rb, unless it went into the WHOLE projection. */
 static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_packed *pk,
-                                    const float *x, float *proj, const float *bias, float *hx,
-                                    float *hs, float *cs, float *y, onnxbn_tensor *tyh,
+                                    proj_mode mode, const float *x, float *proj, const float *bias,
+                                    float *hx, float *hs, float *cs, float *y, onnxbn_tensor *tyh,
                                     onnxbn_tensor *tyc)
 {
-    const size_t T = g->T, B = g->B, D = g->D, H = g->H, GH = 4 * g->H, sh = g->layout1 ? D * H : H;
+    const size_t T = g->T, B = g->B, D = g->D, H = g->H, I = g->I, GH = 4 * g->H;
+    const size_t sh = g->layout1 ? D * H : H;
     const size_t nth = (size_t)onnxbn_pool_threads(c->pool), blocks = (H + ONNXBN_LSTM_COLS - 1) / ONNXBN_LSTM_COLS;
     /* split only where each thread gets a few 16-column panels of a batch worth the round trip */
     const size_t parts = nth > 1 && B * GH * H >= (size_t)1 << 16 ? (blocks < nth ? blocks : nth) : 1;
-    /* chunked (x given): the projection of `chunk` steps of one direction at a time, 512 KiB at
-     * most, so that the steps read it from L2 rather than the whole layer's (8 MiB at batch 32,
-     * hidden 128) coming back from memory; each chunk is still one GEMM of chunk·B rows. */
     const size_t chunk = B && (size_t)1 << 17 > B * GH ? ((size_t)1 << 17) / (B * GH) : 1;
     const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
     for (size_t d = 0; d < D; d++) {
@@ -470,26 +484,35 @@ static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_
         float *ha = hx, *hb = hx + B * H, *cd = cs + srow(g, d, 0), *hd = hs + srow(g, d, 0);
         for (size_t b = 0; b < B; b++)
             memcpy(ha + b * H, hd + b * sh, H * sizeof(float));
-        size_t t_lo = 0, t_hi = 0; /* chunked: the steps [t_lo, t_hi) projected into proj */
+        size_t t_lo = 0, t_hi = 0; /* CHUNKED: the steps [t_lo, t_hi) projected into proj */
         for (size_t s = 0; s < T; s++) {
             const size_t t = rev ? T - 1 - s : s, tn = rev ? t - 1 : t + 1; /* the next step's */
-            if (x && (t < t_lo || t >= t_hi)) {
-                t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
-                t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
-                onnxbn_sgemm_packed_cols(c->pool, (t_hi - t_lo) * B, GH, g->I, x + t_lo * B * g->I, g->I,
-                                         pk->w + d * GH * g->I, pk->bias ? pk->bias + d * GH : NULL, proj, GH,
-                                         none);
+            fused_job j = {.a = {.B = B, .H = H, .I = I, .h_prev = ha, .ldh = H, .Rp = pk->lr[d], .C = cd,
+                                 .ldc = sh, .h_next = hb, .ldn = H, .ldy = g->layout1 ? T * D * H : H},
+                           .parts = parts};
+            j.a.y = y ? y + (g->layout1 ? (t * D + d) * H : (t * D + d) * B * H) : NULL;
+            if (mode == PROJ_IN_STEP) {
+                j.a.x = x + xrow(g, t, 0) * I;
+                j.a.ldxi = (g->layout1 ? T : 1) * I;
+                j.a.Wp = pk->lw[d];
+                j.a.bias = pk->bias ? pk->bias + d * GH : NULL;
+            } else if (mode == PROJ_CHUNKED) {
+                if (t < t_lo || t >= t_hi) {
+                    t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
+                    t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
+                    onnxbn_sgemm_packed_cols(c->pool, (t_hi - t_lo) * B, GH, I, x + t_lo * B * I, I,
+                                             pk->w + d * GH * I, pk->bias ? pk->bias + d * GH : NULL, proj,
+                                             GH, none);
+                }
+                j.a.xp = proj + (t - t_lo) * B * GH;
+                j.a.ldx = GH;
+                j.a.xnext = s + 1 < T && tn >= t_lo && tn < t_hi ? proj + (tn - t_lo) * B * GH : NULL;
+            } else {
+                j.a.xp = proj + xrow(g, t, 0) * D * GH + d * GH;
+                j.a.ldx = (g->layout1 ? T : 1) * D * GH;
+                j.a.xnext = s + 1 < T ? proj + xrow(g, tn, 0) * D * GH + d * GH : NULL;
+                j.a.bias = bias ? bias + d * GH : NULL;
             }
-            const float *xp = x ? proj + (t - t_lo) * B * GH : proj + xrow(g, t, 0) * D * GH + d * GH;
-            const float *xn = !(s + 1 < T)                 ? NULL
-                              : !x                         ? proj + xrow(g, tn, 0) * D * GH + d * GH
-                              : tn >= t_lo && tn < t_hi ? proj + (tn - t_lo) * B * GH
-                                                           : NULL;
-            fused_job j = {.B = B, .H = H, .ldh = H, .ldx = x ? GH : (g->layout1 ? T : 1) * D * GH, .ldc = sh,
-                           .ldy = g->layout1 ? T * D * H : H, .parts = parts, .hp = ha, .Rp = pk->lr[d],
-                           .xp = xp, .bias = bias ? bias + d * GH : NULL, .xnext = xn,
-                           .C = cd, .hn = hb,
-                           .y = y ? y + (g->layout1 ? (t * D + d) * H : (t * D + d) * B * H) : NULL};
             if (parts > 1)
                 onnxbn_pool_run(c->pool, parts, fused_task, &j);
             else
@@ -555,9 +578,12 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     for (size_t b = 0; lens && b < B; b++)
         steps = (size_t)lens[b] > steps ? (size_t)lens[b] : steps;
     /* x·Wᵀ for every step, batch and direction at once: W is [D·G·H, I] row-major. */
-    const bool chunked = pk && pk->lr[0] && pk->w && !g.layout1 && GH % ONNXBN_SGEMM_PANEL == 0;
-    if (chunked)
-        ; /* lstm_fused_run projects step by chunk of steps */
+    const proj_mode mode = !(pk && pk->lr[0]) ? PROJ_WHOLE
+                           : pk->lw[0] && B >= FUSED_X_ROWS ? PROJ_IN_STEP
+                           : pk->w && !g.layout1 && GH % ONNXBN_SGEMM_PANEL == 0 ? PROJ_CHUNKED
+                                                                                 : PROJ_WHOLE;
+    if (mode != PROJ_WHOLE)
+        ; /* lstm_fused_run projects in its steps, or by chunk of steps */
     else if (steps && pk && pk->w)
         onnxbn_sgemm_packed_cols(c->pool, T * B, D * GH, g.I, x, g.I, pk->w, pk->bias, proj, D * GH, none);
     else if (steps)
@@ -567,7 +593,7 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     /* hs, cs hold the state in the layout of initial_h ([D,B,H] or [B,D,H]); sh is its row step. */
     const size_t sh = g.layout1 ? D * H : H;
     if (pk && pk->lr[0])
-        return lstm_fused_run(c, &g, pk, chunked ? x : NULL, proj, bias, ws + p.hx, hs, cs, y, tyh, tyc);
+        return lstm_fused_run(c, &g, pk, mode, x, proj, bias, ws + p.hx, hs, cs, y, tyh, tyc);
     for (size_t d = 0; d < D; d++) {
         const bool rev = g.reverse || d == 1;
         const float *Rd = R + d * GH * H, *bd = bias ? bias + d * GH : NULL;
