@@ -278,77 +278,118 @@ LTILE(1) LTILE(2) LTILE(3) LTILE(4) LTILE(5) LTILE(6)
 static const lstm_tile_fn lstm_tiles[LR + 1] = {NULL, lstm_tile_1, lstm_tile_2, lstm_tile_3,
                                                 lstm_tile_4, lstm_tile_5, lstm_tile_6};
 
+/* vmath.h's onnxbn_vexpf on 16 lanes: the same operations on the same constants, each rounded
+ * to float (no contraction into FMA), so the same bits; the compiler's vectorisation of the
+ * scalar form left scalar paths and branches in this loop. */
+AVX512 static inline __attribute__((always_inline)) __m512 vexp16(__m512 x)
+{
+    const __m512 hi = _mm512_set1_ps(88.72283935546875f), lo = _mm512_set1_ps(-87.33654f);
+    const __m512 shift = _mm512_set1_ps(12582912.0f);
+    const __m512 c = _mm512_max_ps(_mm512_min_ps(x, hi), lo); /* x < hi ? x : hi, then > lo */
+    const __m512 n = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f)), shift), shift);
+    __m512 r = _mm512_sub_ps(c, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
+    r = _mm512_sub_ps(r, _mm512_mul_ps(n, _mm512_set1_ps(-2.12194440e-4f)));
+    __m512 p = _mm512_set1_ps(1.0f / 5040);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 720));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 120));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 24));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 6));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(0.5f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
+    __m512i ni = _mm512_cvttps_epi32(n);
+    const __mmask16 big = _mm512_cmpgt_epi32_mask(ni, _mm512_set1_epi32(127));
+    ni = _mm512_min_epi32(ni, _mm512_set1_epi32(127));
+    const __m512 s = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23));
+    const __m512 two = _mm512_mask_blend_ps(big, _mm512_set1_ps(1.0f), _mm512_set1_ps(2.0f));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s), two);
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), y, _mm512_set1_ps(INFINITY));
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), y, _mm512_setzero_ps());
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
+}
+
+static inline __attribute__((always_inline, target("avx512f,avx2,fma"))) __m512 vneg16(__m512 x)
+{
+    return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
+}
+
 /* σ as the Sigmoid kernel (kernels/unary.c): e^-|v| never overflows. */
-AVX512 static inline __attribute__((always_inline)) float lsig(float v)
+AVX512 static inline __attribute__((always_inline)) __m512 vsig16(__m512 v)
 {
-    const float e = onnxbn_vexpf(v < 0 ? v : -v), r = 1.0f / (1.0f + e);
-    return v >= 0 ? r : e * r;
+    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 e = vexp16(_mm512_mask_blend_ps(neg, vneg16(v), v));
+    const __m512 r = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ), _mm512_mul_ps(e, r), r);
 }
 
-/* The gates of one row and 16 columns: pre = a + (x + bias) per gate (x, bias: gate g at g·H;
- * either may be absent), then the cell as onnxbn_lstm_step computes it, the same operations in
- * the same order. Fixed length and restrict: one vector pass straight from and to memory. */
-AVX512 static inline __attribute__((always_inline)) float
-pre1(const bool has_x, const bool has_bias, float a, const float *restrict x,
-     const float *restrict bias, size_t at)
+/* onnxbn_vtanhf on 16 lanes, the same operations. */
+AVX512 static inline __attribute__((always_inline)) __m512 vtanh16(__m512 x)
 {
-    return has_x ? a + (has_bias ? x[at] + bias[at] : x[at]) : has_bias ? a + bias[at] : a;
+    const __m512 a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, vneg16(x));
+    const __m512 u = _mm512_mul_ps(a, a);
+    __m512 p = _mm512_set1_ps(0.0022958424984604094f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.008346985789015715f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(0.02176996453504561f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.05395940679144004f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(0.1333330428586874f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.33333333178042945f));
+    p = _mm512_add_ps(a, _mm512_mul_ps(_mm512_mul_ps(a, u), p));
+    const __m512 e = vexp16(_mm512_mul_ps(_mm512_set1_ps(-2.0f), a));
+    const __m512 l = _mm512_div_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), e), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    const __m512 m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ), l, p);
+    const __m512i sign = _mm512_set1_epi32(INT32_MIN);
+    const __m512 y = _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(sign, _mm512_castps_si512(m)),
+                                                         _mm512_and_si512(sign, _mm512_castps_si512(x))));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
 }
 
+/* The pre-activation of gate g: a + (x + bias) (either may be absent), as onnxbn_lstm_step's sum. */
+AVX512 static inline __attribute__((always_inline)) __m512
+pre16(__mmask16 m, __m512 a, const float *x, const float *bias, size_t at)
+{
+    if (x && bias)
+        return _mm512_add_ps(a, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + at), _mm512_maskz_loadu_ps(m, bias + at)));
+    if (x)
+        return _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, x + at));
+    if (bias)
+        return _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, bias + at));
+    return a;
+}
+
+/* One row's gates: pre-activations from a (its 4·16 sums), the cell state at cr updated, h
+ * stored at hr and yr (yr may be NULL). */
 AVX512 static inline __attribute__((always_inline)) void
-gates16(const bool has_x, const bool has_bias, const float *restrict a, const float *restrict x,
-        const float *restrict bias, size_t H, float *restrict c, float *restrict h)
+gate_row(__mmask16 m, size_t H, const float *a, const float *xr, const float *bias, float *cr,
+         float *hr, float *yr)
 {
-    for (size_t j = 0; j < LC; j++) {
-        const float pi = pre1(has_x, has_bias, a[j], x, bias, j);
-        const float po = pre1(has_x, has_bias, a[LC + j], x, bias, H + j);
-        const float pf = pre1(has_x, has_bias, a[2 * LC + j], x, bias, 2 * H + j);
-        const float pc = pre1(has_x, has_bias, a[3 * LC + j], x, bias, 3 * H + j);
-        const float gi = lsig(pi), go = lsig(po), gf = lsig(pf), gc = onnxbn_vtanhf(pc);
-        const float cn = gf * c[j] + gi * gc;
-        c[j] = cn;
-        h[j] = go * onnxbn_vtanhf(cn);
-    }
+    const __m512 gi = vsig16(pre16(m, _mm512_load_ps(a), xr, bias, 0));
+    const __m512 go = vsig16(pre16(m, _mm512_load_ps(a + LC), xr, bias, H));
+    const __m512 gf = vsig16(pre16(m, _mm512_load_ps(a + 2 * LC), xr, bias, 2 * H));
+    const __m512 gc = vtanh16(pre16(m, _mm512_load_ps(a + 3 * LC), xr, bias, 3 * H));
+    const __m512 c = _mm512_add_ps(_mm512_mul_ps(gf, _mm512_maskz_loadu_ps(m, cr)), _mm512_mul_ps(gi, gc));
+    const __m512 h = _mm512_mul_ps(go, vtanh16(c));
+    _mm512_mask_storeu_ps(cr, m, c);
+    _mm512_mask_storeu_ps(hr, m, h);
+    if (yr)
+        _mm512_mask_storeu_ps(yr, m, h);
 }
 
 /* The gates of `rows` rows and nr ≤ 16 columns from their sums in acc; x, bias, C, hn, y are
- * at the panel's first column (x NULL: the input part is in acc). A panel cut short by H (nr < 16) goes through local lanes, zero
- * past nr. xnext (the next step's x, or NULL) is prefetched: the projection of a whole layer is
- * beyond L2, and a step reads it as 4·rows short runs that no hardware prefetcher follows. */
+ * at the panel's first column (x NULL: the input part is in acc). The same operations in the
+ * same order as onnxbn_lstm_step. xnext (the next step's x, or NULL) is prefetched: a layer's
+ * projection is beyond L2, and a step reads it as 4·rows short runs no hardware prefetcher
+ * follows. */
 AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, const float *acc, const float *x,
                               const float *xnext, size_t ldx, const float *bias, float *C,
                               size_t ldc, float *hn, size_t ldn, float *y, size_t ldy)
 {
+    const __mmask16 m = nr >= LC ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
     for (size_t r = 0; r < rows; r++) {
-        const float *a = acc + r * LP, *xr = x ? x + r * ldx : NULL;
-        float *cr = C + r * ldc, *hr = hn + r * ldn;
         if (xnext)
             for (size_t g = 0; g < 4; g++)
                 _mm_prefetch((const char *)(xnext + r * ldx + g * H), _MM_HINT_T0);
-        if (nr == LC) {
-            if (x && bias)
-                gates16(true, true, a, xr, bias, H, cr, hr);
-            else if (x)
-                gates16(true, false, a, xr, NULL, H, cr, hr);
-            else if (bias)
-                gates16(false, true, a, NULL, bias, H, cr, hr);
-            else
-                gates16(false, false, a, NULL, NULL, H, cr, hr);
-        } else {
-            float lx[4 * LC] = {0}, lb[4 * LC] = {0}, lc[LC] = {0}, lh[LC];
-            for (size_t g = 0; g < 4; g++) {
-                if (x)
-                    memcpy(lx + g * LC, xr + g * H, nr * sizeof(float));
-                if (bias)
-                    memcpy(lb + g * LC, bias + g * H, nr * sizeof(float));
-            }
-            memcpy(lc, cr, nr * sizeof(float));
-            gates16(true, true, a, lx, lb, LC, lc, lh); /* absent parts are zeros here */
-            memcpy(cr, lc, nr * sizeof(float));
-            memcpy(hr, lh, nr * sizeof(float));
-        }
-        if (y)
-            memcpy(y + r * ldy, hr, nr * sizeof(float));
+        gate_row(m, H, acc + r * LP, x ? x + r * ldx : NULL, bias, C + r * ldc, hn + r * ldn,
+                 y ? y + r * ldy : NULL);
     }
 }
 #endif
