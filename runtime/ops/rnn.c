@@ -463,6 +463,28 @@ static void fused_task(void *arg, size_t t, int thread)
 typedef enum { PROJ_IN_STEP, PROJ_CHUNKED, PROJ_WHOLE } proj_mode;
 enum { FUSED_X_ROWS = 4 };
 
+/* CHUNKED: steps a chunk (B·G·H floats each, 512 KiB at most, at least one step). */
+static size_t proj_chunk(size_t B, size_t GH)
+{
+    return B && (size_t)1 << 17 > B * GH ? ((size_t)1 << 17) / (B * GH) : 1;
+}
+
+/* CHUNKED: when step t is not in [*t_lo, *t_hi), projects the chunk of steps from t on in the
+ * direction of the run (rev: down) for direction d into proj ([steps·B, G·H]; biases added
+ * when they are in pk). */
+static void project_chunk(onnxbn_kctx *c, const rnn_cfg *g, const rnn_packed *pk, const float *x,
+                          size_t d, size_t t, bool rev, float *proj, size_t *t_lo, size_t *t_hi)
+{
+    const size_t T = g->T, B = g->B, I = g->I, GH = g->G * g->H, chunk = proj_chunk(B, GH);
+    if (t >= *t_lo && t < *t_hi)
+        return;
+    *t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
+    *t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
+    const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
+    onnxbn_sgemm_packed_cols(c->pool, (*t_hi - *t_lo) * B, GH, I, x + *t_lo * B * I, I, pk->w + d * GH * I,
+                             pk->bias ? pk->bias + d * GH : NULL, proj, GH, none);
+}
+
 /* The common LSTM without sequence_lens (every batch runs all T steps): per direction, the state
  * ping-pongs between two [B, H] buffers (hx) since every row block reads the whole of h_{t-1},
  * and each step is one onnxbn_lstm_fused_step, which also writes Y. hs/cs hold the state as in
@@ -477,8 +499,6 @@ static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_
     const size_t nth = (size_t)onnxbn_pool_threads(c->pool), blocks = (H + ONNXBN_LSTM_COLS - 1) / ONNXBN_LSTM_COLS;
     /* split only where each thread gets a few 16-column panels of a batch worth the round trip */
     const size_t parts = nth > 1 && B * GH * H >= (size_t)1 << 16 ? (blocks < nth ? blocks : nth) : 1;
-    const size_t chunk = B && (size_t)1 << 17 > B * GH ? ((size_t)1 << 17) / (B * GH) : 1;
-    const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
     for (size_t d = 0; d < D; d++) {
         const bool rev = g->reverse || d == 1;
         float *ha = hx, *hb = hx + B * H, *cd = cs + srow(g, d, 0), *hd = hs + srow(g, d, 0);
@@ -497,13 +517,7 @@ static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_
                 j.a.Wp = pk->lw[d];
                 j.a.bias = pk->bias ? pk->bias + d * GH : NULL;
             } else if (mode == PROJ_CHUNKED) {
-                if (t < t_lo || t >= t_hi) {
-                    t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
-                    t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
-                    onnxbn_sgemm_packed_cols(c->pool, (t_hi - t_lo) * B, GH, I, x + t_lo * B * I, I,
-                                             pk->w + d * GH * I, pk->bias ? pk->bias + d * GH : NULL, proj,
-                                             GH, none);
-                }
+                project_chunk(c, g, pk, x, d, t, rev, proj, &t_lo, &t_hi);
                 j.a.xp = proj + (t - t_lo) * B * GH;
                 j.a.ldx = GH;
                 j.a.xnext = s + 1 < T && tn >= t_lo && tn < t_hi ? proj + (tn - t_lo) * B * GH : NULL;
@@ -578,12 +592,13 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     for (size_t b = 0; lens && b < B; b++)
         steps = (size_t)lens[b] > steps ? (size_t)lens[b] : steps;
     /* x·Wᵀ for every step, batch and direction at once: W is [D·G·H, I] row-major. */
-    const proj_mode mode = !(pk && pk->lr[0]) ? PROJ_WHOLE
-                           : pk->lw[0] && B >= FUSED_X_ROWS ? PROJ_IN_STEP
-                           : pk->w && !g.layout1 && GH % ONNXBN_SGEMM_PANEL == 0 ? PROJ_CHUNKED
-                                                                                 : PROJ_WHOLE;
+    /* Chunks need every batch at the same step (no sequence_lens) and a step's rows together. */
+    const bool chunks = pk && pk->w && !lens && !g.layout1 && GH % ONNXBN_SGEMM_PANEL == 0;
+    const proj_mode mode = pk && pk->lr[0] && pk->lw[0] && B >= FUSED_X_ROWS ? PROJ_IN_STEP
+                           : chunks                                        ? PROJ_CHUNKED
+                                                                           : PROJ_WHOLE;
     if (mode != PROJ_WHOLE)
-        ; /* lstm_fused_run projects in its steps, or by chunk of steps */
+        ; /* projected in the steps, or by chunk of steps */
     else if (steps && pk && pk->w)
         onnxbn_sgemm_packed_cols(c->pool, T * B, D * GH, g.I, x, g.I, pk->w, pk->bias, proj, D * GH, none);
     else if (steps)
@@ -600,7 +615,10 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
         const float *rbd = rbh ? rbh + d * H : NULL, *Pd = tp ? (const float *)tp->data + d * 3 * H : NULL;
         float *hd = hs + srow(&g, d, 0), *cd = cs + srow(&g, d, 0);
         const onnxbn_rnn_cell *k = &g.cell[d];
+        size_t t_lo = 0, t_hi = 0; /* PROJ_CHUNKED: the steps in proj */
         for (size_t s = 0; s < steps; s++) {
+            if (mode == PROJ_CHUNKED) /* no sequence_lens: every batch at step t */
+                project_chunk(c, &g, pk, x, d, rev ? T - 1 - s : s, rev, proj, &t_lo, &t_hi);
             /* h_{t-1}·Rᵀ for the whole batch; GRU without linear_before_reset only z and r now */
             const size_t nrec = g.kind == CELL_GRU && !lbr ? 2 * H : GH;
             if (pk)
@@ -612,7 +630,8 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
                 if (s >= len)
                     continue;
                 const size_t t = rev ? len - 1 - s : s;
-                const float *xp = proj + xrow(&g, t, b) * D * GH + d * GH;
+                const float *xp = mode == PROJ_CHUNKED ? proj + ((t - t_lo) * B + b) * GH
+                                                       : proj + xrow(&g, t, b) * D * GH + d * GH;
                 float *pre = rec + b * GH, *h = hd + b * sh;
                 if (g.kind == CELL_LSTM)
                     onnxbn_lstm_step(k, pre, xp, bd, Pd, cd + b * sh, h);
@@ -635,7 +654,8 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
                     if (s >= len)
                         continue;
                     const size_t t = rev ? len - 1 - s : s;
-                    const float *xp = proj + xrow(&g, t, b) * D * GH + d * GH;
+                    const float *xp = mode == PROJ_CHUNKED ? proj + ((t - t_lo) * B + b) * GH
+                                                           : proj + xrow(&g, t, b) * D * GH + d * GH;
                     onnxbn_gru_step_h(k, rec + b * GH, xp, bd, rbd, hd + b * sh);
                 }
             }
