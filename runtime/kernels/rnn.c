@@ -286,7 +286,8 @@ AVX512 static inline __attribute__((always_inline)) __m512 vexp16(__m512 x)
     const __m512 hi = _mm512_set1_ps(88.72283935546875f), lo = _mm512_set1_ps(-87.33654f);
     const __m512 shift = _mm512_set1_ps(12582912.0f);
     const __m512 c = _mm512_max_ps(_mm512_min_ps(x, hi), lo); /* x < hi ? x : hi, then > lo */
-    const __m512 n = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f)), shift), shift);
+    const __m512 l2e = _mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_sub_ps(_mm512_add_ps(l2e, shift), shift);
     __m512 r = _mm512_sub_ps(c, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
     r = _mm512_sub_ps(r, _mm512_mul_ps(n, _mm512_set1_ps(-2.12194440e-4f)));
     __m512 p = _mm512_set1_ps(1.0f / 5040);
@@ -300,7 +301,8 @@ AVX512 static inline __attribute__((always_inline)) __m512 vexp16(__m512 x)
     __m512i ni = _mm512_cvttps_epi32(n);
     const __mmask16 big = _mm512_cmpgt_epi32_mask(ni, _mm512_set1_epi32(127));
     ni = _mm512_min_epi32(ni, _mm512_set1_epi32(127));
-    const __m512 s = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23));
+    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
+    const __m512 s = _mm512_castsi512_ps(bits);
     const __m512 two = _mm512_mask_blend_ps(big, _mm512_set1_ps(1.0f), _mm512_set1_ps(2.0f));
     __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s), two);
     y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), y, _mm512_set1_ps(INFINITY));
@@ -319,13 +321,15 @@ AVX512 static inline __attribute__((always_inline)) __m512 vsig16(__m512 v)
     const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
     const __m512 e = vexp16(_mm512_mask_blend_ps(neg, vneg16(v), v));
     const __m512 r = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ), _mm512_mul_ps(e, r), r);
+    const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ);
+    return _mm512_mask_blend_ps(pos, _mm512_mul_ps(e, r), r);
 }
 
 /* onnxbn_vtanhf on 16 lanes, the same operations. */
 AVX512 static inline __attribute__((always_inline)) __m512 vtanh16(__m512 x)
 {
-    const __m512 a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), x, vneg16(x));
+    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 a = _mm512_mask_blend_ps(neg, x, vneg16(x));
     const __m512 u = _mm512_mul_ps(a, a);
     __m512 p = _mm512_set1_ps(0.0022958424984604094f);
     p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.008346985789015715f));
@@ -335,11 +339,12 @@ AVX512 static inline __attribute__((always_inline)) __m512 vtanh16(__m512 x)
     p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.33333333178042945f));
     p = _mm512_add_ps(a, _mm512_mul_ps(_mm512_mul_ps(a, u), p));
     const __m512 e = vexp16(_mm512_mul_ps(_mm512_set1_ps(-2.0f), a));
-    const __m512 l = _mm512_div_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), e), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-    const __m512 m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ), l, p);
-    const __m512i sign = _mm512_set1_epi32(INT32_MIN);
-    const __m512 y = _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(sign, _mm512_castps_si512(m)),
-                                                         _mm512_and_si512(sign, _mm512_castps_si512(x))));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 l = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    const __mmask16 small = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+    const __m512i sign = _mm512_set1_epi32(INT32_MIN), m = _mm512_castps_si512(_mm512_mask_blend_ps(small, l, p));
+    const __m512 y = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_andnot_si512(sign, m), _mm512_and_si512(sign, _mm512_castps_si512(x))));
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
 }
 
@@ -348,7 +353,8 @@ AVX512 static inline __attribute__((always_inline)) __m512
 pre16(__mmask16 m, __m512 a, const float *x, const float *bias, size_t at)
 {
     if (x && bias)
-        return _mm512_add_ps(a, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + at), _mm512_maskz_loadu_ps(m, bias + at)));
+        return _mm512_add_ps(a, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + at),
+                                              _mm512_maskz_loadu_ps(m, bias + at)));
     if (x)
         return _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, x + at));
     if (bias)
@@ -366,7 +372,8 @@ gate_row(__mmask16 m, size_t H, const float *a, const float *xr, const float *bi
     const __m512 go = vsig16(pre16(m, _mm512_load_ps(a + LC), xr, bias, H));
     const __m512 gf = vsig16(pre16(m, _mm512_load_ps(a + 2 * LC), xr, bias, 2 * H));
     const __m512 gc = vtanh16(pre16(m, _mm512_load_ps(a + 3 * LC), xr, bias, 3 * H));
-    const __m512 c = _mm512_add_ps(_mm512_mul_ps(gf, _mm512_maskz_loadu_ps(m, cr)), _mm512_mul_ps(gi, gc));
+    const __m512 c =
+        _mm512_add_ps(_mm512_mul_ps(gf, _mm512_maskz_loadu_ps(m, cr)), _mm512_mul_ps(gi, gc));
     const __m512 h = _mm512_mul_ps(go, vtanh16(c));
     _mm512_mask_storeu_ps(cr, m, c);
     _mm512_mask_storeu_ps(hr, m, h);

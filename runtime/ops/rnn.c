@@ -481,8 +481,8 @@ static void project_chunk(onnxbn_kctx *c, const rnn_cfg *g, const rnn_packed *pk
     *t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
     *t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
     const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
-    onnxbn_sgemm_packed_cols(c->pool, (*t_hi - *t_lo) * B, GH, I, x + *t_lo * B * I, I, pk->w + d * GH * I,
-                             pk->bias ? pk->bias + d * GH : NULL, proj, GH, none);
+    onnxbn_sgemm_packed_cols(c->pool, (*t_hi - *t_lo) * B, GH, I, x + *t_lo * B * I, I,
+                             pk->w + d * GH * I, pk->bias ? pk->bias + d * GH : NULL, proj, GH, none);
 }
 
 /* The common LSTM without sequence_lens (every batch runs all T steps): per direction, the state
@@ -496,7 +496,8 @@ static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_
 {
     const size_t T = g->T, B = g->B, D = g->D, H = g->H, I = g->I, GH = 4 * g->H;
     const size_t sh = g->layout1 ? D * H : H;
-    const size_t nth = (size_t)onnxbn_pool_threads(c->pool), blocks = (H + ONNXBN_LSTM_COLS - 1) / ONNXBN_LSTM_COLS;
+    const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
+    const size_t blocks = (H + ONNXBN_LSTM_COLS - 1) / ONNXBN_LSTM_COLS;
     /* split only where each thread gets a few 16-column panels of a batch worth the round trip */
     const size_t parts = nth > 1 && B * GH * H >= (size_t)1 << 16 ? (blocks < nth ? blocks : nth) : 1;
     for (size_t d = 0; d < D; d++) {
