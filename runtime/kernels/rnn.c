@@ -362,41 +362,43 @@ pre16(__mmask16 m, __m512 a, const float *x, const float *bias, size_t at)
     return a;
 }
 
-/* One row's gates: pre-activations from a (its 4·16 sums), the cell state at cr updated, h
- * stored at hr and yr (yr may be NULL). */
-AVX512 static inline __attribute__((always_inline)) void
-gate_row(__mmask16 m, size_t H, const float *a, const float *xr, const float *bias, float *cr,
-         float *hr, float *yr)
-{
-    const __m512 gi = vsig16(pre16(m, _mm512_load_ps(a), xr, bias, 0));
-    const __m512 go = vsig16(pre16(m, _mm512_load_ps(a + LC), xr, bias, H));
-    const __m512 gf = vsig16(pre16(m, _mm512_load_ps(a + 2 * LC), xr, bias, 2 * H));
-    const __m512 gc = vtanh16(pre16(m, _mm512_load_ps(a + 3 * LC), xr, bias, 3 * H));
-    const __m512 c =
-        _mm512_add_ps(_mm512_mul_ps(gf, _mm512_maskz_loadu_ps(m, cr)), _mm512_mul_ps(gi, gc));
-    const __m512 h = _mm512_mul_ps(go, vtanh16(c));
-    _mm512_mask_storeu_ps(cr, m, c);
-    _mm512_mask_storeu_ps(hr, m, h);
-    if (yr)
-        _mm512_mask_storeu_ps(yr, m, h);
-}
-
 /* The gates of `rows` rows and nr ≤ 16 columns from their sums in acc; x, bias, C, hn, y are
  * at the panel's first column (x NULL: the input part is in acc). The same operations in the
- * same order as onnxbn_lstm_step. xnext (the next step's x, or NULL) is prefetched: a layer's
- * projection is beyond L2, and a step reads it as 4·rows short runs no hardware prefetcher
- * follows. */
-AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, const float *acc, const float *x,
+ * same order as onnxbn_lstm_step. In two passes over the rows, the four activations of every
+ * row into acc first, then the cell and h: the second half of a row (the cell, tanh, h) is one
+ * chain of dependent operations, and a pass of those alone lets the core run several rows'
+ * chains at once. xnext (the next step's x, or NULL) is prefetched: a layer's projection is
+ * beyond L2, and a step reads it as 4·rows short runs no hardware prefetcher follows. */
+AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, float *acc, const float *x,
                               const float *xnext, size_t ldx, const float *bias, float *C,
                               size_t ldc, float *hn, size_t ldn, float *y, size_t ldy)
 {
     const __mmask16 m = nr >= LC ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
     for (size_t r = 0; r < rows; r++) {
+        float *a = acc + r * LP;
+        const float *xr = x ? x + r * ldx : NULL;
         if (xnext)
             for (size_t g = 0; g < 4; g++)
                 _mm_prefetch((const char *)(xnext + r * ldx + g * H), _MM_HINT_T0);
-        gate_row(m, H, acc + r * LP, x ? x + r * ldx : NULL, bias, C + r * ldc, hn + r * ldn,
-                 y ? y + r * ldy : NULL);
+        const __m512 gi = vsig16(pre16(m, _mm512_load_ps(a), xr, bias, 0));
+        const __m512 go = vsig16(pre16(m, _mm512_load_ps(a + LC), xr, bias, H));
+        const __m512 gf = vsig16(pre16(m, _mm512_load_ps(a + 2 * LC), xr, bias, 2 * H));
+        const __m512 gc = vtanh16(pre16(m, _mm512_load_ps(a + 3 * LC), xr, bias, 3 * H));
+        _mm512_store_ps(a, gi);
+        _mm512_store_ps(a + LC, go);
+        _mm512_store_ps(a + 2 * LC, gf);
+        _mm512_store_ps(a + 3 * LC, gc);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const float *a = acc + r * LP;
+        float *cr = C + r * ldc;
+        const __m512 fc = _mm512_mul_ps(_mm512_load_ps(a + 2 * LC), _mm512_maskz_loadu_ps(m, cr));
+        const __m512 c = _mm512_add_ps(fc, _mm512_mul_ps(_mm512_load_ps(a), _mm512_load_ps(a + 3 * LC)));
+        const __m512 h = _mm512_mul_ps(_mm512_load_ps(a + LC), vtanh16(c));
+        _mm512_mask_storeu_ps(cr, m, c);
+        _mm512_mask_storeu_ps(hn + r * ldn, m, h);
+        if (y)
+            _mm512_mask_storeu_ps(y + r * ldy, m, h);
     }
 }
 #endif
