@@ -32,6 +32,11 @@ struct onnxbn_session {
     atomic_flag busy;              /* set for the length of a run (ONNXBN_ERR_BUSY) */
     onnxbn_stop stop;              /* cancel request; deadline_ns is the run's own */
     _Atomic int64_t timeout_ns;    /* onnxbn_session_set_timeout; 0: none */
+    /* run_locked's sorted input ids and tensors, grown to the largest call seen and kept: a
+     * Loop body runs as a nested session once per iteration, which then allocates nothing. */
+    int *run_ids;
+    const onnxbn_tensor **run_fed;
+    size_t run_cap;
 };
 
 void onnxbn_session_free(onnxbn_session *s)
@@ -49,6 +54,8 @@ void onnxbn_session_free(onnxbn_session *s)
     free(s->prof_ns);
     free(s->prof_runs);
     free(s->need_value);
+    free(s->run_ids);
+    free(s->run_fed);
     onnxbn_model_free(s->model);
     if (s->blas_held)
         onnxbn_blas_release();
@@ -515,11 +522,22 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
     if (n > (size_t)s->model->graph.n_values)
         return onnxbn_fail(err, ONNXBN_ERR_ARG, "%zu inputs given, the model has fewer", n);
     s->ran = false;
-    int *ids = calloc(n + 1, sizeof *ids);
-    const onnxbn_tensor **fed = calloc(n + 1, sizeof *fed);
-    onnxbn_status st = ids && fed ? ONNXBN_OK : onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
-    if (!st)
-        st = check_inputs(s, n, names, inputs, ids, err);
+    if (n + 1 > s->run_cap) {
+        int *ids = realloc(s->run_ids, (n + 1) * sizeof *ids);
+        if (ids)
+            s->run_ids = ids;
+        const onnxbn_tensor **fed = realloc(s->run_fed, (n + 1) * sizeof *fed);
+        if (fed)
+            s->run_fed = fed;
+        if (!ids || !fed)
+            return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
+        s->run_cap = n + 1;
+    }
+    int *ids = s->run_ids;
+    const onnxbn_tensor **fed = s->run_fed;
+    memset(ids, 0, (n + 1) * sizeof *ids);
+    memset(fed, 0, (n + 1) * sizeof *fed);
+    onnxbn_status st = check_inputs(s, n, names, inputs, ids, err);
     if (!st) {
         if (n)
             memcpy(fed, inputs, n * sizeof *fed);
@@ -535,8 +553,6 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
     }
     if (!st)
         st = onnxbn_plan_run(s->plan, (int)n, ids, fed, s->prof_ns, s->prof_runs, stop, err);
-    free(ids);
-    free(fed);
     s->ran = st == ONNXBN_OK;
     return st;
 }

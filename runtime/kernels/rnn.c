@@ -4,10 +4,18 @@
 #include "kernels/rnn.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "kernels/clones.h"
 #include "kernels/unary.h"
 #include "kernels/vmath.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(ONNXBN_NO_CLONES)
+#include <immintrin.h>
+#define LSTM_X86 1
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+#endif
 
 ONNXBN_CLONE_BODY void affine_body(float *x, size_t n, float a, float b)
 {
@@ -189,4 +197,237 @@ void onnxbn_rnn_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, cons
     onnxbn_rnn_act_apply(k->f, pre, H);
     for (size_t j = 0; j < H; j++)
         h[j] = pre[j];
+}
+
+/* ---- LSTM step fused with its recurrence ---- */
+
+/* Rows of batch per tile: 4·LR accumulators (24) and the panel row's four vectors fit the 32
+ * registers. K goes LKC at a time, each block summed from zero and then added to the sums before
+ * it, as the packed SGEMM does (the error of blocks grows as sqrt(LKC) + sqrt(K/LKC)), so this
+ * path gives the same sums as the GEMM one for H up to LKC. */
+enum { LC = ONNXBN_LSTM_COLS, LP = 4 * ONNXBN_LSTM_COLS, LR = 6, LKC = 256 };
+
+bool onnxbn_lstm_fused_fast(void)
+{
+#ifdef LSTM_X86
+    return onnxbn_isa() >= ONNXBN_ISA_AVX512;
+#else
+    return false;
+#endif
+}
+
+size_t onnxbn_lstm_packed_floats(size_t H, size_t K)
+{
+    const size_t panels = H / LC + (H % LC != 0);
+    if (K && panels > SIZE_MAX / LP / K / sizeof(float))
+        return 0;
+    return panels * LP * K;
+}
+
+void onnxbn_lstm_pack(size_t H, size_t K, const float *M, float *Mp)
+{
+    for (size_t p = 0; p * LC < H; p++)
+        for (size_t k = 0; k < K; k++) {
+            float *dst = Mp + (p * K + k) * LP;
+            for (size_t g = 0; g < 4; g++)
+                for (size_t j = 0; j < LC; j++) {
+                    const size_t col = p * LC + j;
+                    dst[g * LC + j] = col < H ? M[(g * H + col) * K + k] : 0.0f;
+                }
+        }
+}
+
+#ifdef LSTM_X86
+/* acc (R rows of 64: i, o, f, c) = [acc +] A[0..R)·panel over kc steps of k. */
+AVX512 static inline __attribute__((always_inline)) void
+lstm_tile(const int R, size_t kc, const float *A, size_t lda, const float *bp, bool first, float *acc)
+{
+    __m512 c[LR][4];
+    for (int r = 0; r < R; r++)
+        for (int g = 0; g < 4; g++)
+            c[r][g] = _mm512_setzero_ps();
+    for (size_t k = 0; k < kc; k++) {
+        const __m512 b0 = _mm512_load_ps(bp + k * LP), b1 = _mm512_load_ps(bp + k * LP + 16),
+                     b2 = _mm512_load_ps(bp + k * LP + 32), b3 = _mm512_load_ps(bp + k * LP + 48);
+        for (int r = 0; r < R; r++) {
+            const __m512 a = _mm512_set1_ps(A[r * lda + k]);
+            c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
+            c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+            c[r][2] = _mm512_fmadd_ps(a, b2, c[r][2]);
+            c[r][3] = _mm512_fmadd_ps(a, b3, c[r][3]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int g = 0; g < 4; g++) {
+            __m512 v = c[r][g];
+            if (!first)
+                v = _mm512_add_ps(v, _mm512_load_ps(acc + r * LP + 16 * g));
+            _mm512_store_ps(acc + r * LP + 16 * g, v);
+        }
+}
+
+typedef void (*lstm_tile_fn)(size_t, const float *, size_t, const float *, bool, float *);
+#define LTILE(R)                                                                                  \
+    AVX512 static void lstm_tile_##R(size_t kc, const float *A, size_t lda, const float *bp,     \
+                                     bool first, float *acc)                                     \
+    {                                                                                             \
+        lstm_tile(R, kc, A, lda, bp, first, acc);                                                 \
+    }
+LTILE(1) LTILE(2) LTILE(3) LTILE(4) LTILE(5) LTILE(6)
+#undef LTILE
+static const lstm_tile_fn lstm_tiles[LR + 1] = {NULL, lstm_tile_1, lstm_tile_2, lstm_tile_3,
+                                                lstm_tile_4, lstm_tile_5, lstm_tile_6};
+
+/* vmath.h's onnxbn_vexpf on 16 lanes: the same operations on the same constants, each rounded
+ * to float (no contraction into FMA), so the same bits; the compiler's vectorisation of the
+ * scalar form left scalar paths and branches in this loop. */
+AVX512 static inline __attribute__((always_inline)) __m512 vexp16(__m512 x)
+{
+    const __m512 hi = _mm512_set1_ps(88.72283935546875f), lo = _mm512_set1_ps(-87.33654f);
+    const __m512 shift = _mm512_set1_ps(12582912.0f);
+    const __m512 c = _mm512_max_ps(_mm512_min_ps(x, hi), lo); /* x < hi ? x : hi, then > lo */
+    const __m512 l2e = _mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 n = _mm512_sub_ps(_mm512_add_ps(l2e, shift), shift);
+    __m512 r = _mm512_sub_ps(c, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
+    r = _mm512_sub_ps(r, _mm512_mul_ps(n, _mm512_set1_ps(-2.12194440e-4f)));
+    __m512 p = _mm512_set1_ps(1.0f / 5040);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 720));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 120));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 24));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 6));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(0.5f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
+    __m512i ni = _mm512_cvttps_epi32(n);
+    const __mmask16 big = _mm512_cmpgt_epi32_mask(ni, _mm512_set1_epi32(127));
+    ni = _mm512_min_epi32(ni, _mm512_set1_epi32(127));
+    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
+    const __m512 s = _mm512_castsi512_ps(bits);
+    const __m512 two = _mm512_mask_blend_ps(big, _mm512_set1_ps(1.0f), _mm512_set1_ps(2.0f));
+    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s), two);
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), y, _mm512_set1_ps(INFINITY));
+    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), y, _mm512_setzero_ps());
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
+}
+
+static inline __attribute__((always_inline, target("avx512f,avx2,fma"))) __m512 vneg16(__m512 x)
+{
+    return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
+}
+
+/* σ as the Sigmoid kernel (kernels/unary.c): e^-|v| never overflows. */
+AVX512 static inline __attribute__((always_inline)) __m512 vsig16(__m512 v)
+{
+    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 e = vexp16(_mm512_mask_blend_ps(neg, vneg16(v), v));
+    const __m512 r = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ);
+    return _mm512_mask_blend_ps(pos, _mm512_mul_ps(e, r), r);
+}
+
+/* onnxbn_vtanhf on 16 lanes, the same operations. */
+AVX512 static inline __attribute__((always_inline)) __m512 vtanh16(__m512 x)
+{
+    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 a = _mm512_mask_blend_ps(neg, x, vneg16(x));
+    const __m512 u = _mm512_mul_ps(a, a);
+    __m512 p = _mm512_set1_ps(0.0022958424984604094f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.008346985789015715f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(0.02176996453504561f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.05395940679144004f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(0.1333330428586874f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.33333333178042945f));
+    p = _mm512_add_ps(a, _mm512_mul_ps(_mm512_mul_ps(a, u), p));
+    const __m512 e = vexp16(_mm512_mul_ps(_mm512_set1_ps(-2.0f), a));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 l = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    const __mmask16 small = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+    const __m512i sign = _mm512_set1_epi32(INT32_MIN), m = _mm512_castps_si512(_mm512_mask_blend_ps(small, l, p));
+    const __m512 y = _mm512_castsi512_ps(
+        _mm512_or_si512(_mm512_andnot_si512(sign, m), _mm512_and_si512(sign, _mm512_castps_si512(x))));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
+}
+
+/* The pre-activation of gate g: a + (x + bias) (either may be absent), as onnxbn_lstm_step's sum. */
+AVX512 static inline __attribute__((always_inline)) __m512
+pre16(__mmask16 m, __m512 a, const float *x, const float *bias, size_t at)
+{
+    if (x && bias)
+        return _mm512_add_ps(a, _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + at),
+                                              _mm512_maskz_loadu_ps(m, bias + at)));
+    if (x)
+        return _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, x + at));
+    if (bias)
+        return _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, bias + at));
+    return a;
+}
+
+/* The gates of `rows` rows and nr ≤ 16 columns from their sums in acc; x, bias, C, hn, y are
+ * at the panel's first column (x NULL: the input part is in acc). The same operations in the
+ * same order as onnxbn_lstm_step. In two passes over the rows, the four activations of every
+ * row into acc first, then the cell and h: the second half of a row (the cell, tanh, h) is one
+ * chain of dependent operations, and a pass of those alone lets the core run several rows'
+ * chains at once. xnext (the next step's x, or NULL) is prefetched: a layer's projection is
+ * beyond L2, and a step reads it as 4·rows short runs no hardware prefetcher follows. */
+AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, float *acc, const float *x,
+                              const float *xnext, size_t ldx, const float *bias, float *C,
+                              size_t ldc, float *hn, size_t ldn, float *y, size_t ldy)
+{
+    const __mmask16 m = nr >= LC ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+    for (size_t r = 0; r < rows; r++) {
+        float *a = acc + r * LP;
+        const float *xr = x ? x + r * ldx : NULL;
+        if (xnext)
+            for (size_t g = 0; g < 4; g++)
+                _mm_prefetch((const char *)(xnext + r * ldx + g * H), _MM_HINT_T0);
+        const __m512 gi = vsig16(pre16(m, _mm512_load_ps(a), xr, bias, 0));
+        const __m512 go = vsig16(pre16(m, _mm512_load_ps(a + LC), xr, bias, H));
+        const __m512 gf = vsig16(pre16(m, _mm512_load_ps(a + 2 * LC), xr, bias, 2 * H));
+        const __m512 gc = vtanh16(pre16(m, _mm512_load_ps(a + 3 * LC), xr, bias, 3 * H));
+        _mm512_store_ps(a, gi);
+        _mm512_store_ps(a + LC, go);
+        _mm512_store_ps(a + 2 * LC, gf);
+        _mm512_store_ps(a + 3 * LC, gc);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const float *a = acc + r * LP;
+        float *cr = C + r * ldc;
+        const __m512 fc = _mm512_mul_ps(_mm512_load_ps(a + 2 * LC), _mm512_maskz_loadu_ps(m, cr));
+        const __m512 c = _mm512_add_ps(fc, _mm512_mul_ps(_mm512_load_ps(a), _mm512_load_ps(a + 3 * LC)));
+        const __m512 h = _mm512_mul_ps(_mm512_load_ps(a + LC), vtanh16(c));
+        _mm512_mask_storeu_ps(cr, m, c);
+        _mm512_mask_storeu_ps(hn + r * ldn, m, h);
+        if (y)
+            _mm512_mask_storeu_ps(y + r * ldy, m, h);
+    }
+}
+#endif
+
+void onnxbn_lstm_fused_step(const onnxbn_lstm_args *g, size_t j0, size_t j1)
+{
+#ifdef LSTM_X86
+    _Alignas(64) float acc[LR * LP];
+    const size_t B = g->B, H = g->H, I = g->Wp ? g->I : 0, blocks = (B + LR - 1) / LR;
+    for (size_t j = j0; j < j1; j += LC) {
+        const size_t nr = j1 - j < LC ? j1 - j : LC;
+        const float *rp = g->Rp + (j / LC) * H * LP, *wp = g->Wp ? g->Wp + (j / LC) * I * LP : NULL;
+        /* blocks of near-equal height (32 rows: 6, 6, 5, 5, 5, 5), as the packed SGEMM */
+        for (size_t bi = 0, i = 0; bi < blocks; bi++) {
+            const size_t rows = B / blocks + (bi < B % blocks);
+            for (size_t k0 = 0; k0 < I; k0 += LKC)
+                lstm_tiles[rows](I - k0 < LKC ? I - k0 : LKC, g->x + i * g->ldxi + k0, g->ldxi,
+                                 wp + k0 * LP, k0 == 0, acc);
+            for (size_t k0 = 0; k0 < H; k0 += LKC)
+                lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, g->h_prev + i * g->ldh + k0, g->ldh,
+                                 rp + k0 * LP, k0 == 0 && !I, acc);
+            lstm_gates(rows, nr, H, acc, g->Wp ? NULL : g->xp + i * g->ldx + j,
+                       g->Wp || !g->xnext ? NULL : g->xnext + i * g->ldx + j, g->ldx,
+                       g->bias ? g->bias + j : NULL, g->C + i * g->ldc + j, g->ldc,
+                       g->h_next + i * g->ldn + j, g->ldn, g->y ? g->y + i * g->ldy + j : NULL, g->ldy);
+            i += rows;
+        }
+    }
+#else
+    (void)g, (void)j0, (void)j1;
+#endif
 }

@@ -59,4 +59,48 @@ void onnxbn_gru_step_h(const onnxbn_rnn_cell *k, float *pre, const float *xp, co
 void onnxbn_rnn_step(const onnxbn_rnn_cell *k, float *pre, const float *xp, const float *bias,
                      float *h);
 
+/* ---- LSTM with the recurrence and the gates in one pass (AVX-512 only) ----
+ * The common cell (Sigmoid, Tanh, Tanh; no clip, peepholes or input_forget) on R packed by hidden
+ * column: panel p holds, for k = 0 .. H−1, the gates i, o, f, c of columns 16p .. 16p+15 (64
+ * floats, columns past H zero). A step computes h_{t-1}·Rᵀ for a block of batch rows and one
+ * panel in registers, then the gates and the state update while the sums are still in L1: no
+ * pass over a [B, 4H] buffer, and no separate sum, activation and copy passes per row. */
+#define ONNXBN_LSTM_COLS 16
+
+/* True when onnxbn_lstm_fused_step has its vector kernel (the level in force is AVX-512). */
+bool onnxbn_lstm_fused_fast(void);
+
+/* Floats of a [4H, K] gate matrix (R: K = H; W: K = I) packed: ⌈H/16⌉·64·K; 0 on overflow. */
+size_t onnxbn_lstm_packed_floats(size_t H, size_t K);
+
+/* Packs M (row-major [4H, K], one direction, gates i, o, f, c) into Mp (64-byte aligned): panel p
+ * holds, for k = 0 .. K−1, the four gates of columns 16p .. 16p+15. */
+void onnxbn_lstm_pack(size_t H, size_t K, const float *M, float *Mp);
+
+/* One step. Row b of each operand is at b times its stride. */
+typedef struct onnxbn_lstm_args {
+    size_t B, H, I;
+    /* The input part: with Wp (W packed), x_t·Wᵀ is summed in the same tile (x rows ldxi apart,
+     * I wide) and xp is not read; else xp holds the projection rows (xp·1 + bias), ldx apart,
+     * and xnext, the next step's (or NULL), is prefetched. */
+    const float *x, *Wp;
+    size_t ldxi;
+    const float *xp, *xnext;
+    size_t ldx;
+    const float *h_prev, *Rp; /* h_{t-1} rows, ldh apart; R packed */
+    size_t ldh;
+    const float *bias; /* 4H (Wb + Rb) or NULL */
+    float *C;          /* cell state rows, ldc apart, updated */
+    size_t ldc;
+    float *h_next; /* must not overlap h_prev: every row block reads all of h_prev */
+    size_t ldn;
+    float *y; /* NULL or Y's rows for this step, ldy apart */
+    size_t ldy;
+} onnxbn_lstm_args;
+
+/* Hidden columns [j0, j1) (j0 a multiple of 16) for every batch row: pre = [x_t·Wᵀ +] h_prev·Rᵀ
+ * [+ xp] + bias, then i, o, f = σ(·), c = tanh(·), C = f ⊙ C + i ⊙ c, h = o ⊙ tanh(C), h written
+ * to h_next and y. */
+void onnxbn_lstm_fused_step(const onnxbn_lstm_args *a, size_t j0, size_t j1);
+
 #endif

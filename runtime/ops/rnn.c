@@ -12,6 +12,7 @@
 #include "op.h"
 #include "ops/gemm_cols.h"
 #include "ops/types.h"
+#include "threadpool.h"
 
 #define RNN_ATTRS_COMMON                                                                           \
     {"activation_alpha", ONNXBN_ATTR_FLOATS, false, 1, 0},                                         \
@@ -255,7 +256,7 @@ static onnxbn_status lens_check(const onnxbn_kctx *c, const rnn_cfg *g)
 
 /* Scratch, in floats, each part rounded up to 64 bytes. */
 typedef struct rnn_parts {
-    size_t proj, rec, hs, cs, rh, bias, rbh, total;
+    size_t proj, rec, hs, cs, rh, bias, rbh, hx, total;
 } rnn_parts;
 
 static bool part(size_t *at, size_t *total, size_t a, size_t b)
@@ -276,7 +277,7 @@ static bool rnn_layout(const rnn_cfg *g, rnn_parts *p)
            part(&p->proj, &p->total, tb, dgh) && part(&p->rec, &p->total, g->B, GH) &&
            part(&p->hs, &p->total, g->D * g->B, g->H) && part(&p->cs, &p->total, g->D * g->B, g->H) &&
            part(&p->rh, &p->total, g->B, g->H) && part(&p->bias, &p->total, g->D, GH) &&
-           part(&p->rbh, &p->total, g->D, g->H);
+           part(&p->rbh, &p->total, g->D, g->H) && part(&p->hx, &p->total, 2 * g->B, g->H);
 }
 
 static onnxbn_status rnn_infer(onnxbn_kctx *c)
@@ -332,6 +333,10 @@ static void biases(const rnn_cfg *g, const float *Bt, float *bias, float *rbh)
  * r only), and that GRU's Rh for the second. BLAS would pack R again at every step. */
 typedef struct rnn_packed {
     float *r[2], *rh[2];
+    /* The common LSTM cell (fused_cell) with neither sequence_lens nor P: R packed for
+     * onnxbn_lstm_fused_step instead of r, the gates computed in the same pass; and W so packed
+     * too when w is (for batches of FUSED_X_ROWS and more, x_t·Wᵀ is summed in the step). */
+    float *lr[2], *lw[2];
     /* W packed as well when it is a constant (the projection on the packed kernel), with the
      * biases added there when B is a constant or absent (bias_in_w; bias NULL without B). */
     float *w, *bias, *rbh;
@@ -345,12 +350,27 @@ static void rnn_free_state(void *state)
         for (int d = 0; d < 2; d++) {
             onnxbn_free(s->r[d]);
             onnxbn_free(s->rh[d]);
+            onnxbn_free(s->lr[d]);
+            onnxbn_free(s->lw[d]);
         }
         onnxbn_free(s->w);
         free(s->bias);
         free(s->rbh);
         free(s);
     }
+}
+
+/* The LSTM cell onnxbn_lstm_fused_step computes: Sigmoid, Tanh, Tanh, no clip, no input_forget. */
+static bool fused_cell(const onnxbn_rnn_cell *k)
+{
+    return k->f.kind == ONNXBN_RA_SIGMOID && k->g.kind == ONNXBN_RA_TANH &&
+           k->h.kind == ONNXBN_RA_TANH && !(k->clip > 0 && k->clip < INFINITY) && !k->input_forget;
+}
+
+static bool fusable(const onnxbn_kctx *c, const rnn_cfg *g)
+{
+    return g->kind == CELL_LSTM && fused_cell(&g->cell[0]) && (g->D == 1 || fused_cell(&g->cell[1])) &&
+           !onnxbn_in(c, IN_LENS) && !onnxbn_in(c, IN_P) && onnxbn_lstm_fused_fast();
 }
 
 static onnxbn_status rnn_prepare(onnxbn_kctx *c)
@@ -367,6 +387,7 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
         return ONNXBN_OK;
     const size_t H = g.H, GH = g.G * g.H;
     const bool split = g.kind == CELL_GRU && !g.cell[0].linear_before_reset;
+    const size_t fl = fusable(c, &g) ? onnxbn_lstm_packed_floats(H, H) : 0;
     const size_t n1 = split ? 2 * H : GH, f1 = onnxbn_sgemm_packed_floats(H, n1),
                  f2 = split ? onnxbn_sgemm_packed_floats(H, H) : 0;
     if (!f1 || (split && !f2))
@@ -374,7 +395,14 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
     rnn_packed *s = calloc(1, sizeof *s);
     if (!s)
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
-    for (size_t d = 0; d < g.D; d++) {
+    for (size_t d = 0; fl && d < g.D; d++) {
+        if (!(s->lr[d] = onnxbn_alloc(fl * sizeof(float)))) {
+            rnn_free_state(s);
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+        }
+        onnxbn_lstm_pack(H, H, (const float *)r->data + d * GH * H, s->lr[d]);
+    }
+    for (size_t d = 0; !fl && d < g.D; d++) {
         const float *rd = (const float *)r->data + d * GH * H;
         if (!(s->r[d] = onnxbn_alloc(f1 * sizeof(float))) ||
             (split && !(s->rh[d] = onnxbn_alloc(f2 * sizeof(float))))) {
@@ -395,11 +423,128 @@ static onnxbn_status rnn_prepare(onnxbn_kctx *c)
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
         }
         onnxbn_sgemm_pack_b(true, g.I, g.D * GH, w->data, g.I, s->w);
+        const size_t flw = fl ? onnxbn_lstm_packed_floats(H, g.I) : 0;
+        for (size_t d = 0; flw && d < g.D; d++) {
+            if (!(s->lw[d] = onnxbn_alloc(flw * sizeof(float)))) {
+                rnn_free_state(s);
+                return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate the packed weights");
+            }
+            onnxbn_lstm_pack(H, g.I, (const float *)w->data + d * GH * g.I, s->lw[d]);
+        }
         if (tb)
             biases(&g, tb->data, s->bias, s->rbh);
         s->bias_in_w = true;
     }
     c->state = s;
+    return ONNXBN_OK;
+}
+
+/* A fused step's hidden columns over the session's pool: each task all rows, its own columns. */
+typedef struct fused_job {
+    onnxbn_lstm_args a;
+    size_t parts;
+} fused_job;
+
+static void fused_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const fused_job *j = arg;
+    size_t j0, j1;
+    onnxbn_split(j->a.H, j->parts, t, ONNXBN_LSTM_COLS, &j0, &j1);
+    if (j0 < j1)
+        onnxbn_lstm_fused_step(&j->a, j0, j1);
+}
+
+/* How the fused LSTM gets x_t·Wᵀ. IN_STEP: summed in the step's own tile from W packed by gates
+ * (from FUSED_X_ROWS batch rows: below, a step's tile is too thin for the W part to run at GEMM
+ * speed, and one GEMM over all steps is faster). CHUNKED: the packed GEMM for `chunk` steps of
+ * one direction at a time (layout 0), 512 KiB at most, so that the steps read it from L2 rather
+ * than a whole layer's coming back from memory. WHOLE: rnn_run's one GEMM for every step. */
+typedef enum { PROJ_IN_STEP, PROJ_CHUNKED, PROJ_WHOLE } proj_mode;
+enum { FUSED_X_ROWS = 4 };
+
+/* CHUNKED: steps a chunk (B·G·H floats each, 512 KiB at most, at least one step). */
+static size_t proj_chunk(size_t B, size_t GH)
+{
+    return B && (size_t)1 << 17 > B * GH ? ((size_t)1 << 17) / (B * GH) : 1;
+}
+
+/* CHUNKED: when step t is not in [*t_lo, *t_hi), projects the chunk of steps from t on in the
+ * direction of the run (rev: down) for direction d into proj ([steps·B, G·H]; biases added
+ * when they are in pk). */
+static void project_chunk(onnxbn_kctx *c, const rnn_cfg *g, const rnn_packed *pk, const float *x,
+                          size_t d, size_t t, bool rev, float *proj, size_t *t_lo, size_t *t_hi)
+{
+    const size_t T = g->T, B = g->B, I = g->I, GH = g->G * g->H, chunk = proj_chunk(B, GH);
+    if (t >= *t_lo && t < *t_hi)
+        return;
+    *t_lo = rev ? (t + 1 > chunk ? t + 1 - chunk : 0) : t;
+    *t_hi = rev ? t + 1 : (t + chunk < T ? t + chunk : T);
+    const onnxbn_act none = {ONNXBN_ACT_NONE, 0, 0};
+    onnxbn_sgemm_packed_cols(c->pool, (*t_hi - *t_lo) * B, GH, I, x + *t_lo * B * I, I,
+                             pk->w + d * GH * I, pk->bias ? pk->bias + d * GH : NULL, proj, GH, none);
+}
+
+/* The common LSTM without sequence_lens (every batch runs all T steps): per direction, the state
+ * ping-pongs between two [B, H] buffers (hx) since every row block reads the whole of h_{t-1},
+ * and each step is one onnxbn_lstm_fused_step, which also writes Y. hs/cs hold the state as in
+ * rnn_run. bias: Wb + Rb, unless it went into the WHOLE projection. */
+static onnxbn_status lstm_fused_run(onnxbn_kctx *c, const rnn_cfg *g, const rnn_packed *pk,
+                                    proj_mode mode, const float *x, float *proj, const float *bias,
+                                    float *hx, float *hs, float *cs, float *y, onnxbn_tensor *tyh,
+                                    onnxbn_tensor *tyc)
+{
+    const size_t T = g->T, B = g->B, D = g->D, H = g->H, I = g->I, GH = 4 * g->H;
+    const size_t sh = g->layout1 ? D * H : H;
+    const size_t nth = (size_t)onnxbn_pool_threads(c->pool);
+    const size_t blocks = (H + ONNXBN_LSTM_COLS - 1) / ONNXBN_LSTM_COLS;
+    /* split only where each thread gets a few 16-column panels of a batch worth the round trip */
+    const size_t parts = nth > 1 && B * GH * H >= (size_t)1 << 16 ? (blocks < nth ? blocks : nth) : 1;
+    for (size_t d = 0; d < D; d++) {
+        const bool rev = g->reverse || d == 1;
+        float *ha = hx, *hb = hx + B * H, *cd = cs + srow(g, d, 0), *hd = hs + srow(g, d, 0);
+        for (size_t b = 0; b < B; b++)
+            memcpy(ha + b * H, hd + b * sh, H * sizeof(float));
+        size_t t_lo = 0, t_hi = 0; /* CHUNKED: the steps [t_lo, t_hi) projected into proj */
+        for (size_t s = 0; s < T; s++) {
+            const size_t t = rev ? T - 1 - s : s, tn = rev ? t - 1 : t + 1; /* the next step's */
+            fused_job j = {.a = {.B = B, .H = H, .I = I, .h_prev = ha, .ldh = H, .Rp = pk->lr[d], .C = cd,
+                                 .ldc = sh, .h_next = hb, .ldn = H, .ldy = g->layout1 ? T * D * H : H},
+                           .parts = parts};
+            j.a.y = y ? y + (g->layout1 ? (t * D + d) * H : (t * D + d) * B * H) : NULL;
+            if (mode == PROJ_IN_STEP) {
+                j.a.x = x + xrow(g, t, 0) * I;
+                j.a.ldxi = (g->layout1 ? T : 1) * I;
+                j.a.Wp = pk->lw[d];
+                j.a.bias = pk->bias ? pk->bias + d * GH : NULL;
+            } else if (mode == PROJ_CHUNKED) {
+                project_chunk(c, g, pk, x, d, t, rev, proj, &t_lo, &t_hi);
+                j.a.xp = proj + (t - t_lo) * B * GH;
+                j.a.ldx = GH;
+                j.a.xnext = s + 1 < T && tn >= t_lo && tn < t_hi ? proj + (tn - t_lo) * B * GH : NULL;
+            } else {
+                j.a.xp = proj + xrow(g, t, 0) * D * GH + d * GH;
+                j.a.ldx = (g->layout1 ? T : 1) * D * GH;
+                j.a.xnext = s + 1 < T ? proj + xrow(g, tn, 0) * D * GH + d * GH : NULL;
+                j.a.bias = bias ? bias + d * GH : NULL;
+            }
+            if (parts > 1)
+                onnxbn_pool_run(c->pool, parts, fused_task, &j);
+            else
+                fused_task(&j, 0, 0);
+            float *tmp = ha;
+            ha = hb;
+            hb = tmp;
+            if ((s & 15) == 15 && onnxbn_stopped(c->stop))
+                return ONNXBN_OK; /* the run checks the stop after the node and fails it */
+        }
+        for (size_t b = 0; b < B; b++)
+            memcpy(hd + b * sh, ha + b * H, H * sizeof(float));
+    }
+    if (tyh)
+        memcpy(tyh->data, hs, D * B * H * sizeof(float));
+    if (tyc)
+        memcpy(tyc->data, cs, D * B * H * sizeof(float));
     return ONNXBN_OK;
 }
 
@@ -448,7 +593,14 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
     for (size_t b = 0; lens && b < B; b++)
         steps = (size_t)lens[b] > steps ? (size_t)lens[b] : steps;
     /* x·Wᵀ for every step, batch and direction at once: W is [D·G·H, I] row-major. */
-    if (steps && pk && pk->w)
+    /* Chunks need every batch at the same step (no sequence_lens) and a step's rows together. */
+    const bool chunks = pk && pk->w && !lens && !g.layout1 && GH % ONNXBN_SGEMM_PANEL == 0;
+    const proj_mode mode = pk && pk->lr[0] && pk->lw[0] && B >= FUSED_X_ROWS ? PROJ_IN_STEP
+                           : chunks                                        ? PROJ_CHUNKED
+                                                                           : PROJ_WHOLE;
+    if (mode != PROJ_WHOLE)
+        ; /* projected in the steps, or by chunk of steps */
+    else if (steps && pk && pk->w)
         onnxbn_sgemm_packed_cols(c->pool, T * B, D * GH, g.I, x, g.I, pk->w, pk->bias, proj, D * GH, none);
     else if (steps)
         onnxbn_sgemm_cols(c->pool, false, true, T * B, D * GH, g.I, 1.0f, x, g.I, W, g.I, 0.0f, proj,
@@ -456,13 +608,18 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
 
     /* hs, cs hold the state in the layout of initial_h ([D,B,H] or [B,D,H]); sh is its row step. */
     const size_t sh = g.layout1 ? D * H : H;
+    if (pk && pk->lr[0])
+        return lstm_fused_run(c, &g, pk, mode, x, proj, bias, ws + p.hx, hs, cs, y, tyh, tyc);
     for (size_t d = 0; d < D; d++) {
         const bool rev = g.reverse || d == 1;
         const float *Rd = R + d * GH * H, *bd = bias ? bias + d * GH : NULL;
         const float *rbd = rbh ? rbh + d * H : NULL, *Pd = tp ? (const float *)tp->data + d * 3 * H : NULL;
         float *hd = hs + srow(&g, d, 0), *cd = cs + srow(&g, d, 0);
         const onnxbn_rnn_cell *k = &g.cell[d];
+        size_t t_lo = 0, t_hi = 0; /* PROJ_CHUNKED: the steps in proj */
         for (size_t s = 0; s < steps; s++) {
+            if (mode == PROJ_CHUNKED) /* no sequence_lens: every batch at step t */
+                project_chunk(c, &g, pk, x, d, rev ? T - 1 - s : s, rev, proj, &t_lo, &t_hi);
             /* h_{t-1}·Rᵀ for the whole batch; GRU without linear_before_reset only z and r now */
             const size_t nrec = g.kind == CELL_GRU && !lbr ? 2 * H : GH;
             if (pk)
@@ -474,7 +631,8 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
                 if (s >= len)
                     continue;
                 const size_t t = rev ? len - 1 - s : s;
-                const float *xp = proj + xrow(&g, t, b) * D * GH + d * GH;
+                const float *xp = mode == PROJ_CHUNKED ? proj + ((t - t_lo) * B + b) * GH
+                                                       : proj + xrow(&g, t, b) * D * GH + d * GH;
                 float *pre = rec + b * GH, *h = hd + b * sh;
                 if (g.kind == CELL_LSTM)
                     onnxbn_lstm_step(k, pre, xp, bd, Pd, cd + b * sh, h);
@@ -497,7 +655,8 @@ static onnxbn_status rnn_run(onnxbn_kctx *c)
                     if (s >= len)
                         continue;
                     const size_t t = rev ? len - 1 - s : s;
-                    const float *xp = proj + xrow(&g, t, b) * D * GH + d * GH;
+                    const float *xp = mode == PROJ_CHUNKED ? proj + ((t - t_lo) * B + b) * GH
+                                                           : proj + xrow(&g, t, b) * D * GH + d * GH;
                     onnxbn_gru_step_h(k, rec + b * GH, xp, bd, rbd, hd + b * sh);
                 }
             }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core.h"
 #include "mkmodel.h"
 
 /* Expected values: `/usr/bin/python3 tests/unit/rnn_ref.py` (its --check compares the reference
@@ -107,6 +109,92 @@ static void test_lstm_bidirectional_layout1(void **state)
     mk_expect_f32(s, 2, 3, sd, lstm_yc, ATOL, RTOL);
     onnxbn_session_free(s);
     mk_free(m);
+}
+
+/* The common LSTM (default activations; no lens, peepholes, clip) runs on the fused step
+ * (kernels/rnn.c, AVX-512): recurrence and gates in one pass, the input part in the same tile
+ * or by chunks of steps. With sequence_lens of all T steps it takes the per-step path and the
+ * one projection GEMM instead, so the two are compared: bidirectional, both layouts, 13 batch
+ * rows (row blocks 5, 4, 4) and hidden 24 (a panel of 16 and one cut short; 4H a multiple of
+ * 32, so batch 1 projects by chunks), with B, initial_h and initial_c; and a batch of 1, bit
+ * for bit. The GRU (linear_before_reset, as torch) too, whose projection goes by chunks of
+ * steps without sequence_lens: hidden 32, 120 steps, so that batch 13 (1248 floats a step:
+ * chunks of 105 steps) crosses a chunk's end in both directions. */
+static mk_model *lstm_wide(const char *op, int64_t layout, int64_t B, bool with_lens)
+{
+    const int64_t G = strcmp(op, "GRU") ? 4 : 3, T = G == 4 ? 5 : 120, I = 6, H = G == 4 ? 24 : 32, D = 2;
+    mk_model *m = mk_new(14);
+    const int64_t xd[3] = {layout ? B : T, layout ? T : B, I}, wd[3] = {D, G * H, I},
+                  rd[3] = {D, G * H, H}, bd[2] = {D, 2 * G * H},
+                  sd[3] = {layout ? B : D, layout ? D : B, H}, ld[1] = {B};
+    mk_input(m, "X", ONNXBN_FLOAT, 3, xd);
+    init_wave(m, "W", 3, wd, 0.5, 0.2);
+    init_wave(m, "R", 3, rd, 0.3, 0.3);
+    init_wave(m, "B", 2, bd, 0.2, 0.4);
+    init_wave(m, "h0", 3, sd, 0.3, 0.5);
+    init_wave(m, "c0", 3, sd, 0.8, 0.6);
+    int32_t lens[16];
+    for (int i = 0; i < 16; i++)
+        lens[i] = (int32_t)T;
+    mk_init(m, "L", ONNXBN_INT32, 1, ld, lens);
+    mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
+    mk_output(m, "Yh", ONNXBN_FLOAT, -1, NULL);
+    if (G == 4)
+        mk_output(m, "Yc", ONNXBN_FLOAT, -1, NULL);
+    mk_node *n = mk_node_add(m, op, "rnn",
+                             G == 4 ? (with_lens ? "X,W,R,B,L,h0,c0" : "X,W,R,B,,h0,c0")
+                                    : (with_lens ? "X,W,R,B,L,h0" : "X,W,R,B,,h0"),
+                             G == 4 ? "Y,Yh,Yc" : "Y,Yh");
+    mk_attr_i(n, "hidden_size", H);
+    mk_attr_i(n, "layout", layout);
+    mk_attr_s(n, "direction", "bidirectional");
+    if (G == 3)
+        mk_attr_i(n, "linear_before_reset", 1); /* as torch exports it */
+    return m;
+}
+
+static void test_lstm_fused_matches_steps(void **state)
+{
+    (void)state;
+    for (int op = 0; op < 2; op++)
+    for (int64_t layout = 0; layout < 2; layout++)
+        for (int64_t B = 1; B <= 13; B += 12) {
+            const char *name = op ? "GRU" : "LSTM";
+            mk_model *mf = lstm_wide(name, layout, B, false), *ms = lstm_wide(name, layout, B, true);
+            const int64_t T = op ? 120 : 5, xd[3] = {layout ? B : T, layout ? T : B, 6};
+            onnxbn_session *sf, *ss;
+            run_x(mf, 3, xd, 1.0, 0.1, &sf);
+            run_x(ms, 3, xd, 1.0, 0.1, &ss);
+            for (size_t o = 0; o < (op ? 2u : 3u); o++) {
+                const onnxbn_tensor *a = onnxbn_session_output(sf, o), *b = onnxbn_session_output(ss, o);
+                assert_non_null(a);
+                assert_non_null(b);
+                assert_int_equal(a->rank, b->rank);
+                size_t n = 1;
+                for (int k = 0; k < a->rank; k++) {
+                    assert_int_equal(a->dims[k], b->dims[k]);
+                    n *= (size_t)a->dims[k];
+                }
+                const float *va = a->data, *vb = b->data;
+                double most = 0;
+                for (size_t i = 0; i < n; i++) {
+                    most = fabs(vb[i]) > most ? fabs(vb[i]) : most;
+                    /* the projection by chunks (or by one GEMM) gives each element the sum
+                     * the one GEMM gives, and the fused gates are the same operations: the same
+                     * bits, except the LSTM from batch 4, whose step's tile sums x_t·Wᵀ too
+                     * (another order of the same sum) */
+                    const bool exact = op || B < 4;
+                    if (exact ? va[i] != vb[i] : fabs((double)va[i] - vb[i]) > 1e-6 + 1e-5 * fabs(vb[i]))
+                        fail_msg("%s layout %d batch %d output %zu [%zu]: %.9g, with lens %.9g", name,
+                                 (int)layout, (int)B, o, i, va[i], vb[i]);
+                }
+                assert_true(most > 0.05); /* the states are not all near zero */
+            }
+            onnxbn_session_free(sf);
+            onnxbn_session_free(ss);
+            mk_free(mf);
+            mk_free(ms);
+        }
 }
 
 /* GRU bidirectional, layout 0, sequence_lens {2, 3} as a graph input, HardSigmoid(0.3, 0.4) /
@@ -343,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_bidirectional_layout1),
+        cmocka_unit_test(test_lstm_fused_matches_steps),
         cmocka_unit_test(test_gru_bidirectional_activations),
         cmocka_unit_test(test_rnn_reverse_affine),
         cmocka_unit_test(test_lstm_input_forget),
