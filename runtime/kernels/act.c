@@ -3,6 +3,8 @@
  * HardSigmoid, HardSwish): onnxbn_act16 at the level avx512, else one vectorised loop per kind. */
 #include "kernels/act.h"
 
+#include <string.h>
+
 #include "kernels/clones.h"
 
 /* Each loop is act1's expression for its kind (the same bits as act1). The kind is switched on
@@ -56,8 +58,12 @@ __attribute__((target("avx512f"))) static void act_512(const float *x, float *y,
 
 void onnxbn_act_map(const float *x, float *y, size_t n, int kind, float lo, float hi)
 {
-    if (kind < ONNXBN_ACTK_EXT)
+    if (kind < ONNXBN_ACTK_EXT) { /* Relu, Clip, none: their inline loops */
+        if (x != y)
+            memmove(y, x, n * sizeof *y);
+        onnxbn_act_row(y, n, kind, lo, hi);
         return;
+    }
 #ifdef ACT_X86
     if (onnxbn_isa() >= ONNXBN_ISA_AVX512) {
         act_512(x, y, n, kind, lo, hi);

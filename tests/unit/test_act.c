@@ -143,6 +143,10 @@ static void kinds_rows(void **state)
             }
         }
     }
+    /* Relu and Clip through the map, out of place: the input copied, then clamped */
+    onnxbn_act_map(x, z, COUNT(x), 2, -1.0f, 2.0f);
+    for (size_t i = 0; i < COUNT(x); i++)
+        assert_true(z[i] == (x[i] < -1.0f ? -1.0f : x[i] > 2.0f ? 2.0f : x[i]));
     /* exact points and NaN */
     const float sp[] = {0.0f, INFINITY, -INFINITY, NAN, 3.0f, -3.0f};
     float o[COUNT(sp)];
