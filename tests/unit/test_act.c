@@ -163,12 +163,13 @@ static void kinds_rows(void **state)
 
 /* ---- fusions, through small models ---- */
 
-static onnxbn_session *open_profiled(const mk_model *m)
+static onnxbn_session *open_threads(const mk_model *m, int threads)
 {
     size_t len;
     uint8_t *buf = mk_pack(m, &len);
     onnxbn_options opt = ONNXBN_OPTIONS_INIT;
     opt.profile = true;
+    opt.threads = threads;
     onnxbn_model *md = NULL;
     onnxbn_session *s = NULL;
     onnxbn_error err = {0};
@@ -178,6 +179,8 @@ static onnxbn_session *open_profiled(const mk_model *m)
     free(buf);
     return s;
 }
+
+static onnxbn_session *open_profiled(const mk_model *m) { return open_threads(m, 1); }
 
 static uint64_t runs_of(const onnxbn_session *s, const char *node)
 {
@@ -292,8 +295,8 @@ static double pat_ref(enum pat p, double t)
  * SGEMM and the row epilogue) with each pattern: fused, the activation's nodes run no more, the
  * output is the float64 conv's activation (atol 2e-5, rtol 1e-5: the conv's float sums), and
  * it is the unfused nodes' output within 4 ulp (at the level in force both run the same
- * activation code; clang may contract the portable forms differently). Unfused when the gate or
- * t is also a graph output. */
+ * activation code; clang may contract the portable forms differently), at one and two threads.
+ * Unfused when the gate or t is also a graph output. */
 static void conv_fused(void **state)
 {
     (void)state;
@@ -330,39 +333,42 @@ static void conv_fused(void **state)
             for (size_t i = 0; i < ny; i++)
                 want[i] = (float)pat_ref((enum pat)p, t[i]);
             const bool gated = p == P_SILU || p == P_HSWISH_GATED;
-            /* apart: the Conv's output t is also a graph output */
-            mk_model *m = conv_model(cc, (enum pat)p, 2, w, b);
-            onnxbn_session *s = open_profiled(m);
-            mk_run_ok(s, 1, &f);
-            assert_int_equal(runs_of(s, "gate"), 1);
-            if (gated) /* a Sigmoid then takes its Mul in (plan.c's fusable_silu), no Conv */
-                assert_int_equal(runs_of(s, "mul"), p == P_SILU ? 0 : 1);
-            memcpy(apart, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)),
-                   ny * sizeof *apart);
-            mk_expect_f32(s, 0, 4, yd, want, 2e-5, 1e-5);
-            onnxbn_session_free(s);
-            mk_free(m);
-            if (gated) { /* the gate also an output: apart too, and the same values */
-                m = conv_model(cc, (enum pat)p, 1, w, b);
-                s = open_profiled(m);
+            for (int th = 1; th <= 2; th++) { /* two threads split the Conv and its epilogue */
+                /* apart: the Conv's output t is also a graph output (at the same thread count:
+                 * the Conv's split may order its sums otherwise) */
+                mk_model *m = conv_model(cc, (enum pat)p, 2, w, b);
+                onnxbn_session *s = open_threads(m, th);
                 mk_run_ok(s, 1, &f);
                 assert_int_equal(runs_of(s, "gate"), 1);
-                assert_int_equal(runs_of(s, "mul"), 1);
-                mk_expect_f32(s, 0, 4, yd, apart, 1e-37, 4.8e-7);
+                if (gated) /* a Sigmoid then takes its Mul in (plan.c's fusable_silu), no Conv */
+                    assert_int_equal(runs_of(s, "mul"), p == P_SILU ? 0 : 1);
+                memcpy(apart, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)),
+                       ny * sizeof *apart);
+                mk_expect_f32(s, 0, 4, yd, want, 2e-5, 1e-5);
+                onnxbn_session_free(s);
+                mk_free(m);
+                if (gated) { /* the gate also an output: apart too, and the same values */
+                    m = conv_model(cc, (enum pat)p, 1, w, b);
+                    s = open_threads(m, th);
+                    mk_run_ok(s, 1, &f);
+                    assert_int_equal(runs_of(s, "gate"), 1);
+                    assert_int_equal(runs_of(s, "mul"), 1);
+                    mk_expect_f32(s, 0, 4, yd, apart, 1e-37, 4.8e-7);
+                    onnxbn_session_free(s);
+                    mk_free(m);
+                }
+                m = conv_model(cc, (enum pat)p, 0, w, b);
+                s = open_threads(m, th);
+                for (int r = 0; r < 2; r++) { /* twice: the arena reused gives the same */
+                    mk_run_ok(s, 1, &f);
+                    if (runs_of(s, "gate") != 0 || (gated && runs_of(s, "mul") != 0))
+                        fail_msg("%s, %s: not fused", cc->what, pat_name[p]);
+                    mk_expect_f32(s, 0, 4, yd, want, 2e-5, 1e-5);
+                    mk_expect_f32(s, 0, 4, yd, apart, 1e-37, 4.8e-7);
+                }
                 onnxbn_session_free(s);
                 mk_free(m);
             }
-            m = conv_model(cc, (enum pat)p, 0, w, b);
-            s = open_profiled(m);
-            for (int r = 0; r < 2; r++) { /* twice: the arena reused gives the same */
-                mk_run_ok(s, 1, &f);
-                if (runs_of(s, "gate") != 0 || (gated && runs_of(s, "mul") != 0))
-                    fail_msg("%s, %s: not fused", cc->what, pat_name[p]);
-                mk_expect_f32(s, 0, 4, yd, want, 2e-5, 1e-5);
-                mk_expect_f32(s, 0, 4, yd, apart, 1e-37, 4.8e-7);
-            }
-            onnxbn_session_free(s);
-            mk_free(m);
         }
         free(x);
         free(w);
