@@ -31,11 +31,16 @@ typedef struct onnxbn_attr_spec {
 enum {
     ONNXBN_ACT_NONE = 0,
     ONNXBN_ACT_RELU = 1, /* y <= 0 ? 0 : y, exactly as the Relu kernel (NaN stays, -0 becomes +0) */
-    ONNXBN_ACT_CLIP = 2  /* y < lo ? lo : y, then > hi ? hi, exactly as the Clip kernel */
+    ONNXBN_ACT_CLIP = 2, /* y < lo ? lo : y, then > hi ? hi, exactly as the Clip kernel */
+    /* the ones below are fused into Conv, Gemm and MatMul only (plan.c), as kernels/act.h says */
+    ONNXBN_ACT_SIGMOID = 3,
+    ONNXBN_ACT_SILU = 4,        /* y·sigmoid(y): a Sigmoid and the Mul of its input by it */
+    ONNXBN_ACT_HARDSIGMOID = 5, /* lo = alpha, hi = beta */
+    ONNXBN_ACT_HARDSWISH = 6
 };
 typedef struct onnxbn_act {
     int kind;
-    float lo, hi; /* CLIP bounds */
+    float lo, hi; /* CLIP bounds; HARDSIGMOID's alpha and beta */
 } onnxbn_act;
 
 

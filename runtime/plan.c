@@ -242,12 +242,42 @@ static bool same_bytes(const onnxbn_tensor *a, const onnxbn_tensor *b)
     return a->dtype == b->dtype && a->nbytes == b->nbytes;
 }
 
+/* The activation of a Sigmoid, HardSigmoid or HardSwish node `hn` reading x, float; HardSigmoid's
+ * alpha and beta as its kernel takes them (ops/activation.c's defaults). */
+static bool gate_act(const onnxbn_plan *p, const onnxbn_node *hn, int x, onnxbn_act *act)
+{
+    const onnxbn_node_op *o = &p->model->ops[hn->index];
+    if (!o->def || hn->n_in != 1 || hn->n_out != 1 || hn->in[0] != x || hn->out[0] < 0 ||
+        p->deferred[hn->index] || p->vals[hn->out[0]].dtype != ONNXBN_FLOAT)
+        return false;
+    const onnxbn_kctx *c = &p->ctx[hn->index];
+    act->lo = 0.0f;
+    act->hi = 0.0f;
+    switch (o->id) {
+    case ONNXBN_OP_Sigmoid: act->kind = ONNXBN_ACT_SIGMOID; return true;
+    case ONNXBN_OP_HardSigmoid:
+        act->kind = ONNXBN_ACT_HARDSIGMOID;
+        return !onnxbn_attr_float(c, "alpha", 0.2f, &act->lo) &&
+               !onnxbn_attr_float(c, "beta", 0.5f, &act->hi);
+    case ONNXBN_OP_HardSwish:
+        act->kind = ONNXBN_ACT_HARDSWISH; /* x·HardSigmoid(x) at 1/6 and 1/2, as its kernel */
+        act->lo = 1.0f / 6;
+        act->hi = 0.5f;
+        return true;
+    default: return false;
+    }
+}
+
 /* The activation of a Relu or Clip node `cn` as a clamp, when it can be folded into its
- * producer: float, and Clip bounds known at plan time. */
-static bool fusable_act(const onnxbn_plan *p, const onnxbn_node *cn, onnxbn_act *act)
+ * producer: float, and Clip bounds known at plan time. With `ext` (the producer is a Conv, Gemm
+ * or MatMul, whose kernels apply every kind of kernels/act.h) also a Sigmoid, HardSigmoid or
+ * HardSwish. */
+static bool fusable_act(const onnxbn_plan *p, const onnxbn_node *cn, onnxbn_act *act, bool ext)
 {
     const onnxbn_kctx *c = &p->ctx[cn->index];
     const onnxbn_node_op *o = &p->model->ops[cn->index];
+    if (ext && cn->n_in == 1 && gate_act(p, cn, cn->in[0], act))
+        return true;
     if (!o->def || !onnxbn_op_has(o->id, ONNXBN_OP_ACTIVATION) || cn->n_out != 1 ||
         cn->out[0] < 0 || p->vals[cn->out[0]].dtype != ONNXBN_FLOAT)
         return false;
@@ -342,6 +372,53 @@ static int fusable_silu(const onnxbn_plan *p, const onnxbn_node *nd, int s)
         if (tx->dims[d] != ty->dims[d])
             return -1;
     return step_of(p, mn->index, s + 1);
+}
+
+/* x·gate(x) after a Conv, Gemm or MatMul, as torch exports SiLU and (before opset 14) HardSwish:
+ * x, the producer's output, read by exactly a Sigmoid or HardSigmoid of x and a Mul of x by that
+ * gate (either operand order); the gate read by that Mul alone; neither a graph output. Sets the
+ * producer's act to SILU or HARDSWISH (the gate's alpha and beta) and drops both steps: the
+ * product is then written in the producer's epilogue, while its output is in cache, instead of
+ * two passes over the tensor (or one, as fusable_silu does). The same bits: act1 computes the
+ * gate as its kernel does and rounds the product once, as the Mul. */
+static bool fuse_gated(onnxbn_plan *p, const onnxbn_node *nd, int s, int *parent, bool *skip)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    const int x = nd->out[0];
+    const onnxbn_value *v = &g->values[x];
+    if (v->n_consumers != 2 || v->output_index >= 0 || p->vals[x].dtype != ONNXBN_FLOAT)
+        return false;
+    for (int k = 0; k < 2; k++) {
+        const onnxbn_node *hn = &g->nodes[v->consumers[k]], *mn = &g->nodes[v->consumers[1 - k]];
+        onnxbn_act act;
+        if (!gate_act(p, hn, x, &act) || act.kind == ONNXBN_ACT_HARDSWISH)
+            continue;
+        const int h = hn->out[0];
+        const onnxbn_value *hv = &g->values[h];
+        if (hv->n_consumers != 1 || hv->output_index >= 0 || hv->consumers[0] != mn->index ||
+            !p->model->ops[mn->index].def || p->model->ops[mn->index].id != ONNXBN_OP_Mul ||
+            mn->n_in != 2 || mn->n_out != 1 || mn->out[0] < 0 || p->deferred[mn->index] ||
+            !((mn->in[0] == x && mn->in[1] == h) || (mn->in[0] == h && mn->in[1] == x)))
+            continue;
+        const onnxbn_tensor *tx = &p->vals[x], *th = &p->vals[h], *ty = &p->vals[mn->out[0]];
+        if (ty->dtype != ONNXBN_FLOAT || !same_bytes(tx, ty) || !same_bytes(th, ty) ||
+            tx->rank != ty->rank || th->rank != ty->rank)
+            continue;
+        bool same = true;
+        for (int d = 0; d < ty->rank && same; d++)
+            same = tx->dims[d] == ty->dims[d] && th->dims[d] == ty->dims[d];
+        const int th_step = step_of(p, hn->index, s + 1), tm = step_of(p, mn->index, s + 1);
+        if (!same || th_step < 0 || tm < 0 || skip[th_step] || skip[tm])
+            continue;
+        act.kind = act.kind == ONNXBN_ACT_SIGMOID ? ONNXBN_ACT_SILU : ONNXBN_ACT_HARDSWISH;
+        p->ctx[nd->index].act = act;
+        parent[h] = x; /* never written: the gate's storage is the producer's */
+        parent[mn->out[0]] = x;
+        skip[th_step] = true;
+        skip[tm] = true;
+        return true;
+    }
+    return false;
 }
 
 /* The node that alone reads value v, when v is not a graph output and that node runs at plan
@@ -559,6 +636,11 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
         }
         if (!(flags & ONNXBN_OP_FUSE_ACT) || nd->n_out < 1 || nd->out[0] < 0)
             continue;
+        /* Conv, Gemm, MatMul (not the element-wise FUSE_ACT ops, whose Sigmoid and Mul keep
+         * their own SiLU pass): every kind of act.h */
+        const bool ext = !(flags & ONNXBN_OP_BROADCAST);
+        if (ext && fuse_gated(p, nd, s, parent, skip))
+            continue;
         int x = nd->out[0];
         const onnxbn_value *v = &g->values[x];
         if (v->n_consumers != 1 || v->output_index >= 0 || p->vals[x].dtype != ONNXBN_FLOAT)
@@ -582,7 +664,7 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
                 continue;
         }
         onnxbn_act act;
-        if (cn->in[0] != x || !fusable_act(p, cn, &act) || !same_bytes(&p->vals[x], &p->vals[cn->out[0]]))
+        if (cn->in[0] != x || !fusable_act(p, cn, &act, ext) || !same_bytes(&p->vals[x], &p->vals[cn->out[0]]))
             continue;
         if ((t = step_of(p, cn->index, s + 1)) >= 0) {
             p->ctx[nd->index].act = act;

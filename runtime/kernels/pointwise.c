@@ -251,13 +251,16 @@ static AVX512 void column(size_t M, size_t K, const float *Wp, const float *x, s
                 _mm256_add_ps(_mm256_add_ps(acc[4], acc[5]), _mm256_add_ps(acc[6], acc[7])));
             s = k0 ? _mm256_add_ps(s, b) : b;
         }
-        float v[MR];
+        float v[16];
         _mm256_storeu_ps(v, s);
         const size_t nm = M - r0 < MR ? M - r0 : MR;
         for (size_t i = 0; i < nm; i++)
-            y[(r0 + i) * ldy] = onnxbn_act1(v[i] + (bias ? bias[r0 + i] : 0.0f) +
-                                         (res ? res[(r0 + i) * ldy] : 0.0f),
-                                     act, lo, hi);
+            v[i] = v[i] + (bias ? bias[r0 + i] : 0.0f) + (res ? res[(r0 + i) * ldy] : 0.0f);
+        /* the activation as the tiles apply it (their Sigmoid is not act1's: act.h) */
+        _mm512_mask_storeu_ps(v, 0xFF, onnxbn_act16(_mm512_maskz_loadu_ps(0xFF, v), act,
+                                                    _mm512_set1_ps(lo), _mm512_set1_ps(hi)));
+        for (size_t i = 0; i < nm; i++)
+            y[(r0 + i) * ldy] = v[i];
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "core.h"
 #include "kernels/clones.h"
+#include "kernels/act.h"
 #include "kernels/vmath.h"
 
 /* ---- float and double: one body, written once with <tgmath.h> names ----
@@ -147,27 +148,17 @@ ONNXBN_CLONE_BODY void tanh_f32_body(const float *x, float *y, size_t n)
 }
 ONNXBN_CLONES(static, tanh_f32, (const float *x, float *y, size_t n), (x, y, n))
 
-/* as sigmoid_f: e^-|x| never overflows, and x < 0 gives e/(1 + e) */
-ONNXBN_CLONE_BODY void sigmoid_f32_body(const float *x, float *y, size_t n)
+/* Sigmoid and SiLU on float are the fused activations' own loops (kernels/act.c), so a Sigmoid a
+ * Conv took into its epilogue and one run as a node give the same bits at every ISA level. */
+static void sigmoid_f32(const float *x, float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const float v = x[i], e = onnxbn_vexpf(v < 0 ? v : -v), r = 1.0f / (1.0f + e);
-        y[i] = v >= 0 ? r : e * r;
-    }
+    onnxbn_act_map(x, y, n, 3, 0.0f, 0.0f);
 }
-ONNXBN_CLONES(static, sigmoid_f32, (const float *x, float *y, size_t n), (x, y, n))
 
-ONNXBN_CLONE_BODY void silu_f32_body(const float *x, float *y, size_t n)
+void onnxbn_silu_f32(const float *x, float *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const float v = x[i], e = onnxbn_vexpf(v < 0 ? v : -v), r = 1.0f / (1.0f + e);
-        const float s = v >= 0 ? r : e * r;
-        y[i] = v * s;
-    }
+    onnxbn_act_map(x, y, n, 4, 0.0f, 0.0f);
 }
-ONNXBN_CLONES(static, silu_f32, (const float *x, float *y, size_t n), (x, y, n))
-
-void onnxbn_silu_f32(const float *x, float *y, size_t n) { silu_f32(x, y, n); }
 
 ONNXBN_CLONE_BODY void gelu_erf_f32_body(const float *x, float *y, size_t n, float c, float one,
                                          float half)

@@ -666,9 +666,12 @@ static void epilogue(float *y, const float *bias, const float *res, size_t rows,
             add_res(y + m * ld, res + m * ld, bias ? bias[m] : 0.0f, n);
         bias = NULL;
     }
-    if (act.kind == ONNXBN_ACT_NONE) {
+    if (act.kind == ONNXBN_ACT_NONE || act.kind >= ONNXBN_ACTK_EXT) {
         if (bias)
             add_bias(y, bias, rows, n, ld);
+        /* Sigmoid and the rest: a vectorised row loop per kind (kernels/act.c), in cache still */
+        for (size_t m = 0; m < rows && act.kind != ONNXBN_ACT_NONE; m++)
+            onnxbn_act_row(y + m * ld, n, act.kind, act.lo, act.hi);
         return;
     }
     /* written out per kind so that each loop vectorises */
