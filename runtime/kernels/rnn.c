@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/act.h"
 #include "kernels/clones.h"
 #include "kernels/unary.h"
 #include "kernels/vmath.h"
@@ -315,14 +316,11 @@ static inline __attribute__((always_inline, target("avx512f,avx2,fma"))) __m512 
     return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
 }
 
-/* σ as the Sigmoid kernel (kernels/unary.c): e^-|v| never overflows. */
+/* σ as the Sigmoid kernel runs it at the level avx512 (kernels/act.h), so the fused step and the
+ * per-step path with its Sigmoid give the same bits. */
 AVX512 static inline __attribute__((always_inline)) __m512 vsig16(__m512 v)
 {
-    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-    const __m512 e = vexp16(_mm512_mask_blend_ps(neg, vneg16(v), v));
-    const __m512 r = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-    const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ);
-    return _mm512_mask_blend_ps(pos, _mm512_mul_ps(e, r), r);
+    return onnxbn_sigmoid16(v);
 }
 
 /* onnxbn_vtanhf on 16 lanes, the same operations. */
