@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-# vision.py — issue 14's speed table: the non-detection exports of models/vision (BN kept, folded by
-# `onnxbn fuse`, and torch's _default export) against onnxruntime, one thread, interleaved rounds.
+# vision.py — issue 14's speed table: the exports of models/vision (BN kept, folded by `onnxbn fuse`,
+# and torch's _default export) against onnxruntime, one thread, interleaved rounds.
 # usage: vision.py BUILD TOOLS OUT.md [NAME ...] (bench/vision.sh builds and calls it; OUT.md.json
 # gets every figure)
 import json
@@ -19,6 +19,13 @@ MODELS = [("fcn_resnet50", "1,3,224,224"), ("deeplabv3_resnet50", "1,3,224,224")
           ("deeplabv3_mobilenet_v3_large", "1,3,224,224"), ("lraspp_mobilenet_v3_large", "1,3,224,224"),
           ("unet", "1,3,64,64"), ("swin_t", "1,3,224,224"), ("maxvit_t", "1,3,224,224"),
           ("raft_small", "1,3,128,128;1,3,128,128")]
+# The detection models take one 3x320x320 image (they resize it to 320 or 800 themselves); only
+# their BN-kept export by default (BENCH_VISION_DET_DEFAULT=1 adds the _default ones): each of
+# the resnet50 ones runs for seconds at one thread. Both sides draw the same input, uniform in
+# [-1, 1), so both see the same proposals and detections.
+DETECTION = ["fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn",
+             "fcos_resnet50_fpn", "ssd300_vgg16", "ssdlite320_mobilenet_v3_large"]
+MODELS += [(d, "3,320,320") for d in DETECTION]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -63,8 +70,9 @@ def main():
     ob = os.path.join(tools, "onnxbn_bench")
     ort = ["node", os.path.join(HERE, "ort_bench.js")]
     cases, notes = [], []
+    det_default = os.environ.get("BENCH_VISION_DET_DEFAULT") == "1"
     for base, shape in MODELS:
-        for name in (base, base + "_default"):
+        for name in (base, base + "_default") if base not in DETECTION or det_default else (base,):
             if only and name not in only and base not in only:
                 continue
             src = os.path.join(ROOT, "models/vision", name, "model.onnx")

@@ -94,9 +94,9 @@ static onnxbn_status nms_cfg_get(const onnxbn_kctx *c, nms_cfg *g)
     return ONNXBN_OK;
 }
 
-/* Corners of box i: x0 <= x1, y0 <= y1 whichever way it was written. */
+/* Corners of box i: x0 <= x1, y0 <= y1 whichever way it was written; its area, computed once. */
 typedef struct corners {
-    float x0, y0, x1, y1;
+    float x0, y0, x1, y1, area;
 } corners;
 
 static onnxbn_status nms_infer(onnxbn_kctx *c)
@@ -119,10 +119,11 @@ static onnxbn_status nms_infer(onnxbn_kctx *c)
     dims[0] = (int64_t)rows;
     if ((st = onnxbn_mv_set_out(c, 0, ONNXBN_INT64, 2, dims)))
         return st;
-    /* Scratch: the candidates of one class and the merge sort's other half, the kept, and the
-     * corners of one batch's boxes (computed once, not for every pair). */
+    /* Scratch: the candidates of one class and the merge sort's other half, the kept, the
+     * buckets' heads and links, and the corners of one batch's boxes (computed once, not for
+     * every pair). */
     size_t bytes;
-    if (!onnxbn_mul_size((size_t)g.boxes, 3 * sizeof(int64_t) + sizeof(corners), &bytes))
+    if (!onnxbn_mul_size((size_t)g.boxes, 5 * sizeof(int64_t) + sizeof(corners), &bytes))
         return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "%lld boxes overflow the scratch size",
                                 (long long)g.boxes);
     c->workspace = bytes;
@@ -140,22 +141,62 @@ static corners box_at(const float *b, bool center)
         r.y0 = fminf(b[0], b[2]), r.y1 = fmaxf(b[0], b[2]);
         r.x0 = fminf(b[1], b[3]), r.x1 = fmaxf(b[1], b[3]);
     }
+    r.area = (r.x1 - r.x0) * (r.y1 - r.y0);
     return r;
 }
 
-/* IoU(a, b) > threshold, in float as onnxruntime computes it; boxes without area never suppress. */
-static bool suppresses(corners a, corners b, float threshold)
+/* A box that can suppress or be suppressed: finite corners and an area that is positive and
+ * finite. Any other box's IoU with anything is NaN, 0 or refused by the checks below, so it is
+ * kept without comparing and never compared with. */
+static bool able(const corners *b)
 {
-    const float ix0 = fmaxf(a.x0, b.x0), ix1 = fminf(a.x1, b.x1);
-    const float iy0 = fmaxf(a.y0, b.y0), iy1 = fminf(a.y1, b.y1);
+    return isfinite(b->x0) && isfinite(b->x1) && isfinite(b->y0) && isfinite(b->y1) &&
+           isfinite(b->area) && b->area > 0;
+}
+
+/* IoU(a, b) > threshold, in float as onnxruntime computes it (its std::max/min, which for the
+ * finite corners of able boxes are fmaxf/fminf without the libm call). */
+static inline bool suppresses(const corners *a, const corners *b, float threshold)
+{
+    const float ix0 = a->x0 > b->x0 ? a->x0 : b->x0, ix1 = a->x1 < b->x1 ? a->x1 : b->x1;
+    const float iy0 = a->y0 > b->y0 ? a->y0 : b->y0, iy1 = a->y1 < b->y1 ? a->y1 : b->y1;
     if (ix1 <= ix0 || iy1 <= iy0)
         return false;
     const float inter = (ix1 - ix0) * (iy1 - iy0);
-    const float area_a = (a.x1 - a.x0) * (a.y1 - a.y0), area_b = (b.x1 - b.x0) * (b.y1 - b.y0);
-    const float uni = area_a + area_b - inter;
-    if (inter <= 0 || area_a <= 0 || area_b <= 0 || uni <= 0)
+    const float uni = a->area + b->area - inter;
+    if (inter <= 0 || uni <= 0)
         return false;
     return inter / uni > threshold;
+}
+
+/* The kept boxes of one class, bucketed by x0 so that a candidate is compared only with those
+ * that can overlap it in x: torchvision's batched NMS offsets each class by the image size, so
+ * its one NMS call holds thousands of boxes of which a candidate meets a few. Which boxes are
+ * compared changes nothing: a box that does not overlap in x cannot suppress. */
+typedef struct buckets {
+    int64_t *head, *next; /* head[nb] (-1: empty), next[box] */
+    int64_t nb;
+    double lo, width, maxw; /* bucket k holds x0 in [lo + k width, lo + (k + 1) width) */
+} buckets;
+
+static int64_t bucket_of(const buckets *u, double x)
+{
+    const double k = (x - u->lo) / u->width;
+    return !(k > 0) ? 0 : k >= (double)(u->nb - 1) ? u->nb - 1 : (int64_t)k;
+}
+
+/* true when a kept box suppresses candidate a. */
+static bool suppressed(const buckets *u, const corners *cb, const corners *a, float threshold)
+{
+    /* b overlaps a in x only if b.x0 < a.x1 and b.x1 > a.x0, so b.x0 > a.x0 - (widest b) (the
+     * width of a float box is exact in double); one bucket more below covers the rounding of
+     * that subtraction, bucket_of being monotonic. */
+    const int64_t k0 = bucket_of(u, (double)a->x0 - u->maxw), k1 = bucket_of(u, (double)a->x1);
+    for (int64_t k = k0 > 0 ? k0 - 1 : 0; k <= k1; k++)
+        for (int64_t q = u->head[k]; q >= 0; q = u->next[q])
+            if (cb[q].x0 < a->x1 && suppresses(a, &cb[q], threshold))
+                return true;
+    return false;
 }
 
 /* Scores descending; the merge sort keeps equal scores in index order. */
@@ -173,16 +214,29 @@ static onnxbn_status nms_run(onnxbn_kctx *c)
         return st;
     onnxbn_tensor *y = onnxbn_out(c, 0);
     ONNXBN_CHECK(y && y->numel >= g.batches * g.classes * g.max_out * 3, c->err);
-    ONNXBN_CHECK(!g.boxes || (c->scratch && c->workspace >= (size_t)g.boxes * (3 * sizeof(int64_t) + sizeof(corners))),
+    ONNXBN_CHECK(!g.boxes || (c->scratch && c->workspace >= (size_t)g.boxes * (5 * sizeof(int64_t) + sizeof(corners))),
                  c->err);
     const float *boxes = onnxbn_in(c, 0)->data, *scores = onnxbn_in(c, 1)->data;
     int64_t *cand = c->scratch, *tmp = cand + g.boxes, *kept = tmp + g.boxes;
-    corners *cb = (corners *)(void *)(kept + g.boxes);
+    buckets u = {kept + g.boxes, kept + 2 * g.boxes, g.boxes, 0, 1, 0};
+    corners *cb = (corners *)(void *)(u.next + g.boxes);
     int64_t *out = y->data, rows = 0;
-    for (int64_t bi = 0; bi < g.batches && g.max_out > 0; bi++) {
+    for (int64_t i = 0; i < u.nb; i++)
+        u.head[i] = -1;
+    for (int64_t bi = 0; bi < g.batches && g.max_out > 0 && g.boxes > 0; bi++) {
         const float *bb = boxes + bi * g.boxes * 4;
-        for (int64_t i = 0; i < g.boxes; i++)
+        double x_lo = INFINITY, x_hi = -INFINITY;
+        for (int64_t i = 0; i < g.boxes; i++) {
             cb[i] = box_at(bb + i * 4, g.center);
+            if (able(&cb[i])) {
+                x_lo = fmin(x_lo, cb[i].x0);
+                x_hi = fmax(x_hi, cb[i].x0);
+            }
+        }
+        u.lo = x_lo;
+        u.width = x_hi > x_lo ? (x_hi - x_lo) / (double)u.nb : 1.0;
+        if (!(u.width > 0) || !isfinite(u.width)) /* the range overflowed: one bucket of many */
+            u.width = 1.0, u.lo = 0;
         for (int64_t ci = 0; ci < g.classes; ci++) {
             const float *sc = scores + (bi * g.classes + ci) * g.boxes;
             int64_t n = 0, nk = 0;
@@ -190,18 +244,26 @@ static onnxbn_status nms_run(onnxbn_kctx *c)
                 if (!g.has_score || sc[i] > g.score)
                     cand[n++] = i;
             onnxbn_sort_idx(cand, n, tmp, by_score, sc);
+            u.maxw = 0;
             for (int64_t j = 0; j < n && nk < g.max_out; j++) {
-                const corners a = cb[cand[j]];
-                bool keep = true;
-                for (int64_t q = 0; q < nk && keep; q++)
-                    keep = !suppresses(a, cb[kept[q]], g.iou);
-                if (keep)
-                    kept[nk++] = cand[j];
+                const int64_t i = cand[j];
+                if (!able(&cb[i])) { /* suppresses nothing, suppressed by nothing */
+                    kept[nk++] = i;
+                    continue;
+                }
+                if (suppressed(&u, cb, &cb[i], g.iou))
+                    continue;
+                kept[nk++] = i;
+                const int64_t k = bucket_of(&u, cb[i].x0);
+                u.next[i] = u.head[k];
+                u.head[k] = i;
+                u.maxw = fmax(u.maxw, (double)cb[i].x1 - (double)cb[i].x0);
             }
             for (int64_t q = 0; q < nk; q++, rows++) {
                 out[rows * 3] = bi;
                 out[rows * 3 + 1] = ci;
                 out[rows * 3 + 2] = kept[q];
+                u.head[bucket_of(&u, cb[kept[q]].x0)] = -1; /* empty again for the next class */
             }
         }
         if (onnxbn_stopped(c->stop))

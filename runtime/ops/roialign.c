@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* roialign.c — RoiAlign 10 and 16: each region of interest pooled to a fixed grid by averaging (or
- * taking the largest of) bilinear samples, the sample points and weights as onnxruntime computes them. */
+ * taking the largest of) bilinear samples, sampled as onnxruntime and torchvision do (float X in float). */
 #include <math.h>
 #include <string.h>
 
@@ -102,38 +102,43 @@ static onnxbn_status roialign_infer(onnxbn_kctx *c)
 }
 
 
-/* The sample at (y, x), as onnxruntime's pre-calculation: points more than a pixel outside the
- * map weigh nothing, points just outside clamp to the border. */
-static sample sample_at(double y, double x, int64_t h, int64_t w)
-{
-    sample s;
-    memset(&s, 0, sizeof s);
-    if (h <= 0 || w <= 0 || y < -1.0 || y > (double)h || x < -1.0 || x > (double)w)
-        return s;
-    if (y <= 0)
-        y = 0;
-    if (x <= 0)
-        x = 0;
-    int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
-    if (y0 >= h - 1) {
-        y1 = y0 = h - 1;
-        y = (double)y0;
-    } else {
-        y1 = y0 + 1;
+/* The sample at (y, x), as onnxruntime's and torchvision's pre-calculation: points more than a
+ * pixel outside the map weigh nothing, points just outside clamp to the border. R is the type the
+ * geometry is computed in (float for float X, as both references do; double for the others). */
+#define SAMPLE_AT(NAME, R)                                                                         \
+    static sample NAME(R y, R x, int64_t h, int64_t w)                                             \
+    {                                                                                              \
+        sample s;                                                                                  \
+        memset(&s, 0, sizeof s);                                                                   \
+        if (h <= 0 || w <= 0 || y < (R)-1 || y > (R)h || x < (R)-1 || x > (R)w)                    \
+            return s;                                                                              \
+        if (y <= 0)                                                                                \
+            y = 0;                                                                                 \
+        if (x <= 0)                                                                                \
+            x = 0;                                                                                 \
+        int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;                                          \
+        if (y0 >= h - 1) {                                                                         \
+            y1 = y0 = h - 1;                                                                       \
+            y = (R)y0;                                                                             \
+        } else {                                                                                   \
+            y1 = y0 + 1;                                                                           \
+        }                                                                                          \
+        if (x0 >= w - 1) {                                                                         \
+            x1 = x0 = w - 1;                                                                       \
+            x = (R)x0;                                                                             \
+        } else {                                                                                   \
+            x1 = x0 + 1;                                                                           \
+        }                                                                                          \
+        const R ly = y - (R)y0, lx = x - (R)x0, hy = 1 - ly, hx = 1 - lx;                          \
+        const R w4[4] = {hy * hx, hy * lx, ly * hx, ly * lx};                                      \
+        s.p[0] = y0 * w + x0, s.p[1] = y0 * w + x1, s.p[2] = y1 * w + x0, s.p[3] = y1 * w + x1;    \
+        for (int q = 0; q < 4; q++)                                                                \
+            s.w[q] = (double)w4[q], s.wf[q] = (float)w4[q];                                        \
+        return s;                                                                                  \
     }
-    if (x0 >= w - 1) {
-        x1 = x0 = w - 1;
-        x = (double)x0;
-    } else {
-        x1 = x0 + 1;
-    }
-    const double ly = y - (double)y0, lx = x - (double)x0, hy = 1 - ly, hx = 1 - lx;
-    s.p[0] = y0 * w + x0, s.p[1] = y0 * w + x1, s.p[2] = y1 * w + x0, s.p[3] = y1 * w + x1;
-    s.w[0] = hy * hx, s.w[1] = hy * lx, s.w[2] = ly * hx, s.w[3] = ly * lx;
-    for (int q = 0; q < 4; q++)
-        s.wf[q] = (float)s.w[q];
-    return s;
-}
+SAMPLE_AT(sample_f32, float)
+SAMPLE_AT(sample_f64, double)
+#undef SAMPLE_AT
 
 /* Element i of X: float read directly (the detection models' type), the others converted. */
 static inline double ld(onnxbn_dtype t, const void *d, int64_t i)
@@ -178,27 +183,46 @@ static double pool_bin(onnxbn_dtype t, const void *x, int64_t base, const sample
     return max ? acc : acc / count;
 }
 
-/* Where one roi samples: its corner, bin size and sample grid. */
+/* Where one roi samples: its corner, bin size and sample grid; for float X all four are floats
+ * (held exactly in the doubles) and every sample point is computed in float. */
 typedef struct roi_geom {
     double x0, y0, bh, bw;
     int64_t ny, nx;
+    bool f32;
 } roi_geom;
 
-/* false when the grid is too large to sample (a huge or non-finite roi with adaptive sampling). */
+/* false when the grid is too large to sample (a huge or non-finite roi with adaptive sampling).
+ * Float rois are mapped in float, operation for operation as onnxruntime's and torchvision's
+ * kernels do: a roi of the detection models is hundreds of pixels from the origin, where float
+ * and double sample points differ by ~1e-5 px, enough to move a pooled value by 1e-3. */
 static bool geom_of(const roi_cfg *g, onnxbn_dtype t, const void *rois, int64_t ri, roi_geom *o)
 {
-    const double offset = g->half_pixel ? 0.5 : 0.0;
-    const double x0 = ld(t, rois, ri * 4) * g->scale - offset;
-    const double y0 = ld(t, rois, ri * 4 + 1) * g->scale - offset;
-    const double x1 = ld(t, rois, ri * 4 + 2) * g->scale - offset;
-    const double y1 = ld(t, rois, ri * 4 + 3) * g->scale - offset;
-    double rw = x1 - x0, rh = y1 - y0;
-    if (!g->half_pixel) { /* the old behaviour: at least one pixel wide and high */
-        rw = fmax(rw, 1.0);
-        rh = fmax(rh, 1.0);
+    double x0, y0, rw, rh;
+    o->f32 = t == ONNXBN_FLOAT;
+    if (o->f32) {
+        const float *r = (const float *)rois + ri * 4, offset = g->half_pixel ? 0.5f : 0.0f;
+        const float fx0 = r[0] * g->scale - offset, fy0 = r[1] * g->scale - offset;
+        const float fx1 = r[2] * g->scale - offset, fy1 = r[3] * g->scale - offset;
+        float fw = fx1 - fx0, fh = fy1 - fy0;
+        if (!g->half_pixel) { /* the old behaviour: at least one pixel wide and high */
+            fw = fmaxf(fw, 1.0f);
+            fh = fmaxf(fh, 1.0f);
+        }
+        x0 = fx0, y0 = fy0, rw = fw, rh = fh;
+        o->bh = (double)(fh / (float)g->oh), o->bw = (double)(fw / (float)g->ow);
+    } else {
+        const double offset = g->half_pixel ? 0.5 : 0.0;
+        x0 = ld(t, rois, ri * 4) * g->scale - offset;
+        y0 = ld(t, rois, ri * 4 + 1) * g->scale - offset;
+        rw = ld(t, rois, ri * 4 + 2) * g->scale - offset - x0;
+        rh = ld(t, rois, ri * 4 + 3) * g->scale - offset - y0;
+        if (!g->half_pixel) {
+            rw = fmax(rw, 1.0);
+            rh = fmax(rh, 1.0);
+        }
+        o->bh = rh / (double)g->oh, o->bw = rw / (double)g->ow;
     }
     o->x0 = x0, o->y0 = y0;
-    o->bh = rh / (double)g->oh, o->bw = rw / (double)g->ow;
     /* Adaptive: about one sample per input pixel of a bin. */
     const double gh = g->ratio > 0 ? (double)g->ratio : ceil(o->bh);
     const double gw = g->ratio > 0 ? (double)g->ratio : ceil(o->bw);
@@ -209,6 +233,22 @@ static bool geom_of(const roi_cfg *g, onnxbn_dtype t, const void *rois, int64_t 
         o->ny = (int64_t)gh, o->nx = (int64_t)gw;
     }
     return true;
+}
+
+/* Sample (iy, ix) of bin (ph, pw): start + ph * bin + (iy + 0.5) * bin / grid, in the references'
+ * order of operations. */
+static sample sample_of(const roi_geom *q, int64_t ph, int64_t pw, int64_t iy, int64_t ix, int64_t h,
+                        int64_t w)
+{
+    if (q->f32) {
+        const float bh = (float)q->bh, bw = (float)q->bw;
+        const float yy = (float)q->y0 + (float)ph * bh + ((float)iy + 0.5f) * bh / (float)q->ny;
+        const float xx = (float)q->x0 + (float)pw * bw + ((float)ix + 0.5f) * bw / (float)q->nx;
+        return sample_f32(yy, xx, h, w);
+    }
+    const double yy = q->y0 + (double)ph * q->bh + ((double)iy + 0.5) * q->bh / (double)q->ny;
+    const double xx = q->x0 + (double)pw * q->bw + ((double)ix + 0.5) * q->bw / (double)q->nx;
+    return sample_f64(yy, xx, h, w);
 }
 
 typedef struct roi_job {
@@ -245,13 +285,9 @@ static void roi_task(void *arg, size_t task, int thread)
     for (int64_t bin = 0; bin < bins; bin++) {
         const int64_t ph = bin / g->ow, pw = bin % g->ow;
         sample *s = all ? pre + bin * per : pre;
-        for (int64_t iy = 0; iy < q.ny && (all || one); iy++) {
-            const double yy = q.y0 + (double)ph * q.bh + ((double)iy + 0.5) * q.bh / (double)q.ny;
-            for (int64_t ix = 0; ix < q.nx; ix++) {
-                const double xx = q.x0 + (double)pw * q.bw + ((double)ix + 0.5) * q.bw / (double)q.nx;
-                s[iy * q.nx + ix] = sample_at(yy, xx, g->h, g->w);
-            }
-        }
+        for (int64_t iy = 0; iy < q.ny && (all || one); iy++)
+            for (int64_t ix = 0; ix < q.nx; ix++)
+                s[iy * q.nx + ix] = sample_of(&q, ph, pw, iy, ix, g->h, g->w);
         if (all)
             continue;
         for (int64_t ch = 0; ch < g->ch; ch++) {
@@ -262,9 +298,7 @@ static void roi_task(void *arg, size_t task, int thread)
             } else {
                 double acc = 0;
                 for (int64_t k = 0; k < per; k++) {
-                    const double yy = q.y0 + (double)ph * q.bh + ((double)(k / q.nx) + 0.5) * q.bh / (double)q.ny;
-                    const double xx = q.x0 + (double)pw * q.bw + ((double)(k % q.nx) + 0.5) * q.bw / (double)q.nx;
-                    const sample d = sample_at(yy, xx, g->h, g->w);
+                    const sample d = sample_of(&q, ph, pw, k / q.nx, k % q.nx, g->h, g->w);
                     const double u = pool_bin(t, x, base, &d, 1, g->max, 1.0);
                     acc = g->max ? (k == 0 ? u : fmax(acc, u)) : acc + u;
                 }

@@ -6,7 +6,9 @@
 # Usage: /usr/bin/python3 tests/models/run_vision.py [ONNXBN] [--only NAME...] (bash tests/models/run_vision.sh)
 # A model refused because onnxbn lacks an operator is reported, not a failure; a mismatch or any
 # other error is (exit 1). Every operator a model uses that schema/ops.def does not run is listed,
-# read from the ONNX file (subgraphs of If/Loop included), not found by running.
+# read from the ONNX file (subgraphs of If/Loop included), not found by running. Detection models
+# are compared with onnxruntime as sets, plus the staged and float64-arbiter rules of
+# docs/test-data.md ("The detection models against onnxruntime").
 import argparse
 import json
 import os
@@ -31,6 +33,10 @@ ISSUE_OPS = set("""Resize Upsample GatherElements GatherND ScatterElements Scatt
 Compress OneHot Trilu CumSum EyeLike CastLike ReverseSequence Unique TopK NonMaxSuppression RoiAlign
 MaxRoiPool DepthToSpace SpaceToDepth GridSample MaxUnpool LpNormalization Det Einsum RandomNormal
 RandomUniform RandomNormalLike RandomUniformLike Bernoulli Multinomial""".split())
+# Detection models whose postprocess cuts a top-k through scores that tie below float32's
+# resolution (docs/test-data.md, "The detection models against onnxruntime"): the tensors feeding
+# the postprocess, where the staged comparison splits the model.
+TIED_CUTS = {"ssdlite320_mobilenet_v3_large": ["/model/Softmax_output_0", "/model/Reshape_output_0"]}
 
 
 def implemented():
@@ -167,6 +173,58 @@ def unmatched(got, want, rtol=float(RTOL), atol=float(ATOL)):
     return miss
 
 
+def within(got, want, rtol=float(RTOL), atol=float(ATOL)):
+    """The tolerance rule elementwise, shapes equal."""
+    return got.shape == want.shape and bool(np.all(np.abs(got.astype(np.float64) - want) <= atol + rtol * np.abs(want)))
+
+
+def staged_verdict(got, ref, got_cuts, ref_cuts, staged):
+    """The staged rule, for a model in TIED_CUTS (docs/test-data.md). got, ref: onnxbn's and the
+    reference's detections (boxes, scores, labels); got_cuts, ref_cuts: both sides' values of the
+    cut tensors; staged: onnxbn's detections when the cut tensors are fed the reference's values.
+    Passes when (1) the counts are equal, (2) every cut tensor is within the tolerance of the
+    reference's, and (3) the staged detections are the reference's: the same count, each with its
+    partner. (ok, detail)."""
+    if len(got[1]) != len(ref[1]):
+        return False, f"{len(got[1])} detections, the reference {len(ref[1])}"
+    for k, (a, b) in enumerate(zip(got_cuts, ref_cuts)):
+        if not within(a, b):
+            return False, f"cut tensor {k} differs from the reference's beyond the tolerance"
+    if len(staged[1]) != len(ref[1]):
+        return False, f"fed the reference's cut tensors, {len(staged[1])} detections, the reference {len(ref[1])}"
+    miss = unmatched(staged, ref)
+    if miss:
+        return False, f"fed the reference's cut tensors, {miss} of {len(ref[1])} detections have no partner"
+    return True, "staged at the tied top-k cut: cut tensors within the tolerance, same detections from the same cut tensors"
+
+
+def arbiter_unmatched(got, ref, truth, rtol=float(RTOL), atol=float(ATOL)):
+    """As unmatched(), but a reference detection without a partner in got is excused when the
+    reference itself is off: it has no partner in the float64 forward (truth) within the tolerance,
+    while its nearest truth detection of the same label (by box) has an unused partner in got
+    within the tolerance. (how many stay unmatched, how many were excused)."""
+    def partner(rows, used, box, score, label):
+        ok = (~used & (rows[2] == label) & (np.abs(rows[1] - score) <= atol + rtol * abs(score))
+              & (np.abs(rows[0] - box).max(axis=1) <= atol + rtol * np.abs(box).max()))
+        j = np.flatnonzero(ok)
+        return j[0] if len(j) else None
+    used = np.zeros(len(got[1]), bool)
+    miss = excused = 0
+    for i in range(len(ref[1])):
+        j = partner(got, used, ref[0][i], ref[1][i], ref[2][i])
+        if j is None and partner(truth, np.zeros(len(truth[1]), bool), ref[0][i], ref[1][i], ref[2][i]) is None:
+            same = np.flatnonzero(truth[2] == ref[2][i])
+            if len(same):
+                t = same[np.argmin(np.abs(truth[0][same] - ref[0][i]).max(axis=1))]
+                j = partner(got, used, truth[0][t], truth[1][t], truth[2][t])
+                excused += j is not None
+        if j is None:
+            miss += 1
+        else:
+            used[j] = True
+    return miss, excused
+
+
 def detections_agree(bin_, model, ref, extra, tmp):
     """onnxbn's detections against the reference's as a set: when `onnxbn test` fails only on the
     order of detections with equal scores (exact ties, which onnxruntime and torch order their own
@@ -185,6 +243,80 @@ def detections_agree(bin_, model, ref, extra, tmp):
     if miss:
         return False, f"{miss} of {len(want[1])} detections have no partner within the tolerance"
     return True, "same detections, order differs among equal scores"
+
+
+def run_outputs(bin_, model, inputs, extra, tmp, n):
+    """onnxbn's first n outputs of `onnxbn run`, or (None, why)."""
+    out = tempfile.mkdtemp(dir=tmp)
+    rc, _, err = sh([bin_, "run", model, *inputs, "-o", out, *extra])
+    if rc:
+        return None, f"onnxbn run: {err.strip()[-200:]}"
+    return [load_pb(os.path.join(out, f"output_{k}.pb")) for k in range(n)], ""
+
+
+def base_of(name):
+    return name[: -len("_default")] if name.endswith("_default") else name
+
+
+def staged_agree(bin_, model, case, cuts, extra, tmp):
+    """staged_verdict() for one mode: onnxruntime once on the model with the cut tensors as extra
+    outputs; onnxbn on the same, and on the model whose cut tensors are inputs fed onnxruntime's
+    values (their producers removed). (ok, detail)."""
+    m = onnx.load(model)
+    for c in cuts:
+        m.graph.output.append(onnx.helper.make_empty_tensor_value_info(c))
+    work = tempfile.mkdtemp(dir=tmp)
+    probe = os.path.join(work, "probe.onnx")
+    onnx.save(m, probe)
+    ref, err = ort_case(probe, case, work)
+    if not ref:
+        return False, err
+    ds = os.path.join(ref, "test_data_set_0")
+    want = [load_pb(os.path.join(ds, f"output_{k}.pb")) for k in range(3 + len(cuts))]
+    ins = [os.path.join(ds, f) for f in sorted(os.listdir(ds)) if f.startswith("input_")]
+    got, err = run_outputs(bin_, probe, ins, extra, tmp, 3 + len(cuts))
+    if got is None:
+        return False, err
+    keep = [n for n in m.graph.node if not set(n.output) & set(cuts)]
+    del m.graph.node[:]
+    m.graph.node.extend(keep)
+    del m.graph.output[3:]
+    for c, a in zip(cuts, want[3:]):
+        m.graph.input.append(onnx.helper.make_tensor_value_info(c, onnx.TensorProto.FLOAT, a.shape))
+        f = os.path.join(work, f"cut_{len(ins)}.pb")
+        with open(f, "wb") as fh:
+            fh.write(onnx.numpy_helper.from_array(a, c).SerializeToString())
+        ins.append(f)
+    staged_model = os.path.join(work, "staged.onnx")
+    onnx.save(m, staged_model)
+    staged, err = run_outputs(bin_, staged_model, ins, extra, tmp, 3)
+    if staged is None:
+        return False, err
+    return staged_verdict(got[:3], want[:3], got[3:], want[3:], staged)
+
+
+def arbiter_agree(bin_, model, ref, name, extra, tmp):
+    """The reference's detections against onnxbn's with the float64 forward as the arbiter
+    (arbiter_unmatched; tests/models/float64_ref.py makes it, once). (ok, detail)."""
+    truth_dir = os.path.join(VISION, name, "float64")
+    if not os.path.exists(os.path.join(truth_dir, "output_2.pb")):
+        rc, _, err = sh(["/usr/bin/python3", os.path.join(ROOT, "tests/models/float64_ref.py"), name])
+        if rc:
+            return False, f"no float64 forward: {err.strip()[-200:]}"
+    truth = [load_pb(os.path.join(truth_dir, f"output_{k}.pb")) for k in range(3)]
+    ds = os.path.join(ref, "test_data_set_0")
+    got, err = run_outputs(bin_, model, [os.path.join(ds, f) for f in sorted(os.listdir(ds))
+                                         if f.startswith("input_")], extra, tmp, 3)
+    if got is None:
+        return False, err
+    want = [load_pb(os.path.join(ds, f"output_{k}.pb")) for k in range(3)]
+    if len(got[1]) != len(want[1]):
+        return False, f"{len(got[1])} detections, the reference {len(want[1])}"
+    miss, excused = arbiter_unmatched(got, want, truth)
+    if miss:
+        return False, f"{miss} of {len(want[1])} detections have no partner, even by the float64 forward"
+    return True, (f"{excused} detection(s) where the reference is outside the tolerance of the float64 "
+                  "forward and onnxbn within it")
 
 
 def run_model(bin_, name, tmp, impl):
@@ -222,6 +354,11 @@ def run_model(bin_, name, tmp, impl):
             return None
         if v == "FAIL" and detection:
             ok, detail = detections_agree(bin_, model, ref, extra, tmp)
+            if not ok and base_of(name) in TIED_CUTS:
+                ok, detail = staged_agree(bin_, model, case, TIED_CUTS[base_of(name)], extra, tmp)
+            if not ok:
+                ok, arb = arbiter_agree(bin_, model, ref, name, extra, tmp)
+                detail = arb if ok else f"{detail}; {arb}"
             if ok:
                 if "onnxruntime: " + detail not in notes:
                     notes.append("onnxruntime: " + detail)
@@ -238,7 +375,13 @@ def run_model(bin_, name, tmp, impl):
         return row
     fused = os.path.join(tmp, name + "_fused")
     os.makedirs(fused, exist_ok=True)
-    rc, out, err = sh([bin_, "fuse", path, os.path.join(fused, "model.onnx"), "--verify", ref])
+    # fuse --verify compares IN and OUT row by row: across a tied top-k cut folding's ulps pick
+    # other rows, so a TIED_CUTS model is fused without it and its fused model held by the staged
+    # rule against onnxruntime below, as the other two modes.
+    tied = detection and base_of(name) in TIED_CUTS
+    rc, out, err = sh([bin_, "fuse", path, os.path.join(fused, "model.onnx"), *([] if tied else ["--verify", ref])])
+    if tied and not rc:
+        notes.append("fused without --verify (a tied top-k cut), the fused model staged")
     if rc:
         return "mismatch" if rc == 1 else "error", f"fuse --verify: {(err or out).strip()[-200:]}", missing, n_bn
     bn_left = re.search(r"BatchNormalization: (\d+) before, (\d+) after", out)

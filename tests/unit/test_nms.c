@@ -199,6 +199,98 @@ static void test_ties_and_thresholds(void **state)
     expect_nms(nms_model(11, 0, 4, -1, NAN), 1, 1, 4, hand_boxes, s_tie, w4, 2);
 }
 
+/* The greedy rule pair by pair, as the spec states it (every candidate against every kept box):
+ * the reference for the bucketed search of nms.c. IoU in float as onnxruntime's SuppressByIOU. */
+static int64_t brute_nms(const float *boxes, const float *scores, int64_t n, float iou, int64_t *sel)
+{
+    int64_t *order = malloc((size_t)n * sizeof *order), nk = 0;
+    assert_non_null(order);
+    for (int64_t i = 0; i < n; i++)
+        order[i] = i;
+    for (int64_t a = 1; a < n; a++) { /* insertion sort: scores descending, ties by index */
+        const int64_t v = order[a];
+        int64_t b = a;
+        for (; b > 0 && scores[v] > scores[order[b - 1]]; b--)
+            order[b] = order[b - 1];
+        order[b] = v;
+    }
+    for (int64_t j = 0; j < n; j++) {
+        const float *p = boxes + order[j] * 4;
+        bool keep = true;
+        for (int64_t q = 0; q < nk && keep; q++) {
+            const float *r = boxes + sel[q] * 4;
+            const float ax0 = fminf(p[1], p[3]), ax1 = fmaxf(p[1], p[3]), ay0 = fminf(p[0], p[2]),
+                        ay1 = fmaxf(p[0], p[2]);
+            const float bx0 = fminf(r[1], r[3]), bx1 = fmaxf(r[1], r[3]), by0 = fminf(r[0], r[2]),
+                        by1 = fmaxf(r[0], r[2]);
+            const float iw = fmaxf(fminf(ax1, bx1) - fmaxf(ax0, bx0), 0.0f);
+            const float ih = fmaxf(fminf(ay1, by1) - fmaxf(ay0, by0), 0.0f);
+            const float inter = iw * ih, area_a = (ax1 - ax0) * (ay1 - ay0),
+                        area_b = (bx1 - bx0) * (by1 - by0), uni = area_a + area_b - inter;
+            if (inter > 0 && area_a > 0 && area_b > 0 && uni > 0 && inter / uni > iou)
+                keep = false;
+        }
+        if (keep)
+            sel[nk++] = order[j];
+    }
+    free(order);
+    return nk;
+}
+
+/* torchvision's batched NMS: one call, each of 40 classes' boxes offset by 1000 px in x and y, so
+ * a candidate meets only its own class's boxes. nms.c compares a candidate only with the kept
+ * boxes whose x range can reach it; the selection must be the pairwise rule's exactly, with wide
+ * boxes (the search must reach back past them), boxes on bucket edges, identical boxes, tied
+ * scores, boxes without area and NaN and infinite corners among them. Two classes of scores:
+ * the buckets empty between classes. */
+static void test_batched_many_boxes(void **state)
+{
+    (void)state;
+    enum { N = 1200 };
+    float *boxes = malloc(N * 4 * sizeof(float)), *scores = malloc(2 * N * sizeof(float));
+    int64_t *sel = malloc(N * sizeof(int64_t)), *want = malloc(2 * N * 3 * sizeof(int64_t));
+    assert_true(boxes && scores && sel && want);
+    uint32_t seed = 99;
+#define RND() (seed = seed * 1664525u + 1013904223u, (float)(seed >> 8) / 16777216.0f)
+    for (int i = 0; i < N; i++) {
+        const float off = (float)(i % 40) * 1000.0f;
+        const float x0 = RND() * 700.0f, y0 = RND() * 700.0f;
+        const float w = i % 97 == 0 ? 900.0f : 5.0f + RND() * 120.0f, h = 5.0f + RND() * 120.0f;
+        float *b = boxes + i * 4; /* [y1, x1, y2, x2], every third with the diagonal flipped */
+        b[0] = off + y0, b[1] = off + x0, b[2] = off + y0 + h, b[3] = off + x0 + w;
+        if (i % 3 == 0) {
+            const float t0 = b[0], t1 = b[1];
+            b[0] = b[2], b[1] = b[3], b[2] = t0, b[3] = t1;
+        }
+        scores[i] = (float)(int)(RND() * 50.0f) / 50.0f; /* many ties */
+        scores[N + i] = RND();
+    }
+    memcpy(boxes + 4 * 7, boxes + 4 * 47, 4 * sizeof(float)); /* the same box as 47 */
+    boxes[4 * 11 + 3] = boxes[4 * 11 + 1];                     /* no width */
+    boxes[4 * 13 + 0] = NAN;
+    boxes[4 * 17 + 3] = INFINITY;
+    boxes[4 * 19 + 1] = -INFINITY;
+    for (int iou = 0; iou < 3; iou++) {
+        const float t = iou == 0 ? 0.0f : iou == 1 ? 0.3f : 0.7f;
+        int64_t rows = 0;
+        for (int c = 0; c < 2; c++) {
+            const int64_t nk = brute_nms(boxes, scores + c * N, N, t, sel);
+            for (int64_t q = 0; q < nk; q++, rows++) {
+                want[rows * 3] = 0;
+                want[rows * 3 + 1] = c;
+                want[rows * 3 + 2] = sel[q];
+            }
+        }
+        assert_true(rows > 2 * 40 && rows < 2 * N); /* the case suppresses some and keeps many */
+        expect_nms(nms_model(11, 0, N, t, NAN), 1, 2, N, boxes, scores, want, rows);
+    }
+#undef RND
+    free(boxes);
+    free(scores);
+    free(sel);
+    free(want);
+}
+
 static void test_bad_inputs(void **state)
 {
     (void)state;
@@ -233,6 +325,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_torchvision),
         cmocka_unit_test(test_ties_and_thresholds),
+        cmocka_unit_test(test_batched_many_boxes),
         cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

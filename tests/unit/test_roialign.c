@@ -231,6 +231,46 @@ static void test_two_threads(void **state)
     mk_free(mm);
 }
 
+/* Rois hundreds of pixels from the origin, as the detection models' (a 800-pixel image, spatial
+ * scale 1/4): there the sample points computed in double and in float differ by ~1e-5 px, and on
+ * X's steep ramps (13 x 4 a pixel) the pooled values by up to 5.8e-4. Float X is sampled in float,
+ * as torchvision and onnxruntime do: the values are torchvision 0.14's roi_align on float32 to
+ * within an ulp (its float64 result is 5.8e-4 away, so double sample points fail this). */
+static void test_far_from_origin(void **state)
+{
+    (void)state;
+    float x[6 * 200];
+    for (int y = 0; y < 6; y++)
+        for (int i = 0; i < 200; i++)
+            x[y * 200 + i] = (float)((y * 7 + i * 13) % 97 - 48) * 4.0f;
+    const float rois[12] = {701.369995f, 3.29999995f, 787.909973f, 21.7000008f,
+                            3.0999999f,  0.550000012f, 799.299988f, 23.8999996f,
+                            610.122986f, 10.0100002f, 611.900024f, 11.1999998f};
+    /* roi_align(aligned=False, sampling_ratio=2) and (aligned=True, sampling_ratio=0), 2 x 3 bins */
+    static const float want_ratio2[18] = {
+        30.8658314f, 18.5696411f, 24.6262321f, -54.1182747f, -20.2627888f, -4.75914049f,
+        49.0863342f, 24.3124619f, -17.4882126f, -4.73428535f, 16.5158806f,  37.766098f,
+        65.33535f,   82.6684189f, 100.002289f, 79.33535f,    96.6684265f,  114.002289f};
+    static const float want_aligned[18] = {
+        -7.79958487f, -11.6416254f, -8.70520115f, -9.77414227f, -11.0287247f, -3.06037903f,
+        2.10579181f,  -3.38651824f, 0.0711372718f, 3.69507027f, 0.188806102f, -0.474016786f,
+        15.6019611f,  23.3016701f,  31.002964f,    19.7669563f, 27.4666634f,  35.1679573f};
+    const int64_t xd[4] = {1, 1, 6, 200}, rd[2] = {3, 4}, bd[1] = {3}, yd[4] = {3, 1, 2, 3};
+    const int64_t b0[3] = {0, 0, 0};
+    const mk_feed f[3] = {{"X", ONNXBN_FLOAT, 4, xd, x},
+                          {"rois", ONNXBN_FLOAT, 2, rd, rois},
+                          {"bi", ONNXBN_INT64, 1, bd, b0}};
+    for (int k = 0; k < 2; k++) {
+        mk_model *mm = k == 0 ? ra_model(10, ONNXBN_FLOAT, NULL, "avg", 2, 3, 2, 0.25f)
+                              : ra_model(16, ONNXBN_FLOAT, "half_pixel", "avg", 2, 3, 0, 0.25f);
+        onnxbn_session *s = mk_open_ok(mm);
+        mk_run_ok(s, 3, f);
+        mk_expect_f32(s, 0, 4, yd, k == 0 ? want_ratio2 : want_aligned, 1e-6, 1.2e-7);
+        onnxbn_session_free(s);
+        mk_free(mm);
+    }
+}
+
 /* The same in double: the same sample points, so the same values to float rounding. */
 static void test_double(void **state)
 {
@@ -421,6 +461,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_torchvision),
         cmocka_unit_test(test_two_threads),
+        cmocka_unit_test(test_far_from_origin),
         cmocka_unit_test(test_double),
         cmocka_unit_test(test_max_mode_by_hand),
         cmocka_unit_test(test_large_grid),
