@@ -12,6 +12,7 @@
 #include "kernels/winograd.h"
 #include "op.h"
 #include "ops/autopad.h"
+#include "ops/conv_taps.h"
 #include "threadpool.h"
 
 static const onnxbn_attr_spec conv_attrs[] = {
@@ -122,6 +123,14 @@ typedef struct conv_cfg {
     size_t wino_rows, wino_floats, wino_rowbuf;
     float *wino_u;
     bool wino_pw; /* wino_u is packed for the direct 1x1 kernel (else plain, for SGEMM) */
+    /* Taps that read only padding (ops/conv_taps.h), for a Conv whose W is constant: dropped
+     * from the kernel (trim: geom shrunk, W cut at prepare into w_trim), or a PATH_GEMM node run
+     * by regions (taps_path: W laid out tap-major at prepare into w_taps). keep_taps: run's
+     * fallback without prepared state, which has neither. */
+    bool keep_taps, trim, taps_path;
+    int64_t tap0[ONNXBN_CONV_MAX_SP], korig[ONNXBN_CONV_MAX_SP];
+    float *w_trim, *w_taps;
+    onnxbn_conv_taps taps;
 } conv_cfg;
 
 static const char *const in_names[] = {"X", "W", "B"};
@@ -474,6 +483,13 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
         if (!onnxbn_mul_size(g->in_sz, (size_t)x->dims[2 + d], &g->in_sz) ||
             !onnxbn_mul_size(g->out_sz, (size_t)out[d], &g->out_sz))
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "the spatial sizes overflow");
+    const bool wconst = onnxbn_in(c, 1)->data != NULL;
+    if (!g->transpose && !g->keep_taps && wconst &&
+        (g->trim = onnxbn_conv_trim_taps(&g->geom, g->tap0, g->korig))) {
+        g->ksize = 1; /* fewer taps than W's, so no overflow */
+        for (int d = 0; d < g->nsp; d++)
+            g->ksize *= (size_t)g->geom.k[d];
+    }
 
     bool unit = true; /* 1x1 kernel, stride 1, output exactly over the input */
     for (int d = 0; d < g->nsp; d++)
@@ -528,6 +544,15 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
                        onnxbn_mul_size(g->pw_group_floats, (size_t)g->group, &all) &&
                        all <= SIZE_MAX / sizeof(float);
 #endif
+        /* the regions when they skip a quarter of the products, or, where Winograd would run
+         * (2.25x fewer products), more than 1 - 1/2.25 of them */
+        if (!g->transpose && !g->keep_taps && g->group == 1 && wconst &&
+            onnxbn_conv_taps_plan(&g->geom, (size_t)g->Cg, (size_t)g->M, g->wino ? 0.44 : 0.75,
+                                  &g->taps)) {
+            g->taps_path = true;
+            g->wino = g->wide = g->pw_direct = false;
+            g->col_floats = g->taps.slot_floats;
+        }
     }
     return ONNXBN_OK;
 }
@@ -565,8 +590,34 @@ static void conv_free_state(void *state)
     if (g) {
         free(g->wino_u);
         free(g->pw_wp);
+        free(g->w_trim);
+        free(g->w_taps);
     }
     free(g);
+}
+
+/* W cut to the live taps (trim) and/or laid out for the region path; *w then points at what
+ * the rest of prepare packs. */
+static onnxbn_status prepare_taps(onnxbn_kctx *c, conv_cfg *g, const float **w)
+{
+    if (!*w || (!g->trim && !g->taps_path))
+        return ONNXBN_OK;
+    const size_t n = (size_t)g->M * (size_t)g->Cg * g->ksize; /* at most W's own size */
+    if (g->trim) {
+        if (!(g->w_trim = malloc(n * sizeof(float))))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the live taps of W (%zu bytes)",
+                                    n * sizeof(float));
+        onnxbn_conv_slice_taps(*w, (size_t)g->M * (size_t)g->Cg, g->nsp, g->korig, g->tap0,
+                               g->geom.k, g->w_trim);
+        *w = g->w_trim;
+    }
+    if (g->taps_path) {
+        if (!(g->w_taps = malloc(n * sizeof(float))))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tap-major W (%zu bytes)",
+                                    n * sizeof(float));
+        onnxbn_conv_taps_weights(*w, (size_t)g->M, (size_t)g->Cg, &g->geom, g->w_taps);
+    }
+    return ONNXBN_OK;
 }
 
 static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
@@ -582,6 +633,10 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
         return st;
     }
     const float *w = onnxbn_in(c, 1)->data;
+    if ((st = prepare_taps(c, g, &w))) {
+        conv_free_state(g);
+        return st;
+    }
     if (g->wino && w) {
         /* 16/9 of W's own size, which the model already holds */
         const size_t M = (size_t)g->M, C = (size_t)g->Cg, mc = M * C;
@@ -1256,6 +1311,7 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         int64_t ydims[2 + ONNXBN_CONV_MAX_SP];
         memset(&local, 0, sizeof local);
         local.transpose = transpose;
+        local.keep_taps = true; /* no prepared (cut) weights */
         onnxbn_status st = configure(c, &local, ydims);
         if (st)
             return st;
@@ -1268,11 +1324,16 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     ONNXBN_CHECK(!g->col_floats || (c->scratch && c->workspace >= g->col_floats * sizeof(float)),
                  c->err);
     const onnxbn_tensor *b = onnxbn_in(c, 2);
-    const float *x = onnxbn_in(c, 0)->data, *w = onnxbn_in(c, 1)->data;
+    const float *x = onnxbn_in(c, 0)->data, *w = g->w_trim ? g->w_trim : onnxbn_in(c, 1)->data;
     const float *bias = b ? b->data : NULL;
     const float *res = c->res ? c->res->data : NULL; /* a fused Add (Conv only) */
     if (transpose) {
         convt_forward(g, x, w, bias, y->data, c->scratch);
+    } else if (g->taps_path) {
+        ONNXBN_CHECK(g->w_taps && c->scratch && c->workspace >= g->col_floats * sizeof(float), c->err);
+        onnxbn_conv_taps_run(&g->taps, &g->geom, (size_t)g->N, x, g->w_taps, bias, res, y->data,
+                             c->act, c->scratch, c->workspace / (g->col_floats * sizeof(float)),
+                             c->pool, c->stop);
     } else if (g->wino_u) {
         ONNXBN_CHECK(c->scratch && c->workspace >= g->wino_floats * sizeof(float), c->err);
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
