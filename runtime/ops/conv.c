@@ -125,7 +125,7 @@ typedef struct conv_cfg {
     bool wino_pw; /* wino_u is packed for the direct 1x1 kernel (else plain, for SGEMM) */
     /* Taps that read only padding (ops/conv_taps.h), for a Conv whose W is constant: dropped
      * from the kernel (trim: geom shrunk, W cut at prepare into w_trim), or a PATH_GEMM node run
-     * by regions (taps_path: W laid out tap-major at prepare into w_taps). keep_taps: run's
+     * tap by tap (taps_path: W laid out tap-major at prepare into w_taps). keep_taps: run's
      * fallback without prepared state, which has neither. */
     bool keep_taps, trim, taps_path;
     int64_t tap0[ONNXBN_CONV_MAX_SP], korig[ONNXBN_CONV_MAX_SP];
@@ -544,7 +544,7 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
                        onnxbn_mul_size(g->pw_group_floats, (size_t)g->group, &all) &&
                        all <= SIZE_MAX / sizeof(float);
 #endif
-        /* the regions when they skip a quarter of the products, or, where Winograd would run
+        /* tap by tap when that skips a quarter of the products, or, where Winograd would run
          * (2.25x fewer products), more than 1 - 1/2.25 of them */
         if (!g->transpose && !g->keep_taps && g->group == 1 && wconst &&
             onnxbn_conv_taps_plan(&g->geom, (size_t)g->Cg, (size_t)g->M, g->wino ? 0.44 : 0.75,
@@ -596,7 +596,7 @@ static void conv_free_state(void *state)
     free(g);
 }
 
-/* W cut to the live taps (trim) and/or laid out for the region path; *w then points at what
+/* W cut to the live taps (trim) and/or laid out for the tap path; *w then points at what
  * the rest of prepare packs. */
 static onnxbn_status prepare_taps(onnxbn_kctx *c, conv_cfg *g, const float **w)
 {

@@ -78,57 +78,13 @@ void onnxbn_conv_slice_taps(const float *w, size_t rows, int nsp, const int64_t 
     }
 }
 
-/* The bands of axis d: cut at every live range's ends, then neighbours with the same taps joined. */
-static int make_bands(const onnxbn_conv_geom *g, int d, onnxbn_taps_band *band)
-{
-    int64_t cuts[2 * ONNXBN_TAPS_MAX_K + 2], lo[ONNXBN_TAPS_MAX_K], hi[ONNXBN_TAPS_MAX_K];
-    const int64_t k = g->k[d], n = g->grid[d];
-    int nc = 0;
-    cuts[nc++] = 0;
-    cuts[nc++] = n;
-    for (int64_t j = 0; j < k; j++) {
-        live_range(g, d, j, &lo[j], &hi[j]);
-        if (lo[j] > 0 && lo[j] < n)
-            cuts[nc++] = lo[j];
-        if (hi[j] > 0 && hi[j] < n)
-            cuts[nc++] = hi[j];
-    }
-    for (int i = 1; i < nc; i++) /* insertion sort: at most 34 values */
-        for (int m = i; m > 0 && cuts[m - 1] > cuts[m]; m--) {
-            const int64_t t = cuts[m];
-            cuts[m] = cuts[m - 1];
-            cuts[m - 1] = t;
-        }
-    int nb = 0;
-    for (int i = 0; i + 1 < nc; i++) {
-        const int64_t o0 = cuts[i], o1 = cuts[i + 1];
-        if (o0 == o1)
-            continue;
-        int64_t j0 = -1, j1 = -1;
-        for (int64_t j = 0; j < k; j++)
-            if (lo[j] <= o0 && o0 < hi[j]) {
-                if (j0 < 0)
-                    j0 = j;
-                j1 = j + 1;
-            }
-        if (j0 < 0)
-            j0 = j1 = 0;
-        if (nb && band[nb - 1].j0 == j0 && band[nb - 1].j1 == j1 && band[nb - 1].o1 == o0) {
-            band[nb - 1].o1 = o1;
-            continue;
-        }
-        band[nb++] = (onnxbn_taps_band){o0, o1, j0, j1};
-    }
-    return nb;
-}
-
-/* Gathered floats a chunk of a region may take before it is cut into row chunks (4 MiB). */
+/* Gathered floats a chunk of a tap's outputs may take before it is cut into row chunks (4 MiB). */
 #define CHUNK_CAP ((size_t)1 << 20)
 
-/* Rows a chunk of a region of width w with kk live taps takes (at least 1). */
-static size_t chunk_rows(const onnxbn_conv_taps *t, size_t kk, size_t w, size_t h)
+/* Rows of a tap's rectangle (h rows of w outputs) a chunk takes: at least 1. */
+static size_t chunk_rows(const onnxbn_conv_taps *t, size_t w, size_t h)
 {
-    const size_t per_row = kk * t->C * w;
+    const size_t per_row = t->C * w;
     size_t nr = per_row ? t->chunk_cap / per_row : h;
     if (nr < 1)
         nr = 1;
@@ -150,32 +106,35 @@ bool onnxbn_conv_taps_plan(const onnxbn_conv_geom *g, size_t C, size_t M, double
     /* the live (tap, output) pairs factor over the axes */
     double live = 1, full = 1;
     for (int d = 0; d < 2; d++) {
-        t->nb[d] = make_bands(g, d, t->band[d]);
         double s = 0;
-        for (int b = 0; b < t->nb[d]; b++)
-            s += (double)(t->band[d][b].o1 - t->band[d][b].o0) *
-                 (double)(t->band[d][b].j1 - t->band[d][b].j0);
+        for (int64_t j = 0; j < g->k[d]; j++) {
+            live_range(g, d, j, &t->lo[d][j], &t->hi[d][j]);
+            if (t->hi[d][j] < t->lo[d][j])
+                t->hi[d][j] = t->lo[d][j];
+            s += (double)(t->hi[d][j] - t->lo[d][j]);
+        }
         live *= s;
         full *= (double)g->grid[d] * (double)g->k[d];
     }
     if (live > max_live * full)
         return false;
-    /* the scratch of the largest chunk: gathered input and its output, within size_t */
+    /* the scratch of the largest chunk: gathered input and its product, within size_t */
     size_t most = 0;
-    for (int by = 0; by < t->nb[0]; by++)
-        for (int bx = 0; bx < t->nb[1]; bx++) {
-            const onnxbn_taps_band *y = &t->band[0][by], *x = &t->band[1][bx];
-            const size_t kk = (size_t)((y->j1 - y->j0) * (x->j1 - x->j0));
-            const size_t w = (size_t)(x->o1 - x->o0), h = (size_t)(y->o1 - y->o0);
+    for (int64_t ky = 0; ky < g->k[0]; ky++)
+        for (int64_t kx = 0; kx < g->k[1]; kx++) {
+            const size_t h = (size_t)(t->hi[0][ky] - t->lo[0][ky]);
+            const size_t w = (size_t)(t->hi[1][kx] - t->lo[1][kx]);
             size_t px, colf, outf, all;
-            if (!onnxbn_mul_size(chunk_rows(t, kk, w, h), w, &px) ||
-                !onnxbn_mul_size(kk * C, px, &colf) || !onnxbn_mul_size(M, px, &outf) ||
-                (all = colf + outf) < colf || all > SIZE_MAX / 2 / sizeof(float))
+            if (!h || !w)
+                continue;
+            if (!onnxbn_mul_size(chunk_rows(t, w, h), w, &px) || !onnxbn_mul_size(C, px, &colf) ||
+                !onnxbn_mul_size(M, px, &outf) || (all = colf + outf) < colf ||
+                all > SIZE_MAX / 2 / sizeof(float))
                 return false;
             if (all > most)
                 most = all;
         }
-    t->slot_floats = most;
+    t->slot_floats = most ? most : 1;
     return true;
 }
 
@@ -186,117 +145,101 @@ void onnxbn_conv_taps_weights(const float *w, size_t M, size_t C, const onnxbn_c
     for (size_t m = 0; m < M; m++)
         for (size_t c = 0; c < C; c++)
             for (size_t j = 0; j < kk; j++)
-                out[(m * kk + j) * C + c] = w[(m * C + c) * kk + j];
+                out[(j * M + m) * C + c] = w[(m * C + c) * kk + j];
 }
 
-/* One task: output channels [m0, m1) of grid rows [r0, r0 + nr) of region (by, bx). */
+/* One image, output channels [m0, m1) of part t: every tap over the outputs it is live for. */
 typedef struct taps_job {
     const onnxbn_conv_taps *t;
     const onnxbn_conv_geom *g;
     const float *x, *wt, *bias, *res;
     float *y, *scratch;
-    size_t slot, mparts;
-    bool own_slots; /* a slot a thread (else every task on the caller's) */
+    size_t slot, parts;
     onnxbn_act act;
     onnxbn_stop *stop;
 } taps_job;
 
-static void gather(const taps_job *j, const onnxbn_taps_band *by, const onnxbn_taps_band *bx,
-                   size_t r0, size_t nr, float *col)
+/* col (C × nr·w) = the inputs under tap (ky, kx) for output rows oy0 .. oy0+nr, columns ox0 ..
+ * ox0+w: inside the image for every one of them (the tap is live there), so plain copies. */
+static void gather(const taps_job *j, int64_t ky, int64_t kx, int64_t oy0, size_t nr, int64_t ox0,
+                   size_t w, float *col)
 {
     const onnxbn_conv_geom *g = j->g;
-    const size_t C = j->t->C, w = (size_t)(bx->o1 - bx->o0), P = nr * w;
+    const size_t C = j->t->C, P = nr * w;
     const int64_t H = g->img[0], W = g->img[1], sx = g->stride[1];
-    size_t row = 0;
-    for (int64_t ky = by->j0; ky < by->j1; ky++)
-        for (int64_t kx = bx->j0; kx < bx->j1; kx++)
-            for (size_t c = 0; c < C; c++, row++) {
-                const float *xc = j->x + c * (size_t)(H * W);
-                float *dst = col + row * P;
-                for (size_t r = 0; r < nr; r++) {
-                    const int64_t oy = by->o0 + (int64_t)(r0 + r);
-                    const int64_t iy = oy * g->stride[0] - g->pad[0] + ky * g->dil[0];
-                    const int64_t ix = bx->o0 * sx - g->pad[1] + kx * g->dil[1];
-                    /* the band's taps are live for all its outputs: iy, ix .. inside the image */
-                    const float *src = xc + iy * W + ix;
-                    if (sx == 1) {
-                        memcpy(dst + r * w, src, w * sizeof *dst);
-                    } else {
-                        for (size_t i = 0; i < w; i++)
-                            dst[r * w + i] = src[(int64_t)i * sx];
-                    }
-                }
-            }
-}
-
-static void taps_chunk(const taps_job *j, const onnxbn_taps_band *by, const onnxbn_taps_band *bx,
-                       size_t r0, size_t nr, size_t mpart, int thread)
-{
-    const onnxbn_conv_taps *t = j->t;
-    const onnxbn_conv_geom *g = j->g;
-    const size_t C = t->C, M = t->M, w = (size_t)(bx->o1 - bx->o0), P = nr * w;
-    const size_t ny = (size_t)(by->j1 - by->j0), nx = (size_t)(bx->j1 - bx->j0);
-    const size_t k1 = (size_t)g->k[1], lda = (size_t)g->k[0] * k1 * C;
-    size_t m0, m1;
-    onnxbn_split(M, j->mparts, mpart, 16, &m0, &m1);
-    if (m0 >= m1)
-        return;
-    float *col = j->scratch + (j->own_slots ? (size_t)thread : 0) * j->slot;
-    float *out = col + ny * nx * C * P;
-    if (!ny || !nx) {
-        memset(out + m0 * P, 0, (m1 - m0) * P * sizeof *out);
-    } else {
-        gather(j, by, bx, r0, nr, col);
-        /* whole kernel rows: the live taps of consecutive kernel rows are one span of W */
-        const size_t calls = nx == k1 ? 1 : ny, kpart = (nx == k1 ? ny : 1) * nx * C;
-        for (size_t q = 0; q < calls; q++) {
-            const float *a = j->wt + m0 * lda + (((size_t)by->j0 + q) * k1 + (size_t)bx->j0) * C;
-            onnxbn_sgemm(false, false, m1 - m0, P, kpart, 1.0f, a, lda, col + q * kpart * P, P,
-                         q ? 1.0f : 0.0f, out + m0 * P, P);
-        }
-    }
-    const size_t OW = (size_t)g->grid[1], osz = (size_t)(g->grid[0] * g->grid[1]);
-    for (size_t m = m0; m < m1; m++) {
-        const float b = j->bias ? j->bias[m] : 0.0f;
+    const int64_t ix = ox0 * sx - g->pad[1] + kx * g->dil[1];
+    for (size_t c = 0; c < C; c++) {
+        const float *xc = j->x + c * (size_t)(H * W);
+        float *dst = col + c * P;
         for (size_t r = 0; r < nr; r++) {
-            const size_t at = m * osz + ((size_t)by->o0 + r0 + r) * OW + (size_t)bx->o0;
-            const float *restrict src = out + m * P + r * w;
-            float *restrict dst = j->y + at;
-            if (j->res) {
-                const float *restrict z = j->res + at;
-                for (size_t i = 0; i < w; i++)
-                    dst[i] = src[i] + b + z[i];
+            const int64_t iy = (oy0 + (int64_t)r) * g->stride[0] - g->pad[0] + ky * g->dil[0];
+            const float *src = xc + iy * W + ix;
+            if (sx == 1) {
+                memcpy(dst + r * w, src, w * sizeof *dst);
             } else {
                 for (size_t i = 0; i < w; i++)
-                    dst[i] = src[i] + b;
+                    dst[r * w + i] = src[(int64_t)i * sx];
             }
-            onnxbn_act_row(dst, w, j->act.kind, j->act.lo, j->act.hi);
         }
     }
 }
 
-/* Task q: chunk q / mparts in region-major order, output-channel part q % mparts. */
-static void taps_task(void *arg, size_t q, int thread)
+static void add_rows(float *restrict dst, const float *restrict src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] += src[i];
+}
+
+static void taps_part(void *arg, size_t part, int thread)
 {
     const taps_job *j = arg;
     const onnxbn_conv_taps *t = j->t;
-    if (onnxbn_stopped(j->stop))
+    const onnxbn_conv_geom *g = j->g;
+    const size_t C = t->C, M = t->M, OW = (size_t)g->grid[1];
+    const size_t osz = (size_t)g->grid[0] * OW;
+    size_t m0, m1;
+    onnxbn_split(M, j->parts, part, 16, &m0, &m1);
+    if (m0 >= m1)
         return;
-    size_t chunk = q / j->mparts;
-    for (int by = 0; by < t->nb[0]; by++)
-        for (int bx = 0; bx < t->nb[1]; bx++) {
-            const onnxbn_taps_band *y = &t->band[0][by], *x = &t->band[1][bx];
-            const size_t kk = (size_t)((y->j1 - y->j0) * (x->j1 - x->j0));
-            const size_t h = (size_t)(y->o1 - y->o0), w = (size_t)(x->o1 - x->o0);
-            const size_t nr = chunk_rows(t, kk, w, h), n = (h + nr - 1) / nr;
-            if (chunk >= n) {
-                chunk -= n;
+    const size_t nm = m1 - m0;
+    float *col = j->scratch + (size_t)thread * j->slot;
+    /* outputs no tap reaches keep the bias */
+    for (size_t m = m0; m < m1; m++) {
+        const float b = j->bias ? j->bias[m] : 0.0f;
+        float *ym = j->y + m * osz;
+        for (size_t i = 0; i < osz; i++)
+            ym[i] = b;
+    }
+    for (int64_t ky = 0; ky < g->k[0]; ky++)
+        for (int64_t kx = 0; kx < g->k[1]; kx++) {
+            const size_t h = (size_t)(t->hi[0][ky] - t->lo[0][ky]);
+            const size_t w = (size_t)(t->hi[1][kx] - t->lo[1][kx]);
+            if (!h || !w || onnxbn_stopped(j->stop))
                 continue;
+            const float *a = j->wt + ((size_t)(ky * g->k[1] + kx) * M + m0) * C;
+            const size_t nr = chunk_rows(t, w, h);
+            for (size_t r0 = 0; r0 < h; r0 += nr) {
+                const size_t n = h - r0 < nr ? h - r0 : nr, P = n * w;
+                const size_t oy = (size_t)t->lo[0][ky] + r0, ox = (size_t)t->lo[1][kx];
+                gather(j, ky, kx, (int64_t)oy, n, (int64_t)ox, w, col);
+                float *yr = j->y + m0 * osz + oy * OW + ox;
+                if (w == OW) { /* whole rows: one span of Y a channel, summed in place */
+                    onnxbn_sgemm(false, false, nm, P, C, 1.0f, a, C, col, P, 1.0f, yr, osz);
+                    continue;
+                }
+                float *prod = col + C * P;
+                onnxbn_sgemm(false, false, nm, P, C, 1.0f, a, C, col, P, 0.0f, prod, P);
+                for (size_t m = 0; m < nm; m++)
+                    for (size_t r = 0; r < n; r++)
+                        add_rows(yr + m * osz + r * OW, prod + m * P + r * w, w);
             }
-            const size_t r0 = chunk * nr;
-            taps_chunk(j, y, x, r0, h - r0 < nr ? h - r0 : nr, q % j->mparts, thread);
-            return;
         }
+    for (size_t m = m0; m < m1; m++) {
+        float *ym = j->y + m * osz;
+        if (j->res)
+            add_rows(ym, j->res + m * osz, osz);
+        onnxbn_act_row(ym, osz, j->act.kind, j->act.lo, j->act.hi);
+    }
 }
 
 void onnxbn_conv_taps_run(const onnxbn_conv_taps *t, const onnxbn_conv_geom *g, size_t N,
@@ -306,29 +249,18 @@ void onnxbn_conv_taps_run(const onnxbn_conv_taps *t, const onnxbn_conv_geom *g, 
 {
     const size_t nth = (size_t)onnxbn_pool_threads(pool);
     const size_t isz = (size_t)(g->img[0] * g->img[1]), osz = (size_t)(g->grid[0] * g->grid[1]);
-    size_t chunks = 0;
-    for (int by = 0; by < t->nb[0]; by++)
-        for (int bx = 0; bx < t->nb[1]; bx++) {
-            const onnxbn_taps_band *yb = &t->band[0][by], *xb = &t->band[1][bx];
-            const size_t kk = (size_t)((yb->j1 - yb->j0) * (xb->j1 - xb->j0));
-            const size_t h = (size_t)(yb->o1 - yb->o0), w = (size_t)(xb->o1 - xb->o0);
-            const size_t nr = chunk_rows(t, kk, w, h);
-            chunks += (h + nr - 1) / nr;
-        }
     taps_job j = {.t = t, .g = g, .wt = wt, .bias = bias, .act = act, .stop = stop,
                   .scratch = scratch, .slot = t->slot_floats};
-    j.own_slots = nth > 1 && slots >= nth;
-    /* few chunks (the regions are uneven): the threads also share each chunk's output channels */
-    j.mparts = j.own_slots && chunks < 4 * nth && t->M >= 32 * nth ? nth : 1;
+    /* threads split the output channels (each reads its rows of W once, and gathers the
+     * inputs for itself): whole 16-row blocks each, else one thread */
+    j.parts = nth > 1 && slots >= nth && t->M >= 32 * nth ? nth : 1;
     for (size_t n = 0; n < N; n++) {
         j.x = x + n * t->C * isz;
         j.y = y + n * t->M * osz;
         j.res = res ? res + n * t->M * osz : NULL;
-        if (j.own_slots) {
-            onnxbn_pool_run(pool, chunks * j.mparts, taps_task, &j);
-        } else {
-            for (size_t q = 0; q < chunks * j.mparts; q++)
-                taps_task(&j, q, 0);
-        }
+        if (j.parts > 1)
+            onnxbn_pool_run_fixed(pool, taps_part, &j);
+        else
+            taps_part(&j, 0, 0);
     }
 }

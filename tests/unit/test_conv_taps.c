@@ -95,7 +95,7 @@ static void test_slice(void **state)
         assert_true(out[i] == want[i]);
 }
 
-static void test_bands(void **state)
+static void test_live_ranges(void **state)
 {
     (void)state;
     onnxbn_conv_taps t;
@@ -108,22 +108,31 @@ static void test_bands(void **state)
     }
     /* tap 0 reads o - 12 (outputs 12..27), tap 1 all, tap 2 o + 12 (outputs 0..15) */
     assert_true(onnxbn_conv_taps_plan(&g, 4, 8, 0.75, &t));
-    const int64_t want[3][4] = {{0, 12, 1, 3}, {12, 16, 0, 3}, {16, 28, 0, 2}};
-    for (int d = 0; d < 2; d++) {
-        assert_int_equal(t.nb[d], 3);
-        for (int b = 0; b < 3; b++) {
-            assert_int_equal(t.band[d][b].o0, want[b][0]);
-            assert_int_equal(t.band[d][b].o1, want[b][1]);
-            assert_int_equal(t.band[d][b].j0, want[b][2]);
-            assert_int_equal(t.band[d][b].j1, want[b][3]);
-        }
-    }
-    /* (12·2 + 4·3 + 12·2)² = 3600 live (tap, output) pairs of 9·784 = 7056: taken at 3/4, not
-     * at 1/2 */
-    assert_false(onnxbn_conv_taps_plan(&g, 4, 8, 0.5, &t));
-    /* a plain 3x3 (pad 1): 26 of 28 outputs see all taps, 95% live, not worth the regions */
+    const int64_t want[3][2] = {{12, 28}, {0, 28}, {0, 16}};
     for (int d = 0; d < 2; d++)
-        g.dil[d] = g.pad[d] = 1;
+        for (int j = 0; j < 3; j++) {
+            assert_int_equal(t.lo[d][j], want[j][0]);
+            assert_int_equal(t.hi[d][j], want[j][1]);
+        }
+    /* (16 + 28 + 16)² = 3600 live (tap, output) pairs of 9·784 = 7056: taken at 3/4, not at 1/2 */
+    assert_false(onnxbn_conv_taps_plan(&g, 4, 8, 0.5, &t));
+    /* stride 2 on 13 (pad 6, dilation 6, 7 outputs): tap 0 reads 2o - 6 (o >= 3), tap 2 reads
+     * 2o + 6 (o <= 3) */
+    g.img[0] = 13;
+    g.grid[0] = 7;
+    g.stride[0] = 2;
+    g.dil[0] = g.pad[0] = 6;
+    assert_true(onnxbn_conv_taps_plan(&g, 4, 8, 0.75, &t));
+    const int64_t want2[3][2] = {{3, 7}, {0, 7}, {0, 4}};
+    for (int j = 0; j < 3; j++) {
+        assert_int_equal(t.lo[0][j], want2[j][0]);
+        assert_int_equal(t.hi[0][j], want2[j][1]);
+    }
+    /* a plain 3x3 (pad 1): 95% of the pairs live, not worth it */
+    for (int d = 0; d < 2; d++) {
+        g.img[d] = g.grid[d] = 28;
+        g.stride[d] = g.dil[d] = g.pad[d] = 1;
+    }
     assert_false(onnxbn_conv_taps_plan(&g, 4, 8, 0.75, &t));
 }
 
@@ -295,23 +304,23 @@ static void test_conv_nodes(void **state)
         /* centre tap only (ASPP rate 36 on a small map): a 1x1 conv, direct 1x1 kernel */
         {1, 8, 12, 6, 7, 3, 3, 1, 1, 7, 7, 7, 7, 7, 7, true, ACT_RELU},
         {2, 20, 16, 9, 9, 3, 3, 1, 1, 24, 24, 24, 24, 24, 24, true, ACT_NONE},
-        /* part of the taps live for part of the output (rate 12 on 14x14): regions */
+        /* part of the taps live for part of the output (rate 12 on 14x14): tap by tap */
         {1, 16, 24, 14, 14, 3, 3, 1, 1, 12, 12, 12, 12, 12, 12, true, ACT_CLIP},
         {2, 9, 40, 14, 13, 3, 3, 1, 1, 10, 10, 10, 10, 10, 10, false, ACT_RELU},
-        /* stride 2: regions with strided gathers */
+        /* stride 2: tap by tap with strided gathers */
         {1, 16, 20, 13, 15, 3, 3, 2, 2, 6, 6, 6, 6, 6, 6, true, ACT_NONE},
-        /* stride 2, dead taps at both ends along the width only (trimmed 5 -> 3), then regions */
+        /* stride 2, dead taps at both ends along the width only (trimmed 5 -> 3), then tap by tap */
         {1, 6, 18, 10, 10, 3, 5, 2, 1, 1, 8, 1, 16, 1, 16, true, ACT_RELU},
         /* 3x5 on a 3-wide image, trimmed to 3x3 stride 1 dilation 1 with 16 channels: then
-         * Winograd (2/3 of the pairs live, too many for regions to beat it) */
+         * Winograd (2/3 of the pairs live, too many for the tap path to beat it) */
         {1, 16, 16, 64, 3, 3, 5, 1, 1, 1, 1, 1, 4, 1, 0, true, ACT_CLIP},
-        /* trimmed along the width only, stride 2, then regions */
+        /* trimmed along the width only, stride 2, then tap by tap */
         {1, 3, 8, 11, 9, 3, 3, 2, 2, 3, 5, 3, 10, 3, 0, false, ACT_NONE},
         /* every tap live (ResNet's dilated layers): left as they were */
         {1, 16, 16, 14, 14, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_RELU},
         /* every output reads padding only: the bias alone, under the activation */
         {1, 4, 6, 1, 1, 1, 1, 4, 4, 1, 1, 3, 3, 3, 3, true, ACT_CLIP},
-        /* a big region cut into row chunks (2048 channels x 4 taps x 12 columns a row) */
+        /* taps' rectangles cut into row chunks (2048 channels x up to 28 columns a row) */
     };
     static const conv_case big = {1, 2048, 8, 28, 28, 3, 3, 1, 1, 12, 12, 12, 12, 12, 12, true, ACT_NONE};
     node_case(&big, false, false);
@@ -328,7 +337,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trim),
         cmocka_unit_test(test_slice),
-        cmocka_unit_test(test_bands),
+        cmocka_unit_test(test_live_ranges),
         cmocka_unit_test(test_conv_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
