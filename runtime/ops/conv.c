@@ -131,6 +131,11 @@ typedef struct conv_cfg {
     int64_t tap0[ONNXBN_CONV_MAX_SP], korig[ONNXBN_CONV_MAX_SP];
     float *w_trim, *w_taps;
     onnxbn_conv_taps taps;
+    /* Winograd on a dilated 3x3 (wino_dil): wg is the geometry of the phases stacked
+     * (kernels/conv.h, onnxbn_conv_dil_split_f32) with dil_gap rows between them; the stack and
+     * its output take dil_xf and dil_yf floats of scratch before Winograd's own. */
+    bool wino_dil;
+    size_t dil_gap, dil_xf, dil_yf;
 } conv_cfg;
 
 static const char *const in_names[] = {"X", "W", "B"};
@@ -399,6 +404,42 @@ static onnxbn_status convt_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *
     return ONNXBN_OK;
 }
 
+/* A dilated 3x3 (stride 1) as its phases stacked (kernels/conv.h): DeepLab's and FCN's ResNet
+ * layers (dilation 2 and 4 on 28x28) then take Winograd like plain ones. Only when every axis'
+ * size, output and pads divide by its dilation (each phase then the same plain 3x3), with at
+ * most 64 phases and sizes that cannot overflow. */
+static bool dil_configure(conv_cfg *g)
+{
+    const onnxbn_conv_geom *q = &g->geom;
+    int64_t p[2], pe[2];
+    for (int d = 0; d < 2; d++) {
+        const int64_t dl = q->dil[d];
+        if (q->img[d] % dl || q->grid[d] % dl || q->pad[d] % dl || q->pad[d] < 0)
+            return false;
+        p[d] = q->pad[d] / dl;
+        /* grid/d = img/d + p + pe - 2 */
+        pe[d] = q->grid[d] / dl - q->img[d] / dl - p[d] + 2;
+        if (pe[d] < 0)
+            return false;
+    }
+    if (q->dil[0] * q->dil[1] > 64)
+        return false;
+    const size_t gap = (size_t)(p[0] > pe[0] ? p[0] : pe[0]);
+    size_t rin, rout, xf, yf;
+    onnxbn_conv_dil_rows(q, gap, &rin, &rout);
+    if (!onnxbn_mul_size(rin, (size_t)(q->img[1] / q->dil[1]), &xf) ||
+        !onnxbn_mul_size(xf, (size_t)g->Cg, &xf) ||
+        !onnxbn_mul_size(rout, (size_t)(q->grid[1] / q->dil[1]), &yf) ||
+        !onnxbn_mul_size(yf, (size_t)g->M, &yf) || xf > BIG * 16 || yf > BIG * 16)
+        return false;
+    g->dil_gap = gap;
+    g->dil_xf = (xf + 15) / 16 * 16; /* Winograd's scratch after them stays 64-byte aligned */
+    g->dil_yf = (yf + 15) / 16 * 16;
+    g->wg = (onnxbn_wino_geom){.H = (int64_t)rin, .W = q->img[1] / q->dil[1], .OH = (int64_t)rout,
+                               .OW = q->grid[1] / q->dil[1], .pt = p[0], .pl = p[1]};
+    return true;
+}
+
 /* Everything infer and prepare need: checks, output shape, path and scratch size. */
 /* Marks a PATH_GEMM Conv that Winograd can take and sizes its chunks; sizes that would overflow
  * simply stay on im2col. */
@@ -410,11 +451,16 @@ static void wino_configure(const onnxbn_kctx *c, conv_cfg *g)
         g->M < ONNXBN_CONV_WINO_MIN_CH)
         return;
     for (int d = 0; d < 2; d++)
-        if (q->k[d] != 3 || q->stride[d] != 1 || q->dil[d] != 1)
+        if (q->k[d] != 3 || q->stride[d] != 1)
             return;
     onnxbn_wino_geom *w = &g->wg;
     *w = (onnxbn_wino_geom){.H = q->img[0], .W = q->img[1], .OH = q->grid[0], .OW = q->grid[1],
                             .pt = q->pad[0], .pl = q->pad[1]};
+    g->wino_dil = q->dil[0] > 1 || q->dil[1] > 1;
+    if (g->wino_dil && !dil_configure(g)) {
+        g->wino_dil = false;
+        return;
+    }
     w->TH = (w->OH + 1) / 2;
     w->TW = (w->OW + 1) / 2;
     /* With few tiles an image the 16 SGEMMs are too thin to pay (ResNet's 7x7 layers, 16 tiles,
@@ -576,8 +622,9 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
     if (g.wide && g.wide_floats * sizeof(float) * slots > c->workspace)
         c->workspace = g.wide_floats * sizeof(float) * slots;
     /* Winograd runs only when prepare could transform W; the im2col fallback keeps its scratch */
-    if (g.wino && onnxbn_in(c, 1)->data && g.wino_floats * sizeof(float) > c->workspace)
-        c->workspace = g.wino_floats * sizeof(float);
+    const size_t wino_all = g.wino_floats + g.dil_xf + g.dil_yf; /* the stacked phases first */
+    if (g.wino && onnxbn_in(c, 1)->data && wino_all * sizeof(float) > c->workspace)
+        c->workspace = wino_all * sizeof(float);
     return ONNXBN_OK;
 }
 
@@ -1130,6 +1177,27 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, c
     }
 }
 
+/* Winograd on a dilated 3x3: per image, the phases stacked, Winograd over the stack (bias, and
+ * the activation unless a residual must go in first), the output phases put back. */
+static void wino_dil_forward(const conv_cfg *g, const float *x, const float *bias,
+                             const float *res, float *y, float *scratch, onnxbn_act act,
+                             onnxbn_pool *pool, onnxbn_stop *stop)
+{
+    conv_cfg t = *g;
+    t.N = 1;
+    const onnxbn_act none = {ONNXBN_ACT_NONE, 0.0f, 0.0f};
+    float *xt = scratch, *yt = scratch + g->dil_xf, *ws = yt + g->dil_yf;
+    const size_t C = (size_t)g->C, M = (size_t)g->M;
+    for (int64_t n = 0; n < g->N && !onnxbn_stopped(stop); n++) {
+        const float *rn = res ? res + (size_t)n * M * g->out_sz : NULL;
+        const onnxbn_act after = rn ? act : none;
+        onnxbn_conv_dil_split_f32(&g->geom, C, g->dil_gap, x + (size_t)n * C * g->in_sz, xt);
+        wino_forward(&t, xt, bias, NULL, yt, ws, rn ? none : act, pool, stop);
+        onnxbn_conv_dil_merge_f32(&g->geom, M, g->dil_gap, yt, rn, after.kind, after.lo, after.hi,
+                                  y + (size_t)n * M * g->out_sz);
+    }
+}
+
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
                          const float *res, float *y, float *col, size_t col_slots,
                          size_t wide_slots, onnxbn_act act, onnxbn_pool *pool, onnxbn_stop *stop)
@@ -1334,6 +1402,10 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         onnxbn_conv_taps_run(&g->taps, &g->geom, (size_t)g->N, x, g->w_taps, bias, res, y->data,
                              c->act, c->scratch, c->workspace / (g->col_floats * sizeof(float)),
                              c->pool, c->stop);
+    } else if (g->wino_u && g->wino_dil) {
+        ONNXBN_CHECK(c->scratch && c->workspace >= (g->wino_floats + g->dil_xf + g->dil_yf) *
+                                                       sizeof(float), c->err);
+        wino_dil_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
     } else if (g->wino_u) {
         ONNXBN_CHECK(c->scratch && c->workspace >= g->wino_floats * sizeof(float), c->err);
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_conv_taps.c — Conv taps that read only padding (ops/conv_taps.h): the trim and the bands by
- * hand, then Conv nodes that drop some, all or none of their taps against a double reference. */
+/* test_conv_taps.c — Conv taps that read only padding (ops/conv_taps.h): the trim and the live ranges
+ * by hand, then Conv nodes that drop some, all or none of their taps, and dilated 3x3 nodes run by
+ * Winograd over their phases, against a double reference. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +323,20 @@ static void test_conv_nodes(void **state)
         {1, 4, 6, 1, 1, 1, 1, 4, 4, 1, 1, 3, 3, 3, 3, true, ACT_CLIP},
         /* taps' rectangles cut into row chunks (2048 channels x up to 28 columns a row) */
     };
+    /* dilated 3x3 by Winograd over the stacked phases (sizes and pads divide by the dilation):
+     * ResNet's dilation 2 and 4, unequal dilations, no pads (no gap between the phases), two
+     * images; odd sizes stay on im2col */
+    static const conv_case dil[] = {
+        {1, 16, 24, 28, 28, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_RELU},
+        {1, 16, 16, 16, 16, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, false, ACT_CLIP},
+        {1, 16, 20, 12, 15, 3, 3, 1, 1, 2, 3, 2, 3, 2, 3, true, ACT_NONE},
+        {2, 16, 16, 16, 16, 3, 3, 1, 1, 2, 2, 0, 0, 0, 0, true, ACT_RELU},
+        {1, 16, 16, 15, 15, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true, ACT_RELU},
+    };
+    for (size_t i = 0; i < sizeof dil / sizeof dil[0]; i++) {
+        node_case(&dil[i], false, false);
+        node_case(&dil[i], false, true);
+    }
     static const conv_case big = {1, 2048, 8, 28, 28, 3, 3, 1, 1, 12, 12, 12, 12, 12, 12, true, ACT_NONE};
     node_case(&big, false, false);
     node_case(&big, false, true);
