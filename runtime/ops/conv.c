@@ -658,12 +658,9 @@ static onnxbn_status prepare_taps(onnxbn_kctx *c, conv_cfg *g, const float **w)
                                g->geom.k, g->w_trim);
         *w = g->w_trim;
     }
-    if (g->taps_path) {
-        if (!(g->w_taps = malloc(n * sizeof(float))))
-            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tap-major W (%zu bytes)",
-                                    n * sizeof(float));
-        onnxbn_conv_taps_weights(*w, (size_t)g->M, (size_t)g->Cg, &g->geom, g->w_taps);
-    }
+    if (g->taps_path && !(g->w_taps = onnxbn_conv_taps_weights(&g->taps, *w, &g->geom)))
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tap-major W (about %zu bytes)",
+                                n * sizeof(float));
     return ONNXBN_OK;
 }
 

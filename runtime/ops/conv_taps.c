@@ -3,10 +3,12 @@
  * skipped: the ASPP convs of DeepLab (dilation 12-36 on 14x14 to 28x28 maps) are mostly such taps. */
 #include "ops/conv_taps.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/act.h"
 #include "kernels/gemm.h"
+#include "kernels/pointwise.h"
 #include "threadpool.h"
 
 /* floor(a / b) for b > 0 and any a */
@@ -138,14 +140,31 @@ bool onnxbn_conv_taps_plan(const onnxbn_conv_geom *g, size_t C, size_t M, double
     return true;
 }
 
-void onnxbn_conv_taps_weights(const float *w, size_t M, size_t C, const onnxbn_conv_geom *g,
-                              float *out)
+float *onnxbn_conv_taps_weights(onnxbn_conv_taps *t, const float *w, const onnxbn_conv_geom *g)
 {
-    const size_t kk = (size_t)(g->k[0] * g->k[1]);
-    for (size_t m = 0; m < M; m++)
-        for (size_t c = 0; c < C; c++)
-            for (size_t j = 0; j < kk; j++)
-                out[(j * M + m) * C + c] = w[(m * C + c) * kk + j];
+    const size_t kk = (size_t)(g->k[0] * g->k[1]), M = t->M, C = t->C;
+    const size_t pk = onnxbn_pw_fast() ? onnxbn_pw_packed_floats(M, C) : 0;
+    size_t all;
+    t->packed = pk != 0;
+    t->tap_floats = pk ? pk : M * C;
+    if (!onnxbn_mul_size(kk, t->tap_floats, &all) || all > SIZE_MAX / sizeof(float))
+        return NULL;
+    float *out = malloc(all * sizeof(float)), *plain = pk ? malloc(M * C * sizeof(float)) : NULL;
+    if (!out || (pk && !plain)) {
+        free(out);
+        free(plain);
+        return NULL;
+    }
+    for (size_t j = 0; j < kk; j++) {
+        float *dst = pk ? plain : out + j * t->tap_floats;
+        for (size_t m = 0; m < M; m++)
+            for (size_t c = 0; c < C; c++)
+                dst[m * C + c] = w[(m * C + c) * kk + j];
+        if (pk)
+            onnxbn_pw_pack(M, C, plain, out + j * pk);
+    }
+    free(plain);
+    return out;
 }
 
 /* One image, output channels [m0, m1) of part t: every tap over the outputs it is live for. */
@@ -216,18 +235,25 @@ static void taps_part(void *arg, size_t part, int thread)
             const size_t w = (size_t)(t->hi[1][kx] - t->lo[1][kx]);
             if (!h || !w || onnxbn_stopped(j->stop))
                 continue;
-            const float *a = j->wt + ((size_t)(ky * g->k[1] + kx) * M + m0) * C;
+            /* rows from m0 (a multiple of 16, so of the packed panels too) */
+            const float *a = j->wt + (size_t)(ky * g->k[1] + kx) * t->tap_floats + m0 * C;
             const size_t nr = chunk_rows(t, w, h);
             for (size_t r0 = 0; r0 < h; r0 += nr) {
                 const size_t n = h - r0 < nr ? h - r0 : nr, P = n * w;
                 const size_t oy = (size_t)t->lo[0][ky] + r0, ox = (size_t)t->lo[1][kx];
                 gather(j, ky, kx, (int64_t)oy, n, (int64_t)ox, w, col);
-                float *yr = j->y + m0 * osz + oy * OW + ox;
+                float *yr = j->y + m0 * osz + oy * OW + ox, *prod = col + C * P;
+                if (t->packed) {
+                    onnxbn_pw_f32(nm, P, C, a, col, P, NULL, NULL, 0, 0.0f, 0.0f, prod, P);
+                    for (size_t m = 0; m < nm; m++)
+                        for (size_t r = 0; r < n; r++)
+                            add_rows(yr + m * osz + r * OW, prod + m * P + r * w, w);
+                    continue;
+                }
                 if (w == OW) { /* whole rows: one span of Y a channel, summed in place */
                     onnxbn_sgemm(false, false, nm, P, C, 1.0f, a, C, col, P, 1.0f, yr, osz);
                     continue;
                 }
-                float *prod = col + C * P;
                 onnxbn_sgemm(false, false, nm, P, C, 1.0f, a, C, col, P, 0.0f, prod, P);
                 for (size_t m = 0; m < nm; m++)
                     for (size_t r = 0; r < n; r++)

@@ -36,6 +36,10 @@ typedef struct onnxbn_conv_taps {
     size_t C, M;
     size_t chunk_cap;   /* floats of gathered input a chunk of a tap's outputs may take */
     size_t slot_floats; /* scratch a thread: gathered input, then the chunk's product */
+    /* set by onnxbn_conv_taps_weights: each tap's weights packed for the direct 1x1 kernel
+     * (kernels/pointwise.h, where it runs fast) or plain M × C, tap_floats apart */
+    bool packed;
+    size_t tap_floats;
 } onnxbn_conv_taps;
 
 /* Plans g (nsp 2, stride any) with C input and M output channels for the tap path; true when
@@ -43,9 +47,11 @@ typedef struct onnxbn_conv_taps {
 bool onnxbn_conv_taps_plan(const onnxbn_conv_geom *g, size_t C, size_t M, double max_live,
                            onnxbn_conv_taps *t);
 
-/* W (M × C × k0 × k1) into the tap-major layout k0 × k1 × M × C. */
-void onnxbn_conv_taps_weights(const float *w, size_t M, size_t C, const onnxbn_conv_geom *g,
-                              float *out);
+/* W (M × C × k0 × k1) laid out tap by tap: each tap's M × C matrix, packed for the direct 1x1
+ * kernel where it runs fast (no repacking per call: on the small rectangles of the outer taps
+ * SGEMM's packing of W costs about as much as the products), else plain. Returns the new buffer
+ * (the caller frees it), or NULL when out of memory. */
+float *onnxbn_conv_taps_weights(onnxbn_conv_taps *t, const float *w, const onnxbn_conv_geom *g);
 
 /* One Conv call (every image of the batch) on the tap path: y = act(W·x + bias + res), with
  * wt the tap-major weights; scratch holds slots × t->slot_floats floats. */
