@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* conv.c — the inner loops of Conv and ConvTranspose: im2col/col2im a grid row at a time (innermost
  * a plain copy or strided gather, no bounds tests there) and direct depthwise rows. */
+#include "kernels/act.h"
 #include "kernels/clones.h"
 #include "kernels/conv.h"
 
@@ -359,5 +360,69 @@ void onnxbn_conv_depthwise_f32(const onnxbn_conv_geom *g, size_t out_ch, size_t 
                     dw_taps(&d, wm + kh * d.KW, xin + ih * d.W, yrow);
             }
         }
+    }
+}
+
+void onnxbn_conv_dil_rows(const onnxbn_conv_geom *g, size_t gap, size_t *rows_in,
+                          size_t *rows_out)
+{
+    const size_t P = (size_t)(g->dil[0] * g->dil[1]), H = (size_t)(g->img[0] / g->dil[0]);
+    *rows_in = P * H + (P - 1) * gap;
+    *rows_out = (P - 1) * (H + gap) + (size_t)(g->grid[0] / g->dil[0]);
+}
+
+void onnxbn_conv_dil_split_f32(const onnxbn_conv_geom *g, size_t channels, size_t gap,
+                               const float *img, float *tall)
+{
+    const size_t d0 = (size_t)g->dil[0], d1 = (size_t)g->dil[1];
+    const size_t H = (size_t)g->img[0], W = (size_t)g->img[1], Hp = H / d0, Wp = W / d1;
+    size_t rows, unused;
+    onnxbn_conv_dil_rows(g, gap, &rows, &unused);
+    for (size_t c = 0; c < channels; c++) {
+        const float *xc = img + c * H * W;
+        float *tc = tall + c * rows * Wp;
+        for (size_t a = 0; a < d0; a++)
+            for (size_t b = 0; b < d1; b++) {
+                const size_t p = a * d1 + b;
+                float *t = tc + p * (Hp + gap) * Wp;
+                for (size_t r = 0; r < Hp; r++) {
+                    const float *src = xc + (a + d0 * r) * W + b;
+                    for (size_t s = 0; s < Wp; s++)
+                        t[r * Wp + s] = src[s * d1];
+                }
+                if (p + 1 < d0 * d1)
+                    memset(t + Hp * Wp, 0, gap * Wp * sizeof *t);
+            }
+    }
+}
+
+void onnxbn_conv_dil_merge_f32(const onnxbn_conv_geom *g, size_t channels, size_t gap,
+                               const float *tall, const float *res, int act_kind, float lo,
+                               float hi, float *y)
+{
+    const size_t d0 = (size_t)g->dil[0], d1 = (size_t)g->dil[1];
+    const size_t OH = (size_t)g->grid[0], OW = (size_t)g->grid[1], Hp = (size_t)g->img[0] / d0;
+    const size_t OHp = OH / d0, OWp = OW / d1;
+    size_t unused, rows;
+    onnxbn_conv_dil_rows(g, gap, &unused, &rows);
+    for (size_t m = 0; m < channels; m++) {
+        const float *tm = tall + m * rows * OWp;
+        float *ym = y + m * OH * OW;
+        for (size_t a = 0; a < d0; a++)
+            for (size_t b = 0; b < d1; b++) {
+                const float *t = tm + (a * d1 + b) * (Hp + gap) * OWp;
+                for (size_t i = 0; i < OHp; i++) {
+                    float *dst = ym + (a + d0 * i) * OW + b;
+                    for (size_t j = 0; j < OWp; j++)
+                        dst[j * d1] = t[i * OWp + j];
+                }
+            }
+        /* residual and activation over whole rows, after every phase is in */
+        if (res) {
+            const float *rm = res + m * OH * OW;
+            for (size_t i = 0; i < OH * OW; i++)
+                ym[i] += rm[i];
+        }
+        onnxbn_act_row(ym, OH * OW, act_kind, lo, hi);
     }
 }

@@ -45,6 +45,23 @@ size_t onnxbn_im2col_wide_cols(const onnxbn_conv_geom *g);
 void onnxbn_im2col_wide_f32(const onnxbn_conv_geom *g, size_t channels, const float *img,
                             float *pad, float *col);
 
+/* A dilated 2-D window at stride 1 (geom nsp 2, grid = output) as d0·d1 windows of dilation 1,
+ * d = g->dil: phase (a, b) of the image (rows a + d0·r, columns b + d1·s) meets only phase (a, b)
+ * of the output. Split lays the image's phases one under the other, phase a·d1 + b from row
+ * p·(img[0]/d0 + gap), `gap` zero rows between them, into tall (channels × rows_in × img[1]/d1);
+ * a dilation-1 window over that stack with pads pad/d gives every phase's output at rows
+ * p·(img[0]/d0 + gap) + i of a tall output of rows_out × grid[1]/d1, which merge puts back,
+ * adding res (a residual laid out as y, or NULL) and then applying act (kind/lo/hi as
+ * onnxbn_act). Needs img, grid and pad divisible by d along each axis; the rows are those of
+ * onnxbn_conv_dil_rows. */
+void onnxbn_conv_dil_rows(const onnxbn_conv_geom *g, size_t gap, size_t *rows_in,
+                          size_t *rows_out);
+void onnxbn_conv_dil_split_f32(const onnxbn_conv_geom *g, size_t channels, size_t gap,
+                               const float *img, float *tall);
+void onnxbn_conv_dil_merge_f32(const onnxbn_conv_geom *g, size_t channels, size_t gap,
+                               const float *tall, const float *res, int act_kind, float lo,
+                               float hi, float *y);
+
 /* Direct convolution for one input channel per group, over 1 or 2 spatial axes (geom nsp 1 or 2,
  * grid = output): output channel m reads input channel m / mult with its own kernel
  * w[m·Πk ...]; y[m] = bias[m] (0 when bias is NULL) + Σ taps. out_ch = channels·mult. */

@@ -12,6 +12,7 @@
 #include "kernels/winograd.h"
 #include "op.h"
 #include "ops/autopad.h"
+#include "ops/conv_taps.h"
 #include "threadpool.h"
 
 static const onnxbn_attr_spec conv_attrs[] = {
@@ -122,6 +123,19 @@ typedef struct conv_cfg {
     size_t wino_rows, wino_floats, wino_rowbuf;
     float *wino_u;
     bool wino_pw; /* wino_u is packed for the direct 1x1 kernel (else plain, for SGEMM) */
+    /* Taps that read only padding (ops/conv_taps.h), for a Conv whose W is constant: dropped
+     * from the kernel (trim: geom shrunk, W cut at prepare into w_trim), or a PATH_GEMM node run
+     * tap by tap (taps_path: W laid out tap-major at prepare into w_taps). keep_taps: run's
+     * fallback without prepared state, which has neither. */
+    bool keep_taps, trim, taps_path;
+    int64_t tap0[ONNXBN_CONV_MAX_SP], korig[ONNXBN_CONV_MAX_SP];
+    float *w_trim, *w_taps;
+    onnxbn_conv_taps taps;
+    /* Winograd on a dilated 3x3 (wino_dil): wg is the geometry of the phases stacked
+     * (kernels/conv.h, onnxbn_conv_dil_split_f32) with dil_gap rows between them; the stack and
+     * its output take dil_xf and dil_yf floats of scratch before Winograd's own. */
+    bool wino_dil;
+    size_t dil_gap, dil_xf, dil_yf;
 } conv_cfg;
 
 static const char *const in_names[] = {"X", "W", "B"};
@@ -390,6 +404,42 @@ static onnxbn_status convt_geometry(const onnxbn_kctx *c, conv_cfg *g, int64_t *
     return ONNXBN_OK;
 }
 
+/* A dilated 3x3 (stride 1) as its phases stacked (kernels/conv.h): DeepLab's and FCN's ResNet
+ * layers (dilation 2 and 4 on 28x28) then take Winograd like plain ones. Only when every axis'
+ * size, output and pads divide by its dilation (each phase then the same plain 3x3), with at
+ * most 64 phases and sizes that cannot overflow. */
+static bool dil_configure(conv_cfg *g)
+{
+    const onnxbn_conv_geom *q = &g->geom;
+    int64_t p[2], pe[2];
+    for (int d = 0; d < 2; d++) {
+        const int64_t dl = q->dil[d];
+        if (q->img[d] % dl || q->grid[d] % dl || q->pad[d] % dl || q->pad[d] < 0)
+            return false;
+        p[d] = q->pad[d] / dl;
+        /* grid/d = img/d + p + pe - 2 */
+        pe[d] = q->grid[d] / dl - q->img[d] / dl - p[d] + 2;
+        if (pe[d] < 0)
+            return false;
+    }
+    if (q->dil[0] * q->dil[1] > 64)
+        return false;
+    const size_t gap = (size_t)(p[0] > pe[0] ? p[0] : pe[0]);
+    size_t rin, rout, xf, yf;
+    onnxbn_conv_dil_rows(q, gap, &rin, &rout);
+    if (!onnxbn_mul_size(rin, (size_t)(q->img[1] / q->dil[1]), &xf) ||
+        !onnxbn_mul_size(xf, (size_t)g->Cg, &xf) ||
+        !onnxbn_mul_size(rout, (size_t)(q->grid[1] / q->dil[1]), &yf) ||
+        !onnxbn_mul_size(yf, (size_t)g->M, &yf) || xf > BIG * 16 || yf > BIG * 16)
+        return false;
+    g->dil_gap = gap;
+    g->dil_xf = (xf + 15) / 16 * 16; /* Winograd's scratch after them stays 64-byte aligned */
+    g->dil_yf = (yf + 15) / 16 * 16;
+    g->wg = (onnxbn_wino_geom){.H = (int64_t)rin, .W = q->img[1] / q->dil[1], .OH = (int64_t)rout,
+                               .OW = q->grid[1] / q->dil[1], .pt = p[0], .pl = p[1]};
+    return true;
+}
+
 /* Everything infer and prepare need: checks, output shape, path and scratch size. */
 /* Marks a PATH_GEMM Conv that Winograd can take and sizes its chunks; sizes that would overflow
  * simply stay on im2col. */
@@ -401,11 +451,16 @@ static void wino_configure(const onnxbn_kctx *c, conv_cfg *g)
         g->M < ONNXBN_CONV_WINO_MIN_CH)
         return;
     for (int d = 0; d < 2; d++)
-        if (q->k[d] != 3 || q->stride[d] != 1 || q->dil[d] != 1)
+        if (q->k[d] != 3 || q->stride[d] != 1)
             return;
     onnxbn_wino_geom *w = &g->wg;
     *w = (onnxbn_wino_geom){.H = q->img[0], .W = q->img[1], .OH = q->grid[0], .OW = q->grid[1],
                             .pt = q->pad[0], .pl = q->pad[1]};
+    g->wino_dil = q->dil[0] > 1 || q->dil[1] > 1;
+    if (g->wino_dil && !dil_configure(g)) {
+        g->wino_dil = false;
+        return;
+    }
     w->TH = (w->OH + 1) / 2;
     w->TW = (w->OW + 1) / 2;
     /* With few tiles an image the 16 SGEMMs are too thin to pay (ResNet's 7x7 layers, 16 tiles,
@@ -474,6 +529,13 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
         if (!onnxbn_mul_size(g->in_sz, (size_t)x->dims[2 + d], &g->in_sz) ||
             !onnxbn_mul_size(g->out_sz, (size_t)out[d], &g->out_sz))
             return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "the spatial sizes overflow");
+    const bool wconst = onnxbn_in(c, 1)->data != NULL;
+    if (!g->transpose && !g->keep_taps && wconst &&
+        (g->trim = onnxbn_conv_trim_taps(&g->geom, g->tap0, g->korig))) {
+        g->ksize = 1; /* fewer taps than W's, so no overflow */
+        for (int d = 0; d < g->nsp; d++)
+            g->ksize *= (size_t)g->geom.k[d];
+    }
 
     bool unit = true; /* 1x1 kernel, stride 1, output exactly over the input */
     for (int d = 0; d < g->nsp; d++)
@@ -528,6 +590,15 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
                        onnxbn_mul_size(g->pw_group_floats, (size_t)g->group, &all) &&
                        all <= SIZE_MAX / sizeof(float);
 #endif
+        /* tap by tap when that skips a quarter of the products, or, where Winograd would run
+         * (2.25x fewer products), more than 1 - 1/2.25 of them */
+        if (!g->transpose && !g->keep_taps && g->group == 1 && wconst &&
+            onnxbn_conv_taps_plan(&g->geom, (size_t)g->Cg, (size_t)g->M, g->wino ? 0.44 : 0.75,
+                                  &g->taps)) {
+            g->taps_path = true;
+            g->wino = g->wide = g->pw_direct = false;
+            g->col_floats = g->taps.slot_floats;
+        }
     }
     return ONNXBN_OK;
 }
@@ -551,8 +622,9 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
     if (g.wide && g.wide_floats * sizeof(float) * slots > c->workspace)
         c->workspace = g.wide_floats * sizeof(float) * slots;
     /* Winograd runs only when prepare could transform W; the im2col fallback keeps its scratch */
-    if (g.wino && onnxbn_in(c, 1)->data && g.wino_floats * sizeof(float) > c->workspace)
-        c->workspace = g.wino_floats * sizeof(float);
+    const size_t wino_all = g.wino_floats + g.dil_xf + g.dil_yf; /* the stacked phases first */
+    if (g.wino && onnxbn_in(c, 1)->data && wino_all * sizeof(float) > c->workspace)
+        c->workspace = wino_all * sizeof(float);
     return ONNXBN_OK;
 }
 
@@ -565,8 +637,31 @@ static void conv_free_state(void *state)
     if (g) {
         free(g->wino_u);
         free(g->pw_wp);
+        free(g->w_trim);
+        free(g->w_taps);
     }
     free(g);
+}
+
+/* W cut to the live taps (trim) and/or laid out for the tap path; *w then points at what
+ * the rest of prepare packs. */
+static onnxbn_status prepare_taps(onnxbn_kctx *c, conv_cfg *g, const float **w)
+{
+    if (!*w || (!g->trim && !g->taps_path))
+        return ONNXBN_OK;
+    const size_t n = (size_t)g->M * (size_t)g->Cg * g->ksize; /* at most W's own size */
+    if (g->trim) {
+        if (!(g->w_trim = malloc(n * sizeof(float))))
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the live taps of W (%zu bytes)",
+                                    n * sizeof(float));
+        onnxbn_conv_slice_taps(*w, (size_t)g->M * (size_t)g->Cg, g->nsp, g->korig, g->tap0,
+                               g->geom.k, g->w_trim);
+        *w = g->w_trim;
+    }
+    if (g->taps_path && !(g->w_taps = onnxbn_conv_taps_weights(&g->taps, *w, &g->geom)))
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tap-major W (about %zu bytes)",
+                                n * sizeof(float));
+    return ONNXBN_OK;
 }
 
 static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
@@ -582,6 +677,10 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
         return st;
     }
     const float *w = onnxbn_in(c, 1)->data;
+    if ((st = prepare_taps(c, g, &w))) {
+        conv_free_state(g);
+        return st;
+    }
     if (g->wino && w) {
         /* 16/9 of W's own size, which the model already holds */
         const size_t M = (size_t)g->M, C = (size_t)g->Cg, mc = M * C;
@@ -1078,6 +1177,27 @@ static void wino_forward(const conv_cfg *g, const float *x, const float *bias, c
     }
 }
 
+/* Winograd on a dilated 3x3: per image, the phases stacked, Winograd over the stack (bias, and
+ * the activation unless a residual must go in first), the output phases put back. */
+static void wino_dil_forward(const conv_cfg *g, const float *x, const float *bias,
+                             const float *res, float *y, float *scratch, onnxbn_act act,
+                             onnxbn_pool *pool, onnxbn_stop *stop)
+{
+    conv_cfg t = *g;
+    t.N = 1;
+    const onnxbn_act none = {ONNXBN_ACT_NONE, 0.0f, 0.0f};
+    float *xt = scratch, *yt = scratch + g->dil_xf, *ws = yt + g->dil_yf;
+    const size_t C = (size_t)g->C, M = (size_t)g->M;
+    for (int64_t n = 0; n < g->N && !onnxbn_stopped(stop); n++) {
+        const float *rn = res ? res + (size_t)n * M * g->out_sz : NULL;
+        const onnxbn_act after = rn ? act : none;
+        onnxbn_conv_dil_split_f32(&g->geom, C, g->dil_gap, x + (size_t)n * C * g->in_sz, xt);
+        wino_forward(&t, xt, bias, NULL, yt, ws, rn ? none : act, pool, stop);
+        onnxbn_conv_dil_merge_f32(&g->geom, M, g->dil_gap, yt, rn, after.kind, after.lo, after.hi,
+                                  y + (size_t)n * M * g->out_sz);
+    }
+}
+
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
                          const float *res, float *y, float *col, size_t col_slots,
                          size_t wide_slots, onnxbn_act act, onnxbn_pool *pool, onnxbn_stop *stop)
@@ -1259,6 +1379,7 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         int64_t ydims[2 + ONNXBN_CONV_MAX_SP];
         memset(&local, 0, sizeof local);
         local.transpose = transpose;
+        local.keep_taps = true; /* no prepared (cut) weights */
         onnxbn_status st = configure(c, &local, ydims);
         if (st)
             return st;
@@ -1271,11 +1392,20 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
     ONNXBN_CHECK(!g->col_floats || (c->scratch && c->workspace >= g->col_floats * sizeof(float)),
                  c->err);
     const onnxbn_tensor *b = onnxbn_in(c, 2);
-    const float *x = onnxbn_in(c, 0)->data, *w = onnxbn_in(c, 1)->data;
+    const float *x = onnxbn_in(c, 0)->data, *w = g->w_trim ? g->w_trim : onnxbn_in(c, 1)->data;
     const float *bias = b ? b->data : NULL;
     const float *res = c->res ? c->res->data : NULL; /* a fused Add (Conv only) */
     if (transpose) {
         convt_forward(g, x, w, bias, y->data, c->scratch);
+    } else if (g->taps_path) {
+        ONNXBN_CHECK(g->w_taps && c->scratch && c->workspace >= g->col_floats * sizeof(float), c->err);
+        onnxbn_conv_taps_run(&g->taps, &g->geom, (size_t)g->N, x, g->w_taps, bias, res, y->data,
+                             c->act, c->scratch, c->workspace / (g->col_floats * sizeof(float)),
+                             c->pool, c->stop);
+    } else if (g->wino_u && g->wino_dil) {
+        ONNXBN_CHECK(c->scratch && c->workspace >= (g->wino_floats + g->dil_xf + g->dil_yf) *
+                                                       sizeof(float), c->err);
+        wino_dil_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
     } else if (g->wino_u) {
         ONNXBN_CHECK(c->scratch && c->workspace >= g->wino_floats * sizeof(float), c->err);
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
