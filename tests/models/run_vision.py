@@ -379,7 +379,14 @@ def run_model(bin_, name, tmp, impl):
     # other rows, so a TIED_CUTS model is fused without it and its fused model held by the staged
     # rule against onnxruntime below, as the other two modes.
     tied = detection and base_of(name) in TIED_CUTS
-    rc, out, err = sh([bin_, "fuse", path, os.path.join(fused, "model.onnx"), *([] if tied else ["--verify", ref])])
+    # A detection model's --verify runs at the tolerance, rtol 1e-3 / atol 1e-4, the one
+    # every other comparison here uses: verify's default (rtol 1e-4 of the output's largest value)
+    # is stricter than that, and a detection head turns rounding upstream into score differences
+    # of about 1e-3 (docs/test-data.md, fasterrcnn_resnet50_fpn), so the default would hold the
+    # folded file to more than the original is held to against torch.
+    tol = ["--rtol", "1e-3", "--atol", "1e-4"] if detection else []
+    verify = [] if tied else ["--verify", ref, *tol]
+    rc, out, err = sh([bin_, "fuse", path, os.path.join(fused, "model.onnx"), *verify])
     if tied and not rc:
         notes.append("fused without --verify (a tied top-k cut), the fused model staged")
     if rc:
