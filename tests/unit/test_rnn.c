@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core.h"
+#include "kernels/rnn.h"
 #include "mkmodel.h"
 
 /* Expected values: `/usr/bin/python3 tests/unit/rnn_ref.py` (its --check compares the reference
@@ -116,8 +117,11 @@ static void test_lstm_bidirectional_layout1(void **state)
  * or by chunks of steps. With sequence_lens of all T steps it takes the per-step path and the
  * one projection GEMM instead, so the two are compared: bidirectional, both layouts, 13 batch
  * rows (row blocks 5, 4, 4) and hidden 24 (a panel of 16 and one cut short; 4H a multiple of
- * 32, so batch 1 projects by chunks), with B, initial_h and initial_c; and a batch of 1, bit
- * for bit. The GRU (linear_before_reset, as torch) too, whose projection goes by chunks of
+ * 32, so batch 1 projects by chunks), with B, initial_h and initial_c; and a batch of 1. The
+ * fused gates are within 3 ulp of exact (test_lstm_gate_math), not vmath.h's bits, so the LSTM
+ * is held to 1e-6 + 1e-5·|x| at every batch, as the tile's other order of x_t·Wᵀ's sum was
+ * from batch 4 (5 steps of a few ulp per gate stay far inside it). The GRU (linear_before_reset,
+ * as torch) too, whose projection goes by chunks of
  * steps without sequence_lens: hidden 32, 120 steps, so that batch 13 (1248 floats a step:
  * chunks of 105 steps) crosses a chunk's end in both directions. */
 static mk_model *lstm_wide(const char *op, int64_t layout, int64_t B, bool with_lens)
@@ -179,11 +183,10 @@ static void test_lstm_fused_matches_steps(void **state)
                 double most = 0;
                 for (size_t i = 0; i < n; i++) {
                     most = fabs(vb[i]) > most ? fabs(vb[i]) : most;
-                    /* the projection by chunks (or by one GEMM) gives each element the sum
-                     * the one GEMM gives, and the fused gates are the same operations: the same
-                     * bits, except the LSTM from batch 4, whose step's tile sums x_t·Wᵀ too
-                     * (another order of the same sum) */
-                    const bool exact = op || B < 4;
+                    /* the GRU's projection by chunks gives each element the sum the one
+                     * GEMM gives: the same bits; the fused LSTM's gate math is its own
+                     * (a few ulp), and from batch 4 its tile sums x_t·Wᵀ in another order */
+                    const bool exact = op;
                     if (exact ? va[i] != vb[i] : fabs((double)va[i] - vb[i]) > 1e-6 + 1e-5 * fabs(vb[i]))
                         fail_msg("%s layout %d batch %d output %zu [%zu]: %.9g, with lens %.9g", name,
                                  (int)layout, (int)B, o, i, va[i], vb[i]);
@@ -427,11 +430,68 @@ static void test_empty(void **state)
     }
 }
 
+/* ulps between y and the float nearest to want (the spacing at want's binade; 2^-149 below) */
+static double ulps(float y, double want)
+{
+    const float w = (float)want;
+    if (w == 0 && y == 0)
+        return 0;
+    const int e = w == 0 ? -149 : (ilogbf(w) - 23 < -149 ? -149 : ilogbf(w) - 23);
+    return fabs((double)y - want) / ldexp(1.0, e);
+}
+
+/* The fused LSTM's σ and tanh (kernels/rnn.c: FMA exp, rcp14 and a Newton step) within 3 ulp
+ * of double over [-110, 110] (both formulas of tanh and their switch at 0.625, the exp's clamp
+ * and denormal σ), and exact where exact is due: σ(0) = 0.5, tanh(±0) = ±0, saturation at ±1
+ * and 0, NaN through. */
+static void test_lstm_gate_math(void **state)
+{
+    (void)state;
+    enum { N = 44003 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    for (int i = 0; i < N - 3; i++) /* dense near 0, where both functions bend */
+        x[i] = (float)(i < 20000 ? (i - 10000) * 1e-3 * (i % 7 == 0 ? 0.01 : 1)
+                                 : (i - 32000) * (110.0 / 12000));
+    x[N - 3] = 0.625f;
+    x[N - 2] = nextafterf(0.625f, 0);
+    x[N - 1] = -0.0f;
+    for (int fn = 0; fn < 2; fn++) {
+        if (!onnxbn_lstm_gate_math(fn == 1, x, y, N)) {
+            print_message("no AVX-512: the fused gate math does not run here\n");
+            break;
+        }
+        double most = 0;
+        for (int i = 0; i < N; i++) {
+            const double v = x[i], want = fn ? tanh(v) : 1 / (1 + exp(-v));
+            const double u = ulps(y[i], want);
+            if (u > 3)
+                fail_msg("%s(%.9g) = %.9g, want %.9g (%.2f ulp)", fn ? "tanh" : "sigmoid", v, y[i],
+                         want, u);
+            most = u > most ? u : most;
+        }
+        print_message("%s: at most %.2f ulp\n", fn ? "tanh" : "sigmoid", most);
+        assert_true(most > 0); /* the sweep reached inexact values */
+        const float sp[6] = {0.0f, -0.0f, 30.0f, -120.0f, INFINITY, NAN};
+        float sy[6];
+        assert_true(onnxbn_lstm_gate_math(fn == 1, sp, sy, 6));
+        assert_true(fn ? sy[0] == 0 && !signbit(sy[0]) && sy[1] == 0 && signbit(sy[1]) : sy[0] == 0.5f);
+        assert_true(sy[2] == 1.0f);
+        assert_true(fn ? sy[3] == -1.0f : sy[3] == 0.0f);
+        assert_true(sy[4] == 1.0f);
+        assert_true(isnan(sy[5]));
+    }
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_bidirectional_layout1),
         cmocka_unit_test(test_lstm_fused_matches_steps),
+        cmocka_unit_test(test_lstm_gate_math),
         cmocka_unit_test(test_gru_bidirectional_activations),
         cmocka_unit_test(test_rnn_reverse_affine),
         cmocka_unit_test(test_lstm_input_forget),
