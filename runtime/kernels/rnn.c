@@ -429,25 +429,42 @@ bool onnxbn_lstm_gate_math(bool tanh_, const float *x, float *y, size_t n)
 void onnxbn_lstm_fused_step(const onnxbn_lstm_args *g, size_t j0, size_t j1)
 {
 #ifdef LSTM_X86
-    _Alignas(64) float acc[LR * LP];
+    /* Row blocks go by groups of LG: the W panel for all of a group, then the R panel for all of
+     * it, so each panel (32 KiB at 128 columns of K) is read from L1 by every block after the
+     * first, where W and R in turn per block evicted each other. Each block's sums are the same
+     * operations as before, so the same bits. */
+    enum { LG = 6 };
+    _Alignas(64) float acc[LG][LR * LP];
     const size_t B = g->B, H = g->H, I = g->Wp ? g->I : 0, blocks = (B + LR - 1) / LR;
     for (size_t j = j0; j < j1; j += LC) {
         const size_t nr = j1 - j < LC ? j1 - j : LC;
         const float *rp = g->Rp + (j / LC) * H * LP, *wp = g->Wp ? g->Wp + (j / LC) * I * LP : NULL;
         /* blocks of near-equal height (32 rows: 6, 6, 5, 5, 5, 5), as the packed SGEMM */
-        for (size_t bi = 0, i = 0; bi < blocks; bi++) {
-            const size_t rows = B / blocks + (bi < B % blocks);
-            for (size_t k0 = 0; k0 < I; k0 += LKC)
-                lstm_tiles[rows](I - k0 < LKC ? I - k0 : LKC, g->x + i * g->ldxi + k0, g->ldxi,
-                                 wp + k0 * LP, k0 == 0, acc);
-            for (size_t k0 = 0; k0 < H; k0 += LKC)
-                lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, g->h_prev + i * g->ldh + k0, g->ldh,
-                                 rp + k0 * LP, k0 == 0 && !I, acc);
-            lstm_gates(rows, nr, H, acc, g->Wp ? NULL : g->xp + i * g->ldx + j,
-                       g->Wp || !g->xnext ? NULL : g->xnext + i * g->ldx + j, g->ldx,
-                       g->bias ? g->bias + j : NULL, g->C + i * g->ldc + j, g->ldc,
-                       g->h_next + i * g->ldn + j, g->ldn, g->y ? g->y + i * g->ldy + j : NULL, g->ldy);
-            i += rows;
+        for (size_t b0 = 0, i0 = 0; b0 < blocks; b0 += LG) {
+            const size_t nb = blocks - b0 < LG ? blocks - b0 : LG;
+            for (size_t bi = b0, i = i0; bi < b0 + nb; bi++) {
+                const size_t rows = B / blocks + (bi < B % blocks);
+                for (size_t k0 = 0; k0 < I; k0 += LKC)
+                    lstm_tiles[rows](I - k0 < LKC ? I - k0 : LKC, g->x + i * g->ldxi + k0,
+                                     g->ldxi, wp + k0 * LP, k0 == 0, acc[bi - b0]);
+                i += rows;
+            }
+            for (size_t bi = b0, i = i0; bi < b0 + nb; bi++) {
+                const size_t rows = B / blocks + (bi < B % blocks);
+                for (size_t k0 = 0; k0 < H; k0 += LKC)
+                    lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, g->h_prev + i * g->ldh + k0,
+                                     g->ldh, rp + k0 * LP, k0 == 0 && !I, acc[bi - b0]);
+                i += rows;
+            }
+            for (size_t bi = b0; bi < b0 + nb; bi++) {
+                const size_t rows = B / blocks + (bi < B % blocks), i = i0;
+                lstm_gates(rows, nr, H, acc[bi - b0], g->Wp ? NULL : g->xp + i * g->ldx + j,
+                           g->Wp || !g->xnext ? NULL : g->xnext + i * g->ldx + j, g->ldx,
+                           g->bias ? g->bias + j : NULL, g->C + i * g->ldc + j, g->ldc,
+                           g->h_next + i * g->ldn + j, g->ldn,
+                           g->y ? g->y + i * g->ldy + j : NULL, g->ldy);
+                i0 += rows;
+            }
         }
     }
 #else
