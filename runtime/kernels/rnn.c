@@ -279,71 +279,79 @@ LTILE(1) LTILE(2) LTILE(3) LTILE(4) LTILE(5) LTILE(6)
 static const lstm_tile_fn lstm_tiles[LR + 1] = {NULL, lstm_tile_1, lstm_tile_2, lstm_tile_3,
                                                 lstm_tile_4, lstm_tile_5, lstm_tile_6};
 
-/* vmath.h's onnxbn_vexpf on 16 lanes: the same operations on the same constants, each rounded
- * to float (no contraction into FMA), so the same bits; the compiler's vectorisation of the
- * scalar form left scalar paths and branches in this loop. */
+/* The fused step's own gate math, cheaper than vmath.h's forms (about 17% of the run was gates):
+ * e^x by FMA range reduction and Horner, 2^n by scalef (which also overflows to inf and
+ * underflows to 0), and 1/d by rcp14 and one Newton step instead of a division. σ and tanh are
+ * within 3 ulp of exact (test_rnn.c sweeps them against double), not the per-step path's bits;
+ * the fused and per-step LSTM are held to each other by a tolerance. */
 AVX512 static inline __attribute__((always_inline)) __m512 vexp16(__m512 x)
 {
-    const __m512 hi = _mm512_set1_ps(88.72283935546875f), lo = _mm512_set1_ps(-87.33654f);
-    const __m512 shift = _mm512_set1_ps(12582912.0f);
-    const __m512 c = _mm512_max_ps(_mm512_min_ps(x, hi), lo); /* x < hi ? x : hi, then > lo */
-    const __m512 l2e = _mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f));
-    const __m512 n = _mm512_sub_ps(_mm512_add_ps(l2e, shift), shift);
-    __m512 r = _mm512_sub_ps(c, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
-    r = _mm512_sub_ps(r, _mm512_mul_ps(n, _mm512_set1_ps(-2.12194440e-4f)));
+    const __m512 c =
+        _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.8f)), _mm512_set1_ps(-104.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(c, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), c);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
     __m512 p = _mm512_set1_ps(1.0f / 5040);
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 720));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 120));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 24));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 6));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(0.5f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-    __m512i ni = _mm512_cvttps_epi32(n);
-    const __mmask16 big = _mm512_cmpgt_epi32_mask(ni, _mm512_set1_epi32(127));
-    ni = _mm512_min_epi32(ni, _mm512_set1_epi32(127));
-    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
-    const __m512 s = _mm512_castsi512_ps(bits);
-    const __m512 two = _mm512_mask_blend_ps(big, _mm512_set1_ps(1.0f), _mm512_set1_ps(2.0f));
-    __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, s), two);
-    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), y, _mm512_set1_ps(INFINITY));
-    y = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), y, _mm512_setzero_ps());
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    const __m512 y = _mm512_scalef_ps(p, n);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x); /* NaN stays */
 }
 
-static inline __attribute__((always_inline, target("avx512f,avx2,fma"))) __m512 vneg16(__m512 x)
+/* 1/d for d in [1, 2]: rcp14 (relative error < 2^-14) and one Newton step (then about 2^-28). */
+AVX512 static inline __attribute__((always_inline)) __m512 vrcp16(__m512 d)
 {
-    return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)));
+    const __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
 }
 
-/* σ as the Sigmoid kernel runs it at the level avx512 (kernels/act.h), so the fused step and the
- * per-step path with its Sigmoid give the same bits. */
+/* σ as every Sigmoid runs at the level avx512 (kernels/act.h's onnxbn_sigmoid16: FMA exp, scalef,
+ * rcp14 and one Newton step, within 3 ulp), so the fused step's gates are the Sigmoid node's. */
 AVX512 static inline __attribute__((always_inline)) __m512 vsig16(__m512 v)
 {
     return onnxbn_sigmoid16(v);
 }
 
-/* onnxbn_vtanhf on 16 lanes, the same operations. */
+/* tanh as onnxbn_vtanhf: below 0.625 its odd polynomial (now by FMA), above (1 - e)/(1 + e) with
+ * e = e^-2|x| (1 - e ≥ 0.71, no cancellation), the sign put back; NaN stays. */
 AVX512 static inline __attribute__((always_inline)) __m512 vtanh16(__m512 x)
 {
-    const __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    const __m512 a = _mm512_mask_blend_ps(neg, x, vneg16(x));
+    const __m512 a = _mm512_abs_ps(x);
     const __m512 u = _mm512_mul_ps(a, a);
     __m512 p = _mm512_set1_ps(0.0022958424984604094f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.008346985789015715f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(0.02176996453504561f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.05395940679144004f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(0.1333330428586874f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, u), _mm512_set1_ps(-0.33333333178042945f));
-    p = _mm512_add_ps(a, _mm512_mul_ps(_mm512_mul_ps(a, u), p));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(-0.008346985789015715f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(0.02176996453504561f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(-0.05395940679144004f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(0.1333330428586874f));
+    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(-0.33333333178042945f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(a, u), p, a);
     const __m512 e = vexp16(_mm512_mul_ps(_mm512_set1_ps(-2.0f), a));
     const __m512 one = _mm512_set1_ps(1.0f);
-    const __m512 l = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    const __m512 l = _mm512_mul_ps(_mm512_sub_ps(one, e), vrcp16(_mm512_add_ps(one, e)));
     const __mmask16 small = _mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
-    const __m512i sign = _mm512_set1_epi32(INT32_MIN), m = _mm512_castps_si512(_mm512_mask_blend_ps(small, l, p));
-    const __m512 y = _mm512_castsi512_ps(
-        _mm512_or_si512(_mm512_andnot_si512(sign, m), _mm512_and_si512(sign, _mm512_castps_si512(x))));
+    const __m512i sign = _mm512_set1_epi32(INT32_MIN),
+                  m = _mm512_castps_si512(_mm512_mask_blend_ps(small, l, p));
+    const __m512 y =
+        _mm512_castsi512_ps(_mm512_or_si512(m, _mm512_and_si512(sign, _mm512_castps_si512(x))));
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), y, x);
+}
+
+/* For tests: σ (tanh false) or tanh of n floats on the fused step's gate math; false where
+ * that path does not exist (no AVX-512). */
+AVX512 static bool gate_math16(bool tanh_, const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        _mm512_mask_storeu_ps(y + i, m, tanh_ ? vtanh16(v) : vsig16(v));
+    }
+    return true;
 }
 
 /* The pre-activation of gate g: a + (x + bias) (either may be absent), as onnxbn_lstm_step's sum. */
@@ -361,9 +369,9 @@ pre16(__mmask16 m, __m512 a, const float *x, const float *bias, size_t at)
 }
 
 /* The gates of `rows` rows and nr ≤ 16 columns from their sums in acc; x, bias, C, hn, y are
- * at the panel's first column (x NULL: the input part is in acc). The same operations in the
- * same order as onnxbn_lstm_step. In two passes over the rows, the four activations of every
- * row into acc first, then the cell and h: the second half of a row (the cell, tanh, h) is one
+ * at the panel's first column (x NULL: the input part is in acc). The same steps as
+ * onnxbn_lstm_step, on the cheaper gate math above. In two passes over the rows, the four
+ * activations of every row into acc first, then the cell and h: the second half of a row (the cell, tanh, h) is one
  * chain of dependent operations, and a pass of those alone lets the core run several rows'
  * chains at once. xnext (the next step's x, or NULL) is prefetched: a layer's projection is
  * beyond L2, and a step reads it as 4·rows short runs no hardware prefetcher follows. */
@@ -401,28 +409,55 @@ AVX512 static void lstm_gates(size_t rows, size_t nr, size_t H, float *acc, cons
 }
 #endif
 
+bool onnxbn_lstm_gate_math(bool tanh_, const float *x, float *y, size_t n)
+{
+#ifdef LSTM_X86
+    if (onnxbn_lstm_fused_fast())
+        return gate_math16(tanh_, x, y, n);
+#endif
+    (void)tanh_, (void)x, (void)y, (void)n;
+    return false;
+}
+
 void onnxbn_lstm_fused_step(const onnxbn_lstm_args *g, size_t j0, size_t j1)
 {
 #ifdef LSTM_X86
-    _Alignas(64) float acc[LR * LP];
+    /* Row blocks go by groups of LG: the W panel for all of a group, then the R panel for all of
+     * it, so each panel (32 KiB at 128 columns of K) is read from L1 by every block after the
+     * first, where W and R in turn per block evicted each other. Each block's sums are the same
+     * operations as before, so the same bits. */
+    enum { LG = 6 };
+    _Alignas(64) float acc[LG][LR * LP];
     const size_t B = g->B, H = g->H, I = g->Wp ? g->I : 0, blocks = (B + LR - 1) / LR;
     for (size_t j = j0; j < j1; j += LC) {
         const size_t nr = j1 - j < LC ? j1 - j : LC;
         const float *rp = g->Rp + (j / LC) * H * LP, *wp = g->Wp ? g->Wp + (j / LC) * I * LP : NULL;
         /* blocks of near-equal height (32 rows: 6, 6, 5, 5, 5, 5), as the packed SGEMM */
-        for (size_t bi = 0, i = 0; bi < blocks; bi++) {
-            const size_t rows = B / blocks + (bi < B % blocks);
-            for (size_t k0 = 0; k0 < I; k0 += LKC)
-                lstm_tiles[rows](I - k0 < LKC ? I - k0 : LKC, g->x + i * g->ldxi + k0, g->ldxi,
-                                 wp + k0 * LP, k0 == 0, acc);
-            for (size_t k0 = 0; k0 < H; k0 += LKC)
-                lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, g->h_prev + i * g->ldh + k0, g->ldh,
-                                 rp + k0 * LP, k0 == 0 && !I, acc);
-            lstm_gates(rows, nr, H, acc, g->Wp ? NULL : g->xp + i * g->ldx + j,
-                       g->Wp || !g->xnext ? NULL : g->xnext + i * g->ldx + j, g->ldx,
-                       g->bias ? g->bias + j : NULL, g->C + i * g->ldc + j, g->ldc,
-                       g->h_next + i * g->ldn + j, g->ldn, g->y ? g->y + i * g->ldy + j : NULL, g->ldy);
-            i += rows;
+        for (size_t b0 = 0, i0 = 0; b0 < blocks; b0 += LG) {
+            const size_t nb = blocks - b0 < LG ? blocks - b0 : LG;
+            for (size_t bi = b0, i = i0; bi < b0 + nb; bi++) {
+                const size_t rows = B / blocks + (bi < B % blocks);
+                for (size_t k0 = 0; k0 < I; k0 += LKC)
+                    lstm_tiles[rows](I - k0 < LKC ? I - k0 : LKC, g->x + i * g->ldxi + k0,
+                                     g->ldxi, wp + k0 * LP, k0 == 0, acc[bi - b0]);
+                i += rows;
+            }
+            for (size_t bi = b0, i = i0; bi < b0 + nb; bi++) {
+                const size_t rows = B / blocks + (bi < B % blocks);
+                for (size_t k0 = 0; k0 < H; k0 += LKC)
+                    lstm_tiles[rows](H - k0 < LKC ? H - k0 : LKC, g->h_prev + i * g->ldh + k0,
+                                     g->ldh, rp + k0 * LP, k0 == 0 && !I, acc[bi - b0]);
+                i += rows;
+            }
+            for (size_t bi = b0; bi < b0 + nb; bi++) {
+                const size_t rows = B / blocks + (bi < B % blocks), i = i0;
+                lstm_gates(rows, nr, H, acc[bi - b0], g->Wp ? NULL : g->xp + i * g->ldx + j,
+                           g->Wp || !g->xnext ? NULL : g->xnext + i * g->ldx + j, g->ldx,
+                           g->bias ? g->bias + j : NULL, g->C + i * g->ldc + j, g->ldc,
+                           g->h_next + i * g->ldn + j, g->ldn,
+                           g->y ? g->y + i * g->ldy + j : NULL, g->ldy);
+                i0 += rows;
+            }
         }
     }
 #else

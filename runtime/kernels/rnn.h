@@ -103,4 +103,8 @@ typedef struct onnxbn_lstm_args {
  * to h_next and y. */
 void onnxbn_lstm_fused_step(const onnxbn_lstm_args *a, size_t j0, size_t j1);
 
+/* For tests: y = σ(x) (tanh_ false) or tanh(x), n floats, on the fused step's gate math (a few
+ * ulp from exact; not vmath.h's bits). False, y untouched, where that path does not exist. */
+bool onnxbn_lstm_gate_math(bool tanh_, const float *x, float *y, size_t n);
+
 #endif

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core.h"
+#include "kernels/rnn.h"
 #include "mkmodel.h"
 
 /* Expected values: `/usr/bin/python3 tests/unit/rnn_ref.py` (its --check compares the reference
@@ -115,9 +116,13 @@ static void test_lstm_bidirectional_layout1(void **state)
  * (kernels/rnn.c, AVX-512): recurrence and gates in one pass, the input part in the same tile
  * or by chunks of steps. With sequence_lens of all T steps it takes the per-step path and the
  * one projection GEMM instead, so the two are compared: bidirectional, both layouts, 13 batch
- * rows (row blocks 5, 4, 4) and hidden 24 (a panel of 16 and one cut short; 4H a multiple of
- * 32, so batch 1 projects by chunks), with B, initial_h and initial_c; and a batch of 1, bit
- * for bit. The GRU (linear_before_reset, as torch) too, whose projection goes by chunks of
+ * rows (row blocks 5, 4, 4), 40 (7 blocks: a group of 6 and one more) and hidden 24 (a panel of
+ * 16 and one cut short; 4H a multiple of
+ * 32, so batch 1 projects by chunks), with B, initial_h and initial_c; and a batch of 1. The
+ * fused gates are within 3 ulp of exact (test_lstm_gate_math), not vmath.h's bits, so the LSTM
+ * is held to 1e-6 + 1e-5·|x| at every batch, as the tile's other order of x_t·Wᵀ's sum was
+ * from batch 4 (5 steps of a few ulp per gate stay far inside it). The GRU (linear_before_reset,
+ * as torch) too, whose projection goes by chunks of
  * steps without sequence_lens: hidden 32, 120 steps, so that batch 13 (1248 floats a step:
  * chunks of 105 steps) crosses a chunk's end in both directions. */
 static mk_model *lstm_wide(const char *op, int64_t layout, int64_t B, bool with_lens)
@@ -133,8 +138,8 @@ static mk_model *lstm_wide(const char *op, int64_t layout, int64_t B, bool with_
     init_wave(m, "B", 2, bd, 0.2, 0.4);
     init_wave(m, "h0", 3, sd, 0.3, 0.5);
     init_wave(m, "c0", 3, sd, 0.8, 0.6);
-    int32_t lens[16];
-    for (int i = 0; i < 16; i++)
+    int32_t lens[40];
+    for (int i = 0; i < 40; i++)
         lens[i] = (int32_t)T;
     mk_init(m, "L", ONNXBN_INT32, 1, ld, lens);
     mk_output(m, "Y", ONNXBN_FLOAT, -1, NULL);
@@ -158,7 +163,7 @@ static void test_lstm_fused_matches_steps(void **state)
     (void)state;
     for (int op = 0; op < 2; op++)
     for (int64_t layout = 0; layout < 2; layout++)
-        for (int64_t B = 1; B <= 13; B += 12) {
+        for (int64_t B = 1; B <= 40; B = B == 1 ? 13 : B == 13 ? 40 : 41) {
             const char *name = op ? "GRU" : "LSTM";
             mk_model *mf = lstm_wide(name, layout, B, false), *ms = lstm_wide(name, layout, B, true);
             const int64_t T = op ? 120 : 5, xd[3] = {layout ? B : T, layout ? T : B, 6};
@@ -179,11 +184,10 @@ static void test_lstm_fused_matches_steps(void **state)
                 double most = 0;
                 for (size_t i = 0; i < n; i++) {
                     most = fabs(vb[i]) > most ? fabs(vb[i]) : most;
-                    /* the projection by chunks (or by one GEMM) gives each element the sum
-                     * the one GEMM gives, and the fused gates are the same operations: the same
-                     * bits, except the LSTM from batch 4, whose step's tile sums x_t·Wᵀ too
-                     * (another order of the same sum) */
-                    const bool exact = op || B < 4;
+                    /* the GRU's projection by chunks gives each element the sum the one
+                     * GEMM gives: the same bits; the fused LSTM's gate math is its own
+                     * (a few ulp), and from batch 4 its tile sums x_t·Wᵀ in another order */
+                    const bool exact = op;
                     if (exact ? va[i] != vb[i] : fabs((double)va[i] - vb[i]) > 1e-6 + 1e-5 * fabs(vb[i]))
                         fail_msg("%s layout %d batch %d output %zu [%zu]: %.9g, with lens %.9g", name,
                                  (int)layout, (int)B, o, i, va[i], vb[i]);
@@ -427,11 +431,68 @@ static void test_empty(void **state)
     }
 }
 
+/* ulps between y and the float nearest to want (the spacing at want's binade; 2^-149 below) */
+static double ulps(float y, double want)
+{
+    const float w = (float)want;
+    if (w == 0 && y == 0)
+        return 0;
+    const int e = w == 0 ? -149 : (ilogbf(w) - 23 < -149 ? -149 : ilogbf(w) - 23);
+    return fabs((double)y - want) / ldexp(1.0, e);
+}
+
+/* The fused LSTM's σ and tanh (kernels/rnn.c: FMA exp, rcp14 and a Newton step) within 3 ulp
+ * of double over [-110, 110] (both formulas of tanh and their switch at 0.625, the exp's clamp
+ * and denormal σ), and exact where exact is due: σ(0) = 0.5, tanh(±0) = ±0, saturation at ±1
+ * and 0, NaN through. */
+static void test_lstm_gate_math(void **state)
+{
+    (void)state;
+    enum { N = 44003 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    for (int i = 0; i < N - 3; i++) /* dense near 0, where both functions bend */
+        x[i] = (float)(i < 20000 ? (i - 10000) * 1e-3 * (i % 7 == 0 ? 0.01 : 1)
+                                 : (i - 32000) * (110.0 / 12000));
+    x[N - 3] = 0.625f;
+    x[N - 2] = nextafterf(0.625f, 0);
+    x[N - 1] = -0.0f;
+    for (int fn = 0; fn < 2; fn++) {
+        if (!onnxbn_lstm_gate_math(fn == 1, x, y, N)) {
+            print_message("no AVX-512: the fused gate math does not run here\n");
+            break;
+        }
+        double most = 0;
+        for (int i = 0; i < N; i++) {
+            const double v = x[i], want = fn ? tanh(v) : 1 / (1 + exp(-v));
+            const double u = ulps(y[i], want);
+            if (u > 3)
+                fail_msg("%s(%.9g) = %.9g, want %.9g (%.2f ulp)", fn ? "tanh" : "sigmoid", v, y[i],
+                         want, u);
+            most = u > most ? u : most;
+        }
+        print_message("%s: at most %.2f ulp\n", fn ? "tanh" : "sigmoid", most);
+        assert_true(most > 0); /* the sweep reached inexact values */
+        const float sp[6] = {0.0f, -0.0f, 30.0f, -120.0f, INFINITY, NAN};
+        float sy[6];
+        assert_true(onnxbn_lstm_gate_math(fn == 1, sp, sy, 6));
+        assert_true(fn ? sy[0] == 0 && !signbit(sy[0]) && sy[1] == 0 && signbit(sy[1]) : sy[0] == 0.5f);
+        assert_true(sy[2] == 1.0f);
+        assert_true(fn ? sy[3] == -1.0f : sy[3] == 0.0f);
+        assert_true(sy[4] == 1.0f);
+        assert_true(isnan(sy[5]));
+    }
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lstm_bidirectional_layout1),
         cmocka_unit_test(test_lstm_fused_matches_steps),
+        cmocka_unit_test(test_lstm_gate_math),
         cmocka_unit_test(test_gru_bidirectional_activations),
         cmocka_unit_test(test_rnn_reverse_affine),
         cmocka_unit_test(test_lstm_input_forget),
