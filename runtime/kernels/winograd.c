@@ -125,6 +125,29 @@ ONNXBN_CLONES(, onnxbn_wino_input_f32,
 /* Tiles are turned into output a segment at a time, through a buffer that stays in L1. */
 enum { SEG = 64 };
 
+/* Aᵀ down column k of n tiles (rows k, 4 + k, 8 + k, 12 + k of P), and then ·A along the two
+ * rows that gives, even and odd output columns interleaved. Separate loops with restrict
+ * parameters: one loop over 16 row pointers kept them on the stack and reloaded them per vector. */
+ONNXBN_CLONE_BODY void wino_up(size_t n, const float *restrict a, const float *restrict b,
+                               const float *restrict c, const float *restrict d,
+                               float *restrict s0, float *restrict s1)
+{
+    for (size_t t = 0; t < n; t++) {
+        s0[t] = a[t] + b[t] + c[t];
+        s1[t] = b[t] - c[t] - d[t];
+    }
+}
+
+ONNXBN_CLONE_BODY void wino_across(size_t n, const float *restrict s0, const float *restrict s1,
+                                   const float *restrict s2, const float *restrict s3, float bias,
+                                   float *restrict q)
+{
+    for (size_t t = 0; t < n; t++) {
+        q[2 * t] = s0[t] + s1[t] + s2[t] + bias;
+        q[2 * t + 1] = s1[t] - s2[t] - s3[t] + bias;
+    }
+}
+
 /* dst[i] += res[i] (separate for the restrict qualifiers: then it vectorises). */
 ONNXBN_CLONE_BODY void add_row(float *restrict dst, const float *restrict res, size_t n)
 {
@@ -146,22 +169,14 @@ ONNXBN_CLONE_BODY void onnxbn_wino_output_f32_body(const onnxbn_wino_geom *g, co
             const int64_t oy = 2 * (int64_t)i;
             for (size_t t0 = 0; t0 < TW; t0 += SEG) {
                 const size_t n = TW - t0 < SEG ? TW - t0 : SEG;
-                const float *p[16];
-                for (int k = 0; k < 16; k++)
-                    p[k] = P + (size_t)k * pstride + base + t0;
-                float *restrict q0 = q[0], *restrict q1 = q[1];
-                /* Aᵀ·P·A, Aᵀ = [1 1 1 0; 0 1 −1 −1] */
-                for (size_t t = 0; t < n; t++) {
-                    float s0[4], s1[4];
-                    for (int k = 0; k < 4; k++) {
-                        s0[k] = p[k][t] + p[4 + k][t] + p[8 + k][t];
-                        s1[k] = p[4 + k][t] - p[8 + k][t] - p[12 + k][t];
-                    }
-                    q0[2 * t] = s0[0] + s0[1] + s0[2] + b;
-                    q0[2 * t + 1] = s0[1] - s0[2] - s0[3] + b;
-                    q1[2 * t] = s1[0] + s1[1] + s1[2] + b;
-                    q1[2 * t + 1] = s1[1] - s1[2] - s1[3] + b;
-                }
+                const float *p = P + base + t0;
+                float s[8][SEG];
+                /* Aᵀ·P·A, Aᵀ = [1 1 1 0; 0 1 −1 −1]: down the tile's columns, then along */
+                for (size_t k = 0; k < 4; k++)
+                    wino_up(n, p + k * pstride, p + (4 + k) * pstride, p + (8 + k) * pstride,
+                            p + (12 + k) * pstride, s[k], s[4 + k]);
+                wino_across(n, s[0], s[1], s[2], s[3], b, q[0]);
+                wino_across(n, s[4], s[5], s[6], s[7], b, q[1]);
                 /* the last tile column of an odd width and the last tile row of an odd height
                  * fall partly outside the output */
                 const size_t x0 = 2 * t0, w = x0 + 2 * n > OW ? OW - x0 : 2 * n;
