@@ -14,15 +14,9 @@
 
 #include <cmocka.h>
 
+#include "convtest.h"
 #include "mkmodel.h"
 #include "ops/conv_taps.h"
-
-/* Unit roundoff of float; a sum of n products is within (n + 1)·u·Σ|terms| of the exact sum
- * (Higham, §3.1); the checks allow (n + 2)·u·Σ|terms| (as test_conv_fast.c). */
-#define U_F32 (1.0 / 16777216.0)
-
-enum { ACT_NONE = 0, ACT_RELU = 1, ACT_CLIP = 2 };
-static const float CLIP_LO = -0.25f, CLIP_HI = 0.5f;
 
 static onnxbn_conv_geom geom1(int64_t img, int64_t k, int64_t s, int64_t dil, int64_t pb,
                               int64_t pe)
@@ -139,32 +133,6 @@ static void test_live_ranges(void **state)
 
 /* ---- Conv nodes against a double-precision reference ---- */
 
-static void fill(float *v, size_t n, uint32_t seed)
-{
-    uint32_t s = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        v[i] = (float)(s >> 8) / (float)(1u << 23) - 1.0f;
-    }
-}
-
-static float *fresh(size_t n, uint32_t seed)
-{
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    assert_non_null(v);
-    fill(v, n, seed);
-    return v;
-}
-
-static double act_d(double v, int act)
-{
-    if (act == ACT_RELU)
-        return v <= 0 ? 0 : v;
-    if (act == ACT_CLIP)
-        return v < CLIP_LO ? CLIP_LO : v > CLIP_HI ? CLIP_HI : v;
-    return v;
-}
-
 typedef struct conv_case {
     int64_t N, C, M, H, W, kh, kw, sh, sw, dh, dw;
     int64_t pt, pl, pb, pr;
@@ -205,18 +173,6 @@ static void conv_ref(const conv_case *k, const float *x, const float *w, const f
                     ref[at] = act_d(acc, k->act);
                     mag[at] = s;
                 }
-}
-
-static onnxbn_status open_threads(const mk_model *m, int threads, onnxbn_session **out,
-                                  onnxbn_error *err)
-{
-    size_t len;
-    uint8_t *buf = mk_pack(m, &len);
-    onnxbn_model *model;
-    onnxbn_options opt = {.size = sizeof opt, .threads = threads};
-    onnxbn_status st = onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, err);
-    free(buf);
-    return st ? st : onnxbn_session_new(model, &opt, out, err);
 }
 
 /* Conv (then Relu or Clip, fused) on 1 and 2 threads; W an initializer (taps dropped at plan

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "loopmodels.h"
 #include "mkmodel.h"
 #include "plan.h"
 #include "subgraph.h"
@@ -147,33 +148,8 @@ static void both_and_zero(void **state)
 static void outer_read_depth_two(void **state)
 {
     (void)state;
-    mk_model *m = mk_new(16);
+    mk_model *m = loop_if_model();
     const int64_t one[] = {1};
-    mk_input(m, "M", ONNXBN_INT64, 0, NULL);
-    mk_input(m, "y0", ONNXBN_FLOAT, 1, one);
-    mk_init_f32(m, "w", 1, one, (const float[]){10});
-    mk_model *b = mk_new(16), *t = mk_new(16), *e = mk_new(16);
-    mk_input(b, "i", ONNXBN_INT64, 0, NULL);
-    mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
-    mk_input(b, "y_in", ONNXBN_FLOAT, 1, one);
-    mk_init(b, "two", ONNXBN_INT64, 0, NULL, (const int64_t[]){2});
-    mk_init(b, "zero", ONNXBN_INT64, 0, NULL, (const int64_t[]){0});
-    mk_node_add(b, "Mod", "b_mod", "i,two", "r");
-    mk_node_add(b, "Equal", "b_eq", "r,zero", "even");
-    mk_attr_i(mk_node_add(t, "Cast", "t_cast", "i", "fi"), "to", ONNXBN_FLOAT);
-    mk_node_add(t, "Add", "t_add", "y_in,fi", "ty");
-    mk_output(t, "ty", ONNXBN_FLOAT, -1, NULL);
-    mk_node_add(e, "Sub", "e_sub", "y_in,w", "ey");
-    mk_output(e, "ey", ONNXBN_FLOAT, -1, NULL);
-    mk_node *nif = mk_node_add(b, "If", "b_if", "even", "y_out");
-    mk_attr_graph(b, nif, "then_branch", t);
-    mk_attr_graph(b, nif, "else_branch", e);
-    mk_node_add(b, "Identity", "b_id", "cond_in", "cond_out");
-    mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
-    mk_output(b, "y_out", ONNXBN_FLOAT, 1, one);
-    mk_node *nd = mk_node_add(m, "Loop", "loop", "M,,y0", "y");
-    mk_attr_graph(m, nd, "body", b);
-    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
     onnxbn_session *s = mk_open_ok(m);
     run_loop(s, (const int64_t[]){4}, NULL, 0);
     mk_expect_f32(s, 0, 1, one, (const float[]){-18}, 0, 0);

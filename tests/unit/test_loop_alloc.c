@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "loopmodels.h"
 #include "mkmodel.h"
 
 /* tests/CMakeLists.txt links this test with -Wl,--wrap for each of these: every call from the
@@ -51,39 +52,6 @@ void *__wrap_aligned_alloc(size_t align, size_t n)
     return __real_aligned_alloc(align, n);
 }
 
-/* Loop(M, , y0) whose body runs If(i even): then y + i, else y − w, w read from the main graph
- * two scopes down: both the body and the branch run as nested sessions once per iteration. */
-static mk_model *loop_if_model(void)
-{
-    mk_model *m = mk_new(16);
-    const int64_t one[] = {1};
-    mk_input(m, "M", ONNXBN_INT64, 0, NULL);
-    mk_input(m, "y0", ONNXBN_FLOAT, 1, one);
-    mk_init_f32(m, "w", 1, one, (const float[]){10});
-    mk_model *b = mk_new(16), *t = mk_new(16), *e = mk_new(16);
-    mk_input(b, "i", ONNXBN_INT64, 0, NULL);
-    mk_input(b, "cond_in", ONNXBN_BOOL, 0, NULL);
-    mk_input(b, "y_in", ONNXBN_FLOAT, 1, one);
-    mk_init(b, "two", ONNXBN_INT64, 0, NULL, (const int64_t[]){2});
-    mk_init(b, "zero", ONNXBN_INT64, 0, NULL, (const int64_t[]){0});
-    mk_node_add(b, "Mod", "b_mod", "i,two", "r");
-    mk_node_add(b, "Equal", "b_eq", "r,zero", "even");
-    mk_attr_i(mk_node_add(t, "Cast", "t_cast", "i", "fi"), "to", ONNXBN_FLOAT);
-    mk_node_add(t, "Add", "t_add", "y_in,fi", "ty");
-    mk_output(t, "ty", ONNXBN_FLOAT, -1, NULL);
-    mk_node_add(e, "Sub", "e_sub", "y_in,w", "ey");
-    mk_output(e, "ey", ONNXBN_FLOAT, -1, NULL);
-    mk_node *nif = mk_node_add(b, "If", "b_if", "even", "y_out");
-    mk_attr_graph(b, nif, "then_branch", t);
-    mk_attr_graph(b, nif, "else_branch", e);
-    mk_node_add(b, "Identity", "b_id", "cond_in", "cond_out");
-    mk_output(b, "cond_out", ONNXBN_BOOL, 0, NULL);
-    mk_output(b, "y_out", ONNXBN_FLOAT, 1, one);
-    mk_node *nd = mk_node_add(m, "Loop", "loop", "M,,y0", "y");
-    mk_attr_graph(m, nd, "body", b);
-    mk_output(m, "y", ONNXBN_FLOAT, -1, NULL);
-    return m;
-}
 
 /* Heap calls of one run of M iterations (after a first run with the same M has made every plan
  * and buffer), and its result checked: Σ of the even i below M, less 10 per odd i. */
