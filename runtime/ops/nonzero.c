@@ -39,8 +39,8 @@ static zero_rule zero_rule_of(onnxbn_dtype t)
     case ONNXBN_COMPLEX128: return (zero_rule){8, 2, UINT64_MAX >> 1};
     default: break;
     }
-    const int w = (int)onnxbn_dtype_size(t);
-    return (zero_rule){w, 1, w == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * w)) - 1};
+    const int w = (int)onnxbn_dtype_size(t); /* 1, 2, 4, 8: strings never come here */
+    return (zero_rule){w, 1, w >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * w)) - 1};
 }
 
 /* count_W: the non-zero elements among n. fill_W: for rows of `inner` elements, row r with outer
@@ -84,8 +84,35 @@ NZ_KERNELS(16, uint16_t)
 NZ_KERNELS(32, uint32_t)
 NZ_KERNELS(64, uint64_t)
 
+/* A string is non-zero when it is not empty: numpy's truth, which the spec's reference follows. */
+static int64_t fill_str(const onnxbn_string *x, int rank, const int64_t *dims, int64_t rows,
+                        int64_t *y, int64_t nnz)
+{
+    const int64_t inner = dims[rank - 1];
+    int64_t idx[ONNXBN_MAX_RANK] = {0}, j = 0;
+    for (int64_t r = 0; r < rows; r++, x += inner) {
+        for (int64_t i = 0; i < inner && j < nnz; i++) {
+            if (!x[i].len)
+                continue;
+            for (int d = 0; d < rank - 1; d++)
+                y[d * nnz + j] = idx[d];
+            y[(int64_t)(rank - 1) * nnz + j++] = i;
+        }
+        for (int d = rank - 2; d >= 0 && ++idx[d] == dims[d]; d--)
+            idx[d] = 0;
+    }
+    return j;
+}
+
 static int64_t count_nonzero(const onnxbn_tensor *x)
 {
+    if (x->dtype == ONNXBN_STRING) {
+        const onnxbn_string *s = x->data;
+        int64_t k = 0;
+        for (int64_t i = 0; i < x->numel; i++)
+            k += s[i].len != 0;
+        return k;
+    }
     const zero_rule z = zero_rule_of(x->dtype);
     switch (z.width) {
     case 1: return count_8(x->data, x->numel, (uint8_t)z.mask, z.parts);
@@ -118,7 +145,8 @@ static onnxbn_status nonzero_run(onnxbn_kctx *c)
     const zero_rule z = zero_rule_of(x->dtype);
     const int64_t rows = x->numel / x->dims[x->rank - 1];
     int64_t got;
-    switch (z.width) {
+    switch (x->dtype == ONNXBN_STRING ? 0 : z.width) {
+    case 0: got = fill_str(x->data, x->rank, x->dims, rows, y->data, nnz); break;
     case 1: got = fill_8(x->data, (uint8_t)z.mask, z.parts, x->rank, x->dims, rows, y->data, nnz); break;
     case 2: got = fill_16(x->data, (uint16_t)z.mask, z.parts, x->rank, x->dims, rows, y->data, nnz); break;
     case 4: got = fill_32(x->data, (uint32_t)z.mask, z.parts, x->rank, x->dims, rows, y->data, nnz); break;

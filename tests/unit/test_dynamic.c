@@ -212,6 +212,11 @@ static void nonzero_types(void **state)
     expect_nonzero(13, ONNXBN_COMPLEX64, 2, d, c64, at345, 3);
     expect_nonzero(13, ONNXBN_COMPLEX128, 2, d, c128, at345, 3);
 
+    /* strings: numpy's truth, non-empty is non-zero (a NUL inside still counts) */
+    static const onnxbn_string str[6] = {{"", 0}, {"a", 1}, {"", 0}, {"\0", 1}, {"bc", 2}, {"", 0}};
+    const int at134[] = {1, 3, 4};
+    expect_nonzero(13, ONNXBN_STRING, 2, d, str, at134, 3);
+
     /* rank 3 and 1; a scalar gives [0, N]; an empty input [rank, 0] */
     const int64_t d3[] = {2, 2, 2}, d1[] = {5};
     static const int32_t r3[8] = {0, 1, 0, 0, 1, 0, 0, 1};
