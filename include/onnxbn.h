@@ -291,9 +291,11 @@ ONNXBN_API onnxbn_status onnxbn_session_run(onnxbn_session *s, size_t n, const c
  * from any thread; s must not be freed meanwhile. NULL does nothing. */
 ONNXBN_API void onnxbn_session_cancel(onnxbn_session *s);
 /* A bound on each later run of s: a run still going `seconds` after onnxbn_session_run was
- * called returns ONNXBN_ERR_TIMEOUT at its next check (as for cancel; re-planning for new input
- * shapes counts, but is not interrupted). 0 removes the bound (the default). Negative, NaN or
- * more than 1e9 seconds is ONNXBN_ERR_ARG. Safe from any thread; takes effect at the next run. */
+ * called returns ONNXBN_ERR_TIMEOUT at its next check (as for cancel). Planning for new input
+ * shapes counts, and the constants it folds stop at the same checks (so does the planning of
+ * onnxbn_session_shapes); the plan made by onnxbn_session_new, for inputs of fixed shape, comes
+ * before any timeout. 0 removes the bound (the default). Negative, NaN or more than 1e9 seconds
+ * is ONNXBN_ERR_ARG. Safe from any thread; takes effect at the next run. */
 ONNXBN_API onnxbn_status onnxbn_session_set_timeout(onnxbn_session *s, double seconds,
                                                     onnxbn_error *err);
 

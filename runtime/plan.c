@@ -785,6 +785,12 @@ static onnxbn_string string_at(const void *src, int64_t i)
 }
 
 /* Runs a node whose inputs are all constant, now, into owned outputs. */
+static onnxbn_status fold_stopped(onnxbn_kctx *c, onnxbn_status why)
+{
+    return onnxbn_node_fail(c, why, "%s while folding its constant inputs at plan time",
+                            why == ONNXBN_ERR_CANCELLED ? "cancelled" : "timed out");
+}
+
 static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
 {
     for (int k = 0; k < c->n_out; k++) {
@@ -811,10 +817,18 @@ static onnxbn_status fold_node(onnxbn_plan *p, onnxbn_kctx *c, uint64_t *budget)
             return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "cannot allocate %zu bytes", c->workspace);
     }
     c->scratch = scratch;
-    if (c->def->prepare)
+    c->stop = p->build_stop;
+    if ((st = onnxbn_stop_reason(c->stop)))
+        st = fold_stopped(c, st);
+    if (!st && c->def->prepare)
         st = c->def->prepare(c);
     if (!st)
         st = c->def->run(c);
+    /* A stopped kernel leaves its output unfinished: never a constant, never kept. */
+    onnxbn_status why = st ? ONNXBN_OK : onnxbn_stop_reason(c->stop);
+    if (why)
+        st = fold_stopped(c, why);
+    c->stop = NULL;
     c->scratch = NULL;
     onnxbn_free(scratch);
     /* A string output's bytes are the node state's, freed below: the folded value takes a copy
@@ -1219,14 +1233,16 @@ static onnxbn_status build(onnxbn_plan *p, const onnxbn_tensor *inits, int n_fed
 onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
                                 const int *fed_ids, const onnxbn_tensor *const *fed,
                                 const bool *need_value, onnxbn_kept *kept, uint64_t budget,
-                                onnxbn_plan **out, onnxbn_error *err)
+                                onnxbn_stop *stop, onnxbn_plan **out, onnxbn_error *err)
 {
     *out = NULL;
     onnxbn_plan *p = calloc(1, sizeof *p);
     if (!p)
         return onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
     p->model = m;
+    p->build_stop = stop;
     onnxbn_status st = build(p, inits, n_fed, fed_ids, fed, need_value, kept, budget, err);
+    p->build_stop = NULL;
     if (st) {
         onnxbn_plan_free(p);
         return st;

@@ -45,6 +45,7 @@ typedef struct onnxbn_plan {
     onnxbn_tensor *out_copies;  /* per graph output that is itself a graph input (copied per run) */
     uint64_t const_bytes;       /* bytes of constants computed at plan time */
     onnxbn_pool *pool;          /* the session's threads (set by the session; NULL: serial) */
+    onnxbn_stop *build_stop;    /* while onnxbn_plan_build runs: its `stop`, for folded nodes */
     /* Deferred nodes (plan.c, "deferred"): their output shapes wait on values known only when
      * the run reaches them. They keep their place in `steps`; each run calls their infer,
      * allocates their outputs and scratch in `run`, and calls prepare, run and free_state. */
@@ -78,11 +79,13 @@ void onnxbn_kept_free(onnxbn_kept *k, int n_values);
  * initializers, indexed by position in graph.initializer (a dropped one has no data); `budget`
  * the bytes left. Fed values marked in `need_value` (per value id; may be NULL) are read now
  * and become constants of the plan (their data must be present); other fed data is ignored
- * until run. `kept` (may be NULL: every constant is the plan's own) is the session's, above. */
+ * until run. `kept` (may be NULL: every constant is the plan's own) is the session's, above.
+ * `stop` (may be NULL) reaches the nodes folded now as it reaches a run's: an Einsum of
+ * constants may sum 10^20 terms in a few bytes of weights, so only the run's deadline bounds it. */
 onnxbn_status onnxbn_plan_build(const onnxbn_model *m, const onnxbn_tensor *inits, int n_fed,
                                 const int *fed_ids, const onnxbn_tensor *const *fed,
                                 const bool *need_value, onnxbn_kept *kept, uint64_t budget,
-                                onnxbn_plan **out, onnxbn_error *err);
+                                onnxbn_stop *stop, onnxbn_plan **out, onnxbn_error *err);
 /* True when the plan fits these fed inputs (same values, types and shapes; same contents for
  * the inputs the plan took as constants). */
 bool onnxbn_plan_matches(const onnxbn_plan *p, int n_fed, const int *fed_ids,

@@ -95,7 +95,7 @@ static onnxbn_status check_tensor_type(const onnxbn_value *v, const char *what, 
  * whole budget, so a model that fits alone runs as it did before plans were cached. */
 static onnxbn_status new_plan(onnxbn_session *s, int n, const int *ids,
                               const onnxbn_tensor *const *fed, const bool *need_value,
-                              onnxbn_error *err)
+                              onnxbn_stop *stop, onnxbn_error *err)
 {
     onnxbn_plancache *c = &s->cache;
     onnxbn_plancache_make_room(c);
@@ -103,14 +103,14 @@ static onnxbn_status new_plan(onnxbn_session *s, int n, const int *ids,
     uint64_t held = onnxbn_plancache_bytes(c, 0);
     uint64_t budget = held < s->budget ? s->budget - held : 0;
     onnxbn_status st = onnxbn_plan_build(s->model, s->inits, n, ids, fed, need_value, &s->kept,
-                                         budget, &p, err);
+                                         budget, stop, &p, err);
     s->plan_builds++;
     if (st == ONNXBN_ERR_LIMIT && c->n) {
         onnxbn_plancache_drop(c, true);
         s->plan = NULL;
         budget = s->budget;
-        st = onnxbn_plan_build(s->model, s->inits, n, ids, fed, need_value, &s->kept, budget, &p,
-                               err);
+        st = onnxbn_plan_build(s->model, s->inits, n, ids, fed, need_value, &s->kept, budget, stop,
+                               &p, err);
         s->plan_builds++;
     }
     if (!st) {
@@ -334,7 +334,7 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         ptrs[i] = &shapes[i];
     }
     if (!st && all_static)
-        st = new_plan(s, n, g->inputs, ptrs, NULL, err);
+        st = new_plan(s, n, g->inputs, ptrs, NULL, NULL, err);
     free(shapes);
     free(ptrs);
     if (st) {
@@ -547,7 +547,7 @@ static onnxbn_status run_locked(onnxbn_session *s, size_t n, const char *const *
                 onnxbn_plancache_fit(&s->cache, s->budget);
                 s->plan = s->cache.plan[0];
             } else {
-                st = new_plan(s, (int)n, ids, fed, s->need_value, err);
+                st = new_plan(s, (int)n, ids, fed, s->need_value, stop, err);
             }
         }
     }
@@ -605,7 +605,11 @@ onnxbn_status onnxbn_session_plan_for(onnxbn_session *s, size_t n, const char *c
                 onnxbn_plancache_fit(&s->cache, s->budget);
                 s->plan = s->cache.plan[0];
             } else {
-                st = new_plan(s, (int)n, ids, fed, s->need_value, err);
+                /* planning folds constants: the session's timeout bounds it as it bounds a run */
+                int64_t timeout = atomic_load(&s->timeout_ns);
+                s->stop.deadline_ns = timeout ? mono_ns() + timeout : 0;
+                atomic_store_explicit(&s->stop.cancel, false, memory_order_relaxed);
+                st = new_plan(s, (int)n, ids, fed, s->need_value, &s->stop, err);
             }
         }
     }

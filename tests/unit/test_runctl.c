@@ -47,14 +47,23 @@ static void sleep_ns(int64_t ns)
     nanosleep(&ts, NULL);
 }
 
+static float *input_of(int64_t hw);
+
 /* A chain of `layers` 5x5 convolutions, CH channels, on a 1 x CH x hw x hw input (hw < 0: a
  * symbolic size). 5x5 takes the im2col path, whose chunks check the stop request. Weights from a
- * fixed LCG, scaled so that values keep their size along the chain. */
-static mk_model *conv_chain(int layers, int64_t hw)
+ * fixed LCG, scaled so that values keep their size along the chain. With `const_in` the chain
+ * starts from an initializer instead (input_of(hw)), so the plan folds all of it, and adds the
+ * graph input x (a 1-D tensor of symbolic length, so nothing is planned at open) at the end. */
+static mk_model *conv_chain_of(int layers, int64_t hw, bool const_in)
 {
     mk_model *m = mk_new(13);
-    const int64_t xd[4] = {1, CH, hw, hw};
-    mk_input(m, "x", ONNXBN_FLOAT, 4, xd);
+    const int64_t xd[4] = {1, CH, hw, hw}, sym[1] = {-1};
+    mk_input(m, "x", ONNXBN_FLOAT, const_in ? 1 : 4, const_in ? sym : xd);
+    if (const_in) {
+        float *c = input_of(hw);
+        mk_init_f32(m, "c", 4, xd, c);
+        free(c);
+    }
     const int64_t wd[4] = {CH, CH, KS, KS}, bd[1] = {CH};
     float *w = malloc(sizeof(float) * CH * CH * KS * KS), b[CH];
     uint32_t r = 12345;
@@ -71,18 +80,24 @@ static mk_model *conv_chain(int layers, int64_t hw)
         snprintf(bin, sizeof bin, "b%d", l);
         mk_init_f32(m, win, 4, wd, w);
         mk_init_f32(m, bin, 1, bd, b);
-        snprintf(in, sizeof in, l ? "y%d" : "x", l - 1);
-        snprintf(out, sizeof out, l == layers - 1 ? "y" : "y%d", l);
+        snprintf(in, sizeof in, l ? "y%d" : const_in ? "c" : "x", l - 1);
+        snprintf(out, sizeof out, l == layers - 1 && !const_in ? "y" : "y%d", l);
         snprintf(ins, sizeof ins, "%s,%s,%s", in, win, bin);
         mk_node *n = mk_node_add(m, "Conv", NULL, ins, out);
         const int64_t ks[2] = {KS, KS}, pads[4] = {2, 2, 2, 2};
         mk_attr_ints(n, "kernel_shape", 2, ks);
         mk_attr_ints(n, "pads", 4, pads);
     }
+    if (const_in) {
+        snprintf(ins, sizeof ins, "y%d,x", layers - 1);
+        mk_node_add(m, "Add", NULL, ins, "y");
+    }
     mk_output(m, "y", ONNXBN_FLOAT, 4, xd);
     free(w);
     return m;
 }
+
+static mk_model *conv_chain(int layers, int64_t hw) { return conv_chain_of(layers, hw, false); }
 
 static float *input_of(int64_t hw)
 {
@@ -204,6 +219,35 @@ static void test_deadline(void **state)
     onnxbn_session_free(s);
 }
 
+/* The same seconds of work as constants the plan folds at the first run: the deadline reaches
+ * into the fold (a 1 KB model may ask for minutes of it), and a fold it stopped is never kept, so
+ * the next run stops again rather than reading an unfinished constant. */
+static void test_deadline_in_fold(void **state)
+{
+    (void)state;
+    mk_model *m = conv_chain_of(BIG_LAYERS, BIG_HW, true);
+    onnxbn_session *s = NULL;
+    onnxbn_error err;
+    assert_int_equal(mk_session(m, &s, &err), ONNXBN_OK);
+    mk_free(m);
+    assert_int_equal(onnxbn_session_set_timeout(s, 0.1, &err), ONNXBN_OK);
+    const float one = 1.0f;
+    const int64_t d1[1] = {1};
+    mk_feed f = {"x", 0, 1, d1, &one};
+    for (int i = 0; i < 2; i++) {
+        int64_t t0 = now_ns();
+        assert_int_equal(mk_run(s, 1, &f, &err), ONNXBN_ERR_TIMEOUT);
+        int64_t t = now_ns() - t0;
+        assert_non_null(strstr(err.msg, "timed out while folding its constant inputs"));
+        assert_null(onnxbn_session_output(s, 0));
+        print_message("deadline 100 ms in a fold: returned after %.2f ms\n", t / 1e6);
+        assert_true(t >= 100000000LL);
+        if (!RUNNING_ON_VALGRIND)
+            assert_true(t < 100000000LL + LATENCY_NS);
+    }
+    onnxbn_session_free(s);
+}
+
 /* While one thread runs a session, a run of the same session from another thread is refused at
  * once with ONNXBN_ERR_BUSY and does not disturb the first. */
 static void test_busy(void **state)
@@ -314,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_cancel_from_thread),
         cmocka_unit_test(test_cancel_with_pool),
         cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_deadline_in_fold),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_usable_after_stop),
     };
