@@ -285,7 +285,7 @@ int cmd_bench(int argc, char **argv)
         return rc;
     }
     onnxbn_options opt = {.size = sizeof opt, .threads = (int)a.threads, .no_fold = a.no_fold, .profile = a.profile,
-                          .max_memory = a.max_memory};
+                          .max_memory = a.max_memory, .timeout = a.timeout};
     onnxbn_error err = {0};
     onnxbn_session *s = NULL;
     double t0 = now_ms();

@@ -268,7 +268,8 @@ int cmd_run(int argc, char **argv)
         goto done;
 
     onnxbn_error err = {0};
-    onnxbn_options opt = {.size = sizeof opt, .threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold};
+    onnxbn_options opt = {.size = sizeof opt, .threads = a.threads, .max_memory = a.max_memory, .no_fold = a.no_fold,
+                          .timeout = a.timeout};
     if (cli_open_session(a.model, &opt, a.shapes, a.n_shapes, &s, &err) != ONNXBN_OK ||
         onnxbn_session_set_timeout(s, a.timeout, &err) != ONNXBN_OK) {
         rc = cli_lib_error(&err);

@@ -801,6 +801,7 @@ int cmd_test(int argc, char **argv)
                 rc = CLI_USAGE;
             else if (!cli_parse_timeout(v, &o.timeout))
                 rc = cli_usage("test", "--timeout wants seconds from 0 to 1e9, not '%s'", v);
+            o.lib.timeout = o.timeout; /* the open too: its plan folds constants */
         } else if ((r = cli_opt(argc, argv, &i, "test", "--rtol", &v)) != 0) {
             if (r < 0)
                 rc = CLI_USAGE;

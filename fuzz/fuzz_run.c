@@ -46,6 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     onnxbn_options opt = ONNXBN_OPTIONS_INIT;
     opt.max_memory = 32u << 20;
+    /* A Loop may legally run for 2^63 iterations, and constants folded at open may cost minutes
+     * in 32 MiB: only a deadline bounds the time, as it would for a user. 3 s for the open and
+     * each run (well under libFuzzer's 20 s), so a kernel that misses its stop checks still
+     * shows as a hang. */
+    opt.timeout = 3.0;
     opt.no_fold = size & 1; /* sessions fold BatchNormalization at open unless told not to */
     /* half the inputs on 2 threads: the kernels split their work and scratch per thread then */
     opt.threads = 1 + (int)((size >> 1) & 1);
@@ -93,10 +98,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     onnxbn_session *s = NULL;
     if (ok && onnxbn_session_new(m, &opt, &s, &err) == ONNXBN_OK) {
-        /* A Loop may legally run for 2^63 iterations and an Einsum may sum over 10^20 terms in
-         * 32 MiB: only a deadline bounds a run, as it would for a user. 3 s (well under
-         * libFuzzer's 20 s) so a kernel that misses its stop checks still shows as a hang. */
-        onnxbn_session_set_timeout(s, 3.0, &err);
         if (onnxbn_session_run(s, made, names, (const onnxbn_tensor *const *)ins, &err) == ONNXBN_OK) {
             volatile uint8_t sum = 0;
             for (size_t i = 0; i < onnxbn_model_output_count(onnxbn_session_model(s)); i++) {

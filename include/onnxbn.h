@@ -190,10 +190,15 @@ typedef struct onnxbn_options {
                           * the last one is freed, OpenBLAS's thread count is restored. */
     bool no_fold;        /* sessions: do not fold BatchNormalization into weights at open */
     bool profile;        /* sessions: time every node (onnxbn_session_profile) */
+    /* Added in 0.2. Sessions: a bound in seconds on onnxbn_session_new (the plan it makes for
+     * inputs of fixed shape folds constants, which a small file can make cost minutes; past it
+     * the open fails with ONNXBN_ERR_TIMEOUT) and the session's first onnxbn_session_set_timeout
+     * (each run). 0 = none (the default); negative, NaN or over 1e9 is ONNXBN_ERR_ARG. */
+    double timeout;
 } onnxbn_options;        /* pass NULL for the defaults */
 /* The defaults, with size set:  onnxbn_options opt = ONNXBN_OPTIONS_INIT; opt.threads = 4;
  * or, in C, {.size = sizeof(onnxbn_options), .threads = 4} (fields left out are the defaults). */
-#define ONNXBN_OPTIONS_INIT {sizeof(onnxbn_options), 0, 0, false, false}
+#define ONNXBN_OPTIONS_INIT {sizeof(onnxbn_options), 0, 0, false, false, 0.0}
 
 typedef struct onnxbn_model onnxbn_model;
 
@@ -293,9 +298,10 @@ ONNXBN_API void onnxbn_session_cancel(onnxbn_session *s);
 /* A bound on each later run of s: a run still going `seconds` after onnxbn_session_run was
  * called returns ONNXBN_ERR_TIMEOUT at its next check (as for cancel). Planning for new input
  * shapes counts, and the constants it folds stop at the same checks (so does the planning of
- * onnxbn_session_shapes); the plan made by onnxbn_session_new, for inputs of fixed shape, comes
- * before any timeout. 0 removes the bound (the default). Negative, NaN or more than 1e9 seconds
- * is ONNXBN_ERR_ARG. Safe from any thread; takes effect at the next run. */
+ * onnxbn_session_shapes); the plan made by onnxbn_session_new, for inputs of fixed shape, is
+ * bounded by onnxbn_options.timeout instead, which is also this bound until this is called.
+ * 0 removes the bound (the default). Negative, NaN or more than 1e9 seconds is ONNXBN_ERR_ARG.
+ * Safe from any thread; takes effect at the next run. */
 ONNXBN_API onnxbn_status onnxbn_session_set_timeout(onnxbn_session *s, double seconds,
                                                     onnxbn_error *err);
 

@@ -21,12 +21,17 @@ onnxbn_status onnxbn_options_read(const onnxbn_options *in, onnxbn_options *out,
                            "%s: onnxbn_options.size is %zu, expected sizeof(onnxbn_options) = %zu "
                            "(initialize it with ONNXBN_OPTIONS_INIT)",
                            who, in->size, sizeof *in);
-    /* Every field is in the first version today; a later field is read under
-     * `if (in->size >= ONNXBN_FIELD_END(onnxbn_options, field))`. */
     out->max_memory = in->max_memory;
     out->threads = in->threads;
     out->no_fold = in->no_fold;
     out->profile = in->profile;
+    /* fields added after the first version: read when the caller's struct has them */
+    if (in->size >= ONNXBN_FIELD_END(onnxbn_options, timeout))
+        out->timeout = in->timeout;
+    if (!(out->timeout >= 0.0 && out->timeout <= 1e9))
+        return onnxbn_fail(err, ONNXBN_ERR_ARG,
+                           "%s: onnxbn_options.timeout is %g seconds; expected 0 (none) to 1e9", who,
+                           out->timeout);
     return ONNXBN_OK;
 }
 

@@ -259,6 +259,15 @@ static bool static_input(const onnxbn_value_info *vi, onnxbn_tensor *t)
     return onnxbn_tensor_set_shape(t, vi->dtype, vi->rank, vi->dims, NULL) == ONNXBN_OK;
 }
 
+static int64_t mono_ns(void);
+
+/* seconds in 0 .. 1e9 (checked by the caller); a positive bound is at least 1 ns */
+static int64_t timeout_ns(double seconds)
+{
+    int64_t ns = (int64_t)ceil(seconds * 1e9);
+    return seconds > 0.0 && ns < 1 ? 1 : ns;
+}
+
 onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
                                  onnxbn_session **out, onnxbn_error *err)
 {
@@ -292,6 +301,9 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         model->opt = *opt;
     model->opt.max_memory = onnxbn_options_max_memory(opt ? opt : &model->opt);
     s->budget = model->opt.max_memory;
+    /* the open's own bound (the plan below), then each run's until set_timeout changes it */
+    atomic_store(&s->timeout_ns, timeout_ns(model->opt.timeout));
+    s->stop.deadline_ns = model->opt.timeout > 0.0 ? mono_ns() + atomic_load(&s->timeout_ns) : 0;
     /* BN folded into the neighbouring layers at open, as `onnxbn fuse` would: exact in double,
      * so an unfused model runs as fast as a fused one. */
     onnxbn_status st = model->opt.no_fold ? ONNXBN_OK
@@ -334,7 +346,7 @@ onnxbn_status onnxbn_session_new(onnxbn_model *model, const onnxbn_options *opt,
         ptrs[i] = &shapes[i];
     }
     if (!st && all_static)
-        st = new_plan(s, n, g->inputs, ptrs, NULL, NULL, err);
+        st = new_plan(s, n, g->inputs, ptrs, NULL, &s->stop, err);
     free(shapes);
     free(ptrs);
     if (st) {
@@ -478,8 +490,7 @@ onnxbn_status onnxbn_session_set_timeout(onnxbn_session *s, double seconds, onnx
         return onnxbn_fail(err, ONNXBN_ERR_ARG,
                            "onnxbn_session_set_timeout: %g seconds; expected 0 (none) to 1e9",
                            seconds);
-    int64_t ns = (int64_t)ceil(seconds * 1e9);
-    atomic_store(&s->timeout_ns, seconds > 0.0 && ns < 1 ? 1 : ns);
+    atomic_store(&s->timeout_ns, timeout_ns(seconds));
     return ONNXBN_OK;
 }
 

@@ -53,12 +53,12 @@ static float *input_of(int64_t hw);
  * symbolic size). 5x5 takes the im2col path, whose chunks check the stop request. Weights from a
  * fixed LCG, scaled so that values keep their size along the chain. With `const_in` the chain
  * starts from an initializer instead (input_of(hw)), so the plan folds all of it, and adds the
- * graph input x (a 1-D tensor of symbolic length, so nothing is planned at open) at the end. */
-static mk_model *conv_chain_of(int layers, int64_t hw, bool const_in)
+ * graph input x at the end: [1] with `fixed_x` (planned at open), else of symbolic length. */
+static mk_model *conv_chain_of(int layers, int64_t hw, bool const_in, bool fixed_x)
 {
     mk_model *m = mk_new(13);
-    const int64_t xd[4] = {1, CH, hw, hw}, sym[1] = {-1};
-    mk_input(m, "x", ONNXBN_FLOAT, const_in ? 1 : 4, const_in ? sym : xd);
+    const int64_t xd[4] = {1, CH, hw, hw}, x1[1] = {fixed_x ? 1 : -1};
+    mk_input(m, "x", ONNXBN_FLOAT, const_in ? 1 : 4, const_in ? x1 : xd);
     if (const_in) {
         float *c = input_of(hw);
         mk_init_f32(m, "c", 4, xd, c);
@@ -97,7 +97,7 @@ static mk_model *conv_chain_of(int layers, int64_t hw, bool const_in)
     return m;
 }
 
-static mk_model *conv_chain(int layers, int64_t hw) { return conv_chain_of(layers, hw, false); }
+static mk_model *conv_chain(int layers, int64_t hw) { return conv_chain_of(layers, hw, false, false); }
 
 static float *input_of(int64_t hw)
 {
@@ -225,7 +225,7 @@ static void test_deadline(void **state)
 static void test_deadline_in_fold(void **state)
 {
     (void)state;
-    mk_model *m = conv_chain_of(BIG_LAYERS, BIG_HW, true);
+    mk_model *m = conv_chain_of(BIG_LAYERS, BIG_HW, true, false);
     onnxbn_session *s = NULL;
     onnxbn_error err;
     assert_int_equal(mk_session(m, &s, &err), ONNXBN_OK);
@@ -245,6 +245,52 @@ static void test_deadline_in_fold(void **state)
         if (!RUNNING_ON_VALGRIND)
             assert_true(t < 100000000LL + LATENCY_NS);
     }
+    onnxbn_session_free(s);
+}
+
+/* onnxbn_options.timeout: the same folding planned by onnxbn_session_new (x has a fixed shape)
+ * stops at the bound; out of range is refused; a caller whose struct ends before the field
+ * (built against 0.1's header) gets no bound, whatever lies past its struct. */
+static void test_open_deadline(void **state)
+{
+    (void)state;
+    mk_model *m = conv_chain_of(BIG_LAYERS, BIG_HW, true, true);
+    size_t len;
+    uint8_t *buf = mk_pack(m, &len);
+    mk_free(m);
+    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
+    onnxbn_model *model = NULL;
+    onnxbn_session *s = NULL;
+    onnxbn_error err;
+    opt.timeout = -1.0;
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err), ONNXBN_ERR_ARG);
+    assert_non_null(strstr(err.msg, "onnxbn_options.timeout is -1 seconds"));
+    opt.timeout = 0.1;
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err), ONNXBN_OK);
+    opt.timeout = NAN;
+    assert_int_equal(onnxbn_session_new(model, &opt, &s, &err), ONNXBN_ERR_ARG); /* frees model */
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, NULL, &model, &err), ONNXBN_OK);
+    opt.timeout = 0.1;
+    int64_t t0 = now_ns();
+    assert_int_equal(onnxbn_session_new(model, &opt, &s, &err), ONNXBN_ERR_TIMEOUT);
+    int64_t t = now_ns() - t0;
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "timed out while folding its constant inputs"));
+    print_message("open with a 100 ms bound: returned after %.2f ms\n", t / 1e6);
+    assert_true(t >= 100000000LL);
+    if (!RUNNING_ON_VALGRIND)
+        assert_true(t < 100000000LL + LATENCY_NS);
+    free(buf);
+
+    /* the old struct: size up to `profile`; a garbage timeout past it is never read */
+    m = conv_chain(1, 8);
+    buf = mk_pack(m, &len);
+    mk_free(m);
+    opt.size = offsetof(onnxbn_options, timeout);
+    opt.timeout = -5.0;
+    assert_int_equal(onnxbn_model_load_buffer(buf, len, NULL, &opt, &model, &err), ONNXBN_OK);
+    assert_int_equal(onnxbn_session_new(model, &opt, &s, &err), ONNXBN_OK);
+    free(buf);
     onnxbn_session_free(s);
 }
 
@@ -359,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_cancel_with_pool),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_deadline_in_fold),
+        cmocka_unit_test(test_open_deadline),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_usable_after_stop),
     };
