@@ -7,6 +7,7 @@
 
 #include "kernels/conv.h"
 #include "kernels/depthwise.h"
+#include "kernels/gconv.h"
 #include "kernels/gemm.h"
 #include "kernels/pointwise.h"
 #include "kernels/winograd.h"
@@ -115,6 +116,14 @@ typedef struct conv_cfg {
      * scratch a thread */
     bool wide;
     size_t wide_n, wide_pad, wide_floats;
+    /* PATH_GEMM, grouped, 2-D at stride 1 or 2 with W constant, on AVX-512: each group through
+     * kernels/gconv.c (its input copied once into stride phases, every tap read in place),
+     * gd_floats of scratch a thread; prepare packs group gi's W at gd_wp + gi·gd_group_floats
+     * (NULL without prepared state: the paths above then) */
+    bool gd;
+    onnxbn_gconv_geom gq;
+    size_t gd_floats, gd_group_floats;
+    float *gd_wp;
     /* PATH_GEMM nodes that Winograd can take: tile geometry, tile rows per chunk, scratch floats
      * (chunk operands plus a row buffer per thread), and the transformed weights, which prepare
      * makes when W is constant (NULL otherwise: the node then runs through im2col). */
@@ -512,6 +521,26 @@ static void wide_configure(conv_cfg *g)
     g->wide_floats = pad + cols + outs;
 }
 
+/* Marks a grouped PATH_GEMM Conv for kernels/gconv.c when one group's phase planes and wide
+ * output fit the wide im2col's budget. It copies a group's input once where the wide im2col copies
+ * it kh·kw times more, and takes stride 2 (which had the row-wise im2col, 1.6-3x onnxruntime's
+ * time on RegNet's and ResNeXt's first block of each stage) and Mg 4 (ResNeXt's layer1, on
+ * 4-row panels instead of half-empty 8-row ones). */
+static void gd_configure(conv_cfg *g, bool wconst)
+{
+    g->gd = false;
+    if (g->transpose || !wconst || g->group < 2 || g->nsp != 2 || !onnxbn_gconv_fast() ||
+        !onnxbn_gconv_init(&g->gq, &g->geom, (size_t)g->Cg, (size_t)g->Mg))
+        return;
+    const size_t pl = onnxbn_gconv_planes_floats(&g->gq), out = onnxbn_gconv_out_floats(&g->gq);
+    /* each below 2^31 (onnxbn_gconv_init), so the sum cannot overflow */
+    if (pl + out > ONNXBN_CONV_WIDE_BUDGET / sizeof(float))
+        return;
+    g->gd = true;
+    g->gd_floats = pl + out;
+    g->gd_group_floats = onnxbn_gconv_packed_floats(&g->gq);
+}
+
 static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims)
 {
     onnxbn_status st;
@@ -590,6 +619,9 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
                        onnxbn_mul_size(g->pw_group_floats, (size_t)g->group, &all) &&
                        all <= SIZE_MAX / sizeof(float);
 #endif
+        gd_configure(g, wconst);
+        if (g->gd)
+            g->pw_direct = false; /* the group kernel packs W its own way */
         /* tap by tap when that skips a quarter of the products, or, where Winograd would run
          * (2.25x fewer products), more than 1 - 1/2.25 of them */
         if (!g->transpose && !g->keep_taps && g->group == 1 && wconst &&
@@ -621,6 +653,8 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
     /* the wide im2col: a slot a thread, each under the budget */
     if (g.wide && g.wide_floats * sizeof(float) * slots > c->workspace)
         c->workspace = g.wide_floats * sizeof(float) * slots;
+    if (g.gd && g.gd_floats * sizeof(float) * slots > c->workspace)
+        c->workspace = g.gd_floats * sizeof(float) * slots;
     /* Winograd runs only when prepare could transform W; the im2col fallback keeps its scratch */
     const size_t wino_all = g.wino_floats + g.dil_xf + g.dil_yf; /* the stacked phases first */
     if (g.wino && onnxbn_in(c, 1)->data && wino_all * sizeof(float) > c->workspace)
@@ -637,6 +671,7 @@ static void conv_free_state(void *state)
     if (g) {
         free(g->wino_u);
         free(g->pw_wp);
+        free(g->gd_wp);
         free(g->w_trim);
         free(g->w_taps);
     }
@@ -719,6 +754,18 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
         }
         for (size_t gi = 0; gi < groups; gi++)
             onnxbn_pw_pack(rows, K, w + gi * rows * K, g->pw_wp + gi * per);
+    }
+    if (g->gd && w) {
+        /* W's own size again (configure checked Mg fills whole panels) */
+        const size_t per = g->gd_group_floats, n = per * (size_t)g->group;
+        g->gd_wp = malloc(n * sizeof(float));
+        if (!g->gd_wp) {
+            conv_free_state(g);
+            return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the packed group weights (%zu bytes)",
+                                    n * sizeof(float));
+        }
+        for (size_t gi = 0; gi < (size_t)g->group; gi++)
+            onnxbn_gconv_pack(&g->gq, w + gi * per, g->gd_wp + gi * per);
     }
     c->state = g;
     return ONNXBN_OK;
@@ -918,6 +965,24 @@ static void do_wide(const conv_job *j, int thread)
     epilogue(j->yg, j->bg, j->rg, j->Mg, j->osz, j->osz, j->act);
 }
 
+/* One group through kernels/gconv.c: its phase planes, the tiles into a wide output, then the
+ * valid columns of each row into Y with the epilogue. */
+static void do_gd(const conv_job *j, size_t gi, int thread)
+{
+    const conv_cfg *g = j->g;
+    if (onnxbn_stopped(j->stop))
+        return;
+    const onnxbn_gconv_geom *q = &g->gq;
+    float *pl = j->col + (size_t)thread * g->gd_floats, *yw = pl + onnxbn_gconv_planes_floats(q);
+    onnxbn_gconv_phases_f32(q, j->xg, pl);
+    onnxbn_gconv_f32(q, g->gd_wp + gi * g->gd_group_floats, pl, yw);
+    for (size_t m = 0; m < j->Mg; m++)
+        for (size_t oh = 0; oh < q->oh; oh++)
+            memcpy(j->yg + m * j->osz + oh * q->ow, yw + m * q->n + oh * q->wq,
+                   q->ow * sizeof(float));
+    epilogue(j->yg, j->bg, j->rg, j->Mg, j->osz, j->osz, j->act);
+}
+
 static void groups_task(void *arg, size_t t, int thread)
 {
     const group_job *q = arg;
@@ -926,6 +991,10 @@ static void groups_task(void *arg, size_t t, int thread)
     onnxbn_split((size_t)j.g->group, j.parts, t, 1, &lo, &hi);
     for (size_t gi = lo; gi < hi; gi++) {
         set_group(&j, gi, q->xn, q->yn, q->w, q->bias);
+        if (j.g->gd_wp) {
+            do_gd(&j, gi, thread);
+            continue;
+        }
         if (j.g->wide) {
             do_wide(&j, thread);
             continue;
@@ -1237,7 +1306,7 @@ static void conv_forward(const conv_cfg *g, const float *x, const float *w, cons
         /* whole groups a thread when they divide evenly enough (within an eighth); fewer
          * groups than that split each group's rows below */
         const size_t G = (size_t)g->group;
-        if ((g->wide && K > 0 && wide_slots >= nth) ||
+        if (((g->wide || g->gd_wp) && K > 0 && wide_slots >= nth) ||
             (g->path == PATH_GEMM && K > 0 && nth > 1 && G > 1 && col_slots >= nth &&
              (G % nth == 0 || G >= 8 * nth))) {
             /* the wide path has no other split: a thread each for as many groups as there are */
@@ -1411,7 +1480,10 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
     } else {
         const size_t slots = g->col_floats ? c->workspace / (g->col_floats * sizeof(float)) : 1;
-        const size_t wide = g->wide ? c->workspace / (g->wide_floats * sizeof(float)) : 0;
+        /* the group kernel's slots when it runs, else the wide im2col's */
+        const size_t wide = g->gd_wp  ? c->workspace / (g->gd_floats * sizeof(float))
+                            : g->wide ? c->workspace / (g->wide_floats * sizeof(float))
+                                      : 0;
         conv_forward(g, x, w, bias, res, y->data, c->scratch, slots, wide, c->act, c->pool,
                      c->stop);
     }

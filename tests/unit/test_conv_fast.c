@@ -552,8 +552,9 @@ static void test_conv_nodes(void **state)
     node_case_r(&cases[12], true, true);
 }
 
-/* Grouped (not depthwise): at stride 1 each group whole through the wide im2col (a padded copy,
- * then a span per tap and channel); else row chunks. Each group's weights packed on their own
+/* Grouped (not depthwise): on AVX-512 with Mg a multiple of 4 at stride 1 or 2, each group
+ * through kernels/gconv.c (phase planes, taps read in place); else at stride 1 each group whole
+ * through the wide im2col (a padded copy, then a span per tap and channel); else row chunks. Each group's weights packed on their own
  * for the 1x1 kernel when Mg fills its panels (else SGEMM); whole groups a thread when they
  * divide well, else each group's rows split, or (few rows, 32 output channels a group) its
  * output channels. */
@@ -572,6 +573,10 @@ static void test_grouped_conv_nodes(void **state)
         {48, 96, 3, 17, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, ACT_RELU},    /* channel blocks */
         {8, 16, 2, 200, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, ACT_CLIP},   /* over the wide budget */
         {12, 24, 3, 150, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, ACT_RELU}, /* rows split, Mg 8 */
+        /* kernels/gconv.c at stride 2: odd sizes and uneven pads, 4-row panels, dilation */
+        {64, 64, 4, 15, 13, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, true, ACT_RELU},
+        {40, 40, 10, 9, 11, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, true, ACT_CLIP},
+        {32, 64, 2, 16, 16, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, false, ACT_NONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         node_case_r(&cases[i], false, false);
