@@ -680,8 +680,8 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
  * An input's root storage becomes a piece of the output's (parent = the output, off = the
  * block's byte offset): only a root of the input's own size (not already a piece of another
  * Concat, as DenseNet's features, which several Concats read), in the arena, no graph output,
- * each once, and every block starting on the arena's alignment. Its producers then start the
- * output's lifetime and its later readers extend it, so the layout needs nothing more. */
+ * each once (64 inputs at most), every block starting on the arena's alignment. Its producers
+ * then start the output's lifetime and its later readers extend it: the layout needs no more. */
 static void share_concat(onnxbn_plan *p, int *parent, size_t *off, bool *skip)
 {
     const onnxbn_graph *g = &p->model->graph;
