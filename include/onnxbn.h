@@ -320,8 +320,9 @@ ONNXBN_API void onnxbn_session_profile_reset(onnxbn_session *s);
 /* Activation memory of the session's plan for the current input shapes (made at open when every
  * input shape is fixed, else by the first run of those shapes). Intermediate
  * tensors and the nodes' scratch share one arena, each buffer placed by when it is live; views
- * (Reshape, Flatten ...), activations computed inside the layer before them and in-place
- * element-wise nodes add no buffer.
+ * (Reshape, Flatten ...), activations computed inside the layer before them, in-place
+ * element-wise nodes and a Concat whose inputs are written straight into their blocks of its
+ * output (only size-1 dims before its axis, as channels at batch 1) add no buffer.
  * Graph inputs, weights and constants are not in it, nor the outputs of nodes whose shapes only
  * the data decides (NonZero, Compress and what follows them), which each run takes from a run
  * arena kept across runs. Returns false (and zeroes the fields *out's size covers) when the

@@ -674,6 +674,69 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
     }
 }
 
+/* Concat without copies: when the concatenated axis has nothing but size-1 dims before it (the
+ * fire modules of SqueezeNet and the branches of GoogLeNet at batch 1), each input is one
+ * contiguous block of the output, so its producer writes there and the Concat leaves the steps.
+ * An input's root storage becomes a piece of the output's (parent = the output, off = the
+ * block's byte offset): only a root of the input's own size (not already a piece of another
+ * Concat, as DenseNet's features, which several Concats read), in the arena, no graph output,
+ * each once (64 inputs at most), every block starting on the arena's alignment. Its producers
+ * then start the output's lifetime and its later readers extend it: the layout needs no more. */
+static void share_concat(onnxbn_plan *p, int *parent, size_t *off, bool *skip)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    for (int s = 0; s < p->n_steps; s++) {
+        const onnxbn_node *nd = &g->nodes[p->steps[s]];
+        if (skip[s] || p->model->ops[nd->index].id != ONNXBN_OP_Concat ||
+            p->deferred[nd->index] || nd->n_out != 1 || nd->out[0] < 0 || nd->n_in > 64)
+            continue;
+        const int y = nd->out[0];
+        const onnxbn_tensor *ty = &p->vals[y];
+        int64_t axis;
+        if (parent[y] != y || p->kind[y] != VAL_ARENA || !ty->nbytes ||
+            onnxbn_attr_int(&p->ctx[nd->index], "axis", 0, &axis))
+            continue;
+        if (axis < 0)
+            axis += ty->rank;
+        bool ok = axis >= 0 && axis < ty->rank;
+        for (int d = 0; d < axis && ok; d++)
+            ok = ty->dims[d] == 1;
+        int roots[64];
+        size_t at = 0;
+        for (int k = 0; k < nd->n_in && ok; k++) {
+            const int x = nd->in[k];
+            const int r = x >= 0 ? root_of(parent, x) : -1;
+            ok = r >= 0 && r != y && p->kind[r] == VAL_ARENA && p->vals[x].dtype == ty->dtype &&
+                 same_bytes(&p->vals[r], &p->vals[x]) && p->vals[x].nbytes &&
+                 at % ONNXBN_ALIGN == 0;
+            for (int j = 0; j < k && ok; j++)
+                ok = roots[j] != r;
+            for (int o = 0; o < g->n_outputs && ok; o++)
+                ok = root_of(parent, g->outputs[o]) != r;
+            roots[k] = r;
+            at += ok ? p->vals[x].nbytes : 0;
+        }
+        if (!ok || at != ty->nbytes)
+            continue;
+        at = 0;
+        for (int k = 0; k < nd->n_in; k++) {
+            parent[roots[k]] = y;
+            off[roots[k]] = at;
+            at += p->vals[nd->in[k]].nbytes;
+        }
+        skip[s] = true;
+    }
+}
+
+/* The byte offset of id's storage in its root's: the pieces of a Concat's output on the way. */
+static size_t offset_of(const int *parent, const size_t *off, int id)
+{
+    size_t at = 0;
+    for (; parent[id] != id; id = parent[id])
+        at += off[id];
+    return at;
+}
+
 /* In place: an element-wise node writes over an input that dies at it. last[] is per root, in
  * step numbers (graph outputs: n_steps). */
 static void share_inplace(onnxbn_plan *p, int *parent, int *last)
@@ -696,7 +759,7 @@ static void share_inplace(onnxbn_plan *p, int *parent, int *last)
                 !same_bytes(&p->vals[nd->in[k]], &p->vals[y]) ||
                 p->vals[nd->in[k]].numel != p->vals[y].numel)
                 continue;
-            parent[y] = r;
+            parent[y] = nd->in[k]; /* not r: the input may be a piece of r (share_concat) */
             if (last[y] > last[r])
                 last[r] = last[y];
             break;
@@ -998,7 +1061,8 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
     int *parent = malloc(((size_t)g->n_values + 1) * sizeof *parent);
     int *last = malloc(((size_t)g->n_values + 1) * sizeof *last);
     bool *skip = calloc((size_t)p->n_steps + 1, sizeof *skip);
-    if (!spans || !first || !parent || !last || !skip) {
+    size_t *off = calloc((size_t)g->n_values + 1, sizeof *off);
+    if (!spans || !first || !parent || !last || !skip || !off) {
         st = onnxbn_fail(err, ONNXBN_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1007,6 +1071,7 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
         parent[i] = i;
     }
     share_views(p, parent, skip);
+    share_concat(p, parent, off, skip);
     int kept = 0;
     for (int s = 0; s < p->n_steps; s++)
         if (!skip[s])
@@ -1088,13 +1153,14 @@ static onnxbn_status plan_arena(onnxbn_plan *p, uint64_t budget, onnxbn_error *e
     }
     for (int i = 0; i < g->n_values; i++)
         if (p->kind[i] == VAL_ARENA && parent[i] != i)
-            p->vals[i].data = p->vals[root_of(parent, i)].data;
+            p->vals[i].data = (uint8_t *)p->vals[root_of(parent, i)].data + offset_of(parent, off, i);
 done:
     free(spans);
     free(first);
     free(parent);
     free(last);
     free(skip);
+    free(off);
     return st;
 }
 

@@ -254,32 +254,47 @@ ONNXBN_CLONES(static, row2d_f32,
               (const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he, bool max, float *v),
               (q, xp, yr, hs, he, max, v))
 
-/* Max over a 3-wide window at stride 2 (ResNet's pool after the stem), one output row: the rows
- * [hs, he) reduced into v[0 .. w) with −inf at v[−1] and v[w], then every output column is one
- * branch-free max of three (the general taps loop pays a setup per tap on rows this short). */
-ONNXBN_CLONE_BODY void max_k3s2_row_body(const geo2 *q, const float *xp, float *yr, int64_t hs,
-                                         int64_t he, float *v)
+/* Max over a 3-wide window at stride 2 (ResNet's and SqueezeNet's pools), one plane: for each
+ * output row the rows [hs, he) reduced into v[0 .. w) with −inf at v[−1] and v[w], then every
+ * output column is one branch-free max of three (the general taps loop pays a setup per tap on
+ * rows this short). The usual three rows are reduced in one pass (one store of v, not three), and
+ * the rows of a plane run in one call: on SqueezeNet's 13x13 to 55x55 outputs the per-row call
+ * and the two extra passes over v were most of the time. */
+ONNXBN_CLONE_BODY void max_k3s2_plane_body(const geo2 *q, const float *xp, float *yp, float *v)
 {
-    const float *r0 = xp + hs * q->w;
-    for (int64_t w = 0; w < q->w; w++)
-        v[w] = r0[w];
-    for (int64_t h = hs + 1; h < he; h++) {
-        const float *r = xp + h * q->w;
-        for (int64_t w = 0; w < q->w; w++)
-            v[w] = MAXNAN(r[w], v[w]);
-    }
-    const float *restrict src = v - q->pw; /* window of ow: src[2·ow .. 2·ow + 2] */
-    float *restrict out = yr;
-    for (int64_t ow = 0; ow < q->ow; ow++) {
-        const float m = MAXNAN(src[2 * ow + 1], src[2 * ow]);
-        out[ow] = MAXNAN(src[2 * ow + 2], m);
+    const int64_t w = q->w;
+    for (int64_t oh = 0; oh < q->oh; oh++) {
+        const int64_t h0 = oh * q->sh - q->ph;
+        const int64_t hs = max64(h0, 0), he = min64(h0 + q->kh, q->h);
+        const float *restrict r0 = xp + hs * w;
+        float *restrict vv = v;
+        if (he - hs == 3) {
+            const float *restrict r1 = r0 + w, *restrict r2 = r0 + 2 * w;
+            for (int64_t i = 0; i < w; i++) {
+                const float m = MAXNAN(r1[i], r0[i]);
+                vv[i] = MAXNAN(r2[i], m);
+            }
+        } else {
+            for (int64_t i = 0; i < w; i++)
+                vv[i] = r0[i];
+            for (int64_t h = hs + 1; h < he; h++) {
+                const float *restrict r = xp + h * w;
+                for (int64_t i = 0; i < w; i++)
+                    vv[i] = MAXNAN(r[i], vv[i]);
+            }
+        }
+        const float *restrict src = v - q->pw; /* window of ow: src[2·ow .. 2·ow + 2] */
+        float *restrict out = yp + oh * q->ow;
+        for (int64_t ow = 0; ow < q->ow; ow++) {
+            const float m = MAXNAN(src[2 * ow + 1], src[2 * ow]);
+            out[ow] = MAXNAN(src[2 * ow + 2], m);
+        }
     }
 }
-ONNXBN_CLONES(static, max_k3s2_row,
-              (const geo2 *q, const float *xp, float *yr, int64_t hs, int64_t he, float *v),
-              (q, xp, yr, hs, he, v))
+ONNXBN_CLONES(static, max_k3s2_plane, (const geo2 *q, const float *xp, float *yp, float *v),
+              (q, xp, yp, v))
 
-/* Whether max_k3s2_row applies: every window inside v[−1 .. w] (pads of at most 1), no empty row
+/* Whether max_k3s2_plane applies: every window inside v[−1 .. w] (pads of at most 1), no empty row
  * window (pads below the kernel height), float comparisons as the general loop makes them. */
 static bool k3s2(const geo2 *q)
 {
@@ -296,11 +311,7 @@ static void max2d_f32(const onnxbn_pool_params *g, const float *x, float *y, flo
         vp[-1] = -INFINITY;
         vp[q.w] = -INFINITY;
         for (int64_t pl = 0; pl < g->planes; pl++)
-            for (int64_t oh = 0; oh < q.oh; oh++) {
-                const int64_t h0 = oh * q.sh - q.ph;
-                max_k3s2_row(&q, x + pl * isz, y + pl * osz + oh * q.ow, max64(h0, 0),
-                             min64(h0 + q.kh, q.h), vp);
-            }
+            max_k3s2_plane(&q, x + pl * isz, y + pl * osz, vp);
         return;
     }
     const int64_t isz = q.h * q.w, osz = q.oh * q.ow;
