@@ -17,9 +17,12 @@
 void onnxbn_wino_weights_f32(const float *w, size_t M, size_t C, float *U);
 
 /* One image's geometry for the transforms: input H×W, output OH×OW, begin pads pt/pl (any value;
- * input outside the image reads as zero). Tiles: TH = ⌈OH/2⌉ rows of TW = ⌈OW/2⌉. */
+ * input outside the image reads as zero). Tiles: TH = ⌈OH/2⌉ rows of TW = ⌈OW/2⌉. xcs/ycs: the
+ * floats from one channel's plane to the next in x and in y (and res), 0 for H·W and OH·OW: a
+ * 3-D Conv runs one depth slice of a C×D×H×W tensor as a 2-D image of channel stride D·H·W. */
 typedef struct onnxbn_wino_geom {
     int64_t H, W, OH, OW, pt, pl, TH, TW;
+    size_t xcs, ycs;
 } onnxbn_wino_geom;
 
 /* V[p][c][t] for channels [c0, c1) and tile rows [r0, r0 + nr), t = (tile row − r0)·TW + tile
