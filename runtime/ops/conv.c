@@ -543,6 +543,13 @@ static void wino3_configure(const onnxbn_kctx *c, conv_cfg *g)
         rows--;
     if (rows < 1 || per_row * rows + onnxbn_wino_rowbuf_floats(w, rows) > cap)
         return;
+    /* chunks in a multiple of the threads where a size down to half this one gives it (28 tile
+     * rows in 7 chunks left one of two threads idle for a seventh of the layer) */
+    for (size_t r = rows; nth > 1 && r > rows / 2 && r >= 1; r--)
+        if ((((size_t)w->TH + r - 1) / r) % nth == 0) {
+            rows = r;
+            break;
+        }
     g->wino3 = true;
     g->w3_dp = dp;
     g->w3_rows = rows;
