@@ -108,7 +108,7 @@ ONNXBN_CLONE_BODY void onnxbn_wino_input_f32_body(const onnxbn_wino_geom *g, con
             const float *a = pad + 2 * i * wp;
             down(TW + 1, a, a + wp, a + 2 * wp, a + 3 * wp, e[0], e[1], e[2], e[3], o[0], o[1],
                  o[2], o[3]);
-            float *v = V + c * nt + i * TW;
+            float *v = V + c * (g->vcs ? g->vcs : nt) + i * TW;
             for (int k = 0; k < 4; k++)
                 along(TW, e[k], o[k], v + (size_t)(4 * k) * pstride,
                       v + (size_t)(4 * k + 1) * pstride, v + (size_t)(4 * k + 2) * pstride,
@@ -166,7 +166,7 @@ ONNXBN_CLONE_BODY void onnxbn_wino_output_f32_body(const onnxbn_wino_geom *g, co
     for (size_t m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;
         for (size_t i = r0; i < r0 + nr; i++) {
-            const size_t base = m * nt + (i - r0) * TW;
+            const size_t base = m * (g->pcs ? g->pcs : nt) + (i - r0) * TW;
             const int64_t oy = 2 * (int64_t)i;
             for (size_t t0 = 0; t0 < TW; t0 += SEG) {
                 const size_t n = TW - t0 < SEG ? TW - t0 : SEG;

@@ -139,6 +139,8 @@ static const case3 cases[] = {
     {1, 16, 16, 1, 12, 14, 3, 1, 1, 1, 1, 1, 1, 1},  /* one slice: both temporal taps padding */
     {1, 16, 18, 4, 14, 16, 3, 1, 2, 0, 0, 0, 0, 0},  /* no spatial pads, temporal 2 + 0 */
     {1, 16, 16, 3, 40, 40, 3, 1, 1, 1, 1, 1, 1, 1},  /* 20 tile rows: several chunks */
+    {1, 16, 24, 4, 7, 7, 1, 1, 0, 1, 1, 0, 1, 1},    /* 1x3x3 on 7x7: 16 tiles a slice, 64 in all */
+    {2, 16, 16, 3, 12, 12, 1, 1, 1, 1, 1, 1, 1, 1},  /* 1x3x3 with temporal pads: slice by slice */
 };
 
 static void test_conv3d_nodes(void **state)
