@@ -763,24 +763,28 @@ static onnxbn_status prepare_taps(onnxbn_kctx *c, conv_cfg *g, const float **w)
 static onnxbn_status wino3_prepare(onnxbn_kctx *c, conv_cfg *g, const float *w)
 {
     const size_t M = (size_t)g->M, C = (size_t)g->Cg, kt = (size_t)g->geom.k[0], K = kt * C;
-    const size_t mc = M * C, pk = onnxbn_pw_fast() ? onnxbn_pw_packed_floats(M, K) : 0;
-    float *u = malloc(16 * M * K * sizeof(float)), *tw = malloc(9 * mc * sizeof(float));
-    float *tu = malloc(16 * mc * sizeof(float)), *p = pk ? malloc(16 * pk * sizeof(float)) : NULL;
-    if (!u || !tw || !tu || (pk && !p)) {
-        free(u), free(tw), free(tu), free(p);
+    const size_t pk = onnxbn_pw_fast() ? onnxbn_pw_packed_floats(M, K) : 0;
+    /* one output channel and tap at a time through small buffers, so that opening holds U and
+     * its packed form at most (mc3_18's 512x512 layers: a whole-W transform's buffers were 60 MB
+     * of peak RSS) */
+    float *u = malloc(16 * M * K * sizeof(float)), *tw = malloc(9 * C * sizeof(float));
+    float *tu = malloc(16 * C * sizeof(float));
+    if (!u || !tw || !tu) {
+        free(u), free(tw), free(tu);
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the Winograd weights (%zu bytes)",
                                 16 * M * K * sizeof(float));
     }
-    for (size_t j = 0; j < kt; j++) {
-        for (size_t i = 0; i < mc; i++) /* tap j's M×C×3×3 out of M×C×kt×3×3 */
-            memcpy(tw + i * 9, w + (i * kt + j) * 9, 9 * sizeof(float));
-        onnxbn_wino_weights_f32(tw, M, C, tu);
-        for (size_t pt = 0; pt < 16; pt++)
-            for (size_t m = 0; m < M; m++)
-                memcpy(u + (pt * M + m) * K + j * C, tu + (pt * M + m) * C, C * sizeof(float));
-    }
+    for (size_t m = 0; m < M; m++)
+        for (size_t j = 0; j < kt; j++) {
+            for (size_t ci = 0; ci < C; ci++) /* tap j of channel m's C×kt×3×3 */
+                memcpy(tw + ci * 9, w + ((m * C + ci) * kt + j) * 9, 9 * sizeof(float));
+            onnxbn_wino_weights_f32(tw, 1, C, tu);
+            for (size_t pt = 0; pt < 16; pt++)
+                memcpy(u + (pt * M + m) * K + j * C, tu + pt * C, C * sizeof(float));
+        }
     free(tw);
     free(tu);
+    float *p = pk ? malloc(16 * pk * sizeof(float)) : NULL;
     if (p) {
         for (size_t pt = 0; pt < 16; pt++)
             onnxbn_pw_pack(M, K, u + pt * M * K, p + pt * pk);
