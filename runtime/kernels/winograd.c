@@ -101,14 +101,14 @@ ONNXBN_CLONE_BODY void onnxbn_wino_input_f32_body(const onnxbn_wino_geom *g, con
         o[k] = rowbuf + (size_t)(2 * k + 1) * (TW + 1);
     }
     for (size_t c = c0; c < c1; c++) {
-        const float *xc = x + c * (size_t)(g->H * g->W);
+        const float *xc = x + c * (g->xcs ? g->xcs : (size_t)(g->H * g->W));
         for (size_t q = 0; q < 2 * nr + 2; q++)
             padded_row(g, xc, 2 * (int64_t)r0 - g->pt + (int64_t)q, wp, pad + q * wp);
         for (size_t i = 0; i < nr; i++) {
             const float *a = pad + 2 * i * wp;
             down(TW + 1, a, a + wp, a + 2 * wp, a + 3 * wp, e[0], e[1], e[2], e[3], o[0], o[1],
                  o[2], o[3]);
-            float *v = V + c * nt + i * TW;
+            float *v = V + c * (g->vcs ? g->vcs : nt) + i * TW;
             for (int k = 0; k < 4; k++)
                 along(TW, e[k], o[k], v + (size_t)(4 * k) * pstride,
                       v + (size_t)(4 * k + 1) * pstride, v + (size_t)(4 * k + 2) * pstride,
@@ -161,11 +161,12 @@ ONNXBN_CLONE_BODY void onnxbn_wino_output_f32_body(const onnxbn_wino_geom *g, co
                                                    int act_kind, float lo, float hi, float *y)
 {
     const size_t TW = (size_t)g->TW, OW = (size_t)g->OW, nt = nr * TW;
+    const size_t ycs = g->ycs ? g->ycs : (size_t)(g->OH * g->OW);
     float q[2][2 * SEG]; /* output rows 0/1 of the segment, even/odd columns interleaved */
     for (size_t m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;
         for (size_t i = r0; i < r0 + nr; i++) {
-            const size_t base = m * nt + (i - r0) * TW;
+            const size_t base = m * (g->pcs ? g->pcs : nt) + (i - r0) * TW;
             const int64_t oy = 2 * (int64_t)i;
             for (size_t t0 = 0; t0 < TW; t0 += SEG) {
                 const size_t n = TW - t0 < SEG ? TW - t0 : SEG;
@@ -181,7 +182,7 @@ ONNXBN_CLONE_BODY void onnxbn_wino_output_f32_body(const onnxbn_wino_geom *g, co
                  * fall partly outside the output */
                 const size_t x0 = 2 * t0, w = x0 + 2 * n > OW ? OW - x0 : 2 * n;
                 for (int r = 0; r < 2 && oy + r < g->OH; r++) {
-                    const size_t at = m * (size_t)(g->OH * g->OW) + (size_t)(oy + r) * OW + x0;
+                    const size_t at = m * ycs + (size_t)(oy + r) * OW + x0;
                     float *dst = y + at;
                     memcpy(dst, q[r], w * sizeof *dst);
                     if (res)

@@ -17,21 +17,26 @@
 void onnxbn_wino_weights_f32(const float *w, size_t M, size_t C, float *U);
 
 /* One image's geometry for the transforms: input H×W, output OH×OW, begin pads pt/pl (any value;
- * input outside the image reads as zero). Tiles: TH = ⌈OH/2⌉ rows of TW = ⌈OW/2⌉. */
+ * input outside the image reads as zero). Tiles: TH = ⌈OH/2⌉ rows of TW = ⌈OW/2⌉. xcs/ycs: the
+ * floats from one channel's plane to the next in x and in y (and res), 0 for H·W and OH·OW: a
+ * 3-D Conv runs one depth slice of a C×D×H×W tensor as a 2-D image of channel stride D·H·W.
+ * vcs/pcs: the same in V and P (below), 0 for nt: a 3-D Conv puts the tiles of several slices
+ * side by side, so that one GEMM takes them all. */
 typedef struct onnxbn_wino_geom {
     int64_t H, W, OH, OW, pt, pl, TH, TW;
+    size_t xcs, ycs, vcs, pcs;
 } onnxbn_wino_geom;
 
 /* V[p][c][t] for channels [c0, c1) and tile rows [r0, r0 + nr), t = (tile row − r0)·TW + tile
  * column: the input tiles under Bᵀ·d·B. x is C images of H×W; V's point p starts at
- * V + p·pstride and channel c at + c·nt, nt = nr·TW. rowbuf holds onnxbn_wino_rowbuf_floats. */
+ * V + p·pstride and channel c at + c·nt (c·vcs when set), nt = nr·TW. rowbuf holds onnxbn_wino_rowbuf_floats. */
 size_t onnxbn_wino_rowbuf_floats(const onnxbn_wino_geom *g, size_t nr);
 void onnxbn_wino_input_f32(const onnxbn_wino_geom *g, const float *x, size_t c0, size_t c1,
                            size_t r0, size_t nr, float *V, size_t pstride, float *rowbuf);
 
 /* The inverse for output channels [m0, m1): y[m] rows of tile rows [r0, r0 + nr) get
  * Aᵀ·P·A + bias[m] + res (bias and res may be NULL; res a residual laid out as y) under act
- * (kind/lo/hi as onnxbn_act). P's point p starts at P + p·pstride, channel m at + m·nt. y is M
+ * (kind/lo/hi as onnxbn_act). P's point p starts at P + p·pstride, channel m at + m·nt (m·pcs). y is M
  * images of OH×OW. */
 void onnxbn_wino_output_f32(const onnxbn_wino_geom *g, const float *P, size_t pstride, size_t m0,
                             size_t m1, size_t r0, size_t nr, const float *bias, const float *res,

@@ -69,6 +69,11 @@ static const onnxbn_attr_spec convt_attrs[] = {
 #define ONNXBN_CONV_WINO_BUDGET (4 << 20)
 #endif
 #define MIN_COLS ((size_t)(ONNXBN_CONV_MIN_COLS))
+/* The 3-D Winograd path's scratch a thread: its chunk's transformed input slices (all of them),
+ * one output slice's point products and a row buffer. */
+#ifndef ONNXBN_CONV_WINO3_BUDGET
+#define ONNXBN_CONV_WINO3_BUDGET (16 << 20)
+#endif
 
 /* A grouped layer takes the wide im2col when one group's padded copy, columns and wide output fit
  * in this many bytes (L2-sized: every layer of ResNeXt and RegNet does). */
@@ -145,6 +150,16 @@ typedef struct conv_cfg {
      * its output take dil_xf and dil_yf floats of scratch before Winograd's own. */
     bool wino_dil;
     size_t dil_gap, dil_xf, dil_yf;
+    /* 3-D Conv with a kt×3×3 kernel, spatial stride 1 (wino3): Winograd F(2×2, 3×3) on each
+     * depth slice, the kt temporal taps summed inside the point products (K = kt·C). w3g is one
+     * slice's geometry at the 3-D channel strides; a chunk of w3_rows tile rows transforms all
+     * w3_dp padded input slices it needs once, in a slot of w3_slot floats a thread. w3_u is
+     * made by prepare from a constant W (else the node runs through im2col). */
+    bool wino3, wino3_pw;
+    bool w3_flat; /* kt 1, stride 1, no temporal pads: every slice's tiles in one GEMM */
+    onnxbn_wino_geom w3g;
+    size_t w3_dp, w3_rows, w3_slot;
+    float *w3_u;
 } conv_cfg;
 
 static const char *const in_names[] = {"X", "W", "B"};
@@ -495,6 +510,71 @@ static void wino_configure(const onnxbn_kctx *c, conv_cfg *g)
     g->wino_floats = chunk + bufs;
 }
 
+/* Marks a 3-D Conv with a kt×3×3 kernel at spatial stride 1 for Winograd by slices (wino3) and
+ * sizes its slots. Output slice t is Σ over temporal taps j of a 2-D 3×3 conv of input slice
+ * t·st + j − pad: each input slice is transformed once per chunk of tile rows, the kt slices an
+ * output slice reads lie one after the other in the transformed chunk (padding slices as zeros),
+ * so the 16 point products are single GEMMs with K = kt·C over them, 2.25x fewer multiplications
+ * than im2col's. Same channel and tile minimums as the 2-D path. */
+static void wino3_configure(const onnxbn_kctx *c, conv_cfg *g)
+{
+    const onnxbn_conv_geom *q = &g->geom;
+    g->wino3 = false;
+    if (g->transpose || g->nsp != 3 || g->group != 1 || g->Cg < ONNXBN_CONV_WINO_MIN_CH ||
+        g->M < ONNXBN_CONV_WINO_MIN_CH || q->dil[0] != 1)
+        return;
+    for (int d = 1; d < 3; d++)
+        if (q->k[d] != 3 || q->stride[d] != 1 || q->dil[d] != 1)
+            return;
+    onnxbn_wino_geom *w = &g->w3g;
+    *w = (onnxbn_wino_geom){.H = q->img[1], .W = q->img[2], .OH = q->grid[1], .OW = q->grid[2],
+                            .pt = q->pad[1], .pl = q->pad[2]};
+    w->TH = (w->OH + 1) / 2;
+    w->TW = (w->OW + 1) / 2;
+    w->xcs = (size_t)q->img[0] * (size_t)(w->H * w->W);
+    w->ycs = (size_t)q->grid[0] * (size_t)(w->OH * w->OW);
+    /* A 1×3×3 kernel over every slice (no temporal stride or pads) is the same 2-D conv on each
+     * slice: on images with too few tiles for a GEMM of their own the slices' tiles go side by
+     * side (w3_flat), so that the GEMMs are wide (mc3_18's last layers: 16 tiles a slice, 256
+     * over 16 slices; 39 -> 33 ms against im2col). With enough tiles a slice, slice by slice
+     * measured faster (a larger V chunk per GEMM: 60 against 63-70 ms on 64->144 at 56x56). */
+    g->w3_flat = q->k[0] == 1 && q->stride[0] == 1 && q->pad[0] == 0 &&
+                 q->grid[0] == q->img[0] && w->TH * w->TW < ONNXBN_CONV_WINO_MIN_TILES;
+    const int64_t tiles = w->TH * w->TW * (g->w3_flat ? q->grid[0] : 1);
+    if (w->TH < 1 || tiles < ONNXBN_CONV_WINO_MIN_TILES || q->grid[0] < 1)
+        return;
+    /* padded input slices the output reads: (OD − 1)·st + kt, each below 2^31; flat: all D */
+    const size_t dp = (size_t)((q->grid[0] - 1) * q->stride[0] + q->k[0]);
+    const size_t C = (size_t)g->Cg, M = (size_t)g->M, TW = (size_t)w->TW;
+    const size_t per_p = g->w3_flat ? dp : 1; /* slices of P a chunk holds */
+    const size_t cap = ONNXBN_CONV_WINO3_BUDGET / sizeof(float);
+    size_t vrow, prow, per_row;
+    if (!onnxbn_mul_size(16 * dp, C * TW, &vrow) || !onnxbn_mul_size(16 * M * per_p, TW, &prow) ||
+        (per_row = vrow + prow) < vrow || per_row > cap)
+        return;
+    /* at least two of the direct kernel's 48-pixel tiles a GEMM where the budget allows, and
+     * with several threads at least one chunk each */
+    size_t rows = (96 + TW * per_p - 1) / (TW * per_p);
+    const size_t nth = c->threads > 1 ? (size_t)c->threads : 1;
+    if (rows > ((size_t)w->TH + nth - 1) / nth)
+        rows = ((size_t)w->TH + nth - 1) / nth;
+    while (rows > 1 && per_row * rows + onnxbn_wino_rowbuf_floats(w, rows) > cap)
+        rows--;
+    if (rows < 1 || per_row * rows + onnxbn_wino_rowbuf_floats(w, rows) > cap)
+        return;
+    /* chunks in a multiple of the threads where a size down to half this one gives it (28 tile
+     * rows in 7 chunks left one of two threads idle for a seventh of the layer) */
+    for (size_t r = rows; nth > 1 && r > rows / 2 && r >= 1; r--)
+        if ((((size_t)w->TH + r - 1) / r) % nth == 0) {
+            rows = r;
+            break;
+        }
+    g->wino3 = true;
+    g->w3_dp = dp;
+    g->w3_rows = rows;
+    g->w3_slot = per_row * rows + onnxbn_wino_rowbuf_floats(w, rows);
+}
+
 /* Marks a grouped PATH_GEMM Conv for the wide im2col (kernels/conv.h) and sizes its scratch. Per
  * output row the row-wise im2col makes a copy per tap and channel, which on 7x7 to 28x28 images
  * costs more than the group's thin SGEMM (RegNet's and ResNeXt's grouped 3x3 layers ran 2-4x
@@ -631,6 +711,11 @@ static onnxbn_status configure(const onnxbn_kctx *c, conv_cfg *g, int64_t *ydims
             g->wino = g->wide = g->pw_direct = false;
             g->col_floats = g->taps.slot_floats;
         }
+        if (!g->taps_path && wconst) {
+            wino3_configure(c, g);
+            if (g->wino3)
+                g->pw_direct = false; /* im2col runs only without prepared state: SGEMM then */
+        }
     }
     return ONNXBN_OK;
 }
@@ -659,6 +744,13 @@ static onnxbn_status infer_common(onnxbn_kctx *c, bool transpose)
     const size_t wino_all = g.wino_floats + g.dil_xf + g.dil_yf; /* the stacked phases first */
     if (g.wino && onnxbn_in(c, 1)->data && wino_all * sizeof(float) > c->workspace)
         c->workspace = wino_all * sizeof(float);
+    if (g.wino3) { /* a slot a thread (configure checked a slot against the budget) */
+        size_t w3;
+        if (!onnxbn_mul_size(g.w3_slot * sizeof(float), (size_t)(c->threads > 1 ? c->threads : 1), &w3))
+            return onnxbn_node_fail(c, ONNXBN_ERR_LIMIT, "Winograd scratch overflows");
+        if (w3 > c->workspace)
+            c->workspace = w3;
+    }
     return ONNXBN_OK;
 }
 
@@ -674,6 +766,7 @@ static void conv_free_state(void *state)
         free(g->gd_wp);
         free(g->w_trim);
         free(g->w_taps);
+        free(g->w3_u);
     }
     free(g);
 }
@@ -696,6 +789,45 @@ static onnxbn_status prepare_taps(onnxbn_kctx *c, conv_cfg *g, const float **w)
     if (g->taps_path && !(g->w_taps = onnxbn_conv_taps_weights(&g->taps, *w, &g->geom)))
         return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the tap-major W (about %zu bytes)",
                                 n * sizeof(float));
+    return ONNXBN_OK;
+}
+
+/* wino3's weights: U[p][m][j·C + c] = (G·w[m][c][j]·Gᵀ)[p] for temporal tap j, so that one
+ * point's M × kt·C matrix meets the kt transformed slices stacked in K; packed for the direct
+ * 1x1 kernel where it runs fast (as the 2-D path's). */
+static onnxbn_status wino3_prepare(onnxbn_kctx *c, conv_cfg *g, const float *w)
+{
+    const size_t M = (size_t)g->M, C = (size_t)g->Cg, kt = (size_t)g->geom.k[0], K = kt * C;
+    const size_t pk = onnxbn_pw_fast() ? onnxbn_pw_packed_floats(M, K) : 0;
+    /* one output channel and tap at a time through small buffers, so that opening holds U and
+     * its packed form at most (mc3_18's 512x512 layers: a whole-W transform's buffers were 60 MB
+     * of peak RSS) */
+    float *u = malloc(16 * M * K * sizeof(float)), *tw = malloc(9 * C * sizeof(float));
+    float *tu = malloc(16 * C * sizeof(float));
+    if (!u || !tw || !tu) {
+        free(u), free(tw), free(tu);
+        return onnxbn_node_fail(c, ONNXBN_ERR_NOMEM, "out of memory for the Winograd weights (%zu bytes)",
+                                16 * M * K * sizeof(float));
+    }
+    for (size_t m = 0; m < M; m++)
+        for (size_t j = 0; j < kt; j++) {
+            for (size_t ci = 0; ci < C; ci++) /* tap j of channel m's C×kt×3×3 */
+                memcpy(tw + ci * 9, w + ((m * C + ci) * kt + j) * 9, 9 * sizeof(float));
+            onnxbn_wino_weights_f32(tw, 1, C, tu);
+            for (size_t pt = 0; pt < 16; pt++)
+                memcpy(u + (pt * M + m) * K + j * C, tu + pt * C, C * sizeof(float));
+        }
+    free(tw);
+    free(tu);
+    float *p = pk ? malloc(16 * pk * sizeof(float)) : NULL;
+    if (p) {
+        for (size_t pt = 0; pt < 16; pt++)
+            onnxbn_pw_pack(M, K, u + pt * M * K, p + pt * pk);
+        free(u);
+        u = p;
+    }
+    g->w3_u = u;
+    g->wino3_pw = p != NULL;
     return ONNXBN_OK;
 }
 
@@ -766,6 +898,10 @@ static onnxbn_status prepare_common(onnxbn_kctx *c, bool transpose)
         }
         for (size_t gi = 0; gi < (size_t)g->group; gi++)
             onnxbn_gconv_pack(&g->gq, w + gi * per, g->gd_wp + gi * per);
+    }
+    if (g->wino3 && w && (st = wino3_prepare(c, g, w))) {
+        conv_free_state(g);
+        return st;
     }
     c->state = g;
     return ONNXBN_OK;
@@ -1267,6 +1403,104 @@ static void wino_dil_forward(const conv_cfg *g, const float *x, const float *bia
     }
 }
 
+/* wino3: one image, chunks of tile rows as pool tasks, each in its thread's slot. */
+typedef struct wino3_job {
+    const conv_cfg *g;
+    const float *x, *bias, *res;
+    float *y, *scratch;
+    onnxbn_act act;
+    onnxbn_stop *stop;
+} wino3_job;
+
+/* Tile rows [t·rows, ...) of every output slice: the padded input slices transformed once, then
+ * per output slice the 16 point GEMMs over its kt slices and the output transform. */
+static void wino3_task(void *arg, size_t t, int thread)
+{
+    const wino3_job *j = arg;
+    const conv_cfg *g = j->g;
+    const onnxbn_wino_geom *wg = &g->w3g;
+    if (onnxbn_stopped(j->stop))
+        return;
+    const size_t C = (size_t)g->Cg, M = (size_t)g->M, kt = (size_t)g->geom.k[0], K = kt * C;
+    const size_t TH = (size_t)wg->TH, r0 = t * g->w3_rows;
+    const size_t nr = TH - r0 < g->w3_rows ? TH - r0 : g->w3_rows, nt = nr * (size_t)wg->TW;
+    const size_t dp = g->w3_dp, vstride = dp * C * nt, slice = C * nt;
+    const size_t D = (size_t)g->geom.img[0], OD = (size_t)g->geom.grid[0];
+    const size_t st = (size_t)g->geom.stride[0], hw = (size_t)(wg->H * wg->W);
+    const size_t ohw = (size_t)(wg->OH * wg->OW), pk = onnxbn_pw_packed_floats(M, K);
+    float *V = j->scratch + (size_t)thread * g->w3_slot, *P = V + 16 * vstride;
+    if (g->w3_flat) { /* V[p][c][d][t], P[p][m][d][t]: one GEMM a point over all D slices */
+        onnxbn_wino_geom fg = *wg;
+        const size_t wide = D * nt;
+        float *rb = P + 16 * M * wide;
+        fg.vcs = fg.pcs = wide;
+        for (size_t d = 0; d < D; d++)
+            onnxbn_wino_input_f32(&fg, j->x + d * hw, 0, C, r0, nr, V + d * nt, vstride, rb);
+        if (onnxbn_stopped(j->stop))
+            return;
+        for (size_t p = 0; p < 16; p++) {
+            if (g->wino3_pw)
+                onnxbn_pw_f32(M, wide, K, g->w3_u + p * pk, V + p * vstride, wide, NULL, NULL, 0,
+                              0.0f, 0.0f, P + p * M * wide, wide);
+            else
+                onnxbn_sgemm(false, false, M, wide, K, 1.0f, g->w3_u + p * M * K, K,
+                             V + p * vstride, wide, 0.0f, P + p * M * wide, wide);
+        }
+        for (size_t d = 0; d < D; d++)
+            onnxbn_wino_output_f32(&fg, P + d * nt, M * wide, 0, M, r0, nr, j->bias,
+                                   j->res ? j->res + d * ohw : NULL, j->act.kind, j->act.lo,
+                                   j->act.hi, j->y + d * ohw);
+        return;
+    }
+    float *rowbuf = P + 16 * M * nt;
+    for (size_t i = 0; i < dp; i++) {
+        const int64_t d = (int64_t)i - g->geom.pad[0];
+        if (d >= 0 && (size_t)d < D) {
+            onnxbn_wino_input_f32(wg, j->x + (size_t)d * hw, 0, C, r0, nr, V + i * slice, vstride,
+                                  rowbuf);
+            continue;
+        }
+        for (size_t p = 0; p < 16; p++) /* a padding slice */
+            memset(V + p * vstride + i * slice, 0, slice * sizeof(float));
+    }
+    for (size_t od = 0; od < OD; od++) {
+        if (od && onnxbn_stopped(j->stop))
+            return;
+        const float *B = V + od * st * slice;
+        for (size_t p = 0; p < 16; p++) {
+            if (g->wino3_pw)
+                onnxbn_pw_f32(M, nt, K, g->w3_u + p * pk, B + p * vstride, nt, NULL, NULL, 0, 0.0f,
+                              0.0f, P + p * M * nt, nt);
+            else
+                onnxbn_sgemm(false, false, M, nt, K, 1.0f, g->w3_u + p * M * K, K, B + p * vstride,
+                             nt, 0.0f, P + p * M * nt, nt);
+        }
+        onnxbn_wino_output_f32(wg, P, M * nt, 0, M, r0, nr, j->bias,
+                               j->res ? j->res + od * ohw : NULL, j->act.kind, j->act.lo,
+                               j->act.hi, j->y + od * ohw);
+    }
+}
+
+static void wino3_forward(const conv_cfg *g, const float *x, const float *bias, const float *res,
+                          float *y, float *scratch, size_t slots, onnxbn_act act,
+                          onnxbn_pool *pool, onnxbn_stop *stop)
+{
+    const size_t C = (size_t)g->Cg, M = (size_t)g->M, TH = (size_t)g->w3g.TH;
+    const size_t chunks = (TH + g->w3_rows - 1) / g->w3_rows;
+    wino3_job j = {.g = g, .bias = bias, .scratch = scratch, .act = act, .stop = stop};
+    for (int64_t n = 0; n < g->N && !onnxbn_stopped(stop); n++) {
+        j.x = x + (size_t)n * C * g->in_sz;
+        j.y = y + (size_t)n * M * g->out_sz;
+        j.res = res ? res + (size_t)n * M * g->out_sz : NULL;
+        if (slots >= (size_t)onnxbn_pool_threads(pool)) {
+            onnxbn_pool_run(pool, chunks, wino3_task, &j);
+            continue;
+        }
+        for (size_t t = 0; t < chunks; t++) /* fewer slots than threads: one slot, in turn */
+            wino3_task(&j, t, 0);
+    }
+}
+
 static void conv_forward(const conv_cfg *g, const float *x, const float *w, const float *bias,
                          const float *res, float *y, float *col, size_t col_slots,
                          size_t wide_slots, onnxbn_act act, onnxbn_pool *pool, onnxbn_stop *stop)
@@ -1475,6 +1709,10 @@ static onnxbn_status run_common(onnxbn_kctx *c, bool transpose)
         ONNXBN_CHECK(c->scratch && c->workspace >= (g->wino_floats + g->dil_xf + g->dil_yf) *
                                                        sizeof(float), c->err);
         wino_dil_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
+    } else if (g->w3_u) {
+        ONNXBN_CHECK(c->scratch && c->workspace >= g->w3_slot * sizeof(float), c->err);
+        wino3_forward(g, x, bias, res, y->data, c->scratch,
+                      c->workspace / (g->w3_slot * sizeof(float)), c->act, c->pool, c->stop);
     } else if (g->wino_u) {
         ONNXBN_CHECK(c->scratch && c->workspace >= g->wino_floats * sizeof(float), c->err);
         wino_forward(g, x, bias, res, y->data, c->scratch, c->act, c->pool, c->stop);
