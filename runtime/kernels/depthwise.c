@@ -618,61 +618,77 @@ static AVX2 void k7_rows256(const float *buf, int64_t P, const float *wk, float 
 }
 #endif
 
+/* The 7x7 loop for the level in force, ONNXBN_DW_PORTABLE when g is not a 7x7 of its shape. */
+static onnxbn_dw_impl k7_pick(const onnxbn_conv_geom *g)
+{
+    if (!k7_fits(g))
+        return ONNXBN_DW_PORTABLE;
+#ifdef DW_X86
+    if (onnxbn_isa() >= ONNXBN_ISA_AVX512)
+        return ONNXBN_DW_K7_AVX512;
+    if (onnxbn_isa() >= ONNXBN_ISA_AVX2)
+        return ONNXBN_DW_K7_AVX2;
+#endif
+    return ONNXBN_DW_K7;
+}
+
+/* impl is one of the 7x7 loops: runs it and says so; else false. */
+static bool k7_dispatch(onnxbn_dw_impl impl, const onnxbn_conv_geom *g, size_t out_ch, size_t mult,
+                        const float *x, const float *w, const float *bias, int act, float lo,
+                        float hi, float *y)
+{
+    k7_rows_fn *rows = impl == ONNXBN_DW_K7 ? k7_rows_c : NULL;
+#ifdef DW_X86
+    if (impl == ONNXBN_DW_K7_AVX512)
+        rows = k7_rows512;
+    else if (impl == ONNXBN_DW_K7_AVX2)
+        rows = k7_rows256;
+#endif
+    if (!rows)
+        return false;
+    k7_run(rows, g, out_ch, mult, x, w, bias, act, lo, hi, y);
+    return true;
+}
+
+int onnxbn_dw_usable(onnxbn_dw_impl impl, const onnxbn_conv_geom *g)
+{
+    if (impl == ONNXBN_DW_PORTABLE)
+        return 1;
+    if (impl == ONNXBN_DW_AVX512)
+        return onnxbn_dw_pick(g) == ONNXBN_DW_AVX512;
+    /* the levels are ordered K7 < K7_AVX2 < K7_AVX512, as the ISA levels */
+    const onnxbn_dw_impl best = k7_pick(g);
+    return best != ONNXBN_DW_PORTABLE && impl >= ONNXBN_DW_K7 && impl <= best;
+}
+
 onnxbn_dw_impl onnxbn_dw_pick(const onnxbn_conv_geom *g)
 {
-    if (k7_fits(g)) {
-#ifdef DW_X86
-        if (onnxbn_isa() >= ONNXBN_ISA_AVX512)
-            return ONNXBN_DW_K7_AVX512;
-        if (onnxbn_isa() >= ONNXBN_ISA_AVX2)
-            return ONNXBN_DW_K7_AVX2;
-#endif
-        return ONNXBN_DW_K7;
-    }
+    if (k7_fits(g))
+        return k7_pick(g);
 #ifdef DW_X86
     if (g->nsp == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) &&
         (g->stride[1] == 1 || g->stride[1] == 2) && g->grid[1] >= 1 &&
         g->grid[1] <= 16 * (int64_t)MAXVEC && onnxbn_isa() >= ONNXBN_ISA_AVX512)
         return ONNXBN_DW_AVX512;
+#else
+    (void)g;
 #endif
     return ONNXBN_DW_PORTABLE;
-}
-
-int onnxbn_dw_usable(onnxbn_dw_impl impl, const onnxbn_conv_geom *g)
-{
-    switch (impl) {
-    case ONNXBN_DW_PORTABLE: return 1;
-    case ONNXBN_DW_AVX512: return onnxbn_dw_pick(g) == ONNXBN_DW_AVX512;
-    case ONNXBN_DW_K7: return k7_fits(g);
-#ifdef DW_X86
-    case ONNXBN_DW_K7_AVX2: return k7_fits(g) && onnxbn_isa() >= ONNXBN_ISA_AVX2;
-    case ONNXBN_DW_K7_AVX512: return k7_fits(g) && onnxbn_isa() >= ONNXBN_ISA_AVX512;
-#endif
-    default: return 0;
-    }
 }
 
 void onnxbn_dw_run_f32(onnxbn_dw_impl impl, const onnxbn_conv_geom *g, size_t out_ch, size_t mult,
                        const float *x, const float *w, const float *bias, int act_kind, float lo,
                        float hi, float *y)
 {
-    switch (impl) {
+    if (k7_dispatch(impl, g, out_ch, mult, x, w, bias, act_kind, lo, hi, y))
+        return;
 #ifdef DW_X86
-    case ONNXBN_DW_AVX512:
+    if (impl == ONNXBN_DW_AVX512) {
         dw_avx512(g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
         return;
-    case ONNXBN_DW_K7_AVX512:
-        k7_run(k7_rows512, g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
-        return;
-    case ONNXBN_DW_K7_AVX2:
-        k7_run(k7_rows256, g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
-        return;
-#endif
-    case ONNXBN_DW_K7:
-        k7_run(k7_rows_c, g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
-        return;
-    default:
-        break;
     }
+#else
+    (void)impl;
+#endif
     dw_portable(g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);
 }
