@@ -122,6 +122,22 @@ static void k7_run(k7_rows_fn *rows, const onnxbn_conv_geom *g, size_t out_ch, s
     const int64_t P = k7_pitch(g), OH = g->grid[0], OW = g->grid[1];
     const size_t isz = (size_t)(g->img[0] * g->img[1]), osz = (size_t)(OH * OW);
     const int64_t band = K7_SCRATCH / P - 6 < OH ? K7_SCRATCH / P - 6 : OH;
+    if (band == OH) {
+        /* one band holds the channel: its zero border is the same for every channel, so it is
+         * written once and only the image rows are copied in (at 7x7, filling whole rows per
+         * channel cost as much as the convolution) */
+        const int64_t H = g->img[0], W = g->img[1], pt = g->pad[0];
+        const int64_t c0 = g->pad[1] < P ? g->pad[1] : P, c1 = c0 + W < P ? c0 + W : P;
+        const int64_t h0 = pt > 0 ? 0 : -pt, h1 = H < OH + 6 - pt ? H : OH + 6 - pt;
+        memset(buf, 0, (size_t)((OH + 6) * P) * sizeof *buf);
+        for (size_t m = 0; m < out_ch; m++) {
+            const float *xin = x + (m / mult) * isz;
+            for (int64_t ih = h0; ih < h1; ih++)
+                memcpy(buf + (ih + pt) * P + c0, xin + ih * W, (size_t)(c1 - c0) * sizeof *buf);
+            rows(buf, P, w + m * 49, bias ? bias[m] : 0.0f, OH, OW, act, lo, hi, y + m * osz);
+        }
+        return;
+    }
     for (size_t m = 0; m < out_ch; m++) {
         const float *xin = x + (m / mult) * isz, *wk = w + m * 49;
         const float b = bias ? bias[m] : 0.0f;
