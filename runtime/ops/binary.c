@@ -269,8 +269,8 @@ static void ln_task(void *arg, size_t t, int thread)
     const int64_t r0 = (int64_t)((size_t)j->rows * t / j->parts);
     const int64_t r1 = (int64_t)((size_t)j->rows * (t + 1) / j->parts);
     if (r1 > r0)
-        onnxbn_layernorm_f32(j->x + r0 * j->n, j->y + r0 * j->n, j->scale, j->bias, r1 - r0, j->n,
-                             (double)j->eps, NULL, NULL);
+        onnxbn_layernorm_nodes_f32(j->x + r0 * j->n, j->y + r0 * j->n, j->scale, j->bias,
+                                   r1 - r0, j->n, j->eps);
 }
 
 static onnxbn_status bin_run(onnxbn_kctx *c)
