@@ -114,6 +114,13 @@ struct onnxbn_kctx {
     float gelu_k[3];
     const onnxbn_tensor *bias;   /* set by the planner on a float MatMul by a constant matrix whose
                                     Add of a constant row of N values it folded in, or NULL */
+    const onnxbn_tensor *ln_scale; /* set by the planner on a float Sub that starts a layer norm
+                                    over the last axis exported as nodes (ReduceMean, Sub, Pow,
+                                    ReduceMean, Add, Sqrt, Div, Mul, Add) whose eight others it
+                                    folded in: the node writes LayerNormalization of its input 0
+                                    with this scale, ln_bias and ln_eps (plan.c); else NULL */
+    const onnxbn_tensor *ln_bias;
+    float ln_eps;
     const struct onnxbn_graph *graph; /* set by the planner: the graph the node is in, for the
                                     one op that reads other nodes (Gradient, ops/gradient.c) */
     onnxbn_subs *subs;           /* set by the planner for a node with subgraphs (If), or NULL;

@@ -582,6 +582,124 @@ static bool fuse_linear(onnxbn_plan *p, int s, int *parent, bool *skip)
     return true;
 }
 
+/* v has x's shape but for a last axis of 1: a mean over the last axis (keepdims), whatever the
+ * ReduceMean's axes say (a mean over the other, size-1 axes changes nothing). */
+static bool row_stat_of(const onnxbn_plan *p, int v, const onnxbn_tensor *tx)
+{
+    const onnxbn_tensor *t = &p->vals[v];
+    if (t->dtype != ONNXBN_FLOAT || t->rank != tx->rank)
+        return false;
+    for (int d = 0; d < t->rank; d++)
+        if (t->dims[d] != (d + 1 < t->rank ? tx->dims[d] : 1))
+            return false;
+    return true;
+}
+
+/* A constant float vector of the n values of the last axis (shape [n], [1, n] ...). */
+static bool const_row(const onnxbn_plan *p, int v, int64_t n)
+{
+    const onnxbn_tensor *t = &p->vals[v];
+    return v >= 0 && p->kind[v] == VAL_CONST && t->dtype == ONNXBN_FLOAT && t->data &&
+           t->numel == n && t->rank >= 1 && t->dims[t->rank - 1] == n;
+}
+
+/* Node n is a single-input, single-output op of the given id. */
+static bool unary_node(const onnxbn_plan *p, int n, onnxbn_op_id op)
+{
+    const onnxbn_node *nd = &p->model->graph.nodes[n];
+    return n >= 0 && p->model->ops[n].id == op && nd->n_in == 1 && nd->n_out == 1 &&
+           nd->in[0] >= 0 && nd->out[0] >= 0;
+}
+
+/* LayerNorm over the last axis as torch exports it below opset 17 (ConvNeXt's, after its
+ * Transpose to NHWC): m = ReduceMean(x), d = Sub(x, m), ReduceMean(Pow(d, 2)), Add(·, eps), Sqrt,
+ * Div(d, ·), Mul(·, scale), Add(·, bias); nine passes over the rows (ReduceMean was the slowest).
+ * At the first ReduceMean's step: the Sub then writes the whole layer norm in one pass
+ * (kctx.ln_scale, onnxbn_layernorm_f32, statistics in double) where d was, the last Add's output
+ * becomes d's storage, the other seven are skipped. d must be read by the Pow and the Div alone,
+ * every other intermediate by the next node alone, none a graph output; x float, rank >= 2, its
+ * last axis at least 2 long. */
+static bool fuse_layernorm(onnxbn_plan *p, int s, int *parent, bool *skip)
+{
+    const onnxbn_graph *g = &p->model->graph;
+    const onnxbn_node *r1 = &g->nodes[p->steps[s]];
+    if (!unary_node(p, r1->index, ONNXBN_OP_ReduceMean))
+        return false;
+    const int x = r1->in[0];
+    const onnxbn_tensor *tx = &p->vals[x];
+    if (tx->dtype != ONNXBN_FLOAT || tx->rank < 2 || tx->dims[tx->rank - 1] < 2 ||
+        !row_stat_of(p, r1->out[0], tx))
+        return false;
+    const int64_t n = tx->dims[tx->rank - 1];
+    int nd[8], other; /* Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add */
+    float two, eps;
+    nd[0] = sole_reader(p, r1->out[0]);
+    if (nd[0] < 0 || !binary_with(p, nd[0], ONNXBN_OP_Sub, r1->out[0], &other) || other != x ||
+        g->nodes[nd[0]].in[0] != x)
+        return false;
+    const int d = g->nodes[nd[0]].out[0];
+    const onnxbn_value *dv = &g->values[d];
+    if (dv->n_consumers != 2 || dv->output_index >= 0)
+        return false;
+    /* the Pow and the Div reading d, in either order of d's consumers */
+    int pw = dv->consumers[0], dvd = dv->consumers[1];
+    if (p->model->ops[pw].id != ONNXBN_OP_Pow) {
+        pw = dv->consumers[1];
+        dvd = dv->consumers[0];
+    }
+    nd[1] = pw;
+    nd[5] = dvd;
+    if (p->deferred[pw] || p->deferred[dvd] || !p->model->ops[pw].def || !p->model->ops[dvd].def)
+        return false;
+    if (!binary_with(p, pw, ONNXBN_OP_Pow, d, &other) || g->nodes[pw].in[0] != d ||
+        !const_scalar(p, other, &two) || two != 2.0f)
+        return false;
+    if ((nd[2] = sole_reader(p, g->nodes[pw].out[0])) < 0 ||
+        !unary_node(p, nd[2], ONNXBN_OP_ReduceMean) || !row_stat_of(p, g->nodes[nd[2]].out[0], tx))
+        return false;
+    if ((nd[3] = sole_reader(p, g->nodes[nd[2]].out[0])) < 0 ||
+        !binary_with(p, nd[3], ONNXBN_OP_Add, g->nodes[nd[2]].out[0], &other) ||
+        !const_scalar(p, other, &eps) || !(eps >= 0.0f) ||
+        !row_stat_of(p, g->nodes[nd[3]].out[0], tx))
+        return false;
+    if ((nd[4] = sole_reader(p, g->nodes[nd[3]].out[0])) < 0 ||
+        !unary_node(p, nd[4], ONNXBN_OP_Sqrt) || sole_reader(p, g->nodes[nd[4]].out[0]) != dvd ||
+        !binary_with(p, dvd, ONNXBN_OP_Div, d, &other) || g->nodes[dvd].in[0] != d ||
+        other != g->nodes[nd[4]].out[0])
+        return false;
+    int scale, bias;
+    if ((nd[6] = sole_reader(p, g->nodes[dvd].out[0])) < 0 ||
+        !binary_with(p, nd[6], ONNXBN_OP_Mul, g->nodes[dvd].out[0], &scale) || !const_row(p, scale, n))
+        return false;
+    if ((nd[7] = sole_reader(p, g->nodes[nd[6]].out[0])) < 0 ||
+        !binary_with(p, nd[7], ONNXBN_OP_Add, g->nodes[nd[6]].out[0], &bias) || !const_row(p, bias, n))
+        return false;
+    /* d, the Div's, the Mul's and the last Add's outputs: all x's shape */
+    const int full[] = {d, g->nodes[dvd].out[0], g->nodes[nd[6]].out[0], g->nodes[nd[7]].out[0]};
+    for (int i = 0; i < 4; i++) {
+        const onnxbn_tensor *t = &p->vals[full[i]];
+        if (t->dtype != ONNXBN_FLOAT || t->rank != tx->rank || !same_bytes(t, tx))
+            return false;
+        for (int k = 0; k < t->rank; k++)
+            if (t->dims[k] != tx->dims[k])
+                return false;
+    }
+    int t[8];
+    for (int i = 0; i < 8; i++)
+        if ((t[i] = step_of(p, nd[i], s + 1)) < 0 || skip[t[i]])
+            return false;
+    onnxbn_kctx *c = &p->ctx[nd[0]];
+    c->ln_scale = &p->vals[scale];
+    c->ln_bias = &p->vals[bias];
+    c->ln_eps = eps;
+    skip[s] = true;
+    for (int i = 1; i < 8; i++)
+        skip[t[i]] = true;
+    for (int i = 1; i < 4; i++)
+        parent[full[i]] = d;
+    return true;
+}
+
 /* Views and fused activations: decided per step, before lifetimes are known. Marks skip[s]. */
 static void share_views(onnxbn_plan *p, int *parent, bool *skip)
 {
@@ -607,7 +725,7 @@ static void share_views(onnxbn_plan *p, int *parent, bool *skip)
             }
             continue;
         }
-        if (fuse_linear(p, s, parent, skip))
+        if (fuse_linear(p, s, parent, skip) || fuse_layernorm(p, s, parent, skip))
             continue;
         int n4[4];
         float k[3];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* depthwise.c — depthwise 2-D convolution: on AVX-512 CPUs, 16 outputs a vector (a row's input
- * read once and shifted in registers, the border by masked loads); else conv.c's rows + activation. */
+/* depthwise.c — depthwise 2-D convolution: 3x3/5x5 on AVX-512 16 outputs a vector (rows shifted in
+ * registers, masked borders); 7x7 stride 1 over a padded band at every level; else conv.c's rows. */
 #include "kernels/depthwise.h"
 
 #include "kernels/act.h"
@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define DW_X86 1
@@ -34,6 +35,117 @@ static void dw_portable(const onnxbn_conv_geom *g, size_t out_ch, size_t mult, c
         onnxbn_conv_depthwise_f32(g, 1, 1, x + (m / mult) * isz, w + m * ksz,
                                   bias ? bias + m : NULL, ym);
         onnxbn_act_row(ym, osz, act_kind, lo, hi);
+    }
+}
+
+/* ---- 7x7 at stride 1, dilation 1 (ConvNeXt): every level ----
+ * A band of the channel's rows is copied into a zero-padded buffer (padded row r, column c hold
+ * image row r − pt, column c − pl), so the inner loops have no border: output (oh, ow) is the sum
+ * over taps of buf[oh + kh][ow + kw]. Each pass makes R = 4 output rows from the R + 6 input rows
+ * they share, each shifted input vector loaded once for all the rows it feeds. */
+
+/* Floats of the padded band, on the stack (32 KB: at 56x56 the whole 62x80 channel fits). */
+enum { K7_SCRATCH = 8192, K7_MAXW = 1024 };
+
+/* Row pitch of the padded band: the output row rounded up to 16 lanes, plus 16, so that every
+ * vector load of a pass (up to column ⌈OW/16⌉·16 + 6) stays inside the row. */
+static int64_t k7_pitch(const onnxbn_conv_geom *g)
+{
+    return (g->grid[1] + 15) / 16 * 16 + 16;
+}
+
+static bool k7_fits(const onnxbn_conv_geom *g)
+{
+    return g->nsp == 2 && g->k[0] == 7 && g->k[1] == 7 && g->stride[0] == 1 &&
+           g->stride[1] == 1 && g->dil[0] == 1 && g->dil[1] == 1 && g->grid[0] >= 1 &&
+           g->grid[1] >= 1 && g->grid[1] <= K7_MAXW && g->pad[0] >= 0 && g->pad[1] >= 0;
+}
+
+/* Padded rows [r0, r0 + n) of one channel into buf, row stride P. */
+static void k7_fill(const onnxbn_conv_geom *g, const float *xin, int64_t r0, int64_t n, int64_t P,
+                    float *buf)
+{
+    const int64_t H = g->img[0], W = g->img[1], pt = g->pad[0];
+    const int64_t c0 = g->pad[1] < P ? g->pad[1] : P, c1 = c0 + W < P ? c0 + W : P;
+    for (int64_t r = 0; r < n; r++) {
+        float *d = buf + r * P;
+        const int64_t ih = r0 + r - pt;
+        if (ih < 0 || ih >= H) {
+            memset(d, 0, (size_t)P * sizeof *d);
+            continue;
+        }
+        memset(d, 0, (size_t)c0 * sizeof *d);
+        memcpy(d + c0, xin + ih * W, (size_t)(c1 - c0) * sizeof *d);
+        memset(d + c1, 0, (size_t)(P - c1) * sizeof *d);
+    }
+}
+
+/* n output rows (at row stride OW) from buf (n + 6 padded rows at stride P), activation applied. */
+typedef void k7_rows_fn(const float *buf, int64_t P, const float *wk, float b, int64_t n,
+                        int64_t OW, int act, float lo, float hi, float *y);
+
+/* The portable loop: blocks of 4 rows x 8 columns in arrays the compiler may keep in registers. */
+static void k7_rows_c(const float *buf, int64_t P, const float *wk, float b, int64_t n,
+                      int64_t OW, int act, float lo, float hi, float *y)
+{
+    for (int64_t c0 = 0; c0 < OW; c0 += 8) {
+        const int64_t nc = OW - c0 < 8 ? OW - c0 : 8;
+        for (int64_t r0 = 0; r0 < n; r0 += 4) {
+            const int R = n - r0 < 4 ? (int)(n - r0) : 4;
+            float acc[4][8];
+            for (int r = 0; r < 4; r++)
+                for (int j = 0; j < 8; j++)
+                    acc[r][j] = b;
+            for (int i = 0; i < R + 6; i++) {
+                const float *s = buf + (r0 + i) * P + c0;
+                const int rlo = i > 6 ? i - 6 : 0, rhi = i < R - 1 ? i : R - 1;
+                for (int kw = 0; kw < 7; kw++)
+                    for (int r = rlo; r <= rhi; r++) {
+                        const float wv = wk[(i - r) * 7 + kw];
+                        for (int j = 0; j < 8; j++)
+                            acc[r][j] += wv * s[kw + j];
+                    }
+            }
+            for (int r = 0; r < R; r++)
+                for (int64_t j = 0; j < nc; j++)
+                    y[(r0 + r) * OW + c0 + j] = acc[r][j];
+        }
+    }
+    onnxbn_act_row(y, (size_t)(n * OW), act, lo, hi);
+}
+
+static void k7_run(k7_rows_fn *rows, const onnxbn_conv_geom *g, size_t out_ch, size_t mult,
+                   const float *x, const float *w, const float *bias, int act, float lo, float hi,
+                   float *y)
+{
+    float buf[K7_SCRATCH];
+    const int64_t P = k7_pitch(g), OH = g->grid[0], OW = g->grid[1];
+    const size_t isz = (size_t)(g->img[0] * g->img[1]), osz = (size_t)(OH * OW);
+    const int64_t band = K7_SCRATCH / P - 6 < OH ? K7_SCRATCH / P - 6 : OH;
+    if (band == OH) {
+        /* one band holds the channel: its zero border is the same for every channel, so it is
+         * written once and only the image rows are copied in (at 7x7, filling whole rows per
+         * channel cost as much as the convolution) */
+        const int64_t H = g->img[0], W = g->img[1], pt = g->pad[0];
+        const int64_t c0 = g->pad[1] < P ? g->pad[1] : P, c1 = c0 + W < P ? c0 + W : P;
+        const int64_t h0 = pt > 0 ? 0 : -pt, h1 = H < OH + 6 - pt ? H : OH + 6 - pt;
+        memset(buf, 0, (size_t)((OH + 6) * P) * sizeof *buf);
+        for (size_t m = 0; m < out_ch; m++) {
+            const float *xin = x + (m / mult) * isz;
+            for (int64_t ih = h0; ih < h1; ih++)
+                memcpy(buf + (ih + pt) * P + c0, xin + ih * W, (size_t)(c1 - c0) * sizeof *buf);
+            rows(buf, P, w + m * 49, bias ? bias[m] : 0.0f, OH, OW, act, lo, hi, y + m * osz);
+        }
+        return;
+    }
+    for (size_t m = 0; m < out_ch; m++) {
+        const float *xin = x + (m / mult) * isz, *wk = w + m * 49;
+        const float b = bias ? bias[m] : 0.0f;
+        for (int64_t oh0 = 0; oh0 < OH; oh0 += band) {
+            const int64_t n = OH - oh0 < band ? OH - oh0 : band;
+            k7_fill(g, xin, oh0, n + 6, P, buf);
+            rows(buf, P, wk, b, n, OW, act, lo, hi, y + m * osz + oh0 * OW);
+        }
     }
 }
 
@@ -360,10 +472,215 @@ static void dw_avx512(const onnxbn_conv_geom *g, size_t out_ch, size_t mult, con
             (S == 1 ? dw_k5s1 : dw_k5s2)(g, xin, wk, b, masks, act, lo, hi, yo);
     }
 }
+
+/* One pass of the 7x7 loop at AVX-512: R output rows x C vectors of 16 columns (R, C constants
+ * after inlining), the last vector stored under mlast. */
+INLINE AVX512 void k7_blk512(const float *src, int64_t P, const float *wk, __m512 bv, const int R,
+                             const int C, int act, __m512 lo, __m512 hi, float *dst, int64_t OW,
+                             __mmask16 mlast)
+{
+    __m512 acc[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int c = 0; c < C; c++)
+            acc[r][c] = bv;
+#pragma GCC unroll 10
+    for (int i = 0; i < R + 6; i++) {
+        const float *s = src + i * P;
+#pragma GCC unroll 7
+        for (int kw = 0; kw < 7; kw++) {
+            __m512 xv[2];
+#pragma GCC unroll 2
+            for (int c = 0; c < C; c++)
+                xv[c] = _mm512_loadu_ps(s + kw + 16 * c);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                if (i - r < 0 || i - r > 6)
+                    continue;
+                const __m512 wv = _mm512_set1_ps(wk[(i - r) * 7 + kw]);
+#pragma GCC unroll 2
+                for (int c = 0; c < C; c++)
+                    acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int c = 0; c < C; c++) {
+            const __m512 v = onnxbn_act16(acc[r][c], act, lo, hi);
+            if (c + 1 < C)
+                _mm512_storeu_ps(dst + r * OW + 16 * c, v);
+            else
+                _mm512_mask_storeu_ps(dst + r * OW + 16 * c, mlast, v);
+        }
+}
+
+#define K7_512(R, C)                                                                               \
+    static AVX512 void k7_512_r##R##c##C(const float *src, int64_t P, const float *wk, __m512 bv, \
+                                         int act, __m512 lo, __m512 hi, float *dst, int64_t OW,   \
+                                         __mmask16 mlast)                                          \
+    {                                                                                              \
+        k7_blk512(src, P, wk, bv, R, C, act, lo, hi, dst, OW, mlast);                              \
+    }
+K7_512(1, 1)
+K7_512(2, 1)
+K7_512(3, 1)
+K7_512(4, 1)
+K7_512(1, 2)
+K7_512(2, 2)
+K7_512(3, 2)
+K7_512(4, 2)
+
+static AVX512 void k7_rows512(const float *buf, int64_t P, const float *wk, float b, int64_t n,
+                              int64_t OW, int act, float lo, float hi, float *y)
+{
+    typedef void blk(const float *, int64_t, const float *, __m512, int, __m512, __m512, float *,
+                     int64_t, __mmask16);
+    static blk *const tab[2][4] = {{k7_512_r1c1, k7_512_r2c1, k7_512_r3c1, k7_512_r4c1},
+                                   {k7_512_r1c2, k7_512_r2c2, k7_512_r3c2, k7_512_r4c2}};
+    const __m512 bv = _mm512_set1_ps(b), lov = _mm512_set1_ps(lo), hiv = _mm512_set1_ps(hi);
+    for (int64_t c0 = 0; c0 < OW; c0 += 32) {
+        const int64_t left = OW - c0;
+        const int C = left > 16 ? 2 : 1;
+        const int64_t lastw = left - 16 * (C - 1) < 16 ? left - 16 * (C - 1) : 16;
+        const __mmask16 mlast = (__mmask16)((1u << lastw) - 1);
+        for (int64_t r0 = 0; r0 < n; r0 += 4) {
+            const int R = n - r0 < 4 ? (int)(n - r0) : 4;
+            tab[C - 1][R - 1](buf + r0 * P + c0, P, wk, bv, act, lov, hiv, y + r0 * OW + c0, OW,
+                              mlast);
+        }
+    }
+}
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* The same pass at AVX2: R rows x C vectors of 8 columns, the last stored under mask mlast. */
+INLINE AVX2 void k7_blk256(const float *src, int64_t P, const float *wk, __m256 bv, const int R,
+                           const int C, float *dst, int64_t OW, __m256i mlast)
+{
+    __m256 acc[4][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int c = 0; c < C; c++)
+            acc[r][c] = bv;
+#pragma GCC unroll 10
+    for (int i = 0; i < R + 6; i++) {
+        const float *s = src + i * P;
+#pragma GCC unroll 7
+        for (int kw = 0; kw < 7; kw++) {
+            __m256 xv[2];
+#pragma GCC unroll 2
+            for (int c = 0; c < C; c++)
+                xv[c] = _mm256_loadu_ps(s + kw + 8 * c);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                if (i - r < 0 || i - r > 6)
+                    continue;
+                const __m256 wv = _mm256_broadcast_ss(wk + (i - r) * 7 + kw);
+#pragma GCC unroll 2
+                for (int c = 0; c < C; c++)
+                    acc[r][c] = _mm256_fmadd_ps(wv, xv[c], acc[r][c]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int c = 0; c < C; c++) {
+            if (c + 1 < C)
+                _mm256_storeu_ps(dst + r * OW + 8 * c, acc[r][c]);
+            else
+                _mm256_maskstore_ps(dst + r * OW + 8 * c, mlast, acc[r][c]);
+        }
+}
+
+#define K7_256(R, C)                                                                               \
+    static AVX2 void k7_256_r##R##c##C(const float *src, int64_t P, const float *wk, __m256 bv,   \
+                                       float *dst, int64_t OW, __m256i mlast)                      \
+    {                                                                                              \
+        k7_blk256(src, P, wk, bv, R, C, dst, OW, mlast);                                           \
+    }
+K7_256(1, 1)
+K7_256(2, 1)
+K7_256(3, 1)
+K7_256(4, 1)
+K7_256(1, 2)
+K7_256(2, 2)
+K7_256(3, 2)
+K7_256(4, 2)
+
+static AVX2 void k7_rows256(const float *buf, int64_t P, const float *wk, float b, int64_t n,
+                            int64_t OW, int act, float lo, float hi, float *y)
+{
+    typedef void blk(const float *, int64_t, const float *, __m256, float *, int64_t, __m256i);
+    static blk *const tab[2][4] = {{k7_256_r1c1, k7_256_r2c1, k7_256_r3c1, k7_256_r4c1},
+                                   {k7_256_r1c2, k7_256_r2c2, k7_256_r3c2, k7_256_r4c2}};
+    const __m256 bv = _mm256_set1_ps(b);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t c0 = 0; c0 < OW; c0 += 16) {
+        const int64_t left = OW - c0;
+        const int C = left > 8 ? 2 : 1;
+        const int64_t lastw = left - 8 * (C - 1) < 8 ? left - 8 * (C - 1) : 8;
+        const __m256i mlast = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lastw), lane);
+        for (int64_t r0 = 0; r0 < n; r0 += 4) {
+            const int R = n - r0 < 4 ? (int)(n - r0) : 4;
+            tab[C - 1][R - 1](buf + r0 * P + c0, P, wk, bv, y + r0 * OW + c0, OW, mlast);
+        }
+    }
+    onnxbn_act_row(y, (size_t)(n * OW), act, lo, hi);
+}
 #endif
+
+/* The 7x7 loop for the level in force, ONNXBN_DW_PORTABLE when g is not a 7x7 of its shape. */
+static onnxbn_dw_impl k7_pick(const onnxbn_conv_geom *g)
+{
+    if (!k7_fits(g))
+        return ONNXBN_DW_PORTABLE;
+#ifdef DW_X86
+    if (onnxbn_isa() >= ONNXBN_ISA_AVX512)
+        return ONNXBN_DW_K7_AVX512;
+    if (onnxbn_isa() >= ONNXBN_ISA_AVX2)
+        return ONNXBN_DW_K7_AVX2;
+#endif
+    return ONNXBN_DW_K7;
+}
+
+/* impl is one of the 7x7 loops: runs it and says so; else false. */
+static bool k7_dispatch(onnxbn_dw_impl impl, const onnxbn_conv_geom *g, size_t out_ch, size_t mult,
+                        const float *x, const float *w, const float *bias, int act, float lo,
+                        float hi, float *y)
+{
+    k7_rows_fn *rows = impl == ONNXBN_DW_K7 ? k7_rows_c : NULL;
+#ifdef DW_X86
+    if (impl == ONNXBN_DW_K7_AVX512)
+        rows = k7_rows512;
+    else if (impl == ONNXBN_DW_K7_AVX2)
+        rows = k7_rows256;
+#endif
+    if (!rows)
+        return false;
+    k7_run(rows, g, out_ch, mult, x, w, bias, act, lo, hi, y);
+    return true;
+}
+
+int onnxbn_dw_usable(onnxbn_dw_impl impl, const onnxbn_conv_geom *g)
+{
+    if (impl == ONNXBN_DW_PORTABLE)
+        return 1;
+    if (impl == ONNXBN_DW_AVX512)
+        return onnxbn_dw_pick(g) == ONNXBN_DW_AVX512;
+    /* the levels are ordered K7 < K7_AVX2 < K7_AVX512, as the ISA levels */
+    const onnxbn_dw_impl best = k7_pick(g);
+    return best != ONNXBN_DW_PORTABLE && impl >= ONNXBN_DW_K7 && impl <= best;
+}
 
 onnxbn_dw_impl onnxbn_dw_pick(const onnxbn_conv_geom *g)
 {
+    if (k7_fits(g))
+        return k7_pick(g);
 #ifdef DW_X86
     if (g->nsp == 2 && g->k[0] == g->k[1] && (g->k[0] == 3 || g->k[0] == 5) &&
         (g->stride[1] == 1 || g->stride[1] == 2) && g->grid[1] >= 1 &&
@@ -379,6 +696,8 @@ void onnxbn_dw_run_f32(onnxbn_dw_impl impl, const onnxbn_conv_geom *g, size_t ou
                        const float *x, const float *w, const float *bias, int act_kind, float lo,
                        float hi, float *y)
 {
+    if (k7_dispatch(impl, g, out_ch, mult, x, w, bias, act_kind, lo, hi, y))
+        return;
 #ifdef DW_X86
     if (impl == ONNXBN_DW_AVX512) {
         dw_avx512(g, out_ch, mult, x, w, bias, act_kind, lo, hi, y);

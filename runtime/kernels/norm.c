@@ -334,6 +334,50 @@ ONNXBN_CLONES(static, ln_rows_f32,
               (const float *x, float *y, const float *s, const float *b, int64_t rows, int64_t n,
                double eps, double *mean, double *inv),
               (x, y, s, b, rows, n, eps, mean, inv))
+
+/* The same over float statistics: Σ x, then Σ (x − μ)², in 16 float lanes (a lane sums n/16
+ * terms), and y = (x − μ)·k·scale + bias in float. That is what a layer norm exported as float
+ * nodes computes (kernels of those nodes sum in float too), at the full float vector width: the
+ * double body above converts every element and runs at half of it. */
+ONNXBN_CLONE_BODY float lnf_sum16(const float *x, int64_t n, float mu, bool sq)
+{
+    float sl[LANES] = {0}, s = 0.0f;
+    int64_t j = 0;
+    if (sq)
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                const float d = x[j + l] - mu;
+                sl[l] += d * d;
+            }
+    else
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++)
+                sl[l] += x[j + l];
+    for (; j < n; j++) {
+        const float d = x[j] - mu;
+        s += sq ? d * d : x[j];
+    }
+    for (int l = 0; l < LANES; l++)
+        s += sl[l];
+    return s;
+}
+
+ONNXBN_CLONE_BODY void onnxbn_layernorm_nodes_f32_body(const float *x, float *y, const float *s,
+                                                       const float *b, int64_t rows, int64_t n,
+                                                       float eps)
+{
+    for (int64_t r = 0; r < rows; r++, x += n, y += n) {
+        const float mu = lnf_sum16(x, n, 0.0f, false) / (float)n;
+        const float var = lnf_sum16(x, n, mu, true) / (float)n;
+        const float k = 1.0f / sqrtf(var + eps);
+        for (int64_t j = 0; j < n; j++)
+            y[j] = (x[j] - mu) * k * s[j] + b[j];
+    }
+}
+ONNXBN_CLONES(, onnxbn_layernorm_nodes_f32,
+              (const float *x, float *y, const float *s, const float *b, int64_t rows, int64_t n,
+               float eps),
+              (x, y, s, b, rows, n, eps))
 #undef LANES
 
 void onnxbn_layernorm_f32(const float *x, float *y, const float *scale, const float *bias,

@@ -39,6 +39,11 @@ void onnxbn_layernorm_f32(const float *x, float *y, const float *scale, const fl
                           int64_t rows, int64_t n, double eps, double *mean, double *inv);
 void onnxbn_layernorm_f64(const double *x, double *y, const double *scale, const double *bias,
                           int64_t rows, int64_t n, double eps, double *mean, double *inv);
+/* The same in float arithmetic throughout (statistics summed in 16 float lanes, n > 0), as the
+ * nodes of a layer norm exported below opset 17 compute it: for the planner's fusion of those
+ * nodes (plan.c fuse_layernorm), not for LayerNormalization, whose statistics stay in double. */
+void onnxbn_layernorm_nodes_f32(const float *x, float *y, const float *scale, const float *bias,
+                                int64_t rows, int64_t n, float eps);
 
 /* Local response normalisation over N × C × S: y = x / (bias + alpha/size · Σ x²)^beta, the sum
  * over channels c − ⌊(size−1)/2⌋ … c + ⌈(size−1)/2⌉ clipped to [0, C). scratch holds S elements of

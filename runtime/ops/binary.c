@@ -6,6 +6,7 @@
 
 #include "kernels/broadcast.h"
 #include "kernels/elementwise.h"
+#include "kernels/norm.h"
 #include "kernels/unary.h"
 #include "op.h"
 #include "ops/types.h"
@@ -251,6 +252,27 @@ static void gelu_task(void *arg, size_t t, int thread)
         onnxbn_gelu_erf_f32(j->x + lo, j->y + lo, hi - lo, j->k);
 }
 
+/* The layer norm a Sub runs for the nodes the planner folded into it (kctx.ln_scale): rows of n,
+ * part t of them on thread t. */
+typedef struct ln_job {
+    const float *x, *scale, *bias;
+    float eps;
+    float *y;
+    int64_t n, rows;
+    size_t parts;
+} ln_job;
+
+static void ln_task(void *arg, size_t t, int thread)
+{
+    (void)thread;
+    const ln_job *j = arg;
+    const int64_t r0 = (int64_t)((size_t)j->rows * t / j->parts);
+    const int64_t r1 = (int64_t)((size_t)j->rows * (t + 1) / j->parts);
+    if (r1 > r0)
+        onnxbn_layernorm_nodes_f32(j->x + r0 * j->n, j->y + r0 * j->n, j->scale, j->bias,
+                                   r1 - r0, j->n, j->eps);
+}
+
 static onnxbn_status bin_run(onnxbn_kctx *c)
 {
     const onnxbn_tensor *a = onnxbn_in(c, 0), *b = onnxbn_in(c, 1);
@@ -258,6 +280,18 @@ static onnxbn_status bin_run(onnxbn_kctx *c)
     const bin_state *s = c->state;
     /* prepare made s; infer refused the pairs the kernel table has no loop for (a NULL call) */
     ONNXBN_CHECK(s && onnxbn_binary_supported(s->op, a->dtype, b->dtype), c->err);
+    if (c->ln_scale && a->dtype == ONNXBN_FLOAT && y->dtype == ONNXBN_FLOAT && a->rank >= 1) {
+        const int64_t n = a->dims[a->rank - 1];
+        ln_job j = {a->data, c->ln_scale->data, c->ln_bias->data, c->ln_eps, y->data, n,
+                    n > 0 ? a->numel / n : 0, 1};
+        if (a->numel < MIN_SPLIT) {
+            ln_task(&j, 0, 0);
+        } else {
+            j.parts = (size_t)onnxbn_pool_threads(c->pool);
+            onnxbn_pool_run_fixed(c->pool, ln_task, &j);
+        }
+        return ONNXBN_OK;
+    }
     if (c->gelu && a->dtype == ONNXBN_FLOAT && y->dtype == ONNXBN_FLOAT) {
         gelu_job j = {a->data, c->gelu_k, y->data, (size_t)y->numel, 1};
         if (j.n < MIN_SPLIT) {

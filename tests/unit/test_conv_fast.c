@@ -173,6 +173,102 @@ static void test_depthwise_kernels(void **state)
         dw_case(&other[i], false);
 }
 
+/* ---- depthwise 7x7 (ConvNeXt): every loop the ISA level allows ---- */
+
+static const char *dw_name(onnxbn_dw_impl i)
+{
+    switch (i) {
+    case ONNXBN_DW_PORTABLE: return "portable";
+    case ONNXBN_DW_AVX512: return "avx512";
+    case ONNXBN_DW_K7: return "k7 C";
+    case ONNXBN_DW_K7_AVX2: return "k7 avx2";
+    case ONNXBN_DW_K7_AVX512: return "k7 avx512";
+    }
+    return "?";
+}
+
+/* The 7x7 loop onnxbn_dw_pick must choose at the level in force (x86-64; elsewhere the C one). */
+static onnxbn_dw_impl k7_expected(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (onnxbn_isa() >= ONNXBN_ISA_AVX512)
+        return ONNXBN_DW_K7_AVX512;
+    if (onnxbn_isa() >= ONNXBN_ISA_AVX2)
+        return ONNXBN_DW_K7_AVX2;
+#endif
+    return ONNXBN_DW_K7;
+}
+
+/* One case through every loop usable at this level against the reference; k7 says whether the
+ * 7x7 loop of the level must be the one picked (else the portable one must). */
+static void dw7_case(const conv_case *k, bool k7)
+{
+    const onnxbn_conv_geom g = dw_geom(k);
+    const size_t mult = (size_t)(k->M / k->C), taps = (size_t)(k->kh * k->kw);
+    const size_t osz = (size_t)(out_h(k) * out_w(k)), ny = (size_t)k->M * osz;
+    float *x = fresh((size_t)(k->C * k->H * k->W), 31), *w = fresh((size_t)k->M * taps, 32);
+    float *b = k->bias ? fresh((size_t)k->M, 33) : NULL, *y = malloc((ny + 1) * sizeof *y);
+    double *ref = malloc(ny * sizeof *ref), *mag = malloc(ny * sizeof *mag);
+    assert_true(y && ref && mag);
+    conv_ref(k, x, w, b, ref, mag);
+    assert_int_equal(onnxbn_dw_pick(&g), k7 ? k7_expected() : ONNXBN_DW_PORTABLE);
+    const onnxbn_dw_impl impls[] = {ONNXBN_DW_PORTABLE, ONNXBN_DW_K7, ONNXBN_DW_K7_AVX2,
+                                    ONNXBN_DW_K7_AVX512};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof impls / sizeof impls[0]; i++) {
+        if (!onnxbn_dw_usable(impls[i], &g))
+            continue;
+        char what[160];
+        snprintf(what, sizeof what,
+                 "depthwise %s %lldx%lld k7 pads %lld,%lld,%lld,%lld mult %zu act %d",
+                 dw_name(impls[i]), (long long)k->H, (long long)k->W, (long long)k->pt,
+                 (long long)k->pl, (long long)k->pb, (long long)k->pr, mult, k->act);
+        for (size_t j = 0; j < ny; j++)
+            y[j] = NAN; /* every output must be written */
+        y[ny] = 12345.0f; /* nothing may be written past the output */
+        onnxbn_dw_run_f32(impls[i], &g, (size_t)k->M, mult, x, w, b, k->act, CLIP_LO, CLIP_HI, y);
+        expect_close(what, y, ref, mag, ny, taps + 1);
+        assert_true(y[ny] == 12345.0f);
+        ran++;
+    }
+    /* the portable loop, and at least the level's own 7x7 one when it applies */
+    assert_true(ran >= (k7 ? 2 : 1));
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(ref);
+    free(mag);
+}
+
+static void test_depthwise_k7(void **state)
+{
+    (void)state;
+    /* C, M, group, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, bias, act */
+    static const conv_case k7[] = {
+        {2, 2, 2, 56, 56, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_NONE},     /* ConvNeXt stage 1 */
+        {3, 3, 3, 28, 28, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_RELU},     /* stage 2 */
+        {4, 4, 4, 14, 14, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, false, ACT_NONE},    /* stage 3 */
+        {5, 5, 5, 7, 7, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_CLIP},       /* stage 4 */
+        {2, 2, 2, 13, 37, 7, 7, 1, 1, 1, 1, 1, 2, 4, 0, true, ACT_NONE},     /* odd, asymmetric */
+        {2, 2, 2, 10, 12, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, true, ACT_RELU},     /* no padding */
+        {2, 2, 2, 2, 3, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_CLIP},       /* pads over the image */
+        {1, 1, 1, 1, 1, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_NONE},       /* 1x1 image */
+        {2, 4, 2, 9, 20, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_NONE},      /* multiplier 2 */
+        {1, 1, 1, 6, 1000, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_RELU},    /* bands of 1 row */
+        {1, 1, 1, 9, 300, 7, 7, 1, 1, 1, 1, 5, 9, 0, 2, false, ACT_NONE},    /* pads beyond 3 */
+    };
+    for (size_t i = 0; i < sizeof k7 / sizeof k7[0]; i++)
+        dw7_case(&k7[i], true);
+    static const conv_case other[] = {
+        {2, 2, 2, 15, 15, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, true, ACT_NONE},     /* stride 2 */
+        {2, 2, 2, 20, 20, 7, 7, 1, 1, 2, 2, 6, 6, 6, 6, true, ACT_NONE},     /* dilation 2 */
+        {1, 1, 1, 3, 1030, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, true, ACT_NONE},    /* wider than 1024 */
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        dw7_case(&other[i], false);
+}
+
 /* ---- pointwise kernel ---- */
 
 /* Y = act(W·X + b) for W M×K, X K×N at row stride ldx, Y at row stride ldy: the fast and the
@@ -590,6 +686,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_depthwise_kernels),
+        cmocka_unit_test(test_depthwise_k7),
         cmocka_unit_test(test_pointwise_kernels),
         cmocka_unit_test(test_pointwise_summation),
         cmocka_unit_test(test_activation_special_values),
