@@ -15,6 +15,7 @@
 #include "kernels/act.h"
 #include "kernels/unary.h"
 #include "mkmodel.h"
+#include "profiled.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -163,37 +164,6 @@ static void kinds_rows(void **state)
 
 /* ---- fusions, through small models ---- */
 
-static onnxbn_session *open_threads(const mk_model *m, int threads)
-{
-    size_t len;
-    uint8_t *buf = mk_pack(m, &len);
-    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
-    opt.profile = true;
-    opt.threads = threads;
-    onnxbn_model *md = NULL;
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &md, &err) ||
-        onnxbn_session_new(md, &opt, &s, &err))
-        fail_msg("open: %s", err.msg);
-    free(buf);
-    return s;
-}
-
-static onnxbn_session *open_profiled(const mk_model *m) { return open_threads(m, 1); }
-
-static uint64_t runs_of(const onnxbn_session *s, const char *node)
-{
-    for (size_t i = 0; i < onnxbn_session_profile_count(s); i++) {
-        const char *name;
-        uint64_t ns, runs;
-        if (onnxbn_session_profile_get(s, i, &name, NULL, &ns, &runs) && !strcmp(name, node))
-            return runs;
-    }
-    fail_msg("no node %s", node);
-    return 0;
-}
-
 static uint32_t lcg(uint32_t *s)
 {
     *s = *s * 1664525u + 1013904223u;
@@ -337,11 +307,11 @@ static void conv_fused(void **state)
                 /* apart: the Conv's output t is also a graph output (at the same thread count:
                  * the Conv's split may order its sums otherwise) */
                 mk_model *m = conv_model(cc, (enum pat)p, 2, w, b);
-                onnxbn_session *s = open_threads(m, th);
+                onnxbn_session *s = prof_open(m, th);
                 mk_run_ok(s, 1, &f);
-                assert_int_equal(runs_of(s, "gate"), 1);
+                assert_int_equal(prof_runs(s, "gate"), 1);
                 if (gated) /* a Sigmoid then takes its Mul in (plan.c's fusable_silu), no Conv */
-                    assert_int_equal(runs_of(s, "mul"), p == P_SILU ? 0 : 1);
+                    assert_int_equal(prof_runs(s, "mul"), p == P_SILU ? 0 : 1);
                 memcpy(apart, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)),
                        ny * sizeof *apart);
                 mk_expect_f32(s, 0, 4, yd, want, 2e-5, 1e-5);
@@ -349,19 +319,19 @@ static void conv_fused(void **state)
                 mk_free(m);
                 if (gated) { /* the gate also an output: apart too, and the same values */
                     m = conv_model(cc, (enum pat)p, 1, w, b);
-                    s = open_threads(m, th);
+                    s = prof_open(m, th);
                     mk_run_ok(s, 1, &f);
-                    assert_int_equal(runs_of(s, "gate"), 1);
-                    assert_int_equal(runs_of(s, "mul"), 1);
+                    assert_int_equal(prof_runs(s, "gate"), 1);
+                    assert_int_equal(prof_runs(s, "mul"), 1);
                     mk_expect_f32(s, 0, 4, yd, apart, 1e-37, 4.8e-7);
                     onnxbn_session_free(s);
                     mk_free(m);
                 }
                 m = conv_model(cc, (enum pat)p, 0, w, b);
-                s = open_threads(m, th);
+                s = prof_open(m, th);
                 for (int r = 0; r < 2; r++) { /* twice: the arena reused gives the same */
                     mk_run_ok(s, 1, &f);
-                    if (runs_of(s, "gate") != 0 || (gated && runs_of(s, "mul") != 0))
+                    if (prof_runs(s, "gate") != 0 || (gated && prof_runs(s, "mul") != 0))
                         fail_msg("%s, %s: not fused", cc->what, pat_name[p]);
                     mk_expect_f32(s, 0, 4, yd, want, 2e-5, 1e-5);
                     mk_expect_f32(s, 0, 4, yd, apart, 1e-37, 4.8e-7);
@@ -406,11 +376,11 @@ static void se_scale_and_gemm(void **state)
         for (int i = 0; i < 4; i++)
             want[c * 4 + i] = (float)(u[c * 4 + i] * sigmoid_d(tv));
     }
-    onnxbn_session *s = open_profiled(m);
+    onnxbn_session *s = prof_open(m, 1);
     mk_feed f[] = {{"x", 0, 4, xd, x}, {"u", 0, 4, ud, u}};
     mk_run_ok(s, 2, f);
-    assert_int_equal(runs_of(s, "gate"), 0);
-    assert_int_equal(runs_of(s, "mul"), 1);
+    assert_int_equal(prof_runs(s, "gate"), 0);
+    assert_int_equal(prof_runs(s, "mul"), 1);
     mk_expect_f32(s, 0, 4, ud, want, 1e-6, 1e-6);
     onnxbn_session_free(s);
     mk_free(m);
@@ -435,12 +405,12 @@ static void se_scale_and_gemm(void **state)
                     tv += (double)a[i * 3 + k] * B[k * 2 + j];
                 gw[i * 2 + j] = (float)(gated ? tv * sigmoid_d(tv) : sigmoid_d(tv));
             }
-        s = open_profiled(m);
+        s = prof_open(m, 1);
         mk_feed fa = {"a", 0, 2, ad, a};
         mk_run_ok(s, 1, &fa);
-        assert_int_equal(runs_of(s, "gate"), 0);
+        assert_int_equal(prof_runs(s, "gate"), 0);
         if (gated)
-            assert_int_equal(runs_of(s, "mul"), 0);
+            assert_int_equal(prof_runs(s, "mul"), 0);
         mk_expect_f32(s, 0, 2, yd, gw, 1e-6, 1e-6);
         onnxbn_session_free(s);
         mk_free(m);

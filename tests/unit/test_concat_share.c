@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "mkmodel.h"
+#include "profiled.h"
 
 enum { PLAIN, LATER, TWICE, INPUT };
 
@@ -38,34 +39,6 @@ static mk_model *cat_model(const int64_t *xd, int variant)
         mk_output(m, "z", ONNXBN_FLOAT, 4, yd);
     }
     return m;
-}
-
-static onnxbn_session *open_profiled(const mk_model *m)
-{
-    size_t len;
-    uint8_t *buf = mk_pack(m, &len);
-    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
-    opt.profile = true;
-    onnxbn_model *md = NULL;
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &md, &err) ||
-        onnxbn_session_new(md, &opt, &s, &err))
-        fail_msg("open: %s", err.msg);
-    free(buf);
-    return s;
-}
-
-static uint64_t runs_of(const onnxbn_session *s, const char *node)
-{
-    for (size_t i = 0; i < onnxbn_session_profile_count(s); i++) {
-        const char *name;
-        uint64_t ns, runs;
-        if (onnxbn_session_profile_get(s, i, &name, NULL, &ns, &runs) && !strcmp(name, node))
-            return runs;
-    }
-    fail_msg("no node %s", node);
-    return 0;
 }
 
 /* Runs the variant twice (the arena reused) and checks every output bit for bit against the
@@ -98,7 +71,7 @@ static void check(const int64_t *xd, int variant, bool shared)
             z[i] = a[i] * -2.0f;
     const int64_t yd[] = {xd[0], 2 * xd[1], xd[2], xd[3]};
     mk_model *m = cat_model(xd, variant);
-    onnxbn_session *s = open_profiled(m);
+    onnxbn_session *s = prof_open(m, 1);
     mk_feed f = {"x", 0, 4, xd, x};
     for (int r = 0; r < 2; r++) {
         mk_run_ok(s, 1, &f);
@@ -108,9 +81,9 @@ static void check(const int64_t *xd, int variant, bool shared)
         if (variant == TWICE)
             mk_expect_bytes(s, 1, ONNXBN_FLOAT, 4, yd, z);
     }
-    assert_int_equal(runs_of(s, "cat"), shared ? 0 : 2);
+    assert_int_equal(prof_runs(s, "cat"), shared ? 0 : 2);
     if (variant == TWICE)
-        assert_int_equal(runs_of(s, "cat2"), 2); /* its inputs are pieces of y already */
+        assert_int_equal(prof_runs(s, "cat2"), 2); /* its inputs are pieces of y already */
     onnxbn_session_free(s);
     mk_free(m);
     free(x);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "mkmodel.h"
+#include "profiled.h"
 
 #define N 240
 
@@ -44,34 +45,6 @@ static void inputs(float *x)
     x[3] = -88.0f;
 }
 
-static onnxbn_session *open_profiled(const mk_model *m)
-{
-    size_t len;
-    uint8_t *buf = mk_pack(m, &len);
-    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
-    opt.profile = true;
-    onnxbn_model *md = NULL;
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &md, &err) ||
-        onnxbn_session_new(md, &opt, &s, &err))
-        fail_msg("open: %s", err.msg);
-    free(buf);
-    return s;
-}
-
-static uint64_t runs_of(const onnxbn_session *s, const char *node)
-{
-    for (size_t i = 0; i < onnxbn_session_profile_count(s); i++) {
-        const char *name;
-        uint64_t ns, runs;
-        if (onnxbn_session_profile_get(s, i, &name, NULL, &ns, &runs) && !strcmp(name, node))
-            return runs;
-    }
-    fail_msg("no node %s", node);
-    return 0;
-}
-
 /* The fused pass against float64 x/(1 + e^-x): within 1e-6 relative (the Sigmoid kernel is
  * within 3 ulp, vmath.h, and the product rounds once more: 3.5 ulp of 2^-23 is 4.2e-7) or 1e-30
  * absolute (underflowed tails); and against the unfused pair (s also an output, so the Mul runs
@@ -89,19 +62,19 @@ static void silu_fused(void **state)
     mk_feed f = {"x", 0, 3, xd, x};
     for (int swap = 0; swap < 2; swap++) {
         mk_model *m = silu_model(swap, true);
-        onnxbn_session *s = open_profiled(m);
+        onnxbn_session *s = prof_open(m, 1);
         mk_run_ok(s, 1, &f);
-        assert_int_equal(runs_of(s, "mul"), 1); /* s is an output: not fused */
+        assert_int_equal(prof_runs(s, "mul"), 1); /* s is an output: not fused */
         const onnxbn_tensor *y = onnxbn_session_output(s, 0);
         memcpy(apart, onnxbn_tensor_data((onnxbn_tensor *)y), sizeof apart);
         onnxbn_session_free(s);
         mk_free(m);
 
         m = silu_model(swap, false);
-        s = open_profiled(m);
+        s = prof_open(m, 1);
         mk_run_ok(s, 1, &f);
-        assert_int_equal(runs_of(s, "sig"), 1);
-        assert_int_equal(runs_of(s, "mul"), 0); /* folded into the Sigmoid */
+        assert_int_equal(prof_runs(s, "sig"), 1);
+        assert_int_equal(prof_runs(s, "mul"), 0); /* folded into the Sigmoid */
         mk_expect_f32(s, 0, 3, xd, ref, 1e-30, 1e-6);
         mk_expect_bytes(s, 0, ONNXBN_FLOAT, 3, xd, apart);
         mk_run_ok(s, 1, &f); /* again: the arena reused gives the same */
@@ -126,10 +99,10 @@ static void not_silu(void **state)
     mk_output(m, "y", ONNXBN_FLOAT, 2, xd);
     const float x[] = {0.0f, 0.0f, 0.0f, 100.0f, -100.0f, 0.0f};
     const float want[] = {1.0f, -0.5f, 0.25f, 2.0f, -0.0f /* -3.7e-44 */, 0.25f};
-    onnxbn_session *s = open_profiled(m);
+    onnxbn_session *s = prof_open(m, 1);
     mk_feed f = {"x", 0, 2, xd, x};
     mk_run_ok(s, 1, &f);
-    assert_int_equal(runs_of(s, "mul"), 1);
+    assert_int_equal(prof_runs(s, "mul"), 1);
     mk_expect_f32(s, 0, 2, xd, want, 1e-30, 1e-6);
     onnxbn_session_free(s);
     mk_free(m);
@@ -176,23 +149,23 @@ static void gelu_fused(void **state)
     mk_feed f = {"x", 0, 3, xd, x};
     for (int order = 0; order < 2; order++) {
         mk_model *m = gelu_model(order, true);
-        onnxbn_session *s = open_profiled(m);
+        onnxbn_session *s = prof_open(m, 1);
         mk_run_ok(s, 1, &f);
-        assert_int_equal(runs_of(s, "erf"), 1);
-        assert_int_equal(runs_of(s, "mul1"), 1);
+        assert_int_equal(prof_runs(s, "erf"), 1);
+        assert_int_equal(prof_runs(s, "mul1"), 1);
         const onnxbn_tensor *y = onnxbn_session_output(s, 0);
         memcpy(apart, onnxbn_tensor_data((onnxbn_tensor *)y), sizeof apart);
         onnxbn_session_free(s);
         mk_free(m);
 
         m = gelu_model(order, false);
-        s = open_profiled(m);
+        s = prof_open(m, 1);
         mk_run_ok(s, 1, &f);
-        assert_int_equal(runs_of(s, "div"), 1);
-        assert_int_equal(runs_of(s, "erf"), 0);
-        assert_int_equal(runs_of(s, "add1"), 0);
-        assert_int_equal(runs_of(s, "mul0"), 0);
-        assert_int_equal(runs_of(s, "mul1"), 0);
+        assert_int_equal(prof_runs(s, "div"), 1);
+        assert_int_equal(prof_runs(s, "erf"), 0);
+        assert_int_equal(prof_runs(s, "add1"), 0);
+        assert_int_equal(prof_runs(s, "mul0"), 0);
+        assert_int_equal(prof_runs(s, "mul1"), 0);
         mk_expect_f32(s, 0, 3, xd, ref, 2e-6, 1e-6);
         mk_expect_bytes(s, 0, ONNXBN_FLOAT, 3, xd, apart);
         onnxbn_session_free(s);

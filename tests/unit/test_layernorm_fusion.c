@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "mkmodel.h"
+#include "profiled.h"
 
 /* x is B×T×C: 5120 elements, over the size at which the Sub splits its rows over the pool */
 enum { B = 2, T = 64, C = 40 };
@@ -69,35 +70,6 @@ static mk_model *ln_model(const shape *sh, const float *gamma, const float *beta
     return m;
 }
 
-static onnxbn_session *open_with(const mk_model *m, int threads)
-{
-    size_t len;
-    uint8_t *buf = mk_pack(m, &len);
-    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
-    opt.profile = true;
-    opt.threads = threads;
-    onnxbn_model *md = NULL;
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &md, &err) ||
-        onnxbn_session_new(md, &opt, &s, &err))
-        fail_msg("open: %s", err.msg);
-    free(buf);
-    return s;
-}
-
-static uint64_t runs_of(const onnxbn_session *s, const char *node)
-{
-    for (size_t i = 0; i < onnxbn_session_profile_count(s); i++) {
-        const char *name;
-        uint64_t ns, runs;
-        if (onnxbn_session_profile_get(s, i, &name, NULL, &ns, &runs) && !strcmp(name, node))
-            return runs;
-    }
-    fail_msg("no node %s", node);
-    return 0;
-}
-
 /* float64 reference of the graph over the last axis (Pow 2). */
 static void reference(const float *x, const float *gamma, const float *beta, float *ref)
 {
@@ -135,12 +107,12 @@ static void ln_fused(void **state)
         for (int threads = 1; threads <= 2; threads++) {
             const shape sh = {.swap = swap};
             mk_model *m = ln_model(&sh, gamma, beta);
-            onnxbn_session *s = open_with(m, threads);
+            onnxbn_session *s = prof_open(m, threads);
             mk_feed f = {"x", 0, 3, xd, x};
             mk_run_ok(s, 1, &f);
-            assert_int_equal(runs_of(s, "sub"), 1);
+            assert_int_equal(prof_runs(s, "sub"), 1);
             for (size_t i = 0; i < sizeof folded / sizeof folded[0]; i++)
-                assert_int_equal(runs_of(s, folded[i]), 0);
+                assert_int_equal(prof_runs(s, folded[i]), 0);
             mk_expect_f32(s, 0, 3, xd, ref, 2e-6, 1e-5);
             memcpy(first, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)),
                    sizeof first);
@@ -167,12 +139,12 @@ static void ln_not_fused(void **state)
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         const shape *sh = &shapes[k];
         mk_model *m = ln_model(sh, gamma, beta);
-        onnxbn_session *s = open_with(m, 1);
+        onnxbn_session *s = prof_open(m, 1);
         mk_feed f[2] = {{"x", 0, 3, xd, x}, {"gamma", 0, 1, cd, gamma}};
         mk_run_ok(s, sh->gamma_input ? 2 : 1, f);
-        assert_int_equal(runs_of(s, "sub"), 1);
+        assert_int_equal(prof_runs(s, "sub"), 1);
         for (size_t i = 0; i < sizeof folded / sizeof folded[0]; i++)
-            assert_int_equal(runs_of(s, folded[i]), 1);
+            assert_int_equal(prof_runs(s, folded[i]), 1);
         if (!sh->axis1 && !sh->cube)
             mk_expect_f32(s, 0, 3, xd, ref, 2e-6, 1e-5);
         onnxbn_session_free(s);

@@ -16,6 +16,7 @@
 #include "kernels/gemm.h"
 #include "kernels/unary.h"
 #include "mkmodel.h"
+#include "profiled.h"
 
 /* x is B×T×K, W K×N: 3 panels of 32 columns, the last one partial */
 enum { B = 2, T = 5, K = 40, N = 70 };
@@ -85,41 +86,12 @@ static mk_model *linear_model(const shape *sh, const float *w, const float *b)
     return m;
 }
 
-static onnxbn_session *open_with(const mk_model *m, int threads)
-{
-    size_t len;
-    uint8_t *buf = mk_pack(m, &len);
-    onnxbn_options opt = ONNXBN_OPTIONS_INIT;
-    opt.profile = true;
-    opt.threads = threads;
-    onnxbn_model *md = NULL;
-    onnxbn_session *s = NULL;
-    onnxbn_error err = {0};
-    if (onnxbn_model_load_buffer(buf, len, NULL, &opt, &md, &err) ||
-        onnxbn_session_new(md, &opt, &s, &err))
-        fail_msg("open: %s", err.msg);
-    free(buf);
-    return s;
-}
-
-static uint64_t runs_of(const onnxbn_session *s, const char *node)
-{
-    for (size_t i = 0; i < onnxbn_session_profile_count(s); i++) {
-        const char *name;
-        uint64_t ns, runs;
-        if (onnxbn_session_profile_get(s, i, &name, NULL, &ns, &runs) && !strcmp(name, node))
-            return runs;
-    }
-    fail_msg("no node %s", node);
-    return 0;
-}
-
 /* Runs sh on x (and b as an input when the shape says so); copies output 0 into out. */
 static onnxbn_session *run_shape(const shape *sh, const float *x, const float *w, const float *b,
                                  float *out, int threads)
 {
     mk_model *m = linear_model(sh, w, b);
-    onnxbn_session *s = open_with(m, threads);
+    onnxbn_session *s = prof_open(m, threads);
     const int64_t xd[] = {B, T, K}, bd[] = {N};
     mk_feed f[2] = {{"x", 0, 3, xd, x}, {"b", 0, 1, bd, b}};
     mk_run_ok(s, sh->bias_input ? 2 : 1, f);
@@ -161,15 +133,15 @@ static void linear_fused(void **state)
         reference(x, w, b, sh.bias, sh.gelu, ref);
         for (int threads = 1; threads <= 2; threads++) {
             onnxbn_session *s = run_shape(&sh, x, w, b, fused, threads);
-            assert_int_equal(runs_of(s, "mm"), 1);
+            assert_int_equal(prof_runs(s, "mm"), 1);
             if (sh.bias)
-                assert_int_equal(runs_of(s, "add"), 0);
+                assert_int_equal(prof_runs(s, "add"), 0);
             if (sh.gelu) {
-                assert_int_equal(runs_of(s, "div"), 0);
-                assert_int_equal(runs_of(s, "erf"), 0);
-                assert_int_equal(runs_of(s, "add1"), 0);
-                assert_int_equal(runs_of(s, "mul0"), 0);
-                assert_int_equal(runs_of(s, "mul1"), 0);
+                assert_int_equal(prof_runs(s, "div"), 0);
+                assert_int_equal(prof_runs(s, "erf"), 0);
+                assert_int_equal(prof_runs(s, "add1"), 0);
+                assert_int_equal(prof_runs(s, "mul0"), 0);
+                assert_int_equal(prof_runs(s, "mul1"), 0);
             }
             mk_expect_f32(s, 0, 3, yd, ref, 2e-5, 1e-5);
             mk_run_ok(s, 1, &(mk_feed){"x", 0, 3, (const int64_t[]){B, T, K}, x});
@@ -183,9 +155,9 @@ static void linear_fused(void **state)
             kept.keep_y = !sh.gelu;
             s = run_shape(&kept, x, w, b, apart, threads);
             if (sh.gelu)
-                assert_int_equal(runs_of(s, "div"), 1);
+                assert_int_equal(prof_runs(s, "div"), 1);
             else
-                assert_int_equal(runs_of(s, "add"), 1);
+                assert_int_equal(prof_runs(s, "add"), 1);
             assert_memory_equal(fused, apart, sizeof fused);
             onnxbn_session_free(s);
         }
@@ -206,20 +178,20 @@ static void linear_not_fused(void **state)
     /* the product is an output too: neither the bias nor the GELU folds into it */
     shape sh = {.bias = true, .gelu = true, .keep_y = true};
     onnxbn_session *s = run_shape(&sh, x, w, b, out, 1);
-    assert_int_equal(runs_of(s, "add"), 1);
+    assert_int_equal(prof_runs(s, "add"), 1);
     mk_expect_f32(s, 0, 3, yd, ref, 2e-5, 1e-5);
     onnxbn_session_free(s);
     /* the bias is an input, known only at the run */
     sh = (shape){.bias = true, .gelu = true, .bias_input = true};
     s = run_shape(&sh, x, w, b, out, 1);
-    assert_int_equal(runs_of(s, "add"), 1);
+    assert_int_equal(prof_runs(s, "add"), 1);
     mk_expect_f32(s, 0, 3, yd, ref, 2e-5, 1e-5);
     onnxbn_session_free(s);
     /* the GELU's input has a third reader: the bias folds, the GELU runs as its own node */
     sh = (shape){.bias = true, .gelu = true, .extra_read = true};
     s = run_shape(&sh, x, w, b, out, 1);
-    assert_int_equal(runs_of(s, "add"), 0);
-    assert_int_equal(runs_of(s, "div"), 1);
+    assert_int_equal(prof_runs(s, "add"), 0);
+    assert_int_equal(prof_runs(s, "div"), 1);
     mk_expect_f32(s, 0, 3, yd, ref, 2e-5, 1e-5);
     onnxbn_session_free(s);
 }
@@ -238,9 +210,9 @@ static void bias_per_row_not_fused(void **state)
     mk_node_add(m, "MatMul", "mm", "x,w", "y");
     mk_node_add(m, "Add", "add", "y,b", "out");
     mk_output(m, "out", ONNXBN_FLOAT, 3, yd);
-    onnxbn_session *s = open_with(m, 1);
+    onnxbn_session *s = prof_open(m, 1);
     mk_run_ok(s, 1, &(mk_feed){"x", 0, 3, xd, x});
-    assert_int_equal(runs_of(s, "add"), 1);
+    assert_int_equal(prof_runs(s, "add"), 1);
     const float want[] = {11, 12, 23, 24, 34, 36};
     mk_expect_f32(s, 0, 3, yd, want, 0, 0);
     onnxbn_session_free(s);
@@ -285,10 +257,10 @@ static void linear_rows_threads(void **state)
     mk_node_add(m, "Mul", "mul1", "half,mm0", "out");
     mk_output(m, "out", ONNXBN_FLOAT, 3, yd);
     for (int threads = 1; threads <= 2; threads++) {
-        onnxbn_session *s = open_with(m, threads);
+        onnxbn_session *s = prof_open(m, threads);
         mk_run_ok(s, 1, &(mk_feed){"x", 0, 3, xd, x});
-        assert_int_equal(runs_of(s, "add"), 0);
-        assert_int_equal(runs_of(s, "div"), 0);
+        assert_int_equal(prof_runs(s, "add"), 0);
+        assert_int_equal(prof_runs(s, "div"), 0);
         mk_expect_f32(s, 0, 3, yd, ref, 2e-5, 1e-5);
         if (threads == 1)
             memcpy(one, onnxbn_tensor_data((onnxbn_tensor *)onnxbn_session_output(s, 0)),
